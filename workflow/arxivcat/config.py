@@ -1,0 +1,160 @@
+"""Validation of the workflow configuration and resolution of experiments.
+
+The JSON schema in ``config/schema.yaml`` is the single source of truth for keys, types and
+defaults; this module checks a configuration against it, fills in the defaults, applies the checks
+a schema cannot express (fractions summing to one, known split names, arXiv categories), and
+merges each experiment's training overrides into the defaults.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from arxivcat import taxonomy
+
+
+class ConfigError(ValueError):
+    """A configuration problem, described in one line."""
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One experiment with every setting resolved.
+
+    Attributes:
+        name: The experiment's name, also its results directory.
+        labels: Canonical arXiv categories; a paper is positive if any of its categories is here.
+        dataset_config: The data's name in the card's model-index.
+        split: Name of the split definition the experiment uses.
+        split_settings: That split definition.
+        weak_negatives: Weak negatives added to training, as a share of the training size.
+        training: The training settings: defaults merged with the experiment's overrides.
+    """
+
+    name: str
+    labels: tuple[str, ...]
+    dataset_config: str
+    split: str
+    split_settings: dict[str, Any]
+    weak_negatives: float
+    training: dict[str, Any]
+
+
+def load_yaml(path: str | Path) -> Any:
+    """Read a YAML file, turning a syntax error into a one-line :class:`ConfigError`."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(error).split())}") from None
+
+
+def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    if ref is None:
+        return schema
+    target: Any = root
+    for part in ref.removeprefix("#/").split("/"):
+        target = target[part]
+    return {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
+
+
+def _inherits(path: tuple[str, ...]) -> bool:
+    """Whether the object at ``path`` inherits absent keys instead of taking schema defaults.
+
+    An experiment's ``training`` block holds overrides only; what it leaves out comes from the
+    global ``training`` block, so filling schema defaults there would mask the global values.
+    """
+    return len(path) == 3 and path[0] == "experiments" and path[2] == "training"
+
+
+def _fill_defaults(
+    instance: dict[str, Any], schema: dict[str, Any], root: dict[str, Any], path: tuple[str, ...]
+) -> None:
+    """Fill schema defaults into ``instance`` (found at ``path`` in the config) in place."""
+    if _inherits(path):
+        return
+    schema = _resolve(schema, root)
+    properties = schema.get("properties", {})
+    for key, sub in properties.items():
+        if key not in instance and "default" in _resolve(sub, root):
+            instance[key] = copy.deepcopy(_resolve(sub, root)["default"])
+        if isinstance(instance.get(key), dict):
+            _fill_defaults(instance[key], sub, root, (*path, key))
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict):
+        for key, value in instance.items():
+            if key not in properties and isinstance(value, dict):
+                _fill_defaults(value, extra, root, (*path, key))
+
+
+def _path(error: jsonschema.ValidationError) -> str:
+    return ".".join(str(part) for part in error.absolute_path) or "(top level)"
+
+
+def validate_config(config: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """Check ``config`` against ``schema`` and return a copy with every default filled in.
+
+    Raises:
+        ConfigError: On the first problem found, naming the offending key.
+    """
+    if not isinstance(config, dict):
+        raise ConfigError("config: expected a mapping at the top level")
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    if errors:
+        error = errors[0]
+        raise ConfigError(f"config: {_path(error)}: {error.message}")
+    config = copy.deepcopy(config)
+    _fill_defaults(config, schema, schema, ())
+    for name, split in config["splits"].items():
+        total = sum(split["fractions"].values())
+        if abs(total - 1.0) > 1e-9:
+            raise ConfigError(f"config: splits.{name}.fractions: shares sum to {total:g}, not 1")
+    for name, experiment in config["experiments"].items():
+        if experiment["split"] not in config["splits"]:
+            known = ", ".join(sorted(config["splits"]))
+            raise ConfigError(
+                f"config: experiments.{name}.split: unknown split {experiment['split']!r} "
+                f"(defined: {known})"
+            )
+        unknown = taxonomy.unknown_categories(experiment["labels"])
+        if unknown:
+            raise ConfigError(
+                f"config: experiments.{name}.labels: not arXiv categories: {', '.join(unknown)} "
+                "(see https://arxiv.org/category_taxonomy)"
+            )
+    return config
+
+
+def experiment_names(config: dict[str, Any]) -> list[str]:
+    """Return the names of the configured experiments in config order."""
+    return list(config["experiments"])
+
+
+def get_experiment(config: dict[str, Any], name: str) -> Experiment:
+    """Return the fully resolved experiment ``name`` of a validated ``config``.
+
+    Raises:
+        ConfigError: If no experiment has that name; the message lists the known names.
+    """
+    experiments = config["experiments"]
+    if name not in experiments:
+        known = ", ".join(experiments)
+        raise ConfigError(f"unknown experiment {name!r}; experiments in config: {known}")
+    entry = experiments[name]
+    return Experiment(
+        name=name,
+        labels=tuple(taxonomy.canonical_list(entry["labels"])),
+        dataset_config=entry.get("dataset_config", name),
+        split=entry["split"],
+        split_settings=copy.deepcopy(config["splits"][entry["split"]]),
+        weak_negatives=float(entry["weak_negatives"]),
+        training={**config["training"], **entry.get("training", {})},
+    )

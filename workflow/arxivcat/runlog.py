@@ -1,0 +1,33 @@
+"""Logging for workflow jobs: to the rule's log file and to stderr, tracebacks included."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from types import TracebackType
+
+
+def setup_logging(log_file: str | Path | None, level: int = logging.INFO) -> logging.Logger:
+    """Send ``arxivcat`` and root log records to ``log_file`` and stderr.
+
+    Uncaught exceptions are logged too, so a failed job's log file says why it failed.
+    """
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file:
+        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_file, mode="w", encoding="utf-8"))
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=handlers,
+        force=True,
+    )
+
+    def log_exception(
+        kind: type[BaseException], error: BaseException, trace: TracebackType | None
+    ) -> None:
+        logging.getLogger("arxivcat").error("job failed: %s", error, exc_info=(kind, error, trace))
+
+    sys.excepthook = log_exception
+    return logging.getLogger("arxivcat")

@@ -1,0 +1,80 @@
+# Shared set-up: config validation, wildcard constraints and the small input/params functions.
+import sys
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+
+from arxivcat.config import ConfigError, get_experiment, load_yaml, validate_config
+from arxivcat.provenance import code_digest
+
+try:
+    config = validate_config(config, load_yaml(Path(workflow.basedir) / "config" / "schema.yaml"))
+except ConfigError as error:
+    raise WorkflowError(str(error)) from None
+
+EXPERIMENTS = list(config["experiments"])
+
+
+wildcard_constraints:
+    experiment=r"[^/]+",
+    split=r"[^/]+",
+
+
+def experiment_of(wildcards):
+    """The resolved experiment named by the wildcard (fails listing known names otherwise)."""
+    try:
+        return get_experiment(config, wildcards.experiment)
+    except ConfigError as error:
+        raise WorkflowError(str(error)) from None
+
+
+def split_of(wildcards):
+    """The split definition named by the wildcard."""
+    if wildcards.split not in config["splits"]:
+        raise WorkflowError(
+            f"unknown split {wildcards.split!r}; splits in config: {', '.join(config['splits'])}"
+        )
+    return config["splits"][wildcards.split]
+
+
+def assignment_of(wildcards):
+    """The split assignment an experiment uses."""
+    return f"results/splits/{experiment_of(wildcards).split}/assignment.parquet"
+
+
+def weak_negatives_of(wildcards):
+    """The weak-negative table, for experiments that add weak negatives."""
+    if experiment_of(wildcards).weak_negatives > 0:
+        return "results/data/weak_negatives.parquet"
+    return []
+
+
+def labelling_of(wildcards):
+    """What decides an experiment's labels and training rows."""
+    experiment = experiment_of(wildcards)
+    return {"labels": list(experiment.labels), "weak_negatives": experiment.weak_negatives}
+
+
+def tokenizer_of(wildcards):
+    """The settings that decide an experiment's tokens."""
+    training = experiment_of(wildcards).training
+    return {"model": training["model"], "max_length": training["max_length"]}
+
+
+def training_of(wildcards):
+    """The experiment's training settings."""
+    return experiment_of(wildcards).training
+
+
+def card_facts_of(wildcards):
+    """Everything about an experiment that the card states."""
+    experiment = experiment_of(wildcards)
+    return {
+        "name": experiment.name,
+        "dataset_config": experiment.dataset_config,
+        "labels": list(experiment.labels),
+        "split": experiment.split,
+        "split_settings": experiment.split_settings,
+        "weak_negatives": experiment.weak_negatives,
+        "training": experiment.training,
+    }

@@ -1,0 +1,18 @@
+"""download_snapshot: fetch the arXiv snapshot and write the normalized corpus.
+
+Produces the corpus parquet, a digest file holding the corpus's sha256 (what downstream rules
+compare), and a manifest (source, retrieval time, record count, checksums) that the card cites.
+"""
+
+from arxivcat.runlog import setup_logging
+from arxivcat.snapshot import build_corpus
+
+setup_logging(snakemake.log[0])
+build_corpus(
+    source=snakemake.params.source,
+    expected_sha256=snakemake.params.sha256,
+    corpus_path=snakemake.output.corpus,
+    digest_path=snakemake.output.digest,
+    manifest_path=snakemake.output.manifest,
+    cache_dir=snakemake.params.cache,
+)

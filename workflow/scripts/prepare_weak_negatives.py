@@ -1,0 +1,15 @@
+"""prepare_weak_negatives: the weak-negative table (non-arXiv, non-CS papers).
+
+From the OpenAlex API or a local file, as configured; written with a digest file.
+"""
+
+from arxivcat.runlog import setup_logging
+from arxivcat.weak_negatives import prepare_weak_negatives
+
+setup_logging(snakemake.log[0])
+prepare_weak_negatives(
+    settings=snakemake.params.settings,
+    table_path=snakemake.output.table,
+    digest_path=snakemake.output.digest,
+    cache_dir=snakemake.params.cache,
+)

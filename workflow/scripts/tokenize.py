@@ -1,0 +1,17 @@
+"""tokenize: an experiment's split tables into an on-disk Arrow DatasetDict."""
+
+from arxivcat.runlog import setup_logging
+from arxivcat.tokenization import tokenize_splits
+
+setup_logging(snakemake.log[0])
+tokenize_splits(
+    split_paths={
+        "train": snakemake.input.train,
+        "validation": snakemake.input.validation,
+        "test": snakemake.input.test,
+    },
+    model=snakemake.params.tokenizer["model"],
+    max_length=snakemake.params.tokenizer["max_length"],
+    output_dir=snakemake.output.dataset,
+    num_proc=snakemake.threads,
+)

@@ -1,0 +1,14 @@
+"""write_card: the experiment's Hugging Face model card."""
+
+from arxivcat.card import write_card
+from arxivcat.runlog import setup_logging
+
+setup_logging(snakemake.log[0])
+write_card(
+    experiment=snakemake.params.experiment,
+    model_dir=snakemake.input.model,
+    metrics_path=snakemake.input.metrics,
+    split_report_path=snakemake.input.split_report,
+    manifest_path=snakemake.input.manifest,
+    output_path=snakemake.output.card,
+)
