@@ -85,13 +85,15 @@ def read_records(path: str | Path) -> Iterator[dict[str, Any]]:
     with open_text(path) as handle:
         line_number = 0
         try:
-            for line_number, line in enumerate(handle, start=1):  # noqa: B007
+            for line_number, line in enumerate(handle, start=1):
                 if not line.strip():
                     continue
                 try:
                     record = json.loads(line)
                 except json.JSONDecodeError as error:
-                    raise CorpusError(f"{path}:{line_number}: malformed JSON: {error.msg}") from None
+                    raise CorpusError(
+                        f"{path}:{line_number}: malformed JSON: {error.msg}"
+                    ) from None
                 if not isinstance(record, dict):
                     raise CorpusError(f"{path}:{line_number}: expected a JSON object")
                 yield record

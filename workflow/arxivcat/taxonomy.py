@@ -30,7 +30,9 @@ _GROUPS: dict[str, str] = {
     "q-fin": "CP EC GN MF PM PR RM ST TR",
     "stat": "AP CO ME ML OT TH",
 }
-_STANDALONE = "astro-ph cond-mat gr-qc hep-ex hep-lat hep-ph hep-th math-ph nucl-ex nucl-th quant-ph"
+_STANDALONE = (
+    "astro-ph cond-mat gr-qc hep-ex hep-lat hep-ph hep-th math-ph nucl-ex nucl-th quant-ph"
+)
 
 #: Every category of the current taxonomy, aliases included.
 CATEGORIES: frozenset[str] = frozenset(

@@ -1,0 +1,143 @@
+"""Configuration: schema validation, defaults, experiment resolution and one-line errors."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from arxivcat.config import ConfigError, get_experiment, load_yaml, validate_config
+
+REFERENCE_EXPERIMENTS = {
+    "ai-32",
+    "ai-full-weak-negs",
+    "cv-32",
+    "nlp-32",
+    "ro-32",
+    "cyber-32",
+    "cyber-full-weak-negs",
+}
+AI_LABELS = ("cs.AI", "cs.CL", "cs.CV", "cs.LG", "cs.MA", "cs.RO", "stat.ML")
+
+
+@pytest.fixture()
+def raw(repo) -> dict:
+    """The shipped config as written, before validation."""
+    return load_yaml(repo / "config" / "config.yaml")
+
+
+def test_default_config_ships_the_seven_reference_experiments(default_config):
+    assert set(default_config["experiments"]) == REFERENCE_EXPERIMENTS
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE_EXPERIMENTS))
+def test_reference_hyperparameters_are_the_defaults(default_config, name):
+    training = get_experiment(default_config, name).training
+    assert training["model"] == "sentence-transformers/allenai-specter"
+    assert training["learning_rate"] == 7.5e-6
+    assert training["train_batch_size"] == training["eval_batch_size"] == 32
+    assert training["seed"] == 20230227
+    assert training["lr_scheduler_type"] == "linear"
+    assert training["num_epochs"] == 3
+    assert training["max_length"] == 512
+
+
+def test_reference_label_sets_and_weak_negative_shares(default_config):
+    ai = get_experiment(default_config, "ai-full-weak-negs")
+    assert ai.labels == AI_LABELS
+    assert ai.weak_negatives == pytest.approx(0.10)
+    assert ai.dataset_config == "AI with 10-pct Weak Negatives"
+    assert get_experiment(default_config, "cv-32").labels == ("cs.CV",)
+    assert get_experiment(default_config, "cv-32").weak_negatives == 0.0
+    assert get_experiment(default_config, "cyber-full-weak-negs").labels == ("cs.CR",)
+    split = get_experiment(default_config, "cv-32").split_settings
+    assert split["min_year"] == 2010
+    assert split["fractions"] == {"train": 0.7, "validation": 0.15, "test": 0.15}
+
+
+def test_experiment_overrides_merge_into_global_training(schema, raw):
+    raw["training"] = {"num_epochs": 1}
+    raw["experiments"]["cv-32"]["training"] = {"learning_rate": 1e-5}
+    config = validate_config(raw, schema)
+    cv = get_experiment(config, "cv-32").training
+    nlp = get_experiment(config, "nlp-32").training
+    assert cv["learning_rate"] == 1e-5 and cv["num_epochs"] == 1
+    assert nlp["learning_rate"] == 7.5e-6 and nlp["num_epochs"] == 1
+    # Overrides stay overrides: no schema default masks the global value.
+    assert config["experiments"]["cv-32"]["training"] == {"learning_rate": 1e-5}
+
+
+def test_aliases_in_labels_resolve_to_canonical_names(schema, raw):
+    raw["experiments"]["sys"] = {"labels": ["cs.SY", "eess.SY", "math.MP"]}
+    experiment = get_experiment(validate_config(raw, schema), "sys")
+    assert experiment.labels == ("eess.SY", "math-ph")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (
+            lambda c: c["training"].update(learning_rate="fast"),
+            "config: training.learning_rate: 'fast' is not of type 'number'",
+        ),
+        (
+            lambda c: c["experiments"]["cv-32"].update(labels=["cs.CV", "cs.VISION"]),
+            "config: experiments.cv-32.labels: not arXiv categories: cs.VISION",
+        ),
+        (
+            lambda c: c["experiments"]["cv-32"].update(split="nope"),
+            "config: experiments.cv-32.split: unknown split 'nope' (defined: reference)",
+        ),
+        (
+            lambda c: c["splits"]["reference"].update(
+                fractions={"train": 0.8, "validation": 0.15, "test": 0.15}
+            ),
+            "config: splits.reference.fractions: shares sum to 1.1, not 1",
+        ),
+        (
+            lambda c: c["experiments"]["cv-32"].update(lables=["cs.CV"]),
+            "config: experiments.cv-32: Additional properties are not allowed ('lables' was "
+            "unexpected)",
+        ),
+    ],
+)
+def test_bad_config_gives_a_one_line_error(schema, raw, mutate, message):
+    mutate(raw)
+    with pytest.raises(ConfigError) as caught:
+        validate_config(raw, schema)
+    assert str(caught.value).startswith(message)
+    assert "\n" not in str(caught.value)
+
+
+def test_unknown_experiment_lists_the_known_names(default_config):
+    with pytest.raises(ConfigError, match=r"unknown experiment 'cv-64'.*cv-32.*nlp-32"):
+        get_experiment(default_config, "cv-64")
+
+
+def test_schema_describes_and_defaults_every_key(schema):
+    """Every leaf key of the schema has a description, and every optional key a default."""
+
+    def walk(node: dict, path: str) -> list[str]:
+        problems = []
+        node = {**schema["definitions"]["training"], **node} if "$ref" in node else node
+        for key, sub in node.get("properties", {}).items():
+            where = f"{path}.{key}"
+            if "description" not in sub and "$ref" not in sub and path != ".splits.*.fractions":
+                problems.append(f"{where}: no description")
+            optional = key not in node.get("required", [])
+            inherited = path.startswith(".experiments") or path.endswith(".fractions")
+            if "default" not in sub and optional and not inherited:
+                problems.append(f"{where}: no default")
+            problems += walk(sub, where)
+        extra = node.get("additionalProperties")
+        if isinstance(extra, dict):
+            problems += walk(extra, f"{path}.*")
+        return problems
+
+    assert walk(schema, "") == []
+
+
+def test_default_config_keys_all_exist_in_schema(schema, raw):
+    """The shipped config and the schema must not drift apart (additionalProperties: false)."""
+    validate_config(copy.deepcopy(raw), schema)
+    assert set(raw) <= set(schema["properties"])
