@@ -1,0 +1,54 @@
+"""Running the real Snakemake workflow in a scratch working directory, for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+def snakemake(
+    workdir: Path, *args: str, config: dict | None = None, check: bool = True, timeout: int = 900
+) -> subprocess.CompletedProcess[str]:
+    """Run Snakemake on the repository's Snakefile with ``workdir`` as working directory.
+
+    ``config`` is written to ``workdir/test-config.yaml`` and layered over config/config.yaml.
+    """
+    command = [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir)]
+    command += ["--cores", "2", "--configfile", str(REPO / "config" / "config.yaml")]
+    if config is not None:
+        path = workdir / "test-config.yaml"
+        path.write_text(yaml.safe_dump(config), encoding="utf-8")
+        command += [str(path)]
+    command += [*args]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    result = subprocess.run(
+        command, capture_output=True, text=True, env=env, timeout=timeout, check=False
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"snakemake {' '.join(args)} failed ({result.returncode}):\n{result.stderr[-6000:]}"
+        )
+    return result
+
+
+def planned_jobs(workdir: Path, *targets: str, config: dict | None = None) -> dict[str, int]:
+    """Return {rule: job count} of what a dry run of ``targets`` would execute."""
+    result = snakemake(workdir, "--dry-run", "--quiet", "rules", "--", *targets, config=config)
+    text = result.stdout + result.stderr
+    if "Nothing to be done" in text:
+        return {}
+    table = text.split("Job stats:", 1)[1]
+    jobs = {}
+    for line in table.splitlines():
+        match = re.match(r"^(\w+)\s+(\d+)$", line.strip())
+        if match and match.group(1) != "total":
+            jobs[match.group(1)] = int(match.group(2))
+    return jobs
