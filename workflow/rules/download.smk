@@ -31,6 +31,7 @@ rule prepare_weak_negatives:
     output:
         table="results/data/weak_negatives.parquet",
         digest="results/data/weak_negatives.sha256",
+        manifest="results/data/weak_negatives.manifest.json",
     params:
         settings=config["weak_negatives"],
         cache="results/downloads",

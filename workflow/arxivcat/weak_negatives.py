@@ -1,0 +1,332 @@
+"""The weak-negative table: papers that are neither on arXiv nor computer science.
+
+Two sources, chosen by ``settings["source"]``:
+
+* ``"openalex"``: works fetched from the OpenAlex API (see :mod:`arxivcat.openalex`);
+* a local path (a file, a directory or a glob) of JSON lines (plain or gzip, e.g. OpenAlex
+  snapshot parts), JSON API response bodies, or parquet.  Rows are either plain
+  ``{title, abstract, ...}`` records or OpenAlex work objects.
+
+Whatever the source, the same rules apply: rows without a title or an abstract are dropped, works
+from before ``min_year`` are dropped (rows of unknown year are kept), OpenAlex works on arXiv or in
+computer science are dropped, and duplicates (same id, same DOI or same normalised title) are
+dropped, the first one kept.  The table, its sha256 digest file and a JSON manifest are written
+under temporary names and renamed only when complete.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import glob
+import hashlib
+import json
+import logging
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from arxivcat.corpus import CorpusError, read_records
+from arxivcat.openalex import (
+    REFERENCE_CONCEPTS,
+    is_arxiv,
+    is_computer_science,
+    is_work,
+    normalize_doi,
+    work_row,
+)
+
+log = logging.getLogger(__name__)
+
+#: Columns of the weak-negative table.
+WEAK_NEGATIVE_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("title", pa.string(), nullable=False),
+        pa.field("abstract", pa.string(), nullable=False),
+        pa.field("doi", pa.string()),
+        pa.field("year", pa.int16()),
+        pa.field("source", pa.string(), nullable=False),
+    ]
+)
+
+#: Settings used where the configuration leaves a key out (mirrors config/schema.yaml).
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "source": "openalex",
+    "min_year": 2010,
+    "openalex": {
+        "concepts": list(REFERENCE_CONCEPTS),
+        "count": 120_000,
+        "per_page": 200,
+        "seed": 20230227,
+        "mode": "sample",
+        "base_url": "https://api.openalex.org",
+        "mailto": None,
+        "max_attempts": 6,
+        "timeout": 60,
+    },
+}
+
+_DATA_SUFFIXES = (".json", ".jsonl", ".ndjson", ".gz", ".parquet")
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+class WeakNegativeError(ValueError):
+    """A weak-negative source problem, described in one line."""
+
+
+def resolve_settings(settings: dict[str, Any] | None) -> dict[str, Any]:
+    """Return ``settings`` with every absent key taken from :data:`DEFAULT_SETTINGS`."""
+    resolved = copy.deepcopy(DEFAULT_SETTINGS)
+    for key, value in (settings or {}).items():
+        if key == "openalex" and isinstance(value, dict):
+            resolved["openalex"].update(copy.deepcopy(value))
+        else:
+            resolved[key] = copy.deepcopy(value)
+    return resolved
+
+
+def normalized_title(title: str) -> str:
+    """Return a title reduced to lower-case words, for duplicate detection."""
+    return " ".join(_NON_WORD.sub(" ", title.lower()).split())
+
+
+class WeakNegativeFilter:
+    """Turns records into weak-negative rows, applying the filters and dropping duplicates.
+
+    Attributes:
+        min_year: Rows with a known year before this are dropped.
+        dropped: How many records were dropped, by reason.
+    """
+
+    def __init__(self, min_year: int) -> None:
+        self.min_year = min_year
+        self.dropped: Counter[str] = Counter()
+        self._ids: set[str] = set()
+        self._dois: set[str] = set()
+        self._titles: set[str] = set()
+
+    def row(self, record: dict[str, Any], default_source: str = "local") -> dict[str, Any] | None:
+        """Return the row of ``record`` if it is a new, acceptable weak negative, else None."""
+        if is_work(record):
+            if is_arxiv(record):
+                self.dropped["on arXiv"] += 1
+                return None
+            if is_computer_science(record):
+                self.dropped["computer science"] += 1
+                return None
+            row = work_row(record)
+        else:
+            row = plain_row(record, default_source)
+        if not row["title"] or not row["abstract"]:
+            self.dropped["no title or abstract"] += 1
+            return None
+        if row["year"] is not None and row["year"] < self.min_year:
+            self.dropped[f"published before {self.min_year}"] += 1
+            return None
+        title_key = normalized_title(row["title"])
+        if row["id"] in self._ids or (row["doi"] and row["doi"] in self._dois):
+            self.dropped["duplicate"] += 1
+            return None
+        if title_key in self._titles:
+            self.dropped["duplicate"] += 1
+            return None
+        self._ids.add(row["id"])
+        if row["doi"]:
+            self._dois.add(row["doi"])
+        self._titles.add(title_key)
+        return row
+
+
+def plain_row(record: dict[str, Any], default_source: str = "local") -> dict[str, Any]:
+    """Return the row of a plain ``{title, abstract, ...}`` record.
+
+    A record without an id gets ``local:`` plus a hash of its normalised title.
+    """
+    title = " ".join(str(record.get("title") or "").split())
+    year = record.get("year", record.get("publication_year"))
+    paper_id = str(record.get("id") or "").strip()
+    if not paper_id:
+        digest = hashlib.sha1(normalized_title(title).encode("utf-8")).hexdigest()[:16]
+        paper_id = f"local:{digest}"
+    source = record.get("source")
+    return {
+        "id": paper_id,
+        "title": title,
+        "abstract": " ".join(str(record.get("abstract") or "").split()),
+        "doi": normalize_doi(record.get("doi")),
+        "year": int(year) if year not in (None, "") else None,
+        "source": source if isinstance(source, str) and source else default_source,
+    }
+
+
+def local_files(source: str | Path) -> list[Path]:
+    """Return the data files a local source names: a file, a directory (recursively) or a glob.
+
+    Raises:
+        WeakNegativeError: If nothing matches.
+    """
+    path = Path(source)
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        files = sorted(
+            p for p in path.rglob("*") if p.is_file() and p.name.endswith(_DATA_SUFFIXES)
+        )
+    else:
+        files = sorted(Path(p) for p in glob.glob(str(source), recursive=True) if Path(p).is_file())
+    if not files:
+        raise WeakNegativeError(f"weak_negatives.source: {source}: no such file or no data files")
+    return files
+
+
+def read_local(path: Path) -> Iterator[dict[str, Any]]:
+    """Yield the records of one local file: parquet rows or JSON-lines objects.
+
+    A JSON object holding an API page (``{"meta", "results"}``) yields its results.
+
+    Raises:
+        WeakNegativeError: Naming the file (and line) for unreadable or malformed input.
+    """
+    if path.suffix == ".parquet":
+        try:
+            parquet = pq.ParquetFile(path)
+            for batch in parquet.iter_batches(batch_size=10_000):
+                yield from batch.to_pylist()
+        except (pa.ArrowException, OSError) as error:
+            raise WeakNegativeError(f"{path}: unreadable parquet: {error}") from None
+        return
+    try:
+        for record in read_records(path):
+            results = record.get("results")
+            if isinstance(results, list) and "meta" in record:
+                yield from (r for r in results if isinstance(r, dict))
+            else:
+                yield record
+    except CorpusError as error:
+        raise WeakNegativeError(str(error)) from None
+
+
+def file_sha256(path: str | Path) -> str:
+    """Return the hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_atomic_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def write_table(rows: Iterable[dict[str, Any]], path: str | Path) -> int:
+    """Write weak-negative rows as parquet (under a temporary name until complete); count them."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = list(rows)
+    partial = path.with_name(path.name + ".partial")
+    try:
+        table = pa.Table.from_pylist(rows, schema=WEAK_NEGATIVE_SCHEMA)
+        pq.write_table(table, partial, compression="zstd")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return len(rows)
+
+
+def write_outputs(
+    rows: list[dict[str, Any]],
+    table_path: str | Path,
+    digest_path: str | Path,
+    manifest_path: str | Path | None,
+    manifest: dict[str, Any],
+) -> dict[str, Any]:
+    """Write the table, then its manifest, then its digest file; return the manifest."""
+    count = write_table(rows, table_path)
+    sha256 = file_sha256(table_path)
+    manifest = {**manifest, "records": count, "sha256": sha256}
+    if manifest_path is not None:
+        _write_atomic_text(Path(manifest_path), json.dumps(manifest, indent=2) + "\n")
+    _write_atomic_text(Path(digest_path), sha256 + "\n")
+    return manifest
+
+
+def _utc_now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def collect_local(source: str | Path, min_year: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Read a local source into weak-negative rows; return them with manifest facts."""
+    files = local_files(source)
+    keep = WeakNegativeFilter(min_year)
+    rows: list[dict[str, Any]] = []
+    seen = 0
+    for path in files:
+        log.info("reading weak negatives from %s", path)
+        for record in read_local(path):
+            seen += 1
+            row = keep.row(record)
+            if row is not None:
+                rows.append(row)
+    log.info("kept %d of %d records (dropped: %s)", len(rows), seen, dict(keep.dropped) or "none")
+    facts = {
+        "source": str(source),
+        "retrieved": _utc_now(),
+        "source_sha256": {str(path): file_sha256(path) for path in files},
+        "records_read": seen,
+        "dropped": dict(keep.dropped),
+        "min_year": min_year,
+    }
+    return rows, facts
+
+
+def prepare_weak_negatives(
+    settings: dict[str, Any],
+    table_path: str | Path,
+    digest_path: str | Path,
+    cache_dir: str | Path,
+    manifest_path: str | Path | None = None,
+    **fetch_options: Any,
+) -> dict[str, Any]:
+    """Build the weak-negative table from the configured source; return its manifest.
+
+    Args:
+        settings: The ``weak_negatives`` config block (absent keys take the defaults).
+        table_path: Where the parquet table goes.
+        digest_path: Where the table's sha256 goes (one line).
+        cache_dir: Where downloaded API pages are kept, so an interrupted fetch resumes.
+        manifest_path: Where the JSON manifest (source, retrieval time, count, checksum) goes.
+        **fetch_options: Passed to the OpenAlex fetcher (e.g. ``sleep`` for tests).
+
+    Raises:
+        WeakNegativeError: For a missing or unreadable source or no usable rows.
+    """
+    settings = resolve_settings(settings)
+    source = str(settings["source"])
+    if source == "openalex":
+        from arxivcat.openalex import collect_openalex
+
+        rows, facts = collect_openalex(settings, Path(cache_dir), **fetch_options)
+    else:
+        rows, facts = collect_local(source, int(settings["min_year"]))
+    if not rows:
+        raise WeakNegativeError(
+            f"weak_negatives.source: {source}: no usable weak negatives "
+            f"(dropped: {facts.get('dropped') or 'none'})"
+        )
+    manifest = write_outputs(rows, table_path, digest_path, manifest_path, facts)
+    log.info("wrote %d weak negatives to %s", manifest["records"], table_path)
+    return manifest
