@@ -2,7 +2,8 @@
 
 Two sources, chosen by ``settings["source"]``:
 
-* ``"openalex"``: works fetched from the OpenAlex API (see :mod:`arxivcat.openalex`);
+* ``"openalex"``: works fetched from the OpenAlex API (see :mod:`arxivcat.openalex`), until
+  ``openalex.count`` rows are kept;
 * a local path (a file, a directory or a glob) of JSON lines (plain or gzip, e.g. OpenAlex
   snapshot parts), JSON API response bodies, or parquet.  Rows are either plain
   ``{title, abstract, ...}`` records or OpenAlex work objects.
@@ -34,12 +35,17 @@ import pyarrow.parquet as pq
 
 from arxivcat.corpus import CorpusError, read_records
 from arxivcat.openalex import (
+    API_KEY_VARIABLE,
     REFERENCE_CONCEPTS,
+    OpenAlexClient,
+    PageCache,
     is_arxiv,
     is_computer_science,
     is_work,
+    iter_pages,
     normalize_doi,
     work_row,
+    works_filter,
 )
 
 log = logging.getLogger(__name__)
@@ -293,6 +299,124 @@ def collect_local(source: str | Path, min_year: int) -> tuple[list[dict[str, Any
     return rows, facts
 
 
+def collect_openalex(
+    settings: dict[str, Any],
+    cache_dir: str | Path,
+    sleep: Any = None,
+    opener: Any = None,
+    max_stale_pages: int = 5,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Fetch weak negatives from the OpenAlex API; return the rows with manifest facts.
+
+    Pages are read until ``count`` rows are kept, the cursor chain ends, or (sample mode)
+    ``max_stale_pages`` samples in a row bring no work not seen before, i.e. the filtered
+    population is smaller than ``count``; the run is bounded by a request budget besides.
+
+    Args:
+        settings: Resolved ``weak_negatives`` settings.
+        cache_dir: Root of the page cache.
+        sleep: Replaces :func:`time.sleep` between retries (tests).
+        opener: Replaces the HTTP GET (tests).
+        max_stale_pages: Sample pages without new works after which the population counts as
+            exhausted.
+
+    Raises:
+        arxivcat.openalex.OpenAlexError: A request failed for good or no API key is set.
+    """
+    api = settings["openalex"]
+    min_year = int(settings["min_year"])
+    count, per_page, seed, mode = (
+        int(api["count"]),
+        int(api["per_page"]),
+        int(api["seed"]),
+        api["mode"],
+    )
+    filter_value = works_filter(list(api["concepts"]), min_year)
+    options: dict[str, Any] = {}
+    if sleep is not None:
+        options["sleep"] = sleep
+    if opener is not None:
+        options["opener"] = opener
+    client = OpenAlexClient(
+        base_url=api["base_url"],
+        api_key=os.environ.get(API_KEY_VARIABLE) or None,
+        mailto=api.get("mailto"),
+        max_attempts=int(api["max_attempts"]),
+        timeout=float(api["timeout"]),
+        **options,
+    )
+    query = {
+        "base_url": client.base_url,
+        "filter": filter_value,
+        "mode": mode,
+        "per_page": per_page,
+    }
+    if mode == "sample":
+        query["seed"] = seed
+    cache = PageCache(cache_dir, query)
+    # Filtering drops a share of each page; ten times the pages of a perfect run is plenty.
+    max_pages = 10 * -(-count // per_page) + 10
+    keep = WeakNegativeFilter(min_year)
+    rows: list[dict[str, Any]] = []
+    seen_ids: set[str] = set()
+    pages = read = stale = 0
+    stopped = "source exhausted"
+    log.info("fetching %d OpenAlex weak negatives (%s mode, filter %s)", count, mode, filter_value)
+    for page in iter_pages(client, cache, filter_value, mode, per_page, seed):
+        pages += 1
+        new = 0
+        for work in page.get("results") or ():
+            read += 1
+            work_id = str(work.get("id"))
+            new += work_id not in seen_ids
+            seen_ids.add(work_id)
+            row = keep.row(work, default_source="openalex")
+            if row is not None and len(rows) < count:
+                rows.append(row)
+        stale = 0 if new else stale + 1
+        if pages % 10 == 0:
+            log.info("%d pages, %d works read, %d of %d kept", pages, read, len(rows), count)
+        if len(rows) >= count:
+            stopped = "count reached"
+            break
+        if stale >= max_stale_pages:
+            stopped = f"{stale} samples in a row brought no new work"
+            break
+        if pages >= max_pages:
+            stopped = f"request budget of {max_pages} pages spent"
+            break
+    if len(rows) < count:
+        log.warning("only %d of %d weak negatives kept: %s", len(rows), count, stopped)
+    log.info(
+        "kept %d of %d works from %d pages (%d requests, %.4f USD; dropped: %s)",
+        len(rows),
+        read,
+        pages,
+        client.requests,
+        client.cost_usd,
+        dict(keep.dropped) or "none",
+    )
+    facts = {
+        "source": "openalex",
+        "retrieved": _utc_now(),
+        "base_url": client.base_url,
+        "filter": filter_value,
+        "mode": mode,
+        "per_page": per_page,
+        "seeds": [seed, seed + pages - 1] if mode == "sample" else None,
+        "requested": count,
+        "complete": len(rows) >= count,
+        "stopped": stopped,
+        "pages": pages,
+        "requests": client.requests,
+        "cost_usd": round(client.cost_usd, 6),
+        "records_read": read,
+        "dropped": dict(keep.dropped),
+        "min_year": min_year,
+    }
+    return rows, facts
+
+
 def prepare_weak_negatives(
     settings: dict[str, Any],
     table_path: str | Path,
@@ -317,9 +441,7 @@ def prepare_weak_negatives(
     settings = resolve_settings(settings)
     source = str(settings["source"])
     if source == "openalex":
-        from arxivcat.openalex import collect_openalex
-
-        rows, facts = collect_openalex(settings, Path(cache_dir), **fetch_options)
+        rows, facts = collect_openalex(settings, cache_dir, **fetch_options)
     else:
         rows, facts = collect_local(source, int(settings["min_year"]))
     if not rows:
