@@ -71,7 +71,7 @@ def server(shared):
             pass
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     replay.base_url = f"http://127.0.0.1:{httpd.server_address[1]}"
     try:
@@ -117,7 +117,7 @@ BIODIVERSITY = "biodiversity_AND_finance_to2010_cursor_page1.json"
 FINAL_PAGE = "json_files_page_2_count259_final_page.json"
 
 
-def test_seeded_samples_until_count_with_429_and_500_retried(tmp_path, server, api_key):
+def test_seeded_samples_until_count_with_429_and_500_retried(tmp_path, server, api_key, caplog):
     server.routes = {
         "seed=1": [(429, {"Retry-After": "7"}, "rate limited"), (200, {}, MOSQUITO)],
         "seed=2": [(500, {}, "oops"), (200, {}, FINAL_PAGE)],
@@ -138,6 +138,14 @@ def test_seeded_samples_until_count_with_429_and_500_retried(tmp_path, server, a
     # The duplicate W3108703640 of the final page is kept once; CS works are dropped.
     assert ids.count("W3108703640") == 1
     assert manifest["dropped"]["computer science"] > 0
+    # W2145528020 (2015) has gaps in its inverted-index positions: every word is kept, in order.
+    table = pq.read_table(tmp_path / "out" / "weak_negatives.parquet").to_pylist()
+    gappy = next(row for row in table if row["id"] == "W2145528020")
+    assert len(gappy["abstract"].split()) >= 455
+    # The key never reaches the log, the manifest or the cache.
+    assert "retrying" in caplog.text and KEY not in caplog.text
+    assert KEY not in json.dumps(manifest)
+    assert not any(KEY in p.read_text() for p in (tmp_path / "cache").rglob("*.json"))
 
 
 def test_samples_are_repeatable(tmp_path, server, api_key):
@@ -210,6 +218,17 @@ def test_retries_are_bounded(tmp_path, server, api_key):
     assert sleeps == [1.0, 2.0] and len(server.requests) == 3
     assert KEY not in str(info.value)
     assert _no_outputs(tmp_path)
+
+
+def test_truncated_body_and_refused_connection_are_retried(tmp_path, server, api_key):
+    truncated = (server.api / FINAL_PAGE).read_text()[:5000]
+    server.routes = {"seed=1": [(200, {}, truncated), (200, {}, FINAL_PAGE)]}
+    sleeps: list[float] = []
+    manifest = _run(tmp_path, server, sleeps, count=50)
+    assert sleeps == [1.0] and manifest["records"] == 50
+    with pytest.raises(OpenAlexError, match="after 3 tries: network error") as info:
+        _run(tmp_path / "refused", server, base_url="http://127.0.0.1:9")
+    assert KEY not in str(info.value)
 
 
 def test_missing_api_key_is_a_clear_error(tmp_path, server, monkeypatch):

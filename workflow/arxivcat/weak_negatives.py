@@ -26,7 +26,7 @@ import logging
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ from arxivcat.openalex import (
     API_KEY_VARIABLE,
     REFERENCE_CONCEPTS,
     OpenAlexClient,
+    Opener,
     PageCache,
     is_arxiv,
     is_computer_science,
@@ -302,8 +303,8 @@ def collect_local(source: str | Path, min_year: int) -> tuple[list[dict[str, Any
 def collect_openalex(
     settings: dict[str, Any],
     cache_dir: str | Path,
-    sleep: Any = None,
-    opener: Any = None,
+    sleep: Callable[[float], None] | None = None,
+    opener: Opener | None = None,
     max_stale_pages: int = 5,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Fetch weak negatives from the OpenAlex API; return the rows with manifest facts.
