@@ -87,10 +87,18 @@ def api_key(monkeypatch):
     monkeypatch.setenv("OPENALEX_API_KEY", KEY)
 
 
-def _run(tmp_path: Path, replay: Replay, sleeps: list | None = None, **api) -> dict:
+def _run(
+    tmp_path: Path,
+    replay: Replay,
+    sleeps: list | None = None,
+    min_year: int = 2010,
+    max_pages: int | None = None,
+    **api,
+) -> dict:
     out = tmp_path / "out"
     settings = {
         "source": "openalex",
+        "min_year": min_year,
         "openalex": {"base_url": replay.base_url, "seed": 1, "max_attempts": 3, **api},
     }
     return prepare_weak_negatives(
@@ -100,6 +108,7 @@ def _run(tmp_path: Path, replay: Replay, sleeps: list | None = None, **api) -> d
         cache_dir=tmp_path / "cache",
         manifest_path=out / "weak_negatives.manifest.json",
         sleep=(sleeps if sleeps is not None else []).append,
+        max_pages=max_pages,
     )
 
 
@@ -133,7 +142,7 @@ def test_seeded_samples_until_count_with_429_and_500_retried(tmp_path, server, a
     assert all(r["sample"] == "200" and "cursor" not in r for r in samples)
     assert samples[0]["filter"].startswith("concepts.id:C142362112|C86803240|")
     assert "publication_year:>2009" in samples[0]["filter"]
-    assert manifest["complete"] and manifest["stopped"] == "count reached"
+    assert not manifest["exhausted"] and manifest["stopped"] == "count reached"
     assert manifest["seeds"] == [1, 2] and manifest["requests"] == 4
     # The duplicate W3108703640 of the final page is kept once; CS works are dropped.
     assert ids.count("W3108703640") == 1
@@ -162,8 +171,18 @@ def test_exhausted_population_stops_and_says_so(tmp_path, server, api_key):
     server.routes = {f"seed={i}": [(200, {}, FINAL_PAGE)] for i in range(1, 20)}
     manifest = _run(tmp_path, server, count=1000)
     assert len(server.requests) == 6  # one useful sample, then five without new works
-    assert not manifest["complete"] and manifest["requested"] == 1000
+    assert manifest["exhausted"] and manifest["requested"] == 1000
     assert manifest["records"] == len(_ids(tmp_path)) < 59
+
+
+def test_page_budget_spent_is_an_error(tmp_path, server, api_key):
+    # Every sample brings new works, but the filters keep none of them (min_year 2100).
+    names = [BIODIVERSITY, MOSQUITO, FINAL_PAGE]
+    server.routes = {f"seed={i}": [(200, {}, name)] for i, name in enumerate(names, start=1)}
+    with pytest.raises(WeakNegativeError, match=r"only 0 of 100 works kept after 3 pages"):
+        _run(tmp_path, server, count=100, min_year=2100, max_pages=3)
+    assert len(server.requests) == 3
+    assert _no_outputs(tmp_path)
 
 
 def test_cursor_walk_follows_next_cursor_and_stops_on_empty_results(tmp_path, server, api_key):

@@ -306,12 +306,15 @@ def collect_openalex(
     sleep: Callable[[float], None] | None = None,
     opener: Opener | None = None,
     max_stale_pages: int = 5,
+    max_pages: int | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Fetch weak negatives from the OpenAlex API; return the rows with manifest facts.
 
     Pages are read until ``count`` rows are kept, the cursor chain ends, or (sample mode)
     ``max_stale_pages`` samples in a row bring no work not seen before, i.e. the filtered
-    population is smaller than ``count``; the run is bounded by a request budget besides.
+    population is smaller than ``count``: then every work there is is kept, the manifest says
+    ``exhausted``.  Reading is bounded by a page budget (ten times what ``count`` needs without
+    filtering); spending it is an error.
 
     Args:
         settings: Resolved ``weak_negatives`` settings.
@@ -320,9 +323,11 @@ def collect_openalex(
         opener: Replaces the HTTP GET (tests).
         max_stale_pages: Sample pages without new works after which the population counts as
             exhausted.
+        max_pages: The page budget; None for ten times the pages ``count`` needs, plus ten.
 
     Raises:
         arxivcat.openalex.OpenAlexError: A request failed for good or no API key is set.
+        WeakNegativeError: The page budget was spent before ``count`` rows were kept.
     """
     api = settings["openalex"]
     min_year = int(settings["min_year"])
@@ -356,7 +361,8 @@ def collect_openalex(
         query["seed"] = seed
     cache = PageCache(cache_dir, query)
     # Filtering drops a share of each page; ten times the pages of a perfect run is plenty.
-    max_pages = 10 * -(-count // per_page) + 10
+    if max_pages is None:
+        max_pages = 10 * -(-count // per_page) + 10
     keep = WeakNegativeFilter(min_year)
     rows: list[dict[str, Any]] = []
     seen_ids: set[str] = set()
@@ -367,12 +373,14 @@ def collect_openalex(
         pages += 1
         new = 0
         for work in page.get("results") or ():
+            if len(rows) >= count:
+                break
             read += 1
             work_id = str(work.get("id"))
             new += work_id not in seen_ids
             seen_ids.add(work_id)
             row = keep.row(work, default_source="openalex")
-            if row is not None and len(rows) < count:
+            if row is not None:
                 rows.append(row)
         stale = 0 if new else stale + 1
         if pages % 10 == 0:
@@ -384,10 +392,19 @@ def collect_openalex(
             stopped = f"{stale} samples in a row brought no new work"
             break
         if pages >= max_pages:
-            stopped = f"request budget of {max_pages} pages spent"
-            break
+            # Not an exhausted source: the filters dropped nearly everything.  A short table
+            # here would look complete, so fail (fetched pages stay cached).
+            raise WeakNegativeError(
+                f"weak_negatives.openalex: only {len(rows)} of {count} works kept after "
+                f"{pages} pages (dropped: {dict(keep.dropped)}); check concepts and min_year"
+            )
     if len(rows) < count:
-        log.warning("only %d of %d weak negatives kept: %s", len(rows), count, stopped)
+        log.warning(
+            "the source ran out: %d of the %d weak negatives asked for (%s)",
+            len(rows),
+            count,
+            stopped,
+        )
     log.info(
         "kept %d of %d works from %d pages (%d requests, %.4f USD; dropped: %s)",
         len(rows),
@@ -406,7 +423,7 @@ def collect_openalex(
         "per_page": per_page,
         "seeds": [seed, seed + pages - 1] if mode == "sample" else None,
         "requested": count,
-        "complete": len(rows) >= count,
+        "exhausted": len(rows) < count,
         "stopped": stopped,
         "pages": pages,
         "requests": client.requests,
