@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from arxivcat.config import ConfigError, validate_config
 from arxivcat.weak_negatives import (
     DEFAULT_SETTINGS,
     WEAK_NEGATIVE_SCHEMA,
@@ -58,7 +59,7 @@ def test_outputs_digest_and_manifest_agree(tmp_path, shared):
     _, manifest = _prepare(tmp_path, _snapshot_parts(shared))
     out = tmp_path / "out"
     sha = hashlib.sha256((out / "weak_negatives.parquet").read_bytes()).hexdigest()
-    assert (out / "weak_negatives.sha256").read_text().strip() == sha
+    assert (out / "weak_negatives.sha256").read_text() == sha  # the digest alone
     on_disk = json.loads((out / "weak_negatives.manifest.json").read_text())
     assert on_disk == manifest
     assert on_disk["sha256"] == sha and on_disk["records"] == 9
@@ -153,3 +154,19 @@ def test_defaults_match_the_schema(schema, default_config):
     for key, value in DEFAULT_SETTINGS["openalex"].items():
         assert api[key]["default"] == value, key
     assert default_config["weak_negatives"] == resolve_settings({})
+
+
+@pytest.mark.parametrize(
+    ("block", "message"),
+    [
+        ({"openalex": {"mode": "random"}}, "weak_negatives.openalex.mode"),
+        ({"openalex": {"per_page": 500}}, "weak_negatives.openalex.per_page"),
+        ({"openalex": {"concepts": ["Biology"]}}, "weak_negatives.openalex.concepts.0"),
+        ({"openalex": {"api_key": "secret"}}, "weak_negatives.openalex"),
+    ],
+)
+def test_bad_settings_are_one_line_config_errors(schema, block, message):
+    config = {"experiments": {"x": {"labels": ["cs.CV"]}}, "weak_negatives": block}
+    with pytest.raises(ConfigError, match=message.replace(".", r"\.")) as info:
+        validate_config(config, schema)
+    assert "\n" not in str(info.value)

@@ -267,7 +267,7 @@ def write_outputs(
     manifest = {**manifest, "records": count, "sha256": sha256}
     if manifest_path is not None:
         _write_atomic_text(Path(manifest_path), json.dumps(manifest, indent=2) + "\n")
-    _write_atomic_text(Path(digest_path), sha256 + "\n")
+    _write_atomic_text(Path(digest_path), sha256)
     return manifest
 
 
@@ -288,6 +288,8 @@ def collect_local(source: str | Path, min_year: int) -> tuple[list[dict[str, Any
             row = keep.row(record)
             if row is not None:
                 rows.append(row)
+            if seen % 200_000 == 0:
+                log.info("%d records read, %d kept", seen, len(rows))
     log.info("kept %d of %d records (dropped: %s)", len(rows), seen, dict(keep.dropped) or "none")
     facts = {
         "source": str(source),

@@ -32,15 +32,15 @@ rule prepare_weak_negatives:
         table="results/data/weak_negatives.parquet",
         digest="results/data/weak_negatives.sha256",
         manifest="results/data/weak_negatives.manifest.json",
-    params:
-        settings=config["weak_negatives"],
-        cache="results/downloads",
-        code=code_digest("arxivcat.weak_negatives"),
     log:
         "results/logs/prepare_weak_negatives.log",
     benchmark:
         "results/benchmarks/prepare_weak_negatives.tsv"
     conda:
         "../../envs/data.yaml"
+    params:
+        settings=config["weak_negatives"],
+        cache="results/downloads",
+        code=code_digest("arxivcat.weak_negatives"),
     script:
         "../scripts/prepare_weak_negatives.py"
