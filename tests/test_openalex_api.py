@@ -279,3 +279,16 @@ def test_interrupted_walk_resumes_from_cached_pages(tmp_path, server, api_key):
         final["meta"]["next_cursor"],
     ]
     assert manifest["pages"] == 3 and manifest["records"] > 0
+
+
+def test_wrong_key_and_long_retry_after_fail_at_once(tmp_path, server, monkeypatch):
+    monkeypatch.setenv("OPENALEX_API_KEY", "wrong")
+    with pytest.raises(OpenAlexError, match=r"HTTP 403\) \(check OPENALEX_API_KEY\)"):
+        _run(tmp_path, server)
+    assert len(server.requests) == 1
+    monkeypatch.setenv("OPENALEX_API_KEY", KEY)
+    server.routes = {"seed=1": [(429, {"Retry-After": "3600"}, "daily limit")]}
+    sleeps: list[float] = []
+    with pytest.raises(OpenAlexError, match="asks to wait 3600 s"):
+        _run(tmp_path, server, sleeps)
+    assert sleeps == [] and _no_outputs(tmp_path)
