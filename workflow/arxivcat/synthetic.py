@@ -19,7 +19,6 @@ from __future__ import annotations
 import bisect
 import calendar
 import gzip
-import json
 import logging
 import math
 import os
@@ -29,6 +28,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
 
@@ -58,13 +58,38 @@ FIELDS = (
 _GROWTH = 1.095  # yearly growth of submissions, about arXiv's over 2005-2025
 _OLD_STYLE_MONTH_CAPACITY = 2997  # three archives' worth of 3-digit numbers: keeps each under 999
 _FIRST_NEW_STYLE = (2007, 4)
-_ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"))
 _KEEP_HYPHEN = frozenset(
-    "super-resolution multi-agent decision-making side-channel key-exchange rate-distortion "
-    "polynomial-time np-hard lower-bound open-source fault-tolerance closed-loop model-predictive "
-    "click-through navier-stokes fine-tuning c*-algebra von-neumann bose-einstein non-equilibrium "
-    "x-ray gamma-ray heavy-ion lax-pair ads/cft l-functions three-manifolds finitely-generated "
-    "lyapunov-exponent".split()
+    [
+        "super-resolution",
+        "multi-agent",
+        "decision-making",
+        "side-channel",
+        "key-exchange",
+        "rate-distortion",
+        "polynomial-time",
+        "np-hard",
+        "lower-bound",
+        "open-source",
+        "fault-tolerance",
+        "closed-loop",
+        "model-predictive",
+        "click-through",
+        "navier-stokes",
+        "fine-tuning",
+        "c*-algebra",
+        "von-neumann",
+        "bose-einstein",
+        "non-equilibrium",
+        "x-ray",
+        "gamma-ray",
+        "heavy-ion",
+        "lax-pair",
+        "ads/cft",
+        "l-functions",
+        "three-manifolds",
+        "finitely-generated",
+        "lyapunov-exponent",
+    ]
 )
 _WORD = re.compile(r"\$[^$]*\$|\S+")
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -73,7 +98,17 @@ _MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "O
 # the share drawn from neighbouring categories the paper does not list (the confusers).
 _STRENGTHS = ((0.55, 0.05), (0.42, 0.08), (0.30, 0.12), (0.16, 0.16))
 _STRENGTH_CUM = (0.30, 0.65, 0.85, 1.0)
-_POOL_SIZE = 512
+_POOL_SIZE = 2048
+_MAX_SLOTS = 8  # most %s slots in a skeleton
+_PEOPLE = 4096  # size of a generator's list of people that author teams are sliced from
+_esc = encode_basestring_ascii  # the C escaper behind json.dumps(ensure_ascii=True)
+_VERSION_JSON = '{"version":"%s","created":"%s"}'
+_PARSED_JSON = "[%s,%s,%s]"
+_RECORD_JSON = (
+    '{"id":%s,"submitter":%s,"authors":%s,"title":%s,"comments":%s,"journal-ref":%s,"doi":%s,'
+    '"report-no":%s,"categories":%s,"license":%s,"abstract":%s,"versions":[%s],'
+    '"update_date":%s,"authors_parsed":[%s]}'
+)
 
 
 @dataclass(frozen=True)
@@ -121,7 +156,11 @@ def _since(category: str) -> int:
 
 @lru_cache(maxsize=1)
 def _pools() -> dict[tuple[str, int], tuple[str, ...]]:
-    """Word pools per (category, strength): a fixed mixture drawn once, independent of the seed."""
+    """Word pools per (category, strength): fixed shuffled mixtures, independent of the seed.
+
+    A sentence takes a run of consecutive words from a random offset of a pool, which is as good
+    as independent draws and much cheaper.
+    """
     table = _categories()
     generic = _words(vocab.GENERIC_NOUNS)
     family_words = {f: tuple(map(_phrase, _words(ws))) for f, ws in vocab.FAMILY_WORDS.items()}
@@ -129,23 +168,20 @@ def _pools() -> dict[tuple[str, int], tuple[str, ...]]:
     pools: dict[tuple[str, int], tuple[str, ...]] = {}
     for name, category in table.items():
         topic = tuple(_phrase(w) for w in category.topic)
-        leak = tuple(
-            _phrase(w) for n in category.neighbours if n in table for w in table[n].topic
-        ) or topic
+        leak = (
+            tuple(_phrase(w) for n in category.neighbours if n in table for w in table[n].topic)
+            or topic
+        )
         family = family_words[category.family]
         for strength, (own, confuse) in enumerate(_STRENGTHS):
-            pool = []
-            for _ in range(_POOL_SIZE):
-                u = mixer.random()
-                if u < own:
-                    source = topic
-                elif u < own + confuse:
-                    source = leak
-                elif u < own + confuse + 0.22:
-                    source = family
-                else:
-                    source = generic
-                pool.append(source[int(mixer.random() * len(source))])
+            counts = [round(_POOL_SIZE * share) for share in (own, confuse, 0.22)]
+            pool = (
+                mixer.choices(topic, k=counts[0])
+                + mixer.choices(leak, k=counts[1])
+                + mixer.choices(family, k=counts[2])
+                + mixer.choices(generic, k=_POOL_SIZE - sum(counts))
+            )
+            mixer.shuffle(pool)
             pools[name, strength] = tuple(pool)
     return pools
 
@@ -164,7 +200,10 @@ def _expand(skeletons: tuple[str, ...], copies: int) -> tuple[tuple[str, int], .
             )
             if text[0].islower():
                 text = text[0].upper() + text[1:]
-            expanded.append((text, text.count("%s")))
+            slots = text.count("%s")
+            if slots > _MAX_SLOTS:
+                raise ValueError(f"skeleton {skeleton!r} has more than {_MAX_SLOTS} slots")
+            expanded.append((text, slots))
     return tuple(expanded)
 
 
@@ -205,7 +244,7 @@ def _month_plan(n: int, start_year: int, end_year: int) -> list[tuple[int, int, 
     weights = [_GROWTH ** (y - start_year) for y, _ in months]
     total = sum(weights)
     plan, carry, cumulative, assigned = [], 0, 0.0, 0
-    for (year, month), weight in zip(months, weights):
+    for (year, month), weight in zip(months, weights, strict=True):
         cumulative += weight
         target = round(n * cumulative / total)
         count, assigned = target - assigned + carry, target
@@ -232,23 +271,26 @@ def _rfc2822(timestamp: int) -> str:
 
 
 def _wrap(text: str, width: int) -> str:
-    """Break ``text`` at spaces into lines of at most ``width`` characters (longer words alone)."""
-    lines = []
-    start, length = 0, len(text)
-    while length - start > width:
-        cut = text.rfind(" ", start, start + width + 1)
-        if cut <= start:
-            cut = text.find(" ", start + width)
-            if cut < 0:
-                break
-        lines.append(text[start:cut])
-        start = cut + 1
-    lines.append(text[start:])
-    return "\n".join(lines)
+    """Break ``text`` at spaces into lines of at most ``width`` characters.
+
+    One regular-expression pass (the generator's words are all shorter than a line).
+    """
+    pattern = _WRAPPERS.get(width)
+    if pattern is None:
+        pattern = _WRAPPERS[width] = re.compile(rf"(.{{1,{width}}})(?: +|$)")
+    return "\n".join(pattern.findall(text))
+
+
+_WRAPPERS: dict[int, re.Pattern[str]] = {}
 
 
 class _Generator:
-    """Draws records one month at a time; all state lives in one seeded ``random.Random``."""
+    """Draws records one month at a time; all state lives in one seeded ``random.Random``.
+
+    The per-record work is kept small (this runs a million times): word runs are sliced from
+    precomputed pools, authors from a seeded list of people, and several small numbers come from
+    the bits of one random integer.
+    """
 
     def __init__(self, seed: int, end_year: int) -> None:
         self.rng = random.Random(seed)
@@ -257,9 +299,17 @@ class _Generator:
         self.sentences = _sentences()
         self.titles = _titles()
         self.snapshot_end = calendar.timegm((end_year, 12, 31, 23, 59, 59))
-        self.first = tuple(vocab.FIRST_NAMES.split())
-        self.initials = tuple(vocab.INITIALS.split())
-        self.last = vocab.LAST_NAMES
+        first = _words(vocab.FIRST_NAMES)
+        initials = _words(vocab.INITIALS)
+        people = []
+        for _ in range(_PEOPLE):
+            if self.rng.random() < 0.35:
+                given = " ".join(self.rng.choices(initials, k=1 + (self.rng.random() < 0.3)))
+            else:
+                given = self.rng.choice(first)
+            latex, plain = self.rng.choice(vocab.LAST_NAMES)
+            people.append((f"{given} {latex}", [plain, given, ""]))
+        self.people_pool = tuple(people)
 
     def categories(self, primary: str, year: int) -> tuple[list[str], list[str]]:
         """The listed categories and those drawn (whose words the text uses).
@@ -277,6 +327,8 @@ class _Generator:
             pick = neighbours[int(min(rng.random(), rng.random()) * len(neighbours))]
             if pick not in chosen and _since(pick) <= year:
                 chosen.append(pick)
+        if len(chosen) == 1 and primary not in vocab.ALIAS_PAIRS and year >= 2009:
+            return chosen, chosen
         listed = []
         for category in chosen:
             if category.startswith("astro-ph.") and year < 2009:
@@ -294,125 +346,132 @@ class _Generator:
 
     def text(self, drawn: list[str]) -> tuple[str, str]:
         """Title and abstract: each sentence draws its words from one listed category's pool."""
-        rng = self.rng
-        random_ = rng.random
-        strength = bisect.bisect_right(_STRENGTH_CUM, random_())
-        own = self.pools[drawn[0], strength]
-        others = [self.pools[c, 1] for c in drawn[1:] if c in self.table]
+        random_ = self.rng.random
+        pools = self.pools
+        own = pools[drawn[0], bisect.bisect_right(_STRENGTH_CUM, random_())]
+        others = [pools[c, 1] for c in drawn[1:]]
+        span = _POOL_SIZE - _MAX_SLOTS
         skeleton, slots = self.titles[int(random_() * len(self.titles))]
-        title = skeleton % tuple(rng.choices(own, k=slots))
+        start = int(random_() * span)
+        title = skeleton % own[start : start + slots]
         title = title[0].upper() + title[1:]
-        if random_() < 0.4:
-            title = " ".join(w[:1].upper() + w[1:] if len(w) > 3 else w for w in title.split())
+        if random_() < 0.4 and "$" not in title and "/" not in title:
+            title = title.title()  # Title Case, as many authors write it
         if len(title) > 72:
             title = _wrap(title, 72).replace("\n", "\n  ")
-        parts = []
+        parts = ["  "]
         sentences = self.sentences
+        n_sentences = len(sentences)
         for _ in range(4 + int(random_() * 5)):
             pool = others[int(random_() * len(others))] if others and random_() < 0.4 else own
-            skeleton, slots = sentences[int(random_() * len(sentences))]
-            parts.append(skeleton % tuple(rng.choices(pool, k=slots)))
-        return title, _wrap("  " + " ".join(parts), 80) + "\n"
+            skeleton, slots = sentences[int(random_() * n_sentences)]
+            start = int(random_() * span)
+            parts.append(skeleton % pool[start : start + slots])
+        return title, _wrap(" ".join(parts)[1:], 80) + "\n"
 
     def people(self) -> tuple[str, str, list[list[str]]]:
         """Submitter, the ``authors`` string and ``authors_parsed``."""
         random_ = self.rng.random
         u = random_()
         count = 1 if u < 0.2 else 2 if u < 0.45 else 3 if u < 0.65 else 4 + int(random_() * 5)
-        names, parsed = [], []
-        for _ in range(count):
-            if random_() < 0.35:
-                first = " ".join(self.initials[int(random_() * 21)] for _ in range(1 + (random_() < 0.3)))
-            else:
-                first = self.first[int(random_() * len(self.first))]
-            latex, plain = self.last[int(random_() * len(self.last))]
-            names.append(f"{first} {latex}")
-            parsed.append([plain, first, ""])
+        start = int(random_() * (_PEOPLE - count))
+        team = self.people_pool[start : start + count]
+        names = [name for name, _ in team]
         authors = names[0] if count == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-        return f"{parsed[0][1]} {parsed[0][0]}", authors, parsed
+        first = team[0][1]
+        return f"{first[1]} {first[0]}", authors, [parsed for _, parsed in team]
 
     def versions(self, submitted: int) -> tuple[list[dict[str, str]], str]:
         """1-4 versions with increasing dates, and an update date on or after the last."""
-        rng = self.rng
-        u = rng.random()
+        random_ = self.rng.random
+        u = random_()
         count = 1 if u < 0.6 else 2 if u < 0.87 else 3 if u < 0.96 else 4
         stamps = [submitted]
         for _ in range(count - 1):
-            later = stamps[-1] + 3600 + int(-math.log(1.0 - rng.random()) * 90 * 86400)
+            later = stamps[-1] + 3600 + int(-math.log(1.0 - random_()) * 90 * 86400)
             if later > self.snapshot_end:
                 break
             stamps.append(later)
         versions = [{"version": f"v{i}", "created": _rfc2822(s)} for i, s in enumerate(stamps, 1)]
         room = min(self.snapshot_end - stamps[-1], 3 * 365 * 86400)
-        updated = time.gmtime(stamps[-1] + int(rng.random() * rng.random() * room))
+        updated = time.gmtime(stamps[-1] + int(random_() * random_() * room))
         return versions, f"{updated.tm_year:04d}-{updated.tm_mon:02d}-{updated.tm_mday:02d}"
 
     def publication(self, family: str, year: int, primary: str) -> tuple[Any, Any, Any, Any]:
         """comments, journal-ref, doi and report-no, each possibly null."""
         random_ = self.rng.random
+        u = random_()
+        published = u < (0.5 if year < 2020 else 0.27)
+        report = random_() < (0.3 if primary.startswith("hep-") else 0.03)
+        if u > 0.9 and not report:
+            return None, None, None, None
+        bits = self.rng.getrandbits(64)
+        page = 1 + bits % 40
         numbers = {
-            "p": 1 + int(random_() * 40),
-            "f": 1 + int(random_() * 15),
-            "t": 1 + int(random_() * 6),
-            "v": 10 + int(random_() * 90),
-            "n": int(random_() * 999_999),
-            "s": int(random_() * 99_999),
-            "m": 1 + int(random_() * 12),
-            "y": min(year + (random_() < 0.5), 2099),
+            "p": page,
+            "q": page + 5 + (bits >> 6) % 20,
+            "f": 1 + (bits >> 11) % 15,
+            "t": 1 + (bits >> 15) % 6,
+            "v": 10 + (bits >> 18) % 90,
+            "m": 1 + (bits >> 25) % 12,
+            "n": (bits >> 29) % 999_999,
+            "s": (bits >> 49) % 99_999,
+            "y": min(year + (bits >> 63), 2099),
         }
-        numbers["q"] = numbers["p"] + 5 + int(random_() * 20)
-        comments = None
-        if random_() > 0.1:
-            comments = vocab.COMMENTS[int(random_() * len(vocab.COMMENTS))] % numbers
-        journal = doi = report = None
-        if random_() < (0.55 if year < 2020 else 0.3):
+        comments = vocab.COMMENTS[numbers["f"] % len(vocab.COMMENTS)] % numbers
+        journal = doi = None
+        if published:
             venues = vocab.PUBLICATIONS[family]
-            journal_form, doi_form = venues[int(random_() * len(venues))]
-            if random_() < 0.75:
+            journal_form, doi_form = venues[numbers["n"] % len(venues)]
+            v = random_()
+            if v < 0.75:
                 journal = journal_form % numbers
-            if random_() < 0.85:
+            if v > 0.12:
                 doi = doi_form % numbers
-        if random_() < (0.3 if primary.startswith("hep-") else 0.03):
-            report = vocab.REPORT_NUMBERS[int(random_() * len(vocab.REPORT_NUMBERS))] % numbers
+        if report:
+            report = vocab.REPORT_NUMBERS[numbers["s"] % len(vocab.REPORT_NUMBERS)] % numbers
+        else:
+            report = None
         return comments, journal, doi, report
 
     def license(self, year: int) -> str | None:
         """None for most old papers; CC licenses only after they existed."""
-        random_ = self.rng.random
+        u = self.rng.random()
         null_share = 0.93 if year < 2008 else 0.4 if year < 2016 else 0.03
-        if random_() < null_share:
+        if u < null_share:
             return None
         choices = vocab.LICENSES_OLD if year < 2014 else vocab.LICENSES_NEW
-        return choices[int(random_() * len(choices))]
+        return choices[int((u - null_share) / (1 - null_share) * len(choices))]
 
     def month(self, year: int, month: int, count: int) -> Iterator[dict[str, Any]]:
         """The ``count`` records first submitted in ``year``-``month``, in id order."""
-        rng = self.rng
+        random_ = self.rng.random
         names, cumulative = _interpolated_weights(year)
         total = cumulative[-1]
+        families = {name: self.table[name].family for name in names}
         start = calendar.timegm((year, month, 1, 0, 0, 0))
         span = calendar.monthrange(year, month)[1] * 86400
-        stamps = sorted(start + int(rng.random() * span) for _ in range(count))
+        stamps = sorted([start + int(random_() * span) for _ in range(count)])
         old_style = (year, month) < _FIRST_NEW_STYLE
         yymm = f"{year % 100:02d}{month:02d}"
+        number_format = "{}.{:04d}" if year < 2015 else "{}.{:05d}"
         used: dict[str, int] = {}
         for number, submitted in enumerate(stamps, start=1):
-            primary = names[bisect.bisect_right(cumulative, rng.random() * total)]
+            primary = names[bisect.bisect_right(cumulative, random_() * total)]
             if old_style:
                 archive = primary.split(".")[0]
-                while used.get(archive, 0) >= 999:  # never loops forever: see _month_plan
-                    primary = names[bisect.bisect_right(cumulative, rng.random() * total)]
+                while used.get(archive, 0) >= 999:  # rare, and ends: see _month_plan
+                    primary = names[bisect.bisect_right(cumulative, random_() * total)]
                     archive = primary.split(".")[0]
                 used[archive] = used.get(archive, 0) + 1
                 paper_id = f"{archive}/{yymm}{used[archive]:03d}"
             else:
-                paper_id = f"{yymm}.{number:04d}" if year < 2015 else f"{yymm}.{number:05d}"
+                paper_id = number_format.format(yymm, number)
             listed, drawn = self.categories(primary, year)
             title, abstract = self.text(drawn)
             submitter, authors, parsed = self.people()
             versions, update_date = self.versions(submitted)
-            family = self.table[primary].family
-            comments, journal, doi, report = self.publication(family, year, primary)
+            comments, journal, doi, report = self.publication(families[primary], year, primary)
             yield {
                 "id": paper_id,
                 "submitter": submitter,
@@ -429,6 +488,37 @@ class _Generator:
                 "update_date": update_date,
                 "authors_parsed": parsed,
             }
+
+
+def _json_line(record: dict[str, Any]) -> str:
+    """Serialise a generated record exactly as ``json.dumps(ensure_ascii, compact)`` would.
+
+    About twice as fast as the generic encoder; a test checks the two agree byte for byte.
+    """
+    versions = ",".join([_VERSION_JSON % (v["version"], v["created"]) for v in record["versions"]])
+    parsed = ",".join(
+        [_PARSED_JSON % (_esc(a), _esc(b), _esc(c)) for a, b, c in record["authors_parsed"]]
+    )
+    return _RECORD_JSON % (
+        _esc(record["id"]),
+        _esc(record["submitter"]),
+        _esc(record["authors"]),
+        _esc(record["title"]),
+        _nullable(record["comments"]),
+        _nullable(record["journal-ref"]),
+        _nullable(record["doi"]),
+        _nullable(record["report-no"]),
+        _esc(record["categories"]),
+        _nullable(record["license"]),
+        _esc(record["abstract"]),
+        versions,
+        _esc(record["update_date"]),
+        parsed,
+    )
+
+
+def _nullable(value: str | None) -> str:
+    return "null" if value is None else _esc(value)
 
 
 def generate_records(
@@ -488,13 +578,12 @@ def write_snapshot(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    encode = _ENCODER.encode
+    encode = _json_line
     count = 0
     try:
-        opener = (
+        with (
             gzip.open(partial, "wb", compresslevel=6) if compress else open(partial, "wb")
-        )
-        with opener as handle:
+        ) as handle:
             batch: list[str] = []
             for record in generate_records(n, seed, start_year, end_year):
                 batch.append(encode(record))

@@ -69,8 +69,8 @@ cs.DB | 2 4 | cs | cs.IR cs.DS | database databases query sql transactions index
 cs.PF | 1 1 | cs | cs.DC | performance benchmarking queueing workload caching
 cs.SI | 1 6 | cs | physics.soc-ph cs.CY | social-network communities influence diffusion twitter \
 followers centrality
-stat.ML | 0 12 | ml | cs.LG stat.ME math.ST | kernel bayesian nonparametric sparse gaussian-process \
-posterior variational-inference high-dimensional lasso
+stat.ML | 0 12 | ml | cs.LG stat.ME math.ST | kernel bayesian nonparametric sparse \
+gaussian-process posterior variational-inference high-dimensional lasso
 stat.ME | 0 8 | stat | stat.AP stat.CO math.ST | estimator estimation regression causal treatment \
 covariates missing-data bootstrap
 stat.AP | 0 5 | stat | stat.ME q-bio.QM | survey clinical epidemiological forecasting census \
@@ -122,15 +122,16 @@ entropy
 math.QA | 10 4 | math | math.RT math-ph | quantum-group hopf-algebra deformation braided
 math.ST | 8 8 | stat | stat.ME stat.ML math.PR | estimator minimax consistency asymptotic \
 likelihood hypothesis-testing
-math.CA | 8 5 | math | math.FA math.NT | inequality integrals orthogonal-polynomials special-functions
+math.CA | 8 5 | math | math.FA math.NT | inequality integrals orthogonal-polynomials \
+special-functions
 math.GR | 10 5 | math | math.RT math.GT | group groups subgroup finitely-generated automorphism
 math.AT | 6 3 | math | math.GT math.CT | homotopy homology spectra fibration
 math.LO | 6 4 | math | cs.LO | set-theory forcing model-theory definable cardinal
 math.RA | 6 4 | math | math.AC math.RT | ring rings algebra ideals matrices
 math.OA | 6 3 | math | math.FA | c*-algebra von-neumann operator-algebra
 math.AC | 5 3 | math | math.AG math.RA | commutative ideal noetherian local-rings
-math-ph | 15 8 | phys | math.MP quant-ph hep-th | mathematical-physics hamiltonian operator spectral \
-integrable
+math-ph | 15 8 | phys | math.MP quant-ph hep-th | mathematical-physics hamiltonian operator \
+spectral integrable
 astro-ph.GA | 40 25 | phys | astro-ph.CO astro-ph.SR | galaxy galaxies stellar star-formation \
 milky-way interstellar dust redshift
 astro-ph.CO | 40 25 | phys | astro-ph.GA gr-qc hep-ph | cosmological cosmology dark-energy \
@@ -148,8 +149,8 @@ cond-mat.str-el | 35 14 | phys | cond-mat.supr-con cond-mat.mes-hall | correlate
 magnetic spin-liquid fermions kondo
 cond-mat.mtrl-sci | 35 25 | phys | cond-mat.mes-hall physics.app-ph | materials crystal thin-film \
 dft band-structure alloy
-cond-mat.stat-mech | 30 12 | phys | cond-mat.dis-nn nlin.CD | statistical-mechanics phase-transition \
-ising critical nonequilibrium
+cond-mat.stat-mech | 30 12 | phys | cond-mat.dis-nn nlin.CD | statistical-mechanics \
+phase-transition ising critical nonequilibrium
 cond-mat.soft | 20 10 | phys | physics.bio-ph cond-mat.stat-mech | polymer colloids membrane \
 active-matter granular
 cond-mat.supr-con | 25 6 | phys | cond-mat.str-el | superconducting superconductivity cuprate \
@@ -236,9 +237,7 @@ ADJECTIVES = (
     "rigorous scalable practical alternative comprehensive"
 )
 VERBS = "propose present introduce study investigate develop analyze consider derive describe"
-OUTCOMES = (
-    "show demonstrate prove find observe establish confirm argue illustrate obtain"
-)
+OUTCOMES = "show demonstrate prove find observe establish confirm argue illustrate obtain"
 
 #: Abstract sentence skeletons: {A} adjective, {V} verb, {O} outcome verb, %s a drawn word.
 SENTENCE_SKELETONS = (
@@ -285,20 +284,19 @@ FIRST_NAMES = (
 INITIALS = "A. B. C. D. E. F. G. H. J. K. L. M. N. P. R. S. T. V. W. Y. Z."
 
 #: Last names as (LaTeX form in ``authors``, Unicode form in ``authors_parsed``).
-LAST_NAMES: tuple[tuple[str, str], ...] = tuple(
-    (name, name)
-    for name in (
-        "Smith Wang Zhang Li Liu Chen Kumar Singh Garcia Martinez Rossi Bianchi Schmidt Weber "
-        "Novak Kowalski Ivanov Petrov Tanaka Suzuki Sato Kim Park Lee Nguyen Tran Silva Santos "
-        "Dubois Martin Bernard Hansen Nielsen Johansson Berg Cohen Levi Haddad Brown Taylor "
-        "Wilson Evans Thomas Roberts Walker Young Hughes Green Hall Wood Clarke Jackson Moore "
-        "Lopez Gonzalez Fernandez Romano Costa Ferrari Nakamura Yamamoto Huang Zhao Wu Zhou Xu "
-        "Sun Ma Hu Guo Lin Yang Das Gupta Sharma Patel Mehta Nadolsky Theran Streinu Berger Yuan"
-    ).split()
-) + (
+_LATIN_LAST_NAMES = (
+    "Smith Wang Zhang Li Liu Chen Kumar Singh Garcia Martinez Rossi Bianchi Schmidt Weber Novak "
+    "Kowalski Ivanov Petrov Tanaka Suzuki Sato Kim Park Lee Nguyen Tran Silva Santos Dubois "
+    "Martin Bernard Hansen Nielsen Johansson Berg Cohen Levi Haddad Brown Taylor Wilson Evans "
+    "Thomas Roberts Walker Young Hughes Green Hall Wood Clarke Jackson Moore Lopez Gonzalez "
+    "Fernandez Romano Costa Ferrari Nakamura Yamamoto Huang Zhao Wu Zhou Xu Sun Ma Hu Guo Lin "
+    "Yang Das Gupta Sharma Patel Mehta Nadolsky Theran Streinu Berger Yuan "
+)
+LAST_NAMES: tuple[tuple[str, str], ...] = (
+    *((name, name) for name in _LATIN_LAST_NAMES.split()),
     ("Bal\\'azs", "Balázs"),
     ('M\\"uller', "Müller"),
-    ("Sch\\\"afer", "Schäfer"),
+    ('Sch\\"afer', "Schäfer"),
     ("Fr\\'echet", "Fréchet"),
     ("G\\'omez", "Gómez"),
     ("Jim\\'enez", "Jiménez"),
@@ -309,11 +307,15 @@ LAST_NAMES: tuple[tuple[str, str], ...] = tuple(
 #: (journal-ref template, DOI template) per family; %(v)d volume, %(p)d page, %(y)d year.
 PUBLICATIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "ml": (
-        ("IEEE Trans. Pattern Anal. Mach. Intell. %(v)d (%(y)d) %(p)d-%(q)d",
-         "10.1109/TPAMI.%(y)d.%(n)07d"),
+        (
+            "IEEE Trans. Pattern Anal. Mach. Intell. %(v)d (%(y)d) %(p)d-%(q)d",
+            "10.1109/TPAMI.%(y)d.%(n)07d",
+        ),
         ("Pattern Recognition %(v)d (%(y)d) %(p)d", "10.1016/j.patcog.%(y)d.%(n)06d"),
-        ("Proceedings of the %(y)d Conference on Empirical Methods in NLP, pp. %(p)d-%(q)d",
-         "10.18653/v1/%(y)d.emnlp-main.%(m)d"),
+        (
+            "Proceedings of the %(y)d Conference on Empirical Methods in NLP, pp. %(p)d-%(q)d",
+            "10.18653/v1/%(y)d.emnlp-main.%(m)d",
+        ),
         ("Neural Computation %(v)d (%(y)d) %(p)d-%(q)d", "10.1162/neco_a_%(n)05d"),
     ),
     "cs": (
@@ -324,7 +326,10 @@ PUBLICATIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "math": (
         ("J. Algebra %(v)d (%(y)d) %(p)d-%(q)d", "10.1016/j.jalgebra.%(y)d.%(n)06d"),
         ("Illinois J. Math. %(v)d (%(y)d) no.2, %(p)d-%(q)d", "10.1215/ijm/%(n)010d"),
-        ("Math. Res. Lett. %(v)d (%(y)d), no. 2, %(p)d--%(q)d", "10.4310/MRL.%(y)d.v%(v)d.n2.a%(m)d"),
+        (
+            "Math. Res. Lett. %(v)d (%(y)d), no. 2, %(p)d--%(q)d",
+            "10.4310/MRL.%(y)d.v%(v)d.n2.a%(m)d",
+        ),
     ),
     "phys": (
         ("Phys.Rev.D%(v)d:%(n)06d,%(y)d", "10.1103/PhysRevD.%(v)d.%(n)06d"),
