@@ -66,7 +66,12 @@ def _synthetic_count(source: str) -> int:
     return int(text)
 
 
-def resolve_source(source: str, cache_dir: str | Path, expected_sha256: str | None = None) -> Path:
+def resolve_source(
+    source: str,
+    cache_dir: str | Path,
+    expected_sha256: str | None = None,
+    fetch_options: dict[str, Any] | None = None,
+) -> Path:
     """Return a local file holding the snapshot named by ``source``, downloading it if remote.
 
     Raises:
@@ -76,7 +81,9 @@ def resolve_source(source: str, cache_dir: str | Path, expected_sha256: str | No
     if source.startswith(("http://", "https://", "kaggle:")):
         from arxivcat import fetch
 
-        return fetch.fetch_source(source, cache_dir, expected_sha256=expected_sha256)
+        return fetch.fetch_source(
+            source, cache_dir, expected_sha256=expected_sha256, **(fetch_options or {})
+        )
     path = Path(source).expanduser()
     if not path.is_file():
         raise CorpusError(f"snapshot source {source!r}: no such file")
@@ -90,6 +97,7 @@ def build_corpus(
     digest_path: str | Path,
     manifest_path: str | Path,
     cache_dir: str | Path,
+    fetch_options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Fetch the snapshot, write the corpus parquet, its digest file and the manifest.
 
@@ -101,6 +109,8 @@ def build_corpus(
         manifest_path: Output JSON manifest (source, retrieval time, records, checksums,
             snapshot date).
         cache_dir: Where remote downloads are kept (and resumed from).
+        fetch_options: Extra keyword arguments for :func:`arxivcat.fetch.download` (retries,
+            back-off, the sleep function).
 
     Returns:
         The manifest written.
@@ -115,7 +125,7 @@ def build_corpus(
         rows: Iterator[dict[str, Any]] = _synthetic_rows(_synthetic_count(source))
         source_sha256 = None
     else:
-        local = resolve_source(source, cache_dir, expected_sha256)
+        local = resolve_source(source, cache_dir, expected_sha256, fetch_options)
         log.info("hashing %s", local)
         source_sha256 = file_sha256(local)
         if expected_sha256 and source_sha256 != expected_sha256.lower():
