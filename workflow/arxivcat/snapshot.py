@@ -5,7 +5,11 @@ Sources (``snapshot.source`` in the config):
 * ``kaggle:OWNER/DATASET``: Kaggle's dataset download API (zip), credentials from the environment;
 * ``http(s)://...``: any URL serving a JSON-lines file (plain, ``.gz`` or ``.zip``);
 * ``synthetic:N``: ``N`` generated records (:mod:`arxivcat.synthetic`), for demos and tests;
+* ``oai``: no snapshot; the corpus is the OAI-PMH harvest alone (rule ``harvest_oai``);
 * anything else: a local path (plain, ``.gz`` or ``.zip`` JSON lines).
+
+With a harvest table (``harvest_path``, from :mod:`arxivcat.oai`), harvested records are merged
+into the snapshot: newer versions replace older ones, deletions remove records.
 
 Remote files are downloaded into a cache directory (outside the rule's outputs, so an interrupted
 download survives a failed job and resumes).  The corpus parquet is written deterministically:
@@ -98,6 +102,7 @@ def build_corpus(
     manifest_path: str | Path,
     cache_dir: str | Path,
     fetch_options: dict[str, Any] | None = None,
+    harvest_path: str | Path | None = None,
 ) -> dict[str, Any]:
     """Fetch the snapshot, write the corpus parquet, its digest file and the manifest.
 
@@ -111,6 +116,7 @@ def build_corpus(
         cache_dir: Where remote downloads are kept (and resumed from).
         fetch_options: Extra keyword arguments for :func:`arxivcat.fetch.download` (retries,
             back-off, the sleep function).
+        harvest_path: An OAI-PMH harvest table to merge in (required for source ``oai``).
 
     Returns:
         The manifest written.
@@ -121,8 +127,13 @@ def build_corpus(
     """
     source = str(source).strip()
     retrieved = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    if source.startswith("synthetic:"):
-        rows: Iterator[dict[str, Any]] = _synthetic_rows(_synthetic_count(source))
+    if source == "oai":
+        if harvest_path is None:
+            raise CorpusError("snapshot source 'oai' needs the OAI harvest (oai.enabled: true)")
+        rows: Iterator[dict[str, Any]] = iter(())
+        source_sha256 = file_sha256(harvest_path)
+    elif source.startswith("synthetic:"):
+        rows = _synthetic_rows(_synthetic_count(source))
         source_sha256 = None
     else:
         local = resolve_source(source, cache_dir, expected_sha256, fetch_options)
@@ -134,6 +145,11 @@ def build_corpus(
             )
         rows = normalized_records(local)
 
+    if harvest_path is not None:
+        from arxivcat import oai
+
+        log.info("merging the OAI-PMH harvest %s", harvest_path)
+        rows = oai.merge_harvest(rows, oai.read_harvest(harvest_path))
     latest: list[dt.date] = []
 
     def track(items: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
