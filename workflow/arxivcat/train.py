@@ -37,6 +37,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,7 @@ from transformers import (
     TrainerState,
     TrainingArguments,
 )
-from transformers.trainer_pt_utils import LengthGroupedSampler
+from transformers.trainer_pt_utils import LengthGroupedSampler, get_length_grouped_indices
 
 from arxivcat.devices import claim_gpus, resolve_device, resolve_precision
 from arxivcat.models import load_classifier
@@ -173,6 +174,20 @@ def compute_metrics(prediction: EvalPrediction) -> dict[str, float]:
     }
 
 
+def mean_training_loss(log_history: list[dict[str, Any]]) -> float | None:
+    """Mean training loss over all steps, from the logged per-window means.
+
+    The Trainer's own ``train_loss`` only covers the steps since a resume; every step belongs to
+    exactly one logged window here (a log entry is written with each checkpoint).
+    """
+    total, previous = 0.0, 0
+    for entry in log_history:
+        if "loss" in entry and "step" in entry:
+            total += entry["loss"] * (entry["step"] - previous)
+            previous = entry["step"]
+    return total / previous if previous else None
+
+
 def best_epoch(log_history: list[dict[str, Any]]) -> tuple[float | None, float | None]:
     """Return ``(epoch, eval_f1)`` of the evaluation with the highest F1 (first one on ties)."""
     best: tuple[float | None, float | None] = (None, None)
@@ -218,6 +233,10 @@ class CheckpointPolicy(TrainerCallback):
             control.should_save = False
         elif self._due(state):
             control.should_save = True
+        if control.should_save:
+            # The Trainer keeps its running training loss in memory only: log it with every
+            # checkpoint, so a resumed run's loss log (and train_loss) covers every step.
+            control.should_log = True
         return control
 
     def on_epoch_end(
@@ -270,8 +289,32 @@ class KeepBest(TrainerCallback):
         return control
 
 
+class EpochSeededLengthGroupedSampler(LengthGroupedSampler):
+    """Length-grouped batches whose order depends only on the seed and the epoch.
+
+    The stock sampler draws from the global RNG, whose state at an epoch's start differs between
+    an uninterrupted run and one resumed from a checkpoint; seeding by epoch makes a resumed run
+    see the same batches.
+    """
+
+    def __init__(self, batch_size: int, lengths: list[int], seed: int) -> None:
+        super().__init__(batch_size, lengths=lengths)
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Called by the Trainer (through accelerate) at each epoch start."""
+        self.epoch = epoch
+
+    def __iter__(self) -> Iterator[int]:
+        """Indices of one epoch, batched by similar length, megabatch order shuffled."""
+        generator = torch.Generator()
+        generator.manual_seed(self.seed + self.epoch)
+        return iter(get_length_grouped_indices(self.lengths, self.batch_size, generator=generator))
+
+
 class ArxivcatTrainer(Trainer):
-    """A Trainer whose length-grouped sampler uses lengths precomputed from the Arrow column."""
+    """A Trainer whose length-grouped sampler uses precomputed lengths and is resumable."""
 
     def __init__(self, *args: Any, train_lengths: list[int] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -279,9 +322,11 @@ class ArxivcatTrainer(Trainer):
 
     def _get_train_sampler(self, train_dataset: Any = None) -> Any:
         if self.args.train_sampling_strategy == "group_by_length" and self.train_lengths:
-            return LengthGroupedSampler(
+            seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
+            return EpochSeededLengthGroupedSampler(
                 self.args.train_batch_size * self.args.gradient_accumulation_steps,
                 lengths=self.train_lengths,
+                seed=seed,
             )
         return super()._get_train_sampler(train_dataset)
 
@@ -545,6 +590,13 @@ def train_model(
     )
     result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
 
+    if resume is not None:
+        mean_loss = mean_training_loss(trainer.state.log_history)
+        if mean_loss is not None:
+            result.metrics["train_loss"] = mean_loss
+            for entry in trainer.state.log_history:
+                if "train_loss" in entry:
+                    entry["train_loss"] = mean_loss
     epoch, f1 = best_epoch(trainer.state.log_history)
     name, count = device_description(device)
     info: dict[str, Any] = {
