@@ -1,4 +1,4 @@
-"""A training run killed mid-epoch (SIGKILL) resumes from its checkpoint and ends as if uninterrupted.
+"""A training run killed mid-epoch (SIGKILL) resumes from its checkpoint and ends as uninterrupted.
 
 Each run is a separate Python process, as a Snakemake job is.  The killed run dies by SIGKILL three
 optimizer steps after its mid-epoch checkpoint at step 25 (of 40), so the rerun has to load the
@@ -16,11 +16,10 @@ from pathlib import Path
 
 import pytest
 from safetensors.torch import load_file
-
-from arxivcat.tokenization import tokenize_splits
 from synthetic_tables import write_tables
 
-REPO = Path(__file__).resolve().parents[1]
+from arxivcat.tokenization import tokenize_splits
+
 SETTINGS = {
     "model": "builtin:tiny-bert",
     "max_length": 64,
