@@ -47,21 +47,19 @@ def encode_pairs(
     """
     titles = [t or "" for t in titles]
     abstracts = [a or "" for a in abstracts]
-    encoded = dict(
-        tokenizer(titles, abstracts, truncation="only_second", max_length=max_length, verbose=False)
-    )
-    too_long = [i for i, ids in enumerate(encoded["input_ids"]) if len(ids) > max_length]
-    if too_long:
-        # The title alone exceeds the budget: only_second cannot help, so cut both.
-        fixed = tokenizer(
-            [titles[i] for i in too_long],
-            [abstracts[i] for i in too_long],
-            truncation="longest_first",
-            max_length=max_length,
-        )
-        for column, values in encoded.items():
-            for position, i in enumerate(too_long):
-                values[i] = fixed[column][position]
+    try:
+        return dict(tokenizer(titles, abstracts, truncation="only_second", max_length=max_length))
+    except Exception:  # the fast tokenizer refuses a batch holding an over-long title
+        pass
+    encoded: dict[str, list[list[int]]] = {}
+    for title, abstract in zip(titles, abstracts, strict=True):
+        try:
+            row = tokenizer(title, abstract, truncation="only_second", max_length=max_length)
+        except Exception:
+            # The title alone exceeds the budget: only_second cannot help, so cut both.
+            row = tokenizer(title, abstract, truncation="longest_first", max_length=max_length)
+        for column, values in row.items():
+            encoded.setdefault(column, []).append(values)
     return encoded
 
 
