@@ -127,6 +127,12 @@ def claim_gpus(
         time.sleep(poll_s)
 
 
+def release_gpus() -> None:
+    """Release the GPU locks this process holds (they are also released when it exits)."""
+    while _HELD_LOCKS:
+        _HELD_LOCKS.pop().close()
+
+
 def resolve_device(requested: str) -> str:
     """Turn the ``device`` setting into ``"cuda"``, ``"tpu"`` or ``"cpu"``.
 
