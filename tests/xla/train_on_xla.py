@@ -14,14 +14,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from synthetic_tables import write_tables  # noqa: E402
+from synthetic_tables import write_tables
 
-from arxivcat.tokenization import tokenize_splits  # noqa: E402
-from arxivcat.train import train_model  # noqa: E402
+from arxivcat.tokenization import tokenize_splits
+from arxivcat.train import train_model
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         paths = write_tables(root / "tables", {"train": 160, "validation": 48, "test": 16})
@@ -37,8 +37,8 @@ def main() -> None:
         assert info["device_type"] == "tpu" and info["precision"] == "bf16", info
         assert "torch_xla" in info["framework_versions"], info
         assert len(evals) == 1 and (root / "model" / "model.safetensors").is_file()
-        print(json.dumps({k: info[k] for k in ("device", "precision", "distributed_type",
-                          "train_samples_per_second", "framework_versions")}, indent=1))  # fmt: skip
+        keys = ("device", "precision", "distributed_type", "train_samples_per_second")
+        print(json.dumps({k: info[k] for k in (*keys, "framework_versions")}, indent=1))
         print(f"XLA training OK in {time.monotonic() - started:.1f} s; eval: {evals[0]}")
 
 
