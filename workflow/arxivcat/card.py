@@ -738,6 +738,8 @@ def card_from_run_dir(
             f"{run_dir}: no final evaluation (no eval_* in all_results.json/eval_results.json "
             "and no evaluation in trainer_state.json)"
         )
+    if "samples" not in validation and "eval_samples" in run.results:
+        validation = {**validation, "samples": run.results["eval_samples"]}
     facts = CardFacts(
         experiment=experiment,
         run=run,
@@ -756,3 +758,19 @@ def card_from_run_dir(
             facts, output_path, predictions if predictions.is_file() else None
         )
     return save_card(render_card(facts), output_path)
+
+
+def experiment_facts(experiment: Any) -> dict[str, Any]:
+    """The card's experiment facts of a resolved :class:`arxivcat.config.Experiment`.
+
+    The same dictionary as the workflow's ``card_facts_of``.
+    """
+    return {
+        "name": experiment.name,
+        "dataset_config": experiment.dataset_config,
+        "labels": list(experiment.labels),
+        "split": experiment.split,
+        "split_settings": experiment.split_settings,
+        "weak_negatives": experiment.weak_negatives,
+        "training": experiment.training,
+    }
