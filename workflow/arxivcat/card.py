@@ -253,7 +253,8 @@ def section_description(facts: CardFacts) -> str:
     max_length = settings.get("max_length")
     text = (
         f"A binary classifier of scientific papers for the arXiv category set "
-        f"**{experiment['dataset_config']}**, fine-tuned from "
+        f"{', '.join(f'`{c}`' for c in experiment['labels'])} (model-index config "
+        f'"{experiment["dataset_config"]}"), fine-tuned from '
         f"{base_model_phrase(facts.base_model)} with a two-way classification head. "
         f"{_label_definition(experiment)}\n\n"
         "Input: the paper's title and abstract, tokenized as a text pair"
@@ -274,7 +275,7 @@ def section_uses(facts: CardFacts) -> str:
         rate = facts.split_report.get("splits", {}).get("validation", {}).get("positive_rate")
     lines = [
         f"Intended for tagging papers (arXiv preprints or papers from elsewhere with a title and "
-        f"abstract in English) as {experiment['dataset_config']} or not, for example to count "
+        f"abstract in English) as {' or '.join(experiment['labels'])} or not, for example to count "
         "research output by field or to pre-filter papers for review; scores can be ranked or "
         "thresholded at a value chosen for the use.",
         "",
@@ -372,8 +373,9 @@ def section_data(facts: CardFacts) -> str:
             detail = f": {_number(report.get('weak_negatives', 0))} rows"
         out.append(
             f"Weak negatives{detail}, {_percent(share, 0)} of the training size, were added to the "
-            "training split only with label 0: works from OpenAlex that are not on arXiv and not "
-            "computer science (non-CS level-0 concepts). Validation and test are arXiv papers only."
+            "training split only with label 0: papers from outside arXiv and outside computer "
+            "science (by default OpenAlex works tagged with non-CS level-0 concepts). "
+            "Validation and test are arXiv papers only."
         )
     else:
         out.append("No weak negatives were added: every row is an arXiv paper.")
@@ -490,11 +492,10 @@ def section_hardware(facts: CardFacts) -> str:
     runtime = info.get("train_runtime") or results.get("train_runtime")
     speed = info.get("train_samples_per_second") or results.get("train_samples_per_second")
     if runtime:
-        out.append(
-            f"Training took {runtime / 3600:.2f} h ({runtime:,.0f} s) at {speed:,.1f} samples/s."
-            if speed
-            else f"Training took {runtime:,.0f} s."
-        )
+        took = f"{runtime:,.0f} s"
+        if runtime >= 3600:
+            took = f"{runtime / 3600:.2f} h ({took})"
+        out.append(f"Training took {took}" + (f" at {speed:,.1f} samples/s." if speed else "."))
     else:
         out.append("Training time and throughput were not recorded.")
     if results.get("eval_samples_per_second"):

@@ -6,11 +6,6 @@ localrules:
     write_card,
 
 
-def baseline_seed_of(wildcards):
-    """The baseline's seed: the experiment's training seed (other training settings do not matter)."""
-    return int(experiment_of(wildcards).training["seed"])
-
-
 rule train_baseline:
     input:
         train="results/{experiment}/data/train.parquet",
