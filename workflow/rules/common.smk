@@ -66,6 +66,11 @@ def training_of(wildcards):
     return experiment_of(wildcards).training
 
 
+def baseline_seed_of(wildcards):
+    """The TF-IDF baseline's seed: the experiment's training seed, and nothing else of training."""
+    return int(experiment_of(wildcards).training["seed"])
+
+
 def card_facts_of(wildcards):
     """Everything about an experiment that the card states."""
     experiment = experiment_of(wildcards)
