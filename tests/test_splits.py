@@ -203,7 +203,7 @@ def _fixture(tmp_path):
 
     Half of the 2015 papers are cs.CV. Weak-negative candidates: 26 clean ones, and five that
     must never be used (arXiv DOI, corpus DOI, corpus title, title of a 2005 arXiv paper,
-    repeated id).
+    repeated id, no title).
     """
     rows = [
         paper(
@@ -223,6 +223,7 @@ def _fixture(tmp_path):
         {"id": "W902", "title": "STUDY number 12!"},
         {"id": "W903", "title": "Old  paper 1."},
         {"id": "W000", "title": "A repeated id"},
+        {"id": "W904", "title": " ?! "},
     ]
     write_weak(weak, tmp_path / "weak.parquet")
     assign_splits(corpus, REFERENCE, tmp_path / "assignment.parquet", name="reference")
@@ -261,7 +262,8 @@ def test_weak_negatives_only_in_train_with_label_zero_at_the_share(tmp_path):
     assert report["weak_negatives"] == 14
     assert report["weak_negative_pool"] == {
         "wanted": 14,
-        "offered": 31,
+        "offered": 32,
+        "removed_untitled": 1,
         "removed_as_arxiv": 4,
         "removed_as_repeats": 1,
         "available": 26,

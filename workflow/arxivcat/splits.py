@@ -266,6 +266,7 @@ def _weak_table(
     stats = {
         "wanted": wanted,
         "offered": pool.offered,
+        "removed_untitled": pool.untitled,
         "removed_as_arxiv": pool.arxiv_overlap,
         "removed_as_repeats": pool.repeats,
         "available": pool.table.num_rows,
@@ -276,7 +277,8 @@ def _weak_table(
         raise SplitError(
             f"{weak_negatives_path}: {wanted} weak negatives needed ({share} x {n_train} training "
             f"papers), only {pool.table.num_rows} of {pool.offered} are usable "
-            f"({pool.arxiv_overlap} are arXiv papers, {pool.repeats} repeats)"
+            f"({pool.arxiv_overlap} are arXiv papers, {pool.repeats} repeats, "
+            f"{pool.untitled} untitled)"
         ) from None
     picked = pool.table.take(pa.array(chosen))
     n = picked.num_rows

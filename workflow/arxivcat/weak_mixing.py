@@ -3,8 +3,9 @@
 Weak negatives are non-arXiv papers (OpenAlex works) added with label 0 to the training split
 only. Before sampling, every candidate that is also an arXiv paper is removed: by DOI (the
 corpus DOIs and arXiv's own 10.48550/arXiv.* DOIs) and by normalized title (case, accents
-composed, punctuation and spaces ignored). Candidates with a repeated id or normalized title are
-kept once. The sample is drawn with a seeded generator from the candidates in id order.
+composed, punctuation and spaces ignored). Candidates without a title are dropped; those with a
+repeated id or normalized title are kept once. The sample is drawn with a seeded generator
+from the candidates in id order.
 """
 
 from __future__ import annotations
@@ -72,12 +73,14 @@ class Candidates:
     Attributes:
         table: The remaining candidates, sorted by id.
         offered: Rows in the weak-negative file.
+        untitled: Rows removed for having no title.
         arxiv_overlap: Rows removed because they are arXiv papers (by DOI or title).
         repeats: Rows removed as repeated ids or titles.
     """
 
     table: pa.Table
     offered: int
+    untitled: int
     arxiv_overlap: int
     repeats: int
 
@@ -108,14 +111,14 @@ def clean_candidates(
         corpus_dois: Every DOI field of the arXiv corpus.
     """
     offered = weak.num_rows
-    weak = weak.sort_by([("id", "ascending")])
+    titled = pc.greater(pc.utf8_length(normalize_titles(weak["title"])), 0).fill_null(False)
+    weak = weak.filter(titled).sort_by([("id", "ascending")])
     titles = normalize_titles(weak["title"]).combine_chunks()
     dois = normalize_doi_column(weak["doi"]).combine_chunks()
     known_titles = pc.unique(normalize_titles(corpus_titles))
     known_dois = pc.unique(normalize_dois(corpus_dois))
-    arxiv = (
-        pc.is_in(titles, value_set=known_titles).fill_null(False).to_numpy(zero_copy_only=False)
-        & (pc.utf8_length(titles).fill_null(0).to_numpy(zero_copy_only=False) > 0)
+    arxiv = pc.is_in(titles, value_set=known_titles).fill_null(False).to_numpy(
+        zero_copy_only=False
     ) | (
         pc.is_in(dois, value_set=known_dois).fill_null(False).to_numpy(zero_copy_only=False)
         | pc.starts_with(dois, ARXIV_DOI_PREFIX).fill_null(False).to_numpy(zero_copy_only=False)
@@ -127,6 +130,7 @@ def clean_candidates(
     return Candidates(
         table=table,
         offered=offered,
+        untitled=offered - weak.num_rows,
         arxiv_overlap=int(arxiv.sum()),
         repeats=int(kept.num_rows - table.num_rows),
     )
