@@ -80,3 +80,34 @@ def outputs(directory: Path, name: str = "exp") -> dict:
         "output_paths": {s: base / f"{s}.parquet" for s in ("train", "validation", "test")},
         "report_path": base / "split_report.json",
     }
+
+
+ARXIV_SOURCE = "https://openalex.org/S4306400194"
+
+
+def openalex_weak_table(api_dir: Path) -> pa.Table:
+    """Real OpenAlex API pages as a weak-negative table: abstracts rebuilt, arXiv-hosted dropped.
+
+    Stands in for the prepare stage (another module); keeps what the contract promises.
+    """
+    import json
+
+    rows = []
+    for path in sorted(api_dir.rglob("*.json")):
+        for work in json.loads(path.read_text(encoding="utf-8")).get("results", []):
+            sources = [(loc.get("source") or {}).get("id") for loc in work.get("locations") or []]
+            if ARXIV_SOURCE in sources or "arxiv" in (work.get("indexed_in") or []):
+                continue
+            index = work.get("abstract_inverted_index") or {}
+            words = sorted((p, word) for word, positions in index.items() for p in positions)
+            rows.append(
+                {
+                    "id": work["id"].rsplit("/", 1)[-1],
+                    "title": work.get("title") or "",
+                    "abstract": " ".join(word for _, word in words),
+                    "doi": (work.get("doi") or "").lower().removeprefix("https://doi.org/") or None,
+                    "year": work.get("publication_year"),
+                    "source": "openalex",
+                }
+            )
+    return pa.Table.from_pylist(rows, schema=WEAK_SCHEMA)
