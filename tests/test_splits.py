@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import random
 
@@ -304,7 +305,7 @@ def test_no_paper_in_two_splits_and_every_assigned_paper_used(tmp_path):
 
 
 def test_split_report_numbers(tmp_path):
-    _fixture(tmp_path)
+    corpus = _fixture(tmp_path)
     report, tables, paths = _build(tmp_path, share=0.1)
     assert json.loads(paths["report_path"].read_text()) == report
     assert report["experiment"] == "exp"
@@ -313,7 +314,11 @@ def test_split_report_numbers(tmp_path):
     assert report["split_settings"] == REFERENCE
     assert report["year_range"] == [2015, 2015]
     assert report["weak_negative_share"] == 0.1
-    assert len(report["snapshot_sha256"]) == 64
+    assert report["snapshot_sha256"] == hashlib.sha256(corpus.read_bytes()).hexdigest()
+    digest = tmp_path / "arxiv.sha256"
+    digest.write_text("ab" * 32 + "\n")
+    again, _, _ = _build(tmp_path, "again", share=0.1, digest_path=digest)
+    assert again["snapshot_sha256"] == "ab" * 32
     for split, table in tables.items():
         stats = report["splits"][split]
         assert stats["rows"] == table.num_rows

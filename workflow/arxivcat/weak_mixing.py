@@ -2,8 +2,8 @@
 
 Weak negatives are non-arXiv papers (OpenAlex works) added with label 0 to the training split
 only. Before sampling, every candidate that is also an arXiv paper is removed: by DOI (the
-corpus DOIs and arXiv's own 10.48550/arXiv.* DOIs) and by normalized title (case, accents
-composed, punctuation and spaces ignored). Candidates without a title are dropped; those with a
+corpus DOIs and arXiv's own 10.48550/arXiv.* DOIs) and by normalized title (NFKC, case, ASCII
+punctuation and spaces ignored). Candidates without a title are dropped; those with a
 repeated id or normalized title are kept once. The sample is drawn with a seeded generator
 from the candidates in id order.
 """
@@ -42,10 +42,44 @@ def weak_negative_count(n_train: int, share: float) -> int:
     return int(Fraction(str(share)) * n_train)
 
 
+# Bytes kept by title normalization: ASCII digits and lower-case letters, and every byte of a
+# multi-byte UTF-8 character (non-ASCII letters such as é stay; ASCII punctuation and spaces go).
+_KEEP_BYTE = np.zeros(256, dtype=bool)
+_KEEP_BYTE[list(b"0123456789abcdefghijklmnopqrstuvwxyz")] = True
+_KEEP_BYTE[0x80:] = True
+_TITLE_SLICE = 1 << 17
+
+
 def normalize_titles(titles: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """Titles reduced to lower-case letters and digits (NFKC), for duplicate detection."""
-    folded = pc.utf8_lower(pc.utf8_normalize(titles, "NFKC"))
-    return pc.replace_substring_regex(folded, pattern=r"[^\p{L}\p{N}]+", replacement="")
+    """Titles reduced to a matching key: NFKC, lower case, ASCII punctuation and spaces removed.
+
+    Vectorised over the UTF-8 bytes, in slices to bound memory (a regular expression is about
+    twice as slow on a million titles). Null titles give empty keys.
+    """
+    if isinstance(titles, pa.ChunkedArray):
+        titles = titles.combine_chunks()
+    folded = pc.utf8_lower(pc.utf8_normalize(titles.cast(pa.string()), "NFKC")).fill_null("")
+    if len(folded) <= _TITLE_SLICE:
+        return _strip_title_bytes(folded)
+    parts = [
+        _strip_title_bytes(folded.slice(start, _TITLE_SLICE))
+        for start in range(0, len(folded), _TITLE_SLICE)
+    ]
+    return pa.concat_arrays(parts)
+
+
+def _strip_title_bytes(folded: pa.Array) -> pa.Array:
+    """Drop the bytes :data:`_KEEP_BYTE` rejects from each string of a null-free string array."""
+    n = len(folded)
+    offsets = np.frombuffer(folded.buffers()[1], dtype=np.int32)[folded.offset :][: n + 1]
+    if n == 0 or offsets[-1] == offsets[0]:
+        return pa.array([""] * n, pa.string())
+    data = np.frombuffer(folded.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    keep = _KEEP_BYTE[data]
+    kept_before = np.zeros(len(data) + 1, dtype=np.int32)
+    np.cumsum(keep, dtype=np.int32, out=kept_before[1:])
+    new_offsets = kept_before[offsets - offsets[0]]
+    return pa.StringArray.from_buffers(n, pa.py_buffer(new_offsets), pa.py_buffer(data[keep]))
 
 
 def normalize_dois(dois: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -54,7 +88,7 @@ def normalize_dois(dois: pa.Array | pa.ChunkedArray) -> pa.Array:
     Returns a flat array of every DOI found (nulls and empties dropped).
     """
     lowered = pc.utf8_lower(pc.utf8_trim_whitespace(dois))
-    parts = pc.list_flatten(pc.split_pattern_regex(lowered, pattern=r"\s+"))
+    parts = pc.list_flatten(pc.utf8_split_whitespace(lowered))
     parts = pc.replace_substring_regex(parts, pattern=_DOI_URL_PREFIX, replacement="")
     return pc.filter(parts, pc.greater(pc.utf8_length(parts), 0))
 

@@ -20,4 +20,5 @@ build_experiment_data(
     experiment=snakemake.wildcards.experiment,
     label_mode=labelling["label_mode"],
     sample_pct=labelling["sample_pct"],
+    digest_path=snakemake.input.digest,
 )
