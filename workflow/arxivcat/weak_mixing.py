@@ -147,7 +147,7 @@ def clean_candidates(
     offered = weak.num_rows
     titled = pc.greater(pc.utf8_length(normalize_titles(weak["title"])), 0).fill_null(False)
     weak = weak.filter(titled).sort_by([("id", "ascending")])
-    titles = normalize_titles(weak["title"]).combine_chunks()
+    titles = normalize_titles(weak["title"])
     dois = normalize_doi_column(weak["doi"]).combine_chunks()
     known_titles = pc.unique(normalize_titles(corpus_titles))
     known_dois = pc.unique(normalize_dois(corpus_dois))
