@@ -8,13 +8,6 @@ localrules:
     prepare_weak_negatives,
 
 
-def oai_harvest_of(wildcards):
-    """The OAI-PMH harvest table, when one is merged into (or is) the corpus."""
-    if config["oai"]["enabled"] or config["snapshot"]["source"] == "oai":
-        return "results/data/oai_harvest.parquet"
-    return []
-
-
 rule download_snapshot:
     input:
         harvest=oai_harvest_of,

@@ -4,19 +4,6 @@
 # training settings and data, and removed once the model is written.
 
 
-def train_gpus_of(wildcards):
-    """GPUs a training job takes (the `gpu` resource that profiles and SLURM see)."""
-    training = experiment_of(wildcards).training
-    return 0 if training["device"] in ("cpu", "tpu") else training["gpus"]
-
-
-def train_env_of(wildcards):
-    """The conda environment of the experiment's device: TPU (torch_xla) or CUDA."""
-    if experiment_of(wildcards).training["device"] == "tpu":
-        return "../../envs/train-tpu.yaml"
-    return "../../envs/train-gpu.yaml"
-
-
 rule train:
     input:
         dataset="results/{experiment}/tokenized",
