@@ -27,7 +27,11 @@ def setup_logging(log_file: str | Path | None, level: int = logging.INFO) -> log
     def log_exception(
         kind: type[BaseException], error: BaseException, trace: TracebackType | None
     ) -> None:
-        logging.getLogger("arxivcat").error("job failed: %s", error, exc_info=(kind, error, trace))
+        # The package's own errors describe bad input in one line; a traceback would bury it.
+        ours = kind.__module__.split(".")[0] == "arxivcat"
+        logging.getLogger("arxivcat").error(
+            "job failed: %s", error, exc_info=None if ours else (kind, error, trace)
+        )
 
     sys.excepthook = log_exception
     return logging.getLogger("arxivcat")
