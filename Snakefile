@@ -1,5 +1,6 @@
 # arxivcat: arXiv metadata -> label splits -> tokens -> fine-tuned classifier -> evaluation -> card.
-# Targets: results/<experiment>/card.md for any experiment in config, or `all` for every one.
+# Targets: results/<experiment>/card.md for any experiment in config, `summary` for
+# results/summary.md across all of them, or `all` for every card and the summary.
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -15,9 +16,17 @@ include: "workflow/rules/tokenize.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/card.smk"
+include: "workflow/rules/summary.smk"
 
 
 rule all:
     default_target: True
     input:
         expand("results/{experiment}/card.md", experiment=EXPERIMENTS),
+        "results/summary.md",
+
+
+# `snakemake summary`: the summary table and chart of every experiment in config.
+rule summary:
+    input:
+        "results/summary.md",

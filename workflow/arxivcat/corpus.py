@@ -43,6 +43,12 @@ CORPUS_SCHEMA = pa.schema(
 _NEW_STYLE_ID = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}$")
 _OLD_STYLE_ID = re.compile(r"^[a-z-]+(?:\.[A-Z]{2})?/(\d{2})(\d{2})\d{3}$")
 _VERSION_SUFFIX = re.compile(r"v\d+$")
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
 
 
 class CorpusError(ValueError):
@@ -116,6 +122,13 @@ def _parse_date(value: str | None) -> dt.date | None:
         return dt.date.fromisoformat(value[:10])
     except ValueError:
         pass
+    # Fast path for the snapshot's "Mon, 2 Apr 2007 19:18:42 GMT" (email.utils is slow).
+    parts = value.split(" ", 4)
+    if len(parts) >= 4 and parts[2] in _MONTHS and parts[1].isdigit() and parts[3].isdigit():
+        try:
+            return dt.date(int(parts[3]), _MONTHS[parts[2]], int(parts[1]))
+        except ValueError:
+            pass
     try:
         return email.utils.parsedate_to_datetime(value).date()
     except (TypeError, ValueError):

@@ -43,9 +43,16 @@ def assignment_of(wildcards):
 
 
 def weak_negatives_of(wildcards):
-    """The weak-negative table, for experiments that add weak negatives."""
+    """The weak-negative table (`ancient`: its digest decides), for experiments that add them."""
     if experiment_of(wildcards).weak_negatives > 0:
-        return "results/data/weak_negatives.parquet"
+        return ancient("results/data/weak_negatives.parquet")
+    return []
+
+
+def weak_negatives_digest_of(wildcards):
+    """The weak-negative table's digest, for experiments that add weak negatives."""
+    if experiment_of(wildcards).weak_negatives > 0:
+        return "results/data/weak_negatives.sha256"
     return []
 
 
@@ -71,6 +78,11 @@ def training_of(wildcards):
     return experiment_of(wildcards).training
 
 
+def baseline_seed_of(wildcards):
+    """The TF-IDF baseline's seed: the experiment's training seed, and nothing else of training."""
+    return int(experiment_of(wildcards).training["seed"])
+
+
 def card_facts_of(wildcards):
     """Everything about an experiment that the card states."""
     experiment = experiment_of(wildcards)
@@ -83,3 +95,23 @@ def card_facts_of(wildcards):
         "weak_negatives": experiment.weak_negatives,
         "training": experiment.training,
     }
+
+
+def oai_harvest_of(wildcards):
+    """The OAI-PMH harvest table, when one is merged into (or is) the corpus."""
+    if config["oai"]["enabled"] or config["snapshot"]["source"] == "oai":
+        return "results/data/oai_harvest.parquet"
+    return []
+
+
+def train_gpus_of(wildcards):
+    """GPUs a training job takes (the `gpu` resource that profiles and SLURM see)."""
+    training = experiment_of(wildcards).training
+    return 0 if training["device"] in ("cpu", "tpu") else training["gpus"]
+
+
+def train_env_of(wildcards):
+    """The conda environment of the experiment's device: TPU (torch_xla) or CUDA."""
+    if experiment_of(wildcards).training["device"] == "tpu":
+        return "../../envs/train-tpu.yaml"
+    return "../../envs/train-gpu.yaml"

@@ -4,27 +4,50 @@
 
 localrules:
     download_snapshot,
+    harvest_oai,
     prepare_weak_negatives,
 
 
 rule download_snapshot:
+    input:
+        harvest=oai_harvest_of,
     output:
         corpus="results/data/arxiv.parquet",
         digest="results/data/arxiv.sha256",
         manifest="results/data/arxiv.manifest.json",
-    params:
-        source=config["snapshot"]["source"],
-        sha256=config["snapshot"]["sha256"],
-        cache="results/downloads",
-        code=code_digest("arxivcat.snapshot"),
     log:
         "results/logs/download_snapshot.log",
     benchmark:
         "results/benchmarks/download_snapshot.tsv"
     conda:
         "../../envs/data.yaml"
+    params:
+        source=config["snapshot"]["source"],
+        sha256=config["snapshot"]["sha256"],
+        cache="results/downloads",
+        code=code_digest("arxivcat.snapshot"),
     script:
         "../scripts/download_snapshot.py"
+
+
+# Pages and resumption tokens live in the cache (outside the outputs), so a crashed harvest
+# continues where it stopped when the rule runs again.
+rule harvest_oai:
+    output:
+        table="results/data/oai_harvest.parquet",
+        manifest="results/data/oai_harvest.manifest.json",
+    log:
+        "results/logs/harvest_oai.log",
+    benchmark:
+        "results/benchmarks/harvest_oai.tsv"
+    conda:
+        "../../envs/data.yaml"
+    params:
+        settings=config["oai"],
+        cache="results/downloads/oai",
+        code=code_digest("arxivcat.oai"),
+    script:
+        "../scripts/harvest_oai.py"
 
 
 rule prepare_weak_negatives:

@@ -8,19 +8,19 @@ rule evaluate:
     output:
         metrics="results/{experiment}/eval/metrics.json",
         predictions="results/{experiment}/eval/predictions.parquet",
-    params:
-        training=training_of,
-        code=code_digest("arxivcat.evaluation"),
-    threads: 4
-    resources:
-        gpu=1,
-        mem_mb=16000,
-        runtime=4 * 60,
     log:
         "results/logs/evaluate/{experiment}.log",
     benchmark:
         "results/benchmarks/evaluate/{experiment}.tsv"
     conda:
         "../../envs/train-gpu.yaml"
+    threads: 4
+    resources:
+        gpu=1,
+        mem_mb=16000,
+        runtime=4 * 60,
+    params:
+        training=training_of,
+        code=code_digest("arxivcat.evaluation"),
     script:
         "../scripts/evaluate.py"

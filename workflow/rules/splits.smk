@@ -28,6 +28,7 @@ rule label_splits:
         digest="results/data/arxiv.sha256",
         assignment=assignment_of,
         weak_negatives=weak_negatives_of,
+        weak_negatives_digest=weak_negatives_digest_of,
     output:
         train="results/{experiment}/data/train.parquet",
         validation="results/{experiment}/data/validation.parquet",

@@ -8,15 +8,15 @@ rule tokenize:
         test="results/{experiment}/data/test.parquet",
     output:
         dataset=directory("results/{experiment}/tokenized"),
-    params:
-        tokenizer=tokenizer_of,
-        code=code_digest("arxivcat.tokenization"),
-    threads: 4
     log:
         "results/logs/tokenize/{experiment}.log",
     benchmark:
         "results/benchmarks/tokenize/{experiment}.tsv"
     conda:
         "../../envs/data.yaml"
+    threads: 4
+    params:
+        tokenizer=tokenizer_of,
+        code=code_digest("arxivcat.tokenization"),
     script:
         "../scripts/tokenize.py"

@@ -15,4 +15,5 @@ build_corpus(
     digest_path=snakemake.output.digest,
     manifest_path=snakemake.output.manifest,
     cache_dir=snakemake.params.cache,
+    harvest_path=snakemake.input.get("harvest") or None,
 )

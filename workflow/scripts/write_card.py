@@ -1,4 +1,4 @@
-"""write_card: the experiment's Hugging Face model card."""
+"""write_card: the experiment's Hugging Face model card, with its plots beside it."""
 
 from arxivcat.card import write_card
 from arxivcat.runlog import setup_logging
@@ -11,4 +11,6 @@ write_card(
     split_report_path=snakemake.input.split_report,
     manifest_path=snakemake.input.manifest,
     output_path=snakemake.output.card,
+    predictions_path=snakemake.input.predictions,
+    baseline_path=snakemake.input.baseline,
 )

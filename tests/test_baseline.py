@@ -1,0 +1,46 @@
+"""The TF-IDF + logistic regression baseline trained on an experiment's tables."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from tiny_run import write_tables
+
+from arxivcat.baseline import BaselineError, train_baseline
+
+
+def test_baseline_learns_a_separable_split(tmp_path):
+    write_tables(tmp_path / "data")
+    result = train_baseline(tmp_path / "data", tmp_path / "baseline" / "metrics.json", seed=1)
+    assert json.loads((tmp_path / "baseline" / "metrics.json").read_text()) == result
+    # Positive titles (vision) and negatives (maths, astronomy, agronomy) share no words.
+    assert result["test"]["f1"] == 1.0 and result["validation"]["samples"] == 20
+    assert result["train_rows"] == 44  # weak negatives included, as in training
+
+
+def test_baseline_on_shuffled_labels_is_no_better_than_chance(tmp_path):
+    data = write_tables(tmp_path / "data")
+    for split in ("validation", "test"):
+        table = pq.read_table(data / f"{split}.parquet")
+        labels = [int(i % 4 < 2) for i in range(table.num_rows)]
+        index = table.schema.get_field_index("label")
+        table = table.set_column(index, "label", pa.array(labels, pa.int8()))
+        pq.write_table(table, data / f"{split}.parquet")
+    result = train_baseline(data, tmp_path / "m.json")
+    assert result["test"]["f1"] < 0.8
+
+
+def test_single_class_training_fails_clearly(tmp_path):
+    data = write_tables(tmp_path / "data")
+    table = pq.read_table(data / "train.parquet")
+    index = table.schema.get_field_index("label")
+    table = table.set_column(index, "label", pa.array([0] * table.num_rows, pa.int8()))
+    pq.write_table(table, data / "train.parquet")
+    with pytest.raises(BaselineError, match="single class"):
+        train_baseline(data, tmp_path / "m.json")
+    (data / "test.parquet").unlink()
+    with pytest.raises(BaselineError, match=r"test\.parquet: experiment table not found"):
+        train_baseline(data, tmp_path / "m.json")

@@ -1,0 +1,213 @@
+"""The workflow's card: reference format, what the reference left out, plots, no placeholders."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from huggingface_hub import ModelCard
+from tiny_run import write_model_dir, write_tables, write_tokenized
+
+from arxivcat.card import CardError, hyperparameter_lines, write_card
+from arxivcat.evaluation import evaluate_model
+from arxivcat.trainer_run import RunDirError, maybe_round
+
+TRAINING = {
+    "model": "builtin:tiny-bert",
+    "max_length": 64,
+    "learning_rate": 1e-3,
+    "train_batch_size": 8,
+    "eval_batch_size": 16,
+    "seed": 20230227,
+    "num_epochs": 2,
+    "lr_scheduler_type": "linear",
+    "warmup_ratio": 0.0,
+    "weight_decay": 0.0,
+    "device": "cpu",
+    "precision": "auto",
+}
+EXPERIMENT = {
+    "name": "cv-tiny",
+    "dataset_config": "CV with 10-pct Weak Negatives",
+    "labels": ["cs.CV"],
+    "split": "reference",
+    "split_settings": {
+        "min_year": 2015,
+        "fractions": {"train": 0.7, "validation": 0.15, "test": 0.15},
+        "seed": 20230227,
+        "method": "stratified",
+    },
+    "weak_negatives": 0.1,
+    "training": TRAINING,
+}
+SPLIT_REPORT = {
+    "experiment": "cv-tiny",
+    "labels": ["cs.CV"],
+    "label_mode": "any",
+    "split": "reference",
+    "year_range": [2015, 2019],
+    "weak_negative_share": 0.1,
+    "weak_negatives": 4,
+    "splits": {
+        "train": {
+            "rows": 44,
+            "papers": 40,
+            "positives": 20,
+            "positive_rate": 0.4545,
+            "weak_negatives": 4,
+        },
+        "validation": {
+            "rows": 20,
+            "papers": 20,
+            "positives": 10,
+            "positive_rate": 0.5,
+            "weak_negatives": 0,
+        },
+        "test": {
+            "rows": 20,
+            "papers": 20,
+            "positives": 10,
+            "positive_rate": 0.5,
+            "weak_negatives": 0,
+        },
+    },
+    "top_primary_categories": [["cs.CV", 50], ["math.NT", 30]],
+}
+MANIFEST = {
+    "source": "kaggle:Cornell-University/arxiv",
+    "retrieved": "2026-11-02T10:00:00Z",
+    "records": 2_912_345,
+    "sha256": "ab" * 32,
+    "source_sha256": "cd" * 32,
+    "snapshot_date": "2026-10-30",
+}
+
+
+@pytest.fixture(scope="module")
+def workflow_card(tmp_path_factory):
+    root = tmp_path_factory.mktemp("card")
+    data = write_tables(root / "data")
+    tokenized = write_tokenized(data, root / "tokenized")
+    model = write_model_dir(root / "model", TRAINING)
+    evaluate_model(
+        model,
+        tokenized,
+        root / "eval" / "metrics.json",
+        root / "eval" / "predictions.parquet",
+        TRAINING,
+    )
+    (root / "split_report.json").write_text(json.dumps(SPLIT_REPORT))
+    (root / "manifest.json").write_text(json.dumps(MANIFEST))
+    baseline = {"validation": {"f1": 0.61}, "test": {"f1": 0.5873}}
+    (root / "baseline.json").write_text(json.dumps(baseline))
+    write_card(
+        experiment=EXPERIMENT,
+        model_dir=model,
+        metrics_path=root / "eval" / "metrics.json",
+        split_report_path=root / "split_report.json",
+        manifest_path=root / "manifest.json",
+        output_path=root / "out" / "card.md",
+        predictions_path=root / "eval" / "predictions.parquet",
+        baseline_path=root / "baseline.json",
+    )
+    return root
+
+
+def test_card_parses_and_reports_the_evaluate_numbers(workflow_card):
+    card = ModelCard.load(workflow_card / "out" / "card.md")
+    metrics = json.loads((workflow_card / "eval" / "metrics.json").read_text())
+    results = card.data.eval_results
+    assert {r.metric_type: r.metric_value for r in results} == {
+        m: metrics["validation"][m] for m in ("accuracy", "f1", "precision", "recall")
+    }
+    assert {r.dataset_split for r in results} == {"validation"}
+    assert results[0].dataset_config == "CV with 10-pct Weak Negatives"
+    assert card.data.model_name == "cv-tiny"
+    assert "More information needed" not in card.content
+    assert f"- F1: {maybe_round(metrics['validation']['f1'])}\n" in card.text
+
+
+def test_card_states_what_the_reference_left_out(workflow_card):
+    text = (workflow_card / "out" / "card.md").read_text()
+    metrics = json.loads((workflow_card / "eval" / "metrics.json").read_text())
+    assert "`cs.CV`" in text and "label 0 means none is" in text  # label definition
+    assert "2026-10-30" in text and "2,912,345 records" in text  # snapshot and date
+    assert "first submitted in 2015 or later" in text  # year filter
+    assert "| train | 44 | 40 | 20 | 45.45% | 4 |" in text  # split sizes, positive rate
+    assert "10% of the training size" in text  # weak-negative share
+    test_f1 = f"{metrics['test']['f1']:.4f}"
+    assert "| test | 20 |" in text and test_f1 in text  # test metrics
+    assert "reaches test F1 **0.5873**" in text and f"test F1 is **{test_f1}**" in text
+    # Epoch 1 (F1 0.55) beat the last (0.5): the card says so.
+    assert "Best validation F1: 0.5500 at epoch 1.0" in text
+    assert "cpu (x86_64, 2 threads)" in text and "37.5 samples/s" in text
+    assert "- Transformers 5.23.0" in text
+
+
+def test_plots_are_saved_beside_the_card_and_linked(workflow_card):
+    text = (workflow_card / "out" / "card.md").read_text()
+    for name in ("card_pr_curve.png", "card_loss.png"):
+        path = workflow_card / "out" / name
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"]({name})" in text
+
+
+def test_training_results_table_has_one_row_per_epoch(workflow_card):
+    text = (workflow_card / "out" / "card.md").read_text()
+    table = text.split("### Training results", 1)[1].split("###", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("|")]
+    assert rows[0].split("|")[1:-1] == [
+        " Training Loss ",
+        " Epoch ",
+        " Step ",
+        " Validation Loss ",
+        " Accuracy ",
+        " F1     ",
+        " Precision ",
+        " Recall ",
+    ]
+    assert [r.split("|")[1].strip() for r in rows[2:]] == ["0.7", "0.35"]
+
+
+def test_hyperparameter_lines_follow_transformers_wording():
+    info = {
+        "distributed_type": "MULTI_GPU",
+        "device_count": 4,
+        "precision": "bf16",
+        "device_type": "cuda",
+    }
+    lines = hyperparameter_lines({**TRAINING, "weight_decay": 0.01, "warmup_ratio": 0.1}, info)
+    assert lines == [
+        "learning_rate: 0.001",
+        "train_batch_size: 8",
+        "eval_batch_size: 16",
+        "seed: 20230227",
+        "distributed_type: multi-GPU",
+        "num_devices: 4",
+        "total_train_batch_size: 8",
+        "optimizer: AdamW with betas=(0.9,0.999), epsilon=1e-08 and weight_decay=0.01",
+        "lr_scheduler_type: linear",
+        "lr_scheduler_warmup_ratio: 0.1",
+        "num_epochs: 2",
+        "mixed_precision_training: Native AMP",
+    ]
+    single = hyperparameter_lines(TRAINING, {"distributed_type": "NO", "precision": "fp32"})
+    assert not any(line.startswith(("distributed_type", "mixed")) for line in single)
+
+
+def test_bad_inputs_fail_with_the_file_named(workflow_card, tmp_path):
+    bad = tmp_path / "metrics.json"
+    bad.write_text('{"validation": {"f1": 1.0}')
+    args = dict(
+        experiment=EXPERIMENT,
+        model_dir=workflow_card / "model",
+        split_report_path=None,
+        manifest_path=None,
+        output_path=tmp_path / "card.md",
+    )
+    with pytest.raises(RunDirError, match=rf"{bad}:1: malformed JSON"):
+        write_card(metrics_path=bad, **args)
+    bad.write_text('{"validation": {"f1": 1.0}}')
+    with pytest.raises(CardError, match="lack accuracy, precision, recall"):
+        write_card(metrics_path=bad, **args)
+    assert not (tmp_path / "card.md").exists()

@@ -1,0 +1,110 @@
+"""Evaluation: a saved model's metrics on the tokenized splits, recomputed from predictions."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from sklearn.metrics import f1_score
+from tiny_run import write_model_dir, write_tables, write_tokenized
+
+from arxivcat.evaluation import EvaluationError, evaluate_model, metrics_from_predictions
+from arxivcat.metrics import binary_metrics
+
+SETTINGS = {"device": "cpu", "precision": "auto", "eval_batch_size": 7}
+
+
+@pytest.fixture(scope="module")
+def evaluated(tmp_path_factory):
+    root = tmp_path_factory.mktemp("eval")
+    data = write_tables(root / "data")
+    tokenized = write_tokenized(data, root / "tokenized", validation_weak=3)
+    model = write_model_dir(root / "model", SETTINGS)
+    metrics = evaluate_model(
+        model_dir=model,
+        dataset_dir=tokenized,
+        metrics_path=root / "eval" / "metrics.json",
+        predictions_path=root / "eval" / "predictions.parquet",
+        settings=SETTINGS,
+    )
+    return root, metrics
+
+
+def test_binary_metrics_match_hand_counts():
+    labels = [1, 1, 0, 0, 1, 0]
+    probs = [0.9, 0.4, 0.6, 0.1, 0.7, 0.5]  # 0.5 is not above one half: predicted 0
+    m = binary_metrics(labels, probs)
+    assert m["confusion_matrix"] == [[2, 1], [1, 2]]
+    assert m["precision"] == pytest.approx(2 / 3)
+    assert m["recall"] == pytest.approx(2 / 3)
+    assert m["accuracy"] == pytest.approx(4 / 6)
+    assert m["f1"] == pytest.approx(f1_score(labels, [1, 0, 1, 0, 1, 0]))
+    assert 0 < m["pr_auc"] <= 1 and m["samples"] == 6 and m["positives"] == 3
+
+
+def test_binary_metrics_reject_bad_input():
+    with pytest.raises(ValueError, match="equal"):
+        binary_metrics([1, 0], [0.5])
+    with pytest.raises(ValueError, match="0 or 1"):
+        binary_metrics([2, 0], [0.5, 0.5])
+    assert binary_metrics([0, 0], [0.9, 0.1])["pr_auc"] is None
+
+
+def test_metrics_file_has_every_split_and_the_contract_keys(evaluated):
+    root, metrics = evaluated
+    written = json.loads((root / "eval" / "metrics.json").read_text())
+    assert written == json.loads(json.dumps(metrics))
+    for split, rows in (("validation", 23), ("test", 20)):
+        m = written[split]
+        assert m["samples"] == rows
+        assert set(m) >= {"accuracy", "f1", "precision", "recall", "loss", "pr_auc"}
+        (tn, fp), (fn, tp) = m["confusion_matrix"]
+        assert tn + fp + fn + tp == rows
+        assert m["accuracy"] == pytest.approx((tn + tp) / rows)
+    # Validation held 3 weak negatives: the metrics without them cover the 20 arXiv rows.
+    assert written["validation_without_weak_negatives"]["samples"] == 20
+    assert "test_without_weak_negatives" not in written
+
+
+def test_predictions_reproduce_the_metrics_without_the_model(evaluated):
+    root, metrics = evaluated
+    table = pq.read_table(root / "eval" / "predictions.parquet")
+    assert table.column_names == ["id", "split", "probability", "label", "is_weak_negative"]
+    assert table.num_rows == 43
+    assert len(set(table["id"].to_pylist())) == 43
+    probs = np.asarray(table["probability"].to_pylist())
+    assert ((probs >= 0) & (probs <= 1)).all()
+    recomputed = metrics_from_predictions(root / "eval" / "predictions.parquet")
+    for split in ("validation", "test", "validation_without_weak_negatives"):
+        for key in ("accuracy", "f1", "precision", "recall", "pr_auc", "confusion_matrix"):
+            assert recomputed[split][key] == metrics[split][key], (split, key)
+        assert recomputed[split]["loss"] == pytest.approx(metrics[split]["loss"], rel=1e-6)
+
+
+def test_predictions_follow_row_order_despite_length_sorting(evaluated, tmp_path):
+    """The same model on the same rows, batch size 1 versus 7: identical probabilities per id."""
+    root, _ = evaluated
+    evaluate_model(
+        model_dir=root / "model",
+        dataset_dir=root / "tokenized",
+        metrics_path=tmp_path / "m.json",
+        predictions_path=tmp_path / "p.parquet",
+        settings={**SETTINGS, "eval_batch_size": 1},
+    )
+    one = pq.read_table(tmp_path / "p.parquet").to_pylist()
+    seven = pq.read_table(root / "eval" / "predictions.parquet").to_pylist()
+    by_id = {row["id"]: row["probability"] for row in seven}
+    assert [r["id"] for r in one] == [r["id"] for r in seven]
+    for row in one:
+        assert row["probability"] == pytest.approx(by_id[row["id"]], abs=1e-5)
+
+
+def test_missing_inputs_fail_clearly(evaluated, tmp_path):
+    root, _ = evaluated
+    with pytest.raises(EvaluationError, match="not a model directory"):
+        evaluate_model(tmp_path, root / "tokenized", tmp_path / "m", tmp_path / "p", SETTINGS)
+    with pytest.raises(EvaluationError, match="DatasetDict"):
+        evaluate_model(root / "model", tmp_path, tmp_path / "m", tmp_path / "p", SETTINGS)
+    assert not (tmp_path / "m").exists()

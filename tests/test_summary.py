@@ -1,0 +1,65 @@
+"""The summary across experiments: Markdown, CSV and bar chart from each one's results."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from arxivcat.summary import SummaryError, write_summary
+
+
+def fake_results(root, name, f1, weak=0.0, baseline=True):
+    base = root / name
+    for sub in ("eval", "model", "data", "baseline"):
+        (base / sub).mkdir(parents=True)
+    metrics = {
+        split: {"f1": f1 - d, "precision": 0.9 - d, "recall": 0.8 - d, "accuracy": 0.97 - d}
+        for split, d in (("validation", 0.0), ("test", 0.01))
+    }
+    (base / "eval" / "metrics.json").write_text(json.dumps(metrics))
+    info = {
+        "train_runtime": 7200.0,
+        "train_samples_per_second": 57.1,
+        "best_epoch": 2,
+        "device": "NVIDIA H100",
+    }
+    (base / "model" / "training_info.json").write_text(json.dumps(info))
+    report = {"weak_negative_share": weak, "splits": {"train": {"rows": 1203010}}}
+    (base / "data" / "split_report.json").write_text(json.dumps(report))
+    if baseline:
+        (base / "baseline" / "metrics.json").write_text(json.dumps({"test": {"f1": 0.7}}))
+
+
+def test_summary_has_one_row_per_experiment(tmp_path):
+    fake_results(tmp_path, "cv-32", 0.873)
+    fake_results(tmp_path, "ai-full-weak-negs", 0.8937, weak=0.1, baseline=False)
+    rows = write_summary(
+        ["cv-32", "ai-full-weak-negs"],
+        tmp_path,
+        tmp_path / "summary.md",
+        tmp_path / "summary.csv",
+        tmp_path / "summary.png",
+    )
+    assert [r["experiment"] for r in rows] == ["cv-32", "ai-full-weak-negs"]
+    table = list(csv.DictReader((tmp_path / "summary.csv").open()))
+    assert float(table[0]["validation_f1"]) == 0.873
+    assert float(table[1]["test_f1"]) == pytest.approx(0.8837)
+    assert table[1]["weak_negative_share"] == "0.1" and table[1]["baseline_test_f1"] == ""
+    assert table[0]["train_hours"] == "2.0"
+    text = (tmp_path / "summary.md").read_text()
+    assert "| cv-32 | 0.8730 | 0.9000 | 0.8000 | 0.9700 | 0.8630 |" in text
+    assert "| 10% | 1,203,010 | 2 | 2.00 | 57.1 | NVIDIA H100 |" in text
+    assert "![F1 by experiment](summary.png)" in text
+    assert (tmp_path / "summary.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_missing_results_name_the_file(tmp_path):
+    fake_results(tmp_path, "cv-32", 0.87)
+    (tmp_path / "cv-32" / "model" / "training_info.json").unlink()
+    with pytest.raises(SummaryError, match=r"training_info\.json: file not found"):
+        write_summary(
+            ["cv-32"], tmp_path, tmp_path / "s.md", tmp_path / "s.csv", tmp_path / "s.png"
+        )
+    assert not (tmp_path / "s.md").exists()

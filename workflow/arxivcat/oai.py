@@ -1,0 +1,446 @@
+"""Harvesting arXiv metadata over OAI-PMH, resumable, polite, and merged into the corpus.
+
+``ListRecords`` pages (``metadataPrefix`` ``arXiv`` or ``arXivRaw``, optional set and
+``from``/``until`` datestamps) are fetched one request per ``interval`` seconds (arXiv asks for
+3 s), 503 replies are retried after their ``Retry-After`` (delay seconds or an HTTP date), and OAI
+``<error>`` replies become one-line :class:`OAIError` messages (``noRecordsMatch`` is simply an
+empty harvest).  Each page's normalized records are saved to the state directory before the
+resumption token is persisted, so a crashed harvest continues with the next page; a persisted
+token the server no longer accepts (they expire) restarts that list from the beginning.
+
+The harvest table has the corpus columns plus ``datestamp`` (the record's last modification) and
+``deleted`` (``<header status="deleted">``); :func:`merge_harvest` applies it to a corpus: a
+harvested record replaces an older one, a deletion removes it, new records are added.
+
+Why not a client library: sickle is unmaintained, and its maintained fork oaipmh-scythe (0.16)
+parses ``Retry-After`` with ``int()`` (an HTTP date crashes it), does not pace requests, and does
+not persist resumption tokens, while adding httpx2 and lxml as dependencies.  Those three are
+what this module is for; the protocol part (a GET and an XML page walk) is small.
+
+The parser matches elements by local name, so it accepts pages whose metadata lost its default
+namespace (the ``jtimdwyer`` pages, saved through BeautifulSoup, have ``<arXiv>`` without xmlns).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import requests
+
+from arxivcat import corpus
+from arxivcat.fetch import redact, retry_after_seconds
+
+log = logging.getLogger(__name__)
+
+#: arXiv's OAI-PMH endpoint.
+BASE_URL = "https://oaipmh.arxiv.org/oai"
+PREFIXES = ("arXiv", "arXivRaw")
+
+#: The harvest table: the corpus columns plus the OAI datestamp and the deletion flag.
+HARVEST_SCHEMA = pa.schema(
+    [
+        *[column.with_nullable(column.name != "id") for column in corpus.CORPUS_SCHEMA],
+        pa.field("datestamp", pa.date32(), nullable=False),
+        pa.field("deleted", pa.bool_(), nullable=False),
+    ]
+)
+
+
+class OAIError(RuntimeError):
+    """An OAI-PMH error reply or a harvest that failed for good, in one line."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class Page:
+    """One parsed ``ListRecords`` reply."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    token: str | None = None
+    complete_list_size: int | None = None
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _child(element: ET.Element, name: str) -> ET.Element | None:
+    for child in element:
+        if _local(child.tag) == name:
+            return child
+    return None
+
+
+def _text(element: ET.Element, name: str) -> str | None:
+    child = _child(element, name)
+    return child.text if child is not None and child.text is not None else None
+
+
+def _record_row(record: ET.Element, where: str) -> dict[str, Any]:
+    header = _child(record, "header")
+    if header is None:
+        raise OAIError(f"{where}: record without <header>")
+    identifier = (_text(header, "identifier") or "").strip()
+    datestamp = corpus._parse_date(_text(header, "datestamp"))
+    paper_id = identifier.rpartition(":")[2]
+    if not paper_id or datestamp is None:
+        raise OAIError(f"{where}: record header lacks an identifier or a datestamp")
+    empty = {name: None for name in HARVEST_SCHEMA.names}
+    if header.get("status") == "deleted":
+        return {**empty, "id": corpus._VERSION_SUFFIX.sub("", paper_id), "categories": [],
+                "primary_category": "", "datestamp": datestamp, "deleted": True}  # fmt: skip
+    metadata = _child(record, "metadata")
+    body = next(iter(metadata), None) if metadata is not None else None
+    if body is None or _local(body.tag) not in PREFIXES:
+        found = _local(body.tag) if body is not None else "nothing"
+        raise OAIError(
+            f"{where}: record {identifier} has <{found}> metadata; expected arXiv or arXivRaw"
+        )
+    raw: dict[str, Any] = {
+        "id": _text(body, "id"),
+        "title": _text(body, "title"),
+        "abstract": _text(body, "abstract"),
+        "categories": _text(body, "categories"),
+        "doi": _text(body, "doi"),
+        "update_date": datestamp.isoformat(),
+    }
+    if _local(body.tag) == "arXivRaw":
+        dates = [_text(v, "date") for v in body if _local(v.tag) == "version"]
+        raw["versions"] = [{"created": date} for date in dates if date]
+    else:
+        raw["versions"] = [{"created": _text(body, "created")}]
+    try:
+        row = corpus.normalize_record(raw)
+    except (KeyError, ValueError, TypeError, AttributeError) as error:
+        raise OAIError(f"{where}: bad record {identifier}: {error}") from None
+    return {**row, "datestamp": datestamp, "deleted": False}
+
+
+def parse_page(content: bytes, where: str) -> Page:
+    """Parse a ``ListRecords`` reply into normalized rows and the resumption token.
+
+    Args:
+        content: The reply body.
+        where: What to name in error messages (URL or file).
+
+    Raises:
+        OAIError: For an OAI error reply (``code`` set), unparsable XML or a bad record.
+    """
+    try:
+        root = ET.fromstring(content)
+    except ET.ParseError as error:
+        raise OAIError(f"{where}: not a complete OAI-PMH XML reply ({error})") from None
+    if _local(root.tag) != "OAI-PMH":
+        raise OAIError(f"{where}: not an OAI-PMH reply (root element <{_local(root.tag)}>)")
+    error = _child(root, "error")
+    if error is not None:
+        code = error.get("code", "unknown")
+        message = " ".join((error.text or "").split())
+        raise OAIError(f"{where}: OAI-PMH error {code}: {message}", code=code)
+    listing = _child(root, "ListRecords")
+    if listing is None:
+        raise OAIError(f"{where}: reply has neither <ListRecords> nor <error>")
+    page = Page()
+    for index, element in enumerate(listing, start=1):
+        name = _local(element.tag)
+        if name == "record":
+            page.rows.append(_record_row(element, f"{where}: record {index}"))
+        elif name == "resumptionToken":
+            page.token = (element.text or "").strip() or None
+            size = element.get("completeListSize")
+            page.complete_list_size = int(size) if size and size.isdigit() else None
+    return page
+
+
+def _write_json_atomic(path: Path, data: Any) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
+    os.replace(partial, path)
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in row.items()}
+
+
+def _from_json(row: dict[str, Any]) -> dict[str, Any]:
+    for key in ("submitted", "updated", "datestamp"):
+        if row.get(key):
+            row[key] = dt.date.fromisoformat(row[key])
+    return row
+
+
+class Harvester:
+    """A polite OAI-PMH client: paced requests, 503/Retry-After, retries on dropped connections.
+
+    Args:
+        base_url: The OAI-PMH endpoint.
+        interval: Minimum seconds between the starts of two requests.
+        max_attempts: Attempts per request before giving up.
+        timeout: Per-request connect/read timeout, seconds.
+        session: The ``requests`` session.
+        sleep: The sleep function; ``clock`` the monotonic clock (tests inject fakes).
+    """
+
+    def __init__(
+        self,
+        base_url: str = BASE_URL,
+        interval: float = 3.0,
+        max_attempts: int = 6,
+        timeout: float = 120.0,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.base_url = base_url
+        self.interval = interval
+        self.max_attempts = max_attempts
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        self.sleep = sleep
+        self.clock = clock
+        self._last: float | None = None
+
+    def _pace(self) -> None:
+        if self._last is not None:
+            wait = self.interval - (self.clock() - self._last)
+            if wait > 0:
+                self.sleep(wait)
+        self._last = self.clock()
+
+    def list_records(self, params: dict[str, str]) -> Page:
+        """Fetch and parse one ``ListRecords`` page (retrying transient failures)."""
+        query = {"verb": "ListRecords", **params}
+        where = f"{redact(self.base_url)}?{'&'.join(f'{k}={v}' for k, v in query.items())}"
+        delay = max(self.interval, 1.0)
+        for attempt in range(1, self.max_attempts + 1):
+            self._pace()
+            try:
+                response = self.session.get(self.base_url, params=query, timeout=self.timeout)
+            except requests.RequestException as error:
+                log.warning("%s: %s (attempt %d)", where, type(error).__name__, attempt)
+                self.sleep(delay)
+                delay *= 2
+                continue
+            if response.status_code == 503 or response.status_code >= 500:
+                wait = retry_after_seconds(response.headers.get("Retry-After"), delay)
+                log.warning(
+                    "%s: HTTP %d, retrying in %.0f s (attempt %d/%d)",
+                    where, response.status_code, wait, attempt, self.max_attempts,
+                )  # fmt: skip
+                self.sleep(wait)
+                delay *= 2
+                continue
+            if response.status_code >= 400 and b"<error" not in response.content:
+                raise OAIError(f"{where}: HTTP {response.status_code} {response.reason}")
+            try:
+                return parse_page(response.content, where)
+            except OAIError as error:
+                if error.code is None and "not a complete" in str(error):
+                    log.warning("%s (attempt %d); retrying", error, attempt)
+                    self.sleep(delay)
+                    delay *= 2
+                    continue
+                raise
+        raise OAIError(f"{where}: no usable reply after {self.max_attempts} attempts")
+
+
+def _state_key(params: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def harvest_list(harvester: Harvester, params: dict[str, str], state_dir: str | Path) -> list[Path]:
+    """Harvest every page of one list into ``state_dir``; return the page files in order.
+
+    Progress survives a crash: each page's rows are written before the next token is persisted.
+    A completed list is harvested afresh next time (the repository may have changed).
+    """
+    state_dir = Path(state_dir) / _state_key(params)
+    state_path = state_dir / "state.json"
+    state: dict[str, Any] = {}
+    if state_path.is_file():
+        state = json.loads(state_path.read_text(encoding="utf-8"))
+    if not state or state.get("done") or state.get("params") != params:
+        shutil.rmtree(state_dir, ignore_errors=True)
+        state = {"params": params, "pages": 0, "token": None, "done": False}
+    state_dir.mkdir(parents=True, exist_ok=True)
+    resumed = state["token"] is not None
+    if resumed:
+        log.info("resuming the harvest of %s after %d pages", params, state["pages"])
+    while True:
+        request = {"resumptionToken": state["token"]} if state["token"] else dict(params)
+        try:
+            page = harvester.list_records(request)
+        except OAIError as error:
+            if error.code == "noRecordsMatch" and not state["token"]:
+                page = Page()
+            elif error.code == "badResumptionToken" and resumed:
+                log.warning("the saved resumption token expired; restarting %s", params)
+                shutil.rmtree(state_dir, ignore_errors=True)
+                state_dir.mkdir(parents=True)
+                state = {"params": params, "pages": 0, "token": None, "done": False}
+                resumed = False
+                continue
+            else:
+                if error.code == "badResumptionToken":
+                    raise OAIError(
+                        f"{error} (the resumption token expired mid-harvest; rerun to continue "
+                        "from the last saved page, or to restart)",
+                        code=error.code,
+                    ) from None
+                raise
+        resumed = False
+        page_file = state_dir / f"page-{state['pages']:06d}.jsonl.gz"
+        partial = page_file.with_name(page_file.name + ".partial")
+        with gzip.open(partial, "wt", encoding="utf-8") as handle:
+            for row in page.rows:
+                handle.write(json.dumps(_jsonable(row)) + "\n")
+        os.replace(partial, page_file)
+        state["pages"] += 1
+        state["token"] = page.token
+        state["done"] = page.token is None
+        _write_json_atomic(state_path, state)
+        log.info(
+            "%s: page %d, %d records (list size %s)",
+            params, state["pages"], len(page.rows), page.complete_list_size,
+        )  # fmt: skip
+        if page.token is None:
+            return [state_dir / f"page-{n:06d}.jsonl.gz" for n in range(state["pages"])]
+
+
+def _page_rows(files: Iterable[Path]) -> Iterator[dict[str, Any]]:
+    for path in files:
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            for line in handle:
+                yield _from_json(json.loads(line))
+
+
+def latest_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Keep the newest row per id (latest datestamp; later wins a tie), sorted by id."""
+    newest: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        current = newest.get(row["id"])
+        if current is None or row["datestamp"] >= current["datestamp"]:
+            newest[row["id"]] = row
+    return [newest[key] for key in sorted(newest)]
+
+
+def harvest(
+    settings: dict[str, Any],
+    output: str | Path,
+    manifest_path: str | Path,
+    state_dir: str | Path,
+    harvester: Harvester | None = None,
+) -> dict[str, Any]:
+    """Harvest the configured sets and write the harvest table and its manifest.
+
+    Args:
+        settings: The ``oai`` config block: base_url, metadata_prefix, sets, from, until, interval.
+        output: The harvest parquet (:data:`HARVEST_SCHEMA`, sorted by id, deterministic).
+        manifest_path: JSON manifest: source, harvest parameters, retrieval time, counts, sha256.
+        state_dir: Where pages and resumption tokens are kept between runs.
+        harvester: The client (tests pass one with a fake sleep).
+
+    Returns:
+        The manifest written.
+    """
+    prefix = settings.get("metadata_prefix", "arXiv")
+    if prefix not in PREFIXES:
+        raise OAIError(f"oai.metadata_prefix {prefix!r}: expected one of {', '.join(PREFIXES)}")
+    harvester = harvester or Harvester(
+        settings.get("base_url", BASE_URL), interval=float(settings.get("interval", 3.0))
+    )
+    retrieved = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    files: list[Path] = []
+    for set_spec in settings.get("sets") or [None]:
+        params = {"metadataPrefix": prefix}
+        for key, name in (("from", "from"), ("until", "until")):
+            if settings.get(key):
+                params[name] = str(settings[key])
+        if set_spec:
+            params["set"] = set_spec
+        files += harvest_list(harvester, params, state_dir)
+    rows = latest_rows(_page_rows(files))
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(output.name + ".partial")
+    try:
+        pq.write_table(pa.Table.from_pylist(rows, schema=HARVEST_SCHEMA), partial,
+                       compression="zstd")  # fmt: skip
+        os.replace(partial, output)
+    finally:
+        partial.unlink(missing_ok=True)
+    datestamps = [row["datestamp"] for row in rows]
+    manifest = {
+        "source": f"oai:{settings.get('base_url', BASE_URL)}",
+        "metadata_prefix": prefix,
+        "sets": list(settings.get("sets") or []),
+        "from": settings.get("from"),
+        "until": settings.get("until"),
+        "retrieved": retrieved,
+        "records": sum(not row["deleted"] for row in rows),
+        "deleted": sum(row["deleted"] for row in rows),
+        "snapshot_date": max(datestamps).isoformat() if datestamps else None,
+        "sha256": corpus_file_sha256(output),
+    }
+    _write_json_atomic(Path(manifest_path), manifest)
+    log.info("harvested %d records, %d deletions", manifest["records"], manifest["deleted"])
+    return manifest
+
+
+def corpus_file_sha256(path: str | Path) -> str:
+    """Return the hex sha256 of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_harvest(path: str | Path) -> dict[str, dict[str, Any]]:
+    """Load a harvest table as {id: row}."""
+    table = pq.read_table(path)
+    return {row["id"]: row for row in table.to_pylist()}
+
+
+def merge_harvest(
+    rows: Iterable[dict[str, Any]], harvested: dict[str, dict[str, Any]]
+) -> Iterator[dict[str, Any]]:
+    """Apply harvested records to corpus rows, streaming.
+
+    A harvested record replaces a corpus row unless the row's ``updated`` date is newer than
+    the harvest's datestamp; a deletion drops the row; harvested ids not in the corpus are
+    appended in id order.  ``harvested`` is consumed.
+    """
+    for row in rows:
+        newer = harvested.pop(row["id"], None)
+        if newer is None:
+            yield row
+            continue
+        if row["updated"] is not None and row["updated"] > newer["datestamp"]:
+            yield row
+        elif not newer["deleted"]:
+            yield _corpus_row(newer)
+    for key in sorted(harvested):
+        if not harvested[key]["deleted"]:
+            yield _corpus_row(harvested[key])
+
+
+def _corpus_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {name: row[name] for name in corpus.CORPUS_SCHEMA.names}

@@ -1,0 +1,96 @@
+"""Figures for cards and the summary, drawn with matplotlib's Agg backend (no display needed)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from arxivcat.metrics import pr_curve
+
+
+def _save(figure: plt.Figure, path: str | Path) -> Path:
+    """Save ``figure`` as PNG through a temporary name, then close it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.stem}.partial.png")
+    figure.savefig(partial, dpi=110, bbox_inches="tight")
+    plt.close(figure)
+    os.replace(partial, path)
+    return path
+
+
+def plot_pr_curves(
+    curves: dict[str, tuple[Sequence[int], Sequence[float]]], title: str, path: str | Path
+) -> Path:
+    """Precision-recall curves of the positive class, one per split.
+
+    Args:
+        curves: ``{split name: (labels, probabilities)}``; splits without a positive are skipped.
+        title: The figure title.
+        path: The PNG to write.
+    """
+    figure, axes = plt.subplots(figsize=(5, 4))
+    for name, (labels, probabilities) in curves.items():
+        if not np.asarray(labels).any():
+            continue
+        recall, precision = pr_curve(labels, probabilities)
+        axes.plot(recall, precision, label=name, drawstyle="steps-post")
+    axes.set_xlabel("Recall")
+    axes.set_ylabel("Precision")
+    axes.set_xlim(0, 1)
+    axes.set_ylim(0, 1.02)
+    axes.set_title(title)
+    axes.grid(alpha=0.3)
+    if axes.get_legend_handles_labels()[0]:
+        axes.legend(loc="lower left")
+    return _save(figure, path)
+
+
+def plot_losses(
+    train: Sequence[tuple[int, float]],
+    validation: Sequence[tuple[int, float]],
+    title: str,
+    path: str | Path,
+) -> Path:
+    """Training loss (every logged step) and validation loss (every evaluation) against step."""
+    figure, axes = plt.subplots(figsize=(6, 4))
+    if train:
+        steps, losses = zip(*train, strict=True)
+        axes.plot(steps, losses, label="training loss", linewidth=1)
+    if validation:
+        steps, losses = zip(*validation, strict=True)
+        axes.plot(steps, losses, "o-", label="validation loss")
+    axes.set_xlabel("Step")
+    axes.set_ylabel("Cross-entropy loss")
+    axes.set_title(title)
+    axes.grid(alpha=0.3)
+    if train or validation:
+        axes.legend()
+    return _save(figure, path)
+
+
+def plot_summary(
+    names: Sequence[str], series: dict[str, Sequence[float | None]], title: str, path: str | Path
+) -> Path:
+    """Grouped bars: one group per experiment, one bar per series (missing values left out)."""
+    figure, axes = plt.subplots(figsize=(max(6, 1.3 * len(names) + 2), 4))
+    width = 0.8 / max(len(series), 1)
+    positions = np.arange(len(names))
+    for index, (label, values) in enumerate(series.items()):
+        heights = [np.nan if v is None else v for v in values]
+        axes.bar(positions + index * width, heights, width, label=label)
+    axes.set_xticks(positions + width * (len(series) - 1) / 2)
+    axes.set_xticklabels(names, rotation=20, ha="right")
+    axes.set_ylim(0, 1)
+    axes.set_ylabel("F1 (positive class)")
+    axes.set_title(title)
+    axes.grid(axis="y", alpha=0.3)
+    axes.legend(loc="lower right", fontsize="small")
+    return _save(figure, path)

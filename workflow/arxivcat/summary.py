@@ -1,0 +1,161 @@
+"""A summary across experiments: one row each, as Markdown, CSV and a bar chart of F1.
+
+Each row comes from the experiment's ``eval/metrics.json`` (validation and test metrics),
+``model/training_info.json`` (training time, throughput, best epoch), ``data/split_report.json``
+(weak-negative share, training rows) and, when present, ``baseline/metrics.json``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from arxivcat.trainer_run import RunDirError, read_json
+
+logger = logging.getLogger(__name__)
+
+METRICS = ("f1", "precision", "recall", "accuracy")
+COLUMNS = (
+    "experiment",
+    *(f"validation_{m}" for m in METRICS),
+    *(f"test_{m}" for m in METRICS),
+    "baseline_test_f1",
+    "weak_negative_share",
+    "train_rows",
+    "best_epoch",
+    "train_hours",
+    "train_samples_per_second",
+    "device",
+)
+
+
+class SummaryError(ValueError):
+    """A missing or malformed experiment result, described in one line."""
+
+
+def experiment_row(name: str, results_dir: str | Path) -> dict[str, Any]:
+    """The summary row of experiment ``name`` under ``results_dir``.
+
+    Raises:
+        SummaryError: If its metrics, training info or split report is missing or malformed.
+    """
+    base = Path(results_dir) / name
+    try:
+        metrics = read_json(base / "eval" / "metrics.json")
+        info = read_json(base / "model" / "training_info.json")
+        report = read_json(base / "data" / "split_report.json")
+        baseline = read_json(base / "baseline" / "metrics.json", required=False)
+    except RunDirError as error:
+        raise SummaryError(str(error)) from None
+    assert metrics is not None and info is not None and report is not None
+    row: dict[str, Any] = {"experiment": name}
+    for split in ("validation", "test"):
+        for metric in METRICS:
+            row[f"{split}_{metric}"] = metrics.get(split, {}).get(metric)
+    row["baseline_test_f1"] = (baseline or {}).get("test", {}).get("f1")
+    row["weak_negative_share"] = report.get("weak_negative_share", 0.0)
+    row["train_rows"] = report.get("splits", {}).get("train", {}).get("rows")
+    row["best_epoch"] = info.get("best_epoch")
+    runtime = info.get("train_runtime")
+    row["train_hours"] = round(runtime / 3600, 4) if runtime is not None else None
+    row["train_samples_per_second"] = info.get("train_samples_per_second")
+    row["device"] = info.get("device")
+    return row
+
+
+def _cell(value: Any, key: str) -> str:
+    if value is None:
+        return "n/a"
+    if key == "weak_negative_share":
+        return f"{100 * value:.0f}%"
+    if key == "train_hours":
+        return f"{value:.2f}"
+    if isinstance(value, float):
+        return f"{value:.4f}" if key != "train_samples_per_second" else f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def markdown(rows: Sequence[dict[str, Any]], plot_name: str = "summary.png") -> str:
+    """The summary as a Markdown document linking the bar chart ``plot_name`` beside it."""
+    header = (
+        "| Experiment | Val F1 | Val P | Val R | Val Acc | Test F1 | Test P | Test R | Test Acc "
+        "| TF-IDF test F1 | Weak neg. | Train rows | Best epoch | Train h | Samples/s | Device |"
+    )
+    lines = [
+        "# arxivcat: experiment summary",
+        "",
+        "Positive-class metrics of each experiment's final model at threshold 0.5 on its "
+        "validation and test splits, the TF-IDF + logistic-regression baseline's test F1, the "
+        "weak-negative share of training, and training time.",
+        "",
+        f"![F1 by experiment]({plot_name})",
+        "",
+        header,
+        "|" + "|".join([":---", *["---:"] * (len(COLUMNS) - 2), ":---"]) + "|",
+    ]
+    for row in rows:
+        lines.append("| " + " | ".join(_cell(row[k], k) for k in COLUMNS) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+
+
+def write_summary(
+    experiments: Sequence[str],
+    results_dir: str | Path,
+    markdown_path: str | Path,
+    csv_path: str | Path,
+    plot_path: str | Path,
+    weak_negative_shares: dict[str, float] | None = None,
+) -> list[dict[str, Any]]:
+    """Write the summary of ``experiments`` (Markdown, CSV, bar chart); return its rows.
+
+    Args:
+        experiments: Experiment names, in the order of the table.
+        results_dir: The directory holding ``<experiment>/`` results.
+        markdown_path: The Markdown file to write.
+        csv_path: The CSV file to write (full precision).
+        plot_path: The PNG bar chart (validation F1, test F1, baseline test F1).
+        weak_negative_shares: Configured shares, used where a split report lacks one.
+
+    Raises:
+        SummaryError: If there is no experiment or one's results are missing.
+    """
+    from arxivcat.plots import plot_summary
+
+    if not experiments:
+        raise SummaryError("no experiments to summarise")
+    rows = [experiment_row(name, results_dir) for name in experiments]
+    for row in rows:
+        if row["weak_negative_share"] is None and weak_negative_shares:
+            row["weak_negative_share"] = weak_negative_shares.get(row["experiment"])
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    plot_summary(
+        [r["experiment"] for r in rows],
+        {
+            "validation F1": [r["validation_f1"] for r in rows],
+            "test F1": [r["test_f1"] for r in rows],
+            "TF-IDF baseline test F1": [r["baseline_test_f1"] for r in rows],
+        },
+        "F1 of the positive class by experiment",
+        plot_path,
+    )
+    _atomic_write(Path(csv_path), buffer.getvalue())
+    _atomic_write(Path(markdown_path), markdown(rows, Path(plot_path).name))
+    logger.info("summary of %d experiments written: %s", len(rows), markdown_path)
+    return rows

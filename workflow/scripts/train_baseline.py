@@ -1,0 +1,13 @@
+"""train_baseline: TF-IDF + logistic regression on the experiment's split, for the card."""
+
+from pathlib import Path
+
+from arxivcat.baseline import train_baseline
+from arxivcat.runlog import setup_logging
+
+setup_logging(snakemake.log[0])
+train_baseline(
+    data_dir=Path(snakemake.input.train).parent,
+    output_path=snakemake.output.metrics,
+    seed=snakemake.params.seed,
+)
