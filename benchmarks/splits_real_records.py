@@ -4,14 +4,18 @@ Builds the corpus from the three JSON-lines samples, the weak negatives from the
 API pages (abstracts rebuilt from the inverted index), assigns the reference split (min_year 2010,
 and 2007 so that the non-CS 2007 records are in) and prints each experiment's split report.
 
-Usage: PYTHONPATH=workflow python benchmarks/splits_real_records.py [WORKDIR]
+Usage: PYTHONPATH=workflow python benchmarks/splits_real_records.py [--prepared] [WORKDIR]
+
+By default the weak negatives are every OpenAlex work not hosted on arXiv (abstracts rebuilt
+here); --prepared takes them from the workflow's prepare stage instead (its year, CS and
+no-abstract filters applied), which leaves fewer.
 """
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
-import sys
 import tempfile
 from pathlib import Path
 
@@ -20,7 +24,7 @@ import pyarrow.parquet as pq
 
 from arxivcat.config import get_experiment, load_yaml, validate_config
 from arxivcat.corpus import normalized_records, write_corpus
-from arxivcat.splits import assign_splits, build_experiment_data, report_table
+from arxivcat.splits import SplitError, assign_splits, build_experiment_data, report_table
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
@@ -73,21 +77,38 @@ def openalex_weak_negatives(api_dir: Path) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=WEAK_SCHEMA)
 
 
-def main(workdir: Path) -> None:
+def prepared_weak_negatives(workdir: Path, min_year: int) -> Path:
+    """The weak negatives as the workflow's prepare stage makes them (its filters included)."""
+    from arxivcat.weak_negatives import prepare_weak_negatives
+
+    table = workdir / f"weak_negatives-prepared-{min_year}.parquet"
+    settings = {"source": str(SHARED / "openalex" / "api"), "min_year": min_year}
+    manifest = prepare_weak_negatives(settings, table, table.with_suffix(".sha256"), workdir)
+    print(
+        f"prepare stage (min_year {min_year}): {manifest['records']} rows, "
+        f"dropped {manifest['dropped']}"
+    )
+    return table
+
+
+def main(workdir: Path, prepared: bool) -> None:
     corpus = workdir / "arxiv.parquet"
     files = sorted((SHARED / "arxiv").glob("*.jsonl"))
     records = write_corpus(itertools.chain.from_iterable(map(normalized_records, files)), corpus)
     weak = workdir / "weak_negatives.parquet"
     pq.write_table(openalex_weak_negatives(SHARED / "openalex" / "api"), weak)
-    print(
-        f"corpus: {records} records from {len(files)} files; "
-        f"weak-negative candidates: {pq.read_metadata(weak).num_rows}"
-    )
+    print(f"corpus: {records} records from {len(files)} files")
+    if not prepared:
+        print(
+            f"weak-negative candidates (all works not on arXiv): {pq.read_metadata(weak).num_rows}"
+        )
     config = validate_config(
         load_yaml(REPO / "config" / "config.yaml"), load_yaml(REPO / "config" / "schema.yaml")
     )
     for min_year in (2010, 2007):
         settings = {**config["splits"]["reference"], "min_year": min_year}
+        if prepared:
+            weak = prepared_weak_negatives(workdir, min_year)
         assignment = workdir / f"reference-{min_year}" / "assignment.parquet"
         summary = assign_splits(corpus, settings, assignment, name="reference")
         print(
@@ -98,18 +119,24 @@ def main(workdir: Path) -> None:
         for name in ("ai-full-weak-negs", "cv-32"):
             experiment = get_experiment(config, name)
             base = workdir / f"{name}-{min_year}"
-            report = build_experiment_data(
-                corpus_path=corpus,
-                assignment_path=assignment,
-                labels=experiment.labels,
-                weak_negatives_path=weak if experiment.weak_negatives else None,
-                weak_negative_share=experiment.weak_negatives,
-                output_paths={s: base / f"{s}.parquet" for s in ("train", "validation", "test")},
-                report_path=base / "split_report.json",
-                experiment=name,
-                label_mode=experiment.label_mode,
-                sample_pct=experiment.sample_pct,
-            )
+            try:
+                report = build_experiment_data(
+                    corpus_path=corpus,
+                    assignment_path=assignment,
+                    labels=experiment.labels,
+                    weak_negatives_path=weak if experiment.weak_negatives else None,
+                    weak_negative_share=experiment.weak_negatives,
+                    output_paths={
+                        s: base / f"{s}.parquet" for s in ("train", "validation", "test")
+                    },
+                    report_path=base / "split_report.json",
+                    experiment=name,
+                    label_mode=experiment.label_mode,
+                    sample_pct=experiment.sample_pct,
+                )
+            except SplitError as error:
+                print(f"\n### {name} (min_year {min_year}): SplitError: {error}")
+                continue
             print(f"\n### {name} (min_year {min_year})\n")
             print(json.dumps(report, indent=2))
             print()
@@ -117,8 +144,16 @@ def main(workdir: Path) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1:
-        main(Path(sys.argv[1]))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workdir", nargs="?", type=Path, help="keep files here")
+    parser.add_argument(
+        "--prepared",
+        action="store_true",
+        help="weak negatives from the prepare stage (arxivcat.weak_negatives, same min_year)",
+    )
+    args = parser.parse_args()
+    if args.workdir:
+        main(args.workdir, args.prepared)
     else:
         with tempfile.TemporaryDirectory() as scratch:
-            main(Path(scratch))
+            main(Path(scratch), args.prepared)

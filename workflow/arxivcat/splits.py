@@ -405,10 +405,10 @@ def build_experiment_data(
     if not 0 < sample_pct <= 100:
         raise SplitError(f"sample_pct must be in (0, 100], got {sample_pct}")
 
-    corpus = pq.read_table(
-        corpus_path,
-        columns=["id", "categories", "primary_category", "updated", "year", "title", "doi"],
-    )
+    columns = ["id", "categories", "primary_category", "updated", "year"]
+    if weak_negative_share > 0:
+        columns += ["title", "doi"]  # to keep arXiv papers out of the weak negatives
+    corpus = pq.read_table(corpus_path, columns=columns)
     kept = latest_versions(corpus["id"], corpus["updated"])
     assignment = pq.read_table(assignment_path)
     kept_ids = corpus["id"].take(pa.array(kept))
