@@ -28,4 +28,4 @@ lint: venv
 	HF_HUB_OFFLINE=1 $(BIN)/snakemake --lint --configfile config/demo.yaml
 
 test: lint
-	HF_HUB_OFFLINE=1 $(BIN)/pytest -n 2 --durations=15
+	HF_HUB_OFFLINE=1 $(BIN)/pytest -n 2 --dist loadfile --durations=15
