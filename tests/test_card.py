@@ -211,3 +211,13 @@ def test_bad_inputs_fail_with_the_file_named(workflow_card, tmp_path):
     with pytest.raises(CardError, match="lack accuracy, precision, recall"):
         write_card(metrics_path=bad, **args)
     assert not (tmp_path / "card.md").exists()
+
+
+def test_synthetic_data_are_called_synthetic_and_real_data_are_not(workflow_card):
+    from arxivcat.card import synthetic_note
+
+    real = (workflow_card / "out" / "card.md").read_text()
+    assert "Synthetic data" not in real
+    note = synthetic_note({"source": "synthetic:3000"})
+    assert "not real arXiv papers" in note and "`synthetic:3000`" in note
+    assert synthetic_note(MANIFEST) == synthetic_note(None) == ""

@@ -1,8 +1,8 @@
 """End to end: the real workflow on the 3,200 real arXiv records in ../shared, tiny model.
 
-One completed run (cv-32 and ai-full-weak-negs, one epoch of a 2-layer BERT) is shared by the
-tests of this module: the card's contents, the no-op rerun, and what a changed learning rate
-reruns.
+One completed run (cv-32 and ai-full-weak-negs as configured in config/config.yaml, with a 2-layer
+BERT trained for one epoch, and their summary) is shared by the tests of this module: the cards'
+contents, the summary, the no-op rerun, and what a changed learning rate reruns.
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 from huggingface_hub import ModelCard
-from workflow_runner import planned_jobs, snakemake
+from workflow_runner import default_config, planned_jobs, snakemake
 
 pytestmark = pytest.mark.e2e
 
 TARGETS = ("results/cv-32/card.md", "results/ai-full-weak-negs/card.md")
+EXPERIMENTS = ("cv-32", "ai-full-weak-negs")
 STAGES = {"download_snapshot", "assign_splits", "label_splits", "tokenize", "train", "evaluate"}
 
 
@@ -33,24 +34,21 @@ def real_inputs(shared: Path, workdir: Path) -> dict:
         for path in sorted((shared / "data" / "openalex" / "api").rglob("*.json")):
             for work in json.loads(path.read_text(encoding="utf-8")).get("results", []):
                 out.write(json.dumps(work) + "\n")
-    return {
-        "snapshot": {"source": str(snapshot)},
-        "weak_negatives": {"source": str(works)},
-        "training": {
-            "model": "builtin:tiny-bert",
-            "max_length": 64,
-            "num_epochs": 1,
-            "learning_rate": 1e-3,
-            "device": "cpu",
-        },
-    }
+    config = default_config()
+    config["experiments"] = {name: config["experiments"][name] for name in EXPERIMENTS}
+    config["snapshot"]["source"] = str(snapshot)
+    config["weak_negatives"]["source"] = str(works)
+    config["training"].update(
+        model="builtin:tiny-bert", max_length=64, num_epochs=1, learning_rate=1e-3, device="cpu"
+    )
+    return config
 
 
 @pytest.fixture(scope="module")
 def completed_run(tmp_path_factory, shared) -> tuple[Path, dict]:
     workdir = tmp_path_factory.mktemp("e2e")
     config = real_inputs(shared, workdir)
-    snakemake(workdir, "--", *TARGETS, config=config)
+    snakemake(workdir, "--", "summary", *TARGETS, config=config, layered=False)
     return workdir, config
 
 
@@ -89,16 +87,25 @@ def test_weak_negatives_only_in_training(completed_run):
         assert not any(pq.read_table(data / f"{split}.parquet")["is_weak_negative"].to_pylist())
 
 
+def test_summary_has_a_row_per_experiment(completed_run):
+    workdir, _ = completed_run
+    summary = (workdir / "results" / "summary.md").read_text(encoding="utf-8")
+    for name in EXPERIMENTS:
+        assert sum(line.startswith(f"| {name} ") for line in summary.splitlines()) == 1, summary
+    csv_rows = (workdir / "results" / "summary.csv").read_text().strip().splitlines()
+    assert len(csv_rows) == 1 + len(EXPERIMENTS)
+
+
 def test_immediate_rerun_does_nothing(completed_run):
     workdir, config = completed_run
-    assert planned_jobs(workdir, *TARGETS, config=config) == {}
+    assert planned_jobs(workdir, "summary", *TARGETS, config=config, layered=False) == {}
 
 
 def test_changed_learning_rate_reruns_only_training_evaluation_and_card(completed_run):
     workdir, config = completed_run
     changed = json.loads(json.dumps(config))
-    changed["experiments"] = {"cv-32": {"training": {"learning_rate": 5e-4}}}
-    jobs = planned_jobs(workdir, *TARGETS, config=changed)
+    changed["experiments"]["cv-32"]["training"] = {"learning_rate": 5e-4}
+    jobs = planned_jobs(workdir, *TARGETS, config=changed, layered=False)
     assert jobs == {"train": 1, "evaluate": 1, "write_card": 1}
 
 

@@ -14,15 +14,28 @@ REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
 
+def default_config() -> dict:
+    """The shipped config/config.yaml, as written."""
+    return yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
+
+
 def snakemake(
-    workdir: Path, *args: str, config: dict | None = None, check: bool = True, timeout: int = 900
+    workdir: Path,
+    *args: str,
+    config: dict | None = None,
+    layered: bool = True,
+    check: bool = True,
+    timeout: int = 900,
 ) -> subprocess.CompletedProcess[str]:
     """Run Snakemake on the repository's Snakefile with ``workdir`` as working directory.
 
-    ``config`` is written to ``workdir/test-config.yaml`` and layered over config/config.yaml.
+    ``config`` is written to ``workdir/test-config.yaml``; it is layered over config/config.yaml,
+    or with ``layered=False`` it replaces it (so that it can hold fewer experiments).
     """
     command = [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir)]
-    command += ["--cores", "2", "--configfile", str(REPO / "config" / "config.yaml")]
+    command += ["--cores", "2", "--configfile"]
+    if layered or config is None:
+        command += [str(REPO / "config" / "config.yaml")]
     if config is not None:
         path = workdir / "test-config.yaml"
         path.write_text(yaml.safe_dump(config), encoding="utf-8")
@@ -39,9 +52,13 @@ def snakemake(
     return result
 
 
-def planned_jobs(workdir: Path, *targets: str, config: dict | None = None) -> dict[str, int]:
+def planned_jobs(
+    workdir: Path, *targets: str, config: dict | None = None, layered: bool = True
+) -> dict[str, int]:
     """Return {rule: job count} of what a dry run of ``targets`` would execute."""
-    result = snakemake(workdir, "--dry-run", "--quiet", "rules", "--", *targets, config=config)
+    result = snakemake(
+        workdir, "--dry-run", "--quiet", "rules", "--", *targets, config=config, layered=layered
+    )
     text = result.stdout + result.stderr
     if "Nothing to be done" in text:
         return {}
