@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+import msgspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -43,6 +44,7 @@ CORPUS_SCHEMA = pa.schema(
 _NEW_STYLE_ID = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}$")
 _OLD_STYLE_ID = re.compile(r"^[a-z-]+(?:\.[A-Z]{2})?/(\d{2})(\d{2})\d{3}$")
 _VERSION_SUFFIX = re.compile(r"v\d+$")
+_READ_BUFFER = 1 << 20
 _MONTHS = {
     name: number
     for number, name in enumerate(
@@ -51,13 +53,20 @@ _MONTHS = {
 }
 
 
+#: Bound on the memo tables below (distinct category strings and dates), so memory stays flat.
+_MEMO_LIMIT = 1 << 16
+_CATEGORY_MEMO: dict[str, tuple[str, ...]] = {}
+_DATE_MEMO: dict[str, dt.date | None] = {}
+_RFC_DATE_MEMO: dict[tuple[str, str, str], dt.date] = {}
+
+
 class CorpusError(ValueError):
     """Bad input data, described in one line that names the file and line."""
 
 
 @contextmanager
-def open_text(path: str | Path) -> Iterator[IO[str]]:
-    """Open a plain, ``.gz`` or ``.zip`` JSON-lines file for reading text.
+def open_binary(path: str | Path) -> Iterator[IO[bytes]]:
+    """Open a plain, ``.gz`` or ``.zip`` JSON-lines file for reading bytes.
 
     A zip archive must hold exactly one ``.json``/``.jsonl`` member (as Kaggle's download does).
     """
@@ -70,16 +79,23 @@ def open_text(path: str | Path) -> Iterator[IO[str]]:
             if len(members) != 1:
                 raise CorpusError(f"{path}: expected one .json member in the zip, found {members}")
             with archive.open(members[0]) as raw:
-                yield io.TextIOWrapper(raw, encoding="utf-8")
+                yield raw
         return
     with open(path, "rb") as probe:
         gzipped = probe.read(2) == b"\x1f\x8b"
     if gzipped:
-        with gzip.open(path, "rt", encoding="utf-8") as handle:
+        with gzip.open(path, "rb") as handle:
             yield handle
     else:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, "rb", buffering=_READ_BUFFER) as handle:
             yield handle
+
+
+@contextmanager
+def open_text(path: str | Path) -> Iterator[IO[str]]:
+    """Open a plain, ``.gz`` or ``.zip`` JSON-lines file for reading UTF-8 text."""
+    with open_binary(path) as raw:
+        yield io.TextIOWrapper(raw, encoding="utf-8")
 
 
 def read_records(path: str | Path) -> Iterator[dict[str, Any]]:
@@ -135,12 +151,108 @@ def _parse_date(value: str | None) -> dt.date | None:
         return None
 
 
+def _memo_date(value: str | None) -> dt.date | None:
+    """:func:`_parse_date`, memoized per string (update dates repeat: one per day)."""
+    try:
+        return _DATE_MEMO[value]  # type: ignore[index]
+    except (KeyError, TypeError):
+        pass
+    date = _parse_date(value)
+    if isinstance(value, str) and len(_DATE_MEMO) < _MEMO_LIMIT:
+        _DATE_MEMO[value] = date
+    return date
+
+
+def _version_date(value: str | None) -> dt.date | None:
+    """:func:`_parse_date` for version dates, memoized per day of the RFC 2822 form.
+
+    The memo holds only dates that :func:`_parse_date`'s RFC 2822 fast path gives from the
+    day, month and year fields alone (a value starting with a letter is never ISO), so the
+    result is the same as calling it.
+    """
+    if type(value) is str and value[:1].isalpha():
+        parts = value.split(" ", 4)
+        if len(parts) >= 4:
+            key = (parts[1], parts[2], parts[3])
+            date = _RFC_DATE_MEMO.get(key)
+            if date is not None:
+                return date
+            date = _parse_date(value)
+            if (
+                date is not None
+                and parts[2] in _MONTHS
+                and parts[1].isdigit()
+                and parts[3].isdigit()
+                and len(_RFC_DATE_MEMO) < _MEMO_LIMIT
+            ):
+                _RFC_DATE_MEMO[key] = date
+            return date
+    return _parse_date(value)
+
+
+def _categories(text: str) -> list[str]:
+    """Canonical category list of a space-separated string, memoized (strings repeat a lot)."""
+    cached = _CATEGORY_MEMO.get(text)
+    if cached is None:
+        cached = tuple(taxonomy.canonical_list(text.split()))
+        if len(_CATEGORY_MEMO) < _MEMO_LIMIT:
+            _CATEGORY_MEMO[text] = cached
+    return list(cached)
+
+
 def _year_from_id(paper_id: str) -> int | None:
     match = _NEW_STYLE_ID.match(paper_id) or _OLD_STYLE_ID.match(paper_id)
     if not match:
         return None
     year = int(match.group(1))
     return 2000 + year if year < 91 else 1900 + year
+
+
+def _clean_id(paper_id: str) -> str:
+    paper_id = paper_id.strip()
+    if "v" in paper_id:
+        paper_id = _VERSION_SUFFIX.sub("", paper_id)
+    if not paper_id:
+        raise ValueError("empty id")
+    return paper_id
+
+
+def _category_list(categories: str, paper_id: str) -> list[str]:
+    category_list = _categories(categories)
+    if not category_list:
+        raise ValueError(f"record {paper_id} has no categories")
+    return category_list
+
+
+def _clean_title(title: Any, paper_id: str) -> str:
+    title = " ".join(title.split()) if title else ""
+    if not title:
+        raise ValueError(f"record {paper_id} has no title")
+    return title
+
+
+def _row(
+    paper_id: str,
+    title: str,
+    categories: list[str],
+    submitted: dt.date | None,
+    update_date: Any,
+    abstract: Any,
+    doi: Any,
+) -> dict[str, Any]:
+    """Assemble a corpus row from checked fields (arguments in the order they are validated)."""
+    updated = _memo_date(update_date)
+    return {
+        "id": paper_id,
+        "title": title,
+        "abstract": " ".join(abstract.split()) if abstract else "",
+        "categories": categories,
+        "primary_category": categories[0],
+        "submitted": submitted,
+        "updated": updated,
+        "year": submitted.year if submitted else _year_from_id(paper_id),
+        "doi": doi or None,
+    }
 
 
 def normalize_record(raw: dict[str, Any]) -> dict[str, Any]:
@@ -153,43 +265,114 @@ def normalize_record(raw: dict[str, Any]) -> dict[str, Any]:
     Raises:
         KeyError/ValueError: If the record lacks an id, a title or categories.
     """
-    paper_id = _VERSION_SUFFIX.sub("", str(raw["id"]).strip())
-    if not paper_id:
-        raise ValueError("empty id")
-    categories = taxonomy.canonical_list(str(raw["categories"] or "").split())
-    if not categories:
-        raise ValueError(f"record {paper_id} has no categories")
-    title = _clean_text(raw["title"])
-    if not title:
-        raise ValueError(f"record {paper_id} has no title")
+    paper_id = _clean_id(str(raw["id"]))
+    categories = _category_list(str(raw["categories"] or ""), paper_id)
+    title = _clean_title(raw["title"], paper_id)
     versions = raw.get("versions") or []
-    submitted = _parse_date(versions[0].get("created")) if versions else None
-    updated = _parse_date(raw.get("update_date"))
-    year = submitted.year if submitted else _year_from_id(paper_id)
-    return {
-        "id": paper_id,
-        "title": title,
-        "abstract": _clean_text(raw.get("abstract")),
-        "categories": categories,
-        "primary_category": categories[0],
-        "submitted": submitted,
-        "updated": updated,
-        "year": year,
-        "doi": (raw.get("doi") or None),
-    }
+    submitted = _version_date(versions[0].get("created")) if versions else None
+    return _row(
+        paper_id,
+        title,
+        categories,
+        submitted,
+        raw.get("update_date"),
+        raw.get("abstract"),
+        raw.get("doi"),
+    )
+
+
+class _Version(msgspec.Struct, gc=False):
+    created: str | None = None
+
+
+class _Record(msgspec.Struct, gc=False):
+    """The fields of a snapshot record the corpus needs, as a well-formed snapshot types them.
+
+    Decoding into this skips the other fields (authors, comments...) without building them.  A
+    line that does not fit (malformed, odd types, missing keys) takes the general path, which
+    gives the same rows and the same errors as :func:`read_records` + :func:`normalize_record`.
+    """
+
+    id: str
+    title: str
+    categories: str
+    abstract: str | None = None
+    versions: list[_Version] | None = None
+    update_date: str | None = None
+    doi: str | None = None
+
+
+_decode_record = msgspec.json.Decoder(_Record).decode
+
+
+def _fast_row(record: _Record) -> dict[str, Any]:
+    """:func:`normalize_record` for a decoded :class:`_Record` (same checks, same order)."""
+    paper_id = _clean_id(record.id)
+    categories = _category_list(record.categories, paper_id)
+    title = _clean_title(record.title, paper_id)
+    versions = record.versions
+    submitted = _version_date(versions[0].created) if versions else None
+    return _row(
+        paper_id, title, categories, submitted, record.update_date, record.abstract, record.doi
+    )
 
 
 def normalized_records(path: str | Path) -> Iterator[dict[str, Any]]:
     """Yield the corpus rows of a snapshot file.
 
+    Equivalent to :func:`normalize_record` over :func:`read_records`, only faster: well-formed
+    lines are decoded straight into the needed fields.
+
     Raises:
-        CorpusError: Naming file and line for a malformed or incomplete record.
+        CorpusError: Naming file and line for a malformed line, or file and record number for an
+            incomplete record.
     """
-    for line_number, raw in enumerate(read_records(path), start=1):
+    number = 0
+    line_number = 0
+    with open_binary(path) as handle:
         try:
-            yield normalize_record(raw)
-        except (KeyError, ValueError, TypeError, AttributeError) as error:
-            raise CorpusError(f"{path}: record {line_number}: bad record: {error!r}") from None
+            for line_number, line in enumerate(handle, start=1):
+                try:
+                    record: _Record | dict[str, Any] | None = _decode_record(line)
+                except msgspec.DecodeError:
+                    record = _general_record(path, line_number, line)
+                    if record is None:
+                        continue
+                number += 1
+                try:
+                    if isinstance(record, _Record):
+                        row = _fast_row(record)
+                    else:
+                        row = normalize_record(record)
+                except (KeyError, ValueError, TypeError, AttributeError) as error:
+                    raise CorpusError(f"{path}: record {number}: bad record: {error!r}") from None
+                yield row
+        except (EOFError, gzip.BadGzipFile, zipfile.BadZipFile, UnicodeDecodeError) as error:
+            raise CorpusError(
+                f"{path}: unreadable after line {line_number}: {error} (truncated download?)"
+            ) from None
+
+
+def _general_record(path: str | Path, line_number: int, line: bytes) -> dict[str, Any] | None:
+    """Decode a line as :func:`read_records` does: None for a blank line, else a JSON object."""
+    text = line.decode("utf-8")
+    if not text.strip():
+        return None
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CorpusError(f"{path}:{line_number}: malformed JSON: {error.msg}") from None
+    if not isinstance(record, dict):
+        raise CorpusError(f"{path}:{line_number}: expected a JSON object")
+    return record
+
+
+def _table(batch: list[dict[str, Any]]) -> pa.Table:
+    """A corpus table from rows, built column by column (much faster than ``from_pylist``)."""
+    return pa.Table.from_arrays(
+        [pa.array([row[field.name] for row in batch], type=field.type) for field in CORPUS_SCHEMA],
+        schema=CORPUS_SCHEMA,
+    )
 
 
 def write_corpus(
@@ -209,11 +392,11 @@ def write_corpus(
             for row in rows:
                 batch.append(row)
                 if len(batch) >= batch_size:
-                    writer.write_table(pa.Table.from_pylist(batch, schema=CORPUS_SCHEMA))
+                    writer.write_table(_table(batch))
                     count += len(batch)
                     batch.clear()
             if batch:
-                writer.write_table(pa.Table.from_pylist(batch, schema=CORPUS_SCHEMA))
+                writer.write_table(_table(batch))
                 count += len(batch)
         os.replace(partial, output)
     finally:
