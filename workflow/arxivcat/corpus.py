@@ -17,6 +17,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -125,8 +126,27 @@ def read_records(path: str | Path) -> Iterator[dict[str, Any]]:
             ) from None
 
 
-def _clean_text(text: str | None) -> str:
-    return " ".join((text or "").split())
+def _collapse(text: str) -> str:
+    """``" ".join(text.split())``, faster for the usual ASCII text wrapped with newlines.
+
+    When the ASCII text, newlines made spaces and outer spaces stripped, has no double space and
+    no other whitespace character (``str.split``'s ASCII whitespace), it is already the result.
+    """
+    if type(text) is str and text.isascii():
+        flat = text.replace("\n", " ").strip(" ")
+        if (
+            "  " not in flat
+            and "\t" not in flat
+            and "\r" not in flat
+            and "\x0b" not in flat
+            and "\x0c" not in flat
+            and "\x1c" not in flat
+            and "\x1d" not in flat
+            and "\x1e" not in flat
+            and "\x1f" not in flat
+        ):
+            return flat
+    return " ".join(text.split())
 
 
 def _parse_date(value: str | None) -> dt.date | None:
@@ -225,7 +245,7 @@ def _category_list(categories: str, paper_id: str) -> list[str]:
 
 
 def _clean_title(title: Any, paper_id: str) -> str:
-    title = " ".join(title.split()) if title else ""
+    title = _collapse(title) if title else ""
     if not title:
         raise ValueError(f"record {paper_id} has no title")
     return title
@@ -245,7 +265,7 @@ def _row(
     return {
         "id": paper_id,
         "title": title,
-        "abstract": " ".join(abstract.split()) if abstract else "",
+        "abstract": _collapse(abstract) if abstract else "",
         "categories": categories,
         "primary_category": categories[0],
         "submitted": submitted,
@@ -370,7 +390,10 @@ def _general_record(path: str | Path, line_number: int, line: bytes) -> dict[str
 def _table(batch: list[dict[str, Any]]) -> pa.Table:
     """A corpus table from rows, built column by column (much faster than ``from_pylist``)."""
     return pa.Table.from_arrays(
-        [pa.array([row[field.name] for row in batch], type=field.type) for field in CORPUS_SCHEMA],
+        [
+            pa.array(list(map(itemgetter(field.name), batch)), type=field.type)
+            for field in CORPUS_SCHEMA
+        ],
         schema=CORPUS_SCHEMA,
     )
 
