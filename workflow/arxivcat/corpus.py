@@ -251,7 +251,10 @@ def _clean_title(title: Any, paper_id: str) -> str:
     return title
 
 
-def _row(
+_FIELD_NAMES = tuple(CORPUS_SCHEMA.names)
+
+
+def _fields(
     paper_id: str,
     title: str,
     categories: list[str],
@@ -259,20 +262,38 @@ def _row(
     update_date: Any,
     abstract: Any,
     doi: Any,
-) -> dict[str, Any]:
-    """Assemble a corpus row from checked fields (arguments in the order they are validated)."""
+) -> tuple[Any, ...]:
+    """A corpus row's values in schema order, from checked fields (in validation order)."""
     updated = _memo_date(update_date)
-    return {
-        "id": paper_id,
-        "title": title,
-        "abstract": _collapse(abstract) if abstract else "",
-        "categories": categories,
-        "primary_category": categories[0],
-        "submitted": submitted,
-        "updated": updated,
-        "year": submitted.year if submitted else _year_from_id(paper_id),
-        "doi": doi or None,
-    }
+    return (
+        paper_id,
+        title,
+        _collapse(abstract) if abstract else "",
+        categories,
+        categories[0],
+        submitted,
+        updated,
+        submitted.year if submitted else _year_from_id(paper_id),
+        doi or None,
+    )
+
+
+def _record_fields(raw: dict[str, Any]) -> tuple[Any, ...]:
+    """:func:`normalize_record`'s values in schema order."""
+    paper_id = _clean_id(str(raw["id"]))
+    categories = _category_list(str(raw["categories"] or ""), paper_id)
+    title = _clean_title(raw["title"], paper_id)
+    versions = raw.get("versions") or []
+    submitted = _version_date(versions[0].get("created")) if versions else None
+    return _fields(
+        paper_id,
+        title,
+        categories,
+        submitted,
+        raw.get("update_date"),
+        raw.get("abstract"),
+        raw.get("doi"),
+    )
 
 
 def normalize_record(raw: dict[str, Any]) -> dict[str, Any]:
@@ -285,20 +306,7 @@ def normalize_record(raw: dict[str, Any]) -> dict[str, Any]:
     Raises:
         KeyError/ValueError: If the record lacks an id, a title or categories.
     """
-    paper_id = _clean_id(str(raw["id"]))
-    categories = _category_list(str(raw["categories"] or ""), paper_id)
-    title = _clean_title(raw["title"], paper_id)
-    versions = raw.get("versions") or []
-    submitted = _version_date(versions[0].get("created")) if versions else None
-    return _row(
-        paper_id,
-        title,
-        categories,
-        submitted,
-        raw.get("update_date"),
-        raw.get("abstract"),
-        raw.get("doi"),
-    )
+    return dict(zip(_FIELD_NAMES, _record_fields(raw), strict=True))
 
 
 class _Version(msgspec.Struct, gc=False):
@@ -325,27 +333,23 @@ class _Record(msgspec.Struct, gc=False):
 _decode_record = msgspec.json.Decoder(_Record).decode
 
 
-def _fast_row(record: _Record) -> dict[str, Any]:
-    """:func:`normalize_record` for a decoded :class:`_Record` (same checks, same order)."""
+def _fast_fields(record: _Record) -> tuple[Any, ...]:
+    """:func:`_record_fields` for a decoded :class:`_Record` (same checks, same order)."""
     paper_id = _clean_id(record.id)
     categories = _category_list(record.categories, paper_id)
     title = _clean_title(record.title, paper_id)
     versions = record.versions
     submitted = _version_date(versions[0].created) if versions else None
-    return _row(
+    return _fields(
         paper_id, title, categories, submitted, record.update_date, record.abstract, record.doi
     )
 
 
-def normalized_records(path: str | Path) -> Iterator[dict[str, Any]]:
-    """Yield the corpus rows of a snapshot file.
+def _normalized_fields(path: str | Path) -> Iterator[tuple[Any, ...]]:
+    """Yield the corpus rows of a snapshot file as value tuples in schema order.
 
     Equivalent to :func:`normalize_record` over :func:`read_records`, only faster: well-formed
     lines are decoded straight into the needed fields.
-
-    Raises:
-        CorpusError: Naming file and line for a malformed line, or file and record number for an
-            incomplete record.
     """
     number = 0
     line_number = 0
@@ -361,16 +365,46 @@ def normalized_records(path: str | Path) -> Iterator[dict[str, Any]]:
                 number += 1
                 try:
                     if isinstance(record, _Record):
-                        row = _fast_row(record)
+                        fields = _fast_fields(record)
                     else:
-                        row = normalize_record(record)
+                        fields = _record_fields(record)
                 except (KeyError, ValueError, TypeError, AttributeError) as error:
                     raise CorpusError(f"{path}: record {number}: bad record: {error!r}") from None
-                yield row
+                yield fields
         except (EOFError, gzip.BadGzipFile, zipfile.BadZipFile, UnicodeDecodeError) as error:
             raise CorpusError(
                 f"{path}: unreadable after line {line_number}: {error} (truncated download?)"
             ) from None
+
+
+def normalized_records(path: str | Path) -> Iterator[dict[str, Any]]:
+    """Yield the corpus rows of a snapshot file (:func:`normalize_record` of each record).
+
+    Raises:
+        CorpusError: Naming file and line for a malformed line, or file and record number for an
+            incomplete record.
+    """
+    for fields in _normalized_fields(path):
+        yield dict(zip(_FIELD_NAMES, fields, strict=True))
+
+
+def normalized_tables(path: str | Path, batch_size: int = 50_000) -> Iterator[pa.Table]:
+    """Yield the corpus rows of a snapshot file as tables of ``batch_size`` rows.
+
+    The fast form of :func:`normalized_records` (no row dicts): writing these tables with
+    :func:`write_tables` gives the same file as :func:`write_corpus` of the rows.
+
+    Raises:
+        CorpusError: As :func:`normalized_records`.
+    """
+    batch: list[tuple[Any, ...]] = []
+    for fields in _normalized_fields(path):
+        batch.append(fields)
+        if len(batch) >= batch_size:
+            yield _columns_table(zip(*batch, strict=True))
+            batch.clear()
+    if batch:
+        yield _columns_table(zip(*batch, strict=True))
 
 
 def _general_record(path: str | Path, line_number: int, line: bytes) -> dict[str, Any] | None:
@@ -387,21 +421,31 @@ def _general_record(path: str | Path, line_number: int, line: bytes) -> dict[str
     return record
 
 
-def _table(batch: list[dict[str, Any]]) -> pa.Table:
-    """A corpus table from rows, built column by column (much faster than ``from_pylist``)."""
+def _columns_table(columns: Iterable[Iterable[Any]]) -> pa.Table:
+    """A corpus table from its columns' values, in schema order."""
     return pa.Table.from_arrays(
         [
-            pa.array(list(map(itemgetter(field.name), batch)), type=field.type)
-            for field in CORPUS_SCHEMA
+            pa.array(list(values), type=field.type)
+            for field, values in zip(CORPUS_SCHEMA, columns, strict=True)
         ],
         schema=CORPUS_SCHEMA,
     )
 
 
-def write_corpus(
-    rows: Iterable[dict[str, Any]], output: str | Path, batch_size: int = 50_000
-) -> int:
-    """Write corpus rows to a parquet file, streaming in batches; return the row count.
+def _row_tables(rows: Iterable[dict[str, Any]], batch_size: int) -> Iterator[pa.Table]:
+    """Corpus tables of ``batch_size`` rows from row dicts, built column by column."""
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= batch_size:
+            yield _columns_table([list(map(itemgetter(name), batch)) for name in _FIELD_NAMES])
+            batch.clear()
+    if batch:
+        yield _columns_table([list(map(itemgetter(name), batch)) for name in _FIELD_NAMES])
+
+
+def write_tables(tables: Iterable[pa.Table], output: str | Path) -> int:
+    """Write corpus tables to a parquet file, one row group each; return the row count.
 
     The file appears under its final name only once complete.
     """
@@ -411,17 +455,20 @@ def write_corpus(
     count = 0
     try:
         with pq.ParquetWriter(partial, CORPUS_SCHEMA, compression="zstd") as writer:
-            batch: list[dict[str, Any]] = []
-            for row in rows:
-                batch.append(row)
-                if len(batch) >= batch_size:
-                    writer.write_table(_table(batch))
-                    count += len(batch)
-                    batch.clear()
-            if batch:
-                writer.write_table(_table(batch))
-                count += len(batch)
+            for table in tables:
+                writer.write_table(table)
+                count += table.num_rows
         os.replace(partial, output)
     finally:
         partial.unlink(missing_ok=True)
     return count
+
+
+def write_corpus(
+    rows: Iterable[dict[str, Any]], output: str | Path, batch_size: int = 50_000
+) -> int:
+    """Write corpus rows to a parquet file, streaming in batches; return the row count.
+
+    The file appears under its final name only once complete.
+    """
+    return write_tables(_row_tables(rows, batch_size), output)
