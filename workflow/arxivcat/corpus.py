@@ -186,9 +186,8 @@ def _memo_date(value: str | None) -> dt.date | None:
 def _version_date(value: str | None) -> dt.date | None:
     """:func:`_parse_date` for version dates, memoized per day of the RFC 2822 form.
 
-    The memo holds only dates that :func:`_parse_date`'s RFC 2822 fast path gives from the
-    day, month and year fields alone (a value starting with a letter is never ISO), so the
-    result is the same as calling it.
+    A value starting with a letter is never ISO, so :func:`_parse_date` takes its RFC 2822 fast
+    path, which reads only the day, month and year fields: this does the same, memoized.
     """
     if type(value) is str and value[:1].isalpha():
         parts = value.split(" ", 4)
@@ -197,16 +196,15 @@ def _version_date(value: str | None) -> dt.date | None:
             date = _RFC_DATE_MEMO.get(key)
             if date is not None:
                 return date
-            date = _parse_date(value)
-            if (
-                date is not None
-                and parts[2] in _MONTHS
-                and parts[1].isdigit()
-                and parts[3].isdigit()
-                and len(_RFC_DATE_MEMO) < _MEMO_LIMIT
-            ):
-                _RFC_DATE_MEMO[key] = date
-            return date
+            if parts[2] in _MONTHS and parts[1].isdigit() and parts[3].isdigit():
+                try:
+                    date = dt.date(int(parts[3]), _MONTHS[parts[2]], int(parts[1]))
+                except ValueError:
+                    date = None
+                if date is not None:
+                    if len(_RFC_DATE_MEMO) < _MEMO_LIMIT:
+                        _RFC_DATE_MEMO[key] = date
+                    return date
     return _parse_date(value)
 
 
