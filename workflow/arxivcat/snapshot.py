@@ -28,7 +28,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from arxivcat.corpus import CorpusError, normalize_record, normalized_records, write_corpus
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from arxivcat.corpus import (
+    CorpusError,
+    normalize_record,
+    normalized_records,
+    normalized_tables,
+    write_corpus,
+    write_tables,
+)
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +104,27 @@ def resolve_source(
     return path
 
 
+def _track_rows(rows: Iterator[dict[str, Any]], latest: list[dt.date]) -> Iterator[dict[str, Any]]:
+    """Pass rows through, appending the newest update (else submission) date to ``latest``."""
+    newest: dt.date | None = None
+    for row in rows:
+        date = row["updated"] or row["submitted"]
+        if date is not None and (newest is None or date > newest):
+            newest = date
+        yield row
+    if newest is not None:
+        latest.append(newest)
+
+
+def _track_tables(tables: Iterator[pa.Table], latest: list[dt.date]) -> Iterator[pa.Table]:
+    """:func:`_track_rows` for tables: append each table's newest date to ``latest``."""
+    for table in tables:
+        newest = pc.max(pc.coalesce(table["updated"], table["submitted"])).as_py()
+        if newest is not None:
+            latest.append(newest)
+        yield table
+
+
 def build_corpus(
     source: str,
     expected_sha256: str | None,
@@ -127,10 +158,11 @@ def build_corpus(
     """
     source = str(source).strip()
     retrieved = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    rows: Iterator[dict[str, Any]] = iter(())
+    tables: Iterator[pa.Table] | None = None
     if source == "oai":
         if harvest_path is None:
             raise CorpusError("snapshot source 'oai' needs the OAI harvest (oai.enabled: true)")
-        rows: Iterator[dict[str, Any]] = iter(())
         source_sha256 = file_sha256(harvest_path)
     elif source.startswith("synthetic:"):
         rows = _synthetic_rows(_synthetic_count(source))
@@ -143,27 +175,23 @@ def build_corpus(
             raise CorpusError(
                 f"{local}: sha256 {source_sha256} does not match the expected {expected_sha256}"
             )
-        rows = normalized_records(local)
+        if harvest_path is None:
+            # The fast path: whole tables, no row dicts.
+            tables = normalized_tables(local)
+        else:
+            rows = normalized_records(local)
 
-    if harvest_path is not None:
-        from arxivcat import oai
-
-        log.info("merging the OAI-PMH harvest %s", harvest_path)
-        rows = oai.merge_harvest(rows, oai.read_harvest(harvest_path))
     latest: list[dt.date] = []
-
-    def track(items: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        newest: dt.date | None = None
-        for row in items:
-            date = row["updated"] or row["submitted"]
-            if date is not None and (newest is None or date > newest):
-                newest = date
-            yield row
-        if newest is not None:
-            latest.append(newest)
-
     log.info("normalizing %s into %s", source, corpus_path)
-    count = write_corpus(track(rows), corpus_path)
+    if tables is not None:
+        count = write_tables(_track_tables(tables, latest), corpus_path)
+    else:
+        if harvest_path is not None:
+            from arxivcat import oai
+
+            log.info("merging the OAI-PMH harvest %s", harvest_path)
+            rows = oai.merge_harvest(rows, oai.read_harvest(harvest_path))
+        count = write_corpus(_track_rows(rows, latest), corpus_path)
     if count == 0:
         Path(corpus_path).unlink(missing_ok=True)
         raise CorpusError(f"snapshot source {source!r}: no records")
@@ -174,7 +202,7 @@ def build_corpus(
         "records": count,
         "sha256": corpus_sha256,
         "source_sha256": source_sha256,
-        "snapshot_date": latest[0].isoformat() if latest else None,
+        "snapshot_date": max(latest).isoformat() if latest else None,
     }
     _write_atomic(manifest_path, json.dumps(manifest, indent=2) + "\n")
     _write_atomic(digest_path, corpus_sha256 + "\n")
