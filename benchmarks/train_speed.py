@@ -41,9 +41,18 @@ import time
 from contextlib import nullcontext
 from pathlib import Path
 
+# Idle OpenMP threads sleep instead of spinning, so that process CPU time counts work, not waiting
+# for a thread that another job's process has pre-empted.  Read by OpenMP when torch loads; the
+# same for both settings.  Export OMP_WAIT_POLICY=ACTIVE to measure the spinning default.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import torch
 from datasets import Dataset
-from transformers import BertConfig, BertForSequenceClassification, DataCollatorWithPadding
+from transformers import (
+    BertConfig,
+    BertForSequenceClassification,
+    DataCollatorWithPadding,
+)
 
 from arxivcat.evaluation import _batches as eval_batches
 from arxivcat.evaluation import predict_split
@@ -264,7 +273,7 @@ def main() -> None:
         f"{args.batch_size} = {len(measured_rows)} samples per setting in {args.rounds} "
         f"interleaved rounds, after {args.warmup_steps} untimed warm-up step(s) of "
         f"{warmup_rows} rows each\n"
-        f"load average at start: {load_at_start}",
+        f"load average at start: {load_at_start}; OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}",
         flush=True,
     )
 
