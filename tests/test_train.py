@@ -201,3 +201,40 @@ def test_concurrent_jobs_claim_different_gpus(tmp_path, monkeypatch):
     devices.release_gpus()
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "5")
     assert devices.claim_gpus(1, total=8, directory=tmp_path) == []
+
+
+def _padded_and_real_tokens(
+    dataset: Path, tmp_path: Path, group_by_length: bool
+) -> tuple[int, int]:
+    """Tokens of the train stage's training batches: (padded, real), over one epoch."""
+    from datasets import DatasetDict
+    from transformers import AutoTokenizer
+
+    data = DatasetDict.load_from_disk(str(dataset))
+    columns = [c for c in train.MODEL_COLUMNS if c in data["train"].column_names]
+    rows = data["train"].select_columns(columns)
+    settings = train.complete_settings({**SETTINGS, "group_by_length": group_by_length})
+    tokenizer = AutoTokenizer.from_pretrained(str(dataset / "tokenizer"))
+    trainer = train.ArxivcatTrainer(
+        model=load_classifier("builtin:tiny-bert", seed=1),
+        args=train.training_arguments(settings, "cpu", "fp32", tmp_path, 10, 1),
+        train_dataset=rows,
+        eval_dataset=data["validation"].select_columns(columns),
+        processing_class=tokenizer,
+        data_collator=train.data_collator(tokenizer, "cpu", 64),
+        train_lengths=[len(ids) for ids in rows["input_ids"]],
+    )
+    padded = real = 0
+    for batch in trainer.get_train_dataloader():
+        padded += batch["input_ids"].numel()
+        real += int(batch["attention_mask"].sum())
+    assert real == sum(len(ids) for ids in rows["input_ids"]), "one epoch covers every row once"
+    return padded, real
+
+
+def test_training_batches_are_length_grouped(dataset, tmp_path):
+    grouped, real = _padded_and_real_tokens(dataset, tmp_path / "grouped", True)
+    shuffled, _ = _padded_and_real_tokens(dataset, tmp_path / "shuffled", False)
+    assert grouped < shuffled, (grouped, shuffled)
+    # 320 rows, batch 16: megabatches of 5 batches; random batches of 16 all reach 64 tokens.
+    assert grouped <= real * 1.15, "length grouping pads each batch close to its rows' lengths"
