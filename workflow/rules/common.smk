@@ -7,8 +7,9 @@ from snakemake.exceptions import WorkflowError
 from arxivcat.config import ConfigError, get_experiment, load_yaml, validate_config
 from arxivcat.provenance import code_digest
 
+SCHEMA = load_yaml(Path(workflow.basedir) / "config" / "schema.yaml")
 try:
-    config = validate_config(config, load_yaml(Path(workflow.basedir) / "config" / "schema.yaml"))
+    config = validate_config(config, SCHEMA)
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
 
@@ -78,3 +79,24 @@ def card_facts_of(wildcards):
         "weak_negatives": experiment.weak_negatives,
         "training": experiment.training,
     }
+
+
+def resources_of(rule, wildcards):
+    """A GPU stage's scheduler requests for one experiment: schema defaults < global < experiment."""
+    defaults = SCHEMA["properties"]["resources"]["properties"][rule]["default"]
+    experiment = config["experiments"][experiment_of(wildcards).name]
+    return {
+        **defaults,
+        **config["resources"].get(rule, {}),
+        **experiment.get("resources", {}).get(rule, {}),
+    }
+
+
+def resource_of(rule, key):
+    """A resource function for ``rule``'s ``key`` (a scheduler request, overridable per experiment)."""
+
+    def resource(wildcards):
+        return resources_of(rule, wildcards)[key]
+
+    resource.__name__ = f"{rule}_{key}"
+    return resource

@@ -13,9 +13,11 @@ rule evaluate:
         code=code_digest("arxivcat.evaluation"),
     threads: 4
     resources:
-        gpu=1,
-        mem_mb=16000,
-        runtime=4 * 60,
+        gpu=resource_of("evaluate", "gpu"),
+        gpu_model=resource_of("evaluate", "gpu_model"),
+        cpus_per_task=resource_of("evaluate", "cpus_per_task"),
+        mem_mb=resource_of("evaluate", "mem_mb"),
+        runtime=resource_of("evaluate", "runtime"),
     log:
         "results/logs/evaluate/{experiment}.log",
     benchmark:

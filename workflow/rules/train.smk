@@ -13,9 +13,11 @@ rule train:
         code=code_digest("arxivcat.train"),
     threads: 4
     resources:
-        gpu=1,
-        mem_mb=32000,
-        runtime=24 * 60,
+        gpu=resource_of("train", "gpu"),
+        gpu_model=resource_of("train", "gpu_model"),
+        cpus_per_task=resource_of("train", "cpus_per_task"),
+        mem_mb=resource_of("train", "mem_mb"),
+        runtime=resource_of("train", "runtime"),
     retries: 2
     log:
         "results/logs/train/{experiment}.log",
