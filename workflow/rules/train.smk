@@ -1,5 +1,20 @@
 # Train stage: fine-tune the experiment's model.  Checkpoints live under results/checkpoints/,
-# outside the declared output, so that a retried (preempted) job resumes instead of restarting.
+# outside the declared output (which Snakemake deletes before a job runs), so that a retried or
+# rerun job resumes from the last checkpoint instead of restarting; the store is keyed by the
+# training settings and data, and removed once the model is written.
+
+
+def train_gpus_of(wildcards):
+    """GPUs a training job takes (the `gpu` resource that profiles and SLURM see)."""
+    training = experiment_of(wildcards).training
+    return 0 if training["device"] in ("cpu", "tpu") else training["gpus"]
+
+
+def train_env_of(wildcards):
+    """The conda environment of the experiment's device: TPU (torch_xla) or CUDA."""
+    if experiment_of(wildcards).training["device"] == "tpu":
+        return "../../envs/train-tpu.yaml"
+    return "../../envs/train-gpu.yaml"
 
 
 rule train:
@@ -7,21 +22,21 @@ rule train:
         dataset="results/{experiment}/tokenized",
     output:
         model=directory("results/{experiment}/model"),
-    params:
-        training=training_of,
-        checkpoints="results/checkpoints/{experiment}",
-        code=code_digest("arxivcat.train"),
-    threads: 4
-    resources:
-        gpu=1,
-        mem_mb=32000,
-        runtime=24 * 60,
-    retries: 2
     log:
         "results/logs/train/{experiment}.log",
     benchmark:
         "results/benchmarks/train/{experiment}.tsv"
+    retries: 2
     conda:
-        "../../envs/train-gpu.yaml"
+        train_env_of
+    threads: 4
+    resources:
+        gpu=train_gpus_of,
+        mem_mb=32000,
+        runtime=24 * 60,
+    params:
+        training=training_of,
+        checkpoints="results/checkpoints/{experiment}",
+        code=code_digest("arxivcat.train"),
     script:
         "../scripts/train.py"
