@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from huggingface_hub import ModelCard
-
 from workflow_runner import planned_jobs, snakemake
 
 pytestmark = pytest.mark.e2e
@@ -128,7 +127,7 @@ def test_unknown_experiment_fails_listing_known_names(tmp_path):
 
 def test_malformed_json_line_fails_with_file_and_line(tmp_path, shared):
     snapshot = tmp_path / "bad.jsonl"
-    lines = (shared / "data" / "arxiv" / "snapshot-sample-2007-cs.AI-100-awalesushil.jsonl")
+    lines = shared / "data" / "arxiv" / "snapshot-sample-2007-cs.AI-100-awalesushil.jsonl"
     good = lines.read_text(encoding="utf-8").splitlines()
     snapshot.write_text("\n".join([*good[:5], '{"id": "0704.9999", "title": ', *good[5:]]) + "\n")
     config = {"snapshot": {"source": str(snapshot)}}

@@ -34,6 +34,8 @@ class Experiment:
         split: Name of the split definition the experiment uses.
         split_settings: That split definition.
         weak_negatives: Weak negatives added to training, as a share of the training size.
+        label_mode: ``any`` (any listed category makes a positive) or ``primary``.
+        sample_pct: Percentage of the training split's papers kept.
         training: The training settings: defaults merged with the experiment's overrides.
     """
 
@@ -44,6 +46,8 @@ class Experiment:
     split_settings: dict[str, Any]
     weak_negatives: float
     training: dict[str, Any]
+    label_mode: str = "any"
+    sample_pct: float = 100.0
 
 
 def load_yaml(path: str | Path) -> Any:
@@ -157,4 +161,6 @@ def get_experiment(config: dict[str, Any], name: str) -> Experiment:
         split_settings=copy.deepcopy(config["splits"][entry["split"]]),
         weak_negatives=float(entry["weak_negatives"]),
         training={**config["training"], **entry.get("training", {})},
+        label_mode=entry.get("label_mode", "any"),
+        sample_pct=float(entry.get("sample_pct", 100)),
     )

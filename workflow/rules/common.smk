@@ -53,7 +53,12 @@ def weak_negatives_of(wildcards):
 def labelling_of(wildcards):
     """What decides an experiment's labels and training rows."""
     experiment = experiment_of(wildcards)
-    return {"labels": list(experiment.labels), "weak_negatives": experiment.weak_negatives}
+    return {
+        "labels": list(experiment.labels),
+        "weak_negatives": experiment.weak_negatives,
+        "label_mode": experiment.label_mode,
+        "sample_pct": experiment.sample_pct,
+    }
 
 
 def tokenizer_of(wildcards):

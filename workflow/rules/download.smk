@@ -31,15 +31,16 @@ rule prepare_weak_negatives:
     output:
         table="results/data/weak_negatives.parquet",
         digest="results/data/weak_negatives.sha256",
-    params:
-        settings=config["weak_negatives"],
-        cache="results/downloads",
-        code=code_digest("arxivcat.weak_negatives"),
+        manifest="results/data/weak_negatives.manifest.json",
     log:
         "results/logs/prepare_weak_negatives.log",
     benchmark:
         "results/benchmarks/prepare_weak_negatives.tsv"
     conda:
         "../../envs/data.yaml"
+    params:
+        settings=config["weak_negatives"],
+        cache="results/downloads",
+        code=code_digest("arxivcat.weak_negatives"),
     script:
         "../scripts/prepare_weak_negatives.py"

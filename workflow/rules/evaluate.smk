@@ -13,7 +13,7 @@ rule evaluate:
         code=code_digest("arxivcat.evaluation"),
     threads: 4
     resources:
-        gpu=resource_of("evaluate", "gpu"),
+        gpu=1,
         gpu_model=resource_of("evaluate", "gpu_model"),
         cpus_per_task=resource_of("evaluate", "cpus_per_task"),
         mem_mb=resource_of("evaluate", "mem_mb"),

@@ -9,15 +9,15 @@ rule assign_splits:
         digest="results/data/arxiv.sha256",
     output:
         assignment="results/splits/{split}/assignment.parquet",
-    params:
-        settings=split_of,
-        code=code_digest("arxivcat.splits"),
     log:
         "results/logs/assign_splits/{split}.log",
     benchmark:
         "results/benchmarks/assign_splits/{split}.tsv"
     conda:
         "../../envs/data.yaml"
+    params:
+        settings=split_of,
+        code=code_digest("arxivcat.splits"),
     script:
         "../scripts/assign_splits.py"
 
@@ -33,14 +33,14 @@ rule label_splits:
         validation="results/{experiment}/data/validation.parquet",
         test="results/{experiment}/data/test.parquet",
         report="results/{experiment}/data/split_report.json",
-    params:
-        labelling=labelling_of,
-        code=code_digest("arxivcat.splits"),
     log:
         "results/logs/label_splits/{experiment}.log",
     benchmark:
         "results/benchmarks/label_splits/{experiment}.tsv"
     conda:
         "../../envs/data.yaml"
+    params:
+        labelling=labelling_of,
+        code=code_digest("arxivcat.splits"),
     script:
         "../scripts/label_splits.py"

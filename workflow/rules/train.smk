@@ -1,5 +1,20 @@
 # Train stage: fine-tune the experiment's model.  Checkpoints live under results/checkpoints/,
-# outside the declared output, so that a retried (preempted) job resumes instead of restarting.
+# outside the declared output (which Snakemake deletes before a job runs), so that a retried or
+# rerun job resumes from the last checkpoint instead of restarting; the store is keyed by the
+# training settings and data, and removed once the model is written.
+
+
+def train_gpus_of(wildcards):
+    """GPUs a training job takes (the `gpu` resource that profiles and SLURM see)."""
+    training = experiment_of(wildcards).training
+    return 0 if training["device"] in ("cpu", "tpu") else training["gpus"]
+
+
+def train_env_of(wildcards):
+    """The conda environment of the experiment's device: TPU (torch_xla) or CUDA."""
+    if experiment_of(wildcards).training["device"] == "tpu":
+        return "../../envs/train-tpu.yaml"
+    return "../../envs/train-gpu.yaml"
 
 
 rule train:
@@ -7,23 +22,23 @@ rule train:
         dataset="results/{experiment}/tokenized",
     output:
         model=directory("results/{experiment}/model"),
-    params:
-        training=training_of,
-        checkpoints="results/checkpoints/{experiment}",
-        code=code_digest("arxivcat.train"),
-    threads: 4
-    resources:
-        gpu=resource_of("train", "gpu"),
-        gpu_model=resource_of("train", "gpu_model"),
-        cpus_per_task=resource_of("train", "cpus_per_task"),
-        mem_mb=resource_of("train", "mem_mb"),
-        runtime=resource_of("train", "runtime"),
-    retries: 2
     log:
         "results/logs/train/{experiment}.log",
     benchmark:
         "results/benchmarks/train/{experiment}.tsv"
+    retries: 2
     conda:
-        "../../envs/train-gpu.yaml"
+        train_env_of
+    threads: 4
+    resources:
+        gpu=train_gpus_of,
+        gpu_model=resource_of("train", "gpu_model"),
+        cpus_per_task=resource_of("train", "cpus_per_task"),
+        mem_mb=resource_of("train", "mem_mb"),
+        runtime=resource_of("train", "runtime"),
+    params:
+        training=training_of,
+        checkpoints="results/checkpoints/{experiment}",
+        code=code_digest("arxivcat.train"),
     script:
         "../scripts/train.py"

@@ -8,4 +8,5 @@ assign_splits(
     corpus_path=snakemake.input.corpus,
     settings=snakemake.params.settings,
     output_path=snakemake.output.assignment,
+    name=snakemake.wildcards.split,
 )

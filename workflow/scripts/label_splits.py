@@ -17,4 +17,7 @@ build_experiment_data(
         "test": snakemake.output.test,
     },
     report_path=snakemake.output.report,
+    experiment=snakemake.wildcards.experiment,
+    label_mode=labelling["label_mode"],
+    sample_pct=labelling["sample_pct"],
 )

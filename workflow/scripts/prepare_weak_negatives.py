@@ -1,6 +1,7 @@
 """prepare_weak_negatives: the weak-negative table (non-arXiv, non-CS papers).
 
-From the OpenAlex API or a local file, as configured; written with a digest file.
+From the OpenAlex API or a local file, as configured; written with a digest file (the table's
+sha256) and a manifest (source, retrieval time, record count, checksums) that the card cites.
 """
 
 from arxivcat.runlog import setup_logging
@@ -12,4 +13,5 @@ prepare_weak_negatives(
     table_path=snakemake.output.table,
     digest_path=snakemake.output.digest,
     cache_dir=snakemake.params.cache,
+    manifest_path=snakemake.output.manifest,
 )

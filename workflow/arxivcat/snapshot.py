@@ -1,0 +1,156 @@
+"""The download stage: resolve the configured snapshot source and write the normalized corpus.
+
+Sources (``snapshot.source`` in the config):
+
+* ``kaggle:OWNER/DATASET``: Kaggle's dataset download API (zip), credentials from the environment;
+* ``http(s)://...``: any URL serving a JSON-lines file (plain, ``.gz`` or ``.zip``);
+* ``synthetic:N``: ``N`` generated records (:mod:`arxivcat.synthetic`), for demos and tests;
+* anything else: a local path (plain, ``.gz`` or ``.zip`` JSON lines).
+
+Remote files are downloaded into a cache directory (outside the rule's outputs, so an interrupted
+download survives a failed job and resumes).  The corpus parquet is written deterministically:
+the same input gives a byte-identical file, hence the same digest, so downstream rules that
+compare the small digest file rerun nothing after re-downloading an unchanged snapshot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from arxivcat.corpus import CorpusError, normalize_record, normalized_records, write_corpus
+
+log = logging.getLogger(__name__)
+
+_CHUNK = 1 << 20
+
+
+def file_sha256(path: str | Path) -> str:
+    """Return the hex sha256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_atomic(path: str | Path, text: str) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+
+
+def _synthetic_rows(count: int) -> Iterator[dict[str, Any]]:
+    # Imported lazily: only synthetic sources need the generator.
+    from arxivcat.synthetic import generate_records
+
+    for number, raw in enumerate(generate_records(count, seed=0), start=1):
+        try:
+            yield normalize_record(raw)
+        except (KeyError, ValueError, TypeError, AttributeError) as error:
+            raise CorpusError(f"synthetic record {number}: bad record: {error!r}") from None
+
+
+def _synthetic_count(source: str) -> int:
+    text = source.split(":", 1)[1].strip().replace("_", "")
+    if not text.isdigit() or int(text) <= 0:
+        raise CorpusError(f"snapshot source {source!r}: expected synthetic:N with N > 0")
+    return int(text)
+
+
+def resolve_source(source: str, cache_dir: str | Path, expected_sha256: str | None = None) -> Path:
+    """Return a local file holding the snapshot named by ``source``, downloading it if remote.
+
+    Raises:
+        CorpusError: For a missing local file or an unknown source form.
+        arxivcat.fetch.FetchError: For a failed download or a checksum mismatch.
+    """
+    if source.startswith(("http://", "https://", "kaggle:")):
+        from arxivcat import fetch
+
+        return fetch.fetch_source(source, cache_dir, expected_sha256=expected_sha256)
+    path = Path(source).expanduser()
+    if not path.is_file():
+        raise CorpusError(f"snapshot source {source!r}: no such file")
+    return path
+
+
+def build_corpus(
+    source: str,
+    expected_sha256: str | None,
+    corpus_path: str | Path,
+    digest_path: str | Path,
+    manifest_path: str | Path,
+    cache_dir: str | Path,
+) -> dict[str, Any]:
+    """Fetch the snapshot, write the corpus parquet, its digest file and the manifest.
+
+    Args:
+        source: ``kaggle:OWNER/DATASET``, an http(s) URL, ``synthetic:N`` or a local path.
+        expected_sha256: Expected sha256 of the downloaded/local file, or None to skip the check.
+        corpus_path: Output parquet (schema :data:`arxivcat.corpus.CORPUS_SCHEMA`).
+        digest_path: Output file holding only the corpus file's sha256.
+        manifest_path: Output JSON manifest (source, retrieval time, records, checksums,
+            snapshot date).
+        cache_dir: Where remote downloads are kept (and resumed from).
+
+    Returns:
+        The manifest written.
+
+    Raises:
+        CorpusError: For bad input data, naming file and line.
+        arxivcat.fetch.FetchError: For a failed download or checksum mismatch.
+    """
+    source = str(source).strip()
+    retrieved = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    if source.startswith("synthetic:"):
+        rows: Iterator[dict[str, Any]] = _synthetic_rows(_synthetic_count(source))
+        source_sha256 = None
+    else:
+        local = resolve_source(source, cache_dir, expected_sha256)
+        log.info("hashing %s", local)
+        source_sha256 = file_sha256(local)
+        if expected_sha256 and source_sha256 != expected_sha256.lower():
+            raise CorpusError(
+                f"{local}: sha256 {source_sha256} does not match the expected {expected_sha256}"
+            )
+        rows = normalized_records(local)
+
+    latest: list[dt.date] = []
+
+    def track(items: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        newest: dt.date | None = None
+        for row in items:
+            date = row["updated"] or row["submitted"]
+            if date is not None and (newest is None or date > newest):
+                newest = date
+            yield row
+        if newest is not None:
+            latest.append(newest)
+
+    log.info("normalizing %s into %s", source, corpus_path)
+    count = write_corpus(track(rows), corpus_path)
+    if count == 0:
+        Path(corpus_path).unlink(missing_ok=True)
+        raise CorpusError(f"snapshot source {source!r}: no records")
+    corpus_sha256 = file_sha256(corpus_path)
+    manifest = {
+        "source": source,
+        "retrieved": retrieved,
+        "records": count,
+        "sha256": corpus_sha256,
+        "source_sha256": source_sha256,
+        "snapshot_date": latest[0].isoformat() if latest else None,
+    }
+    _write_atomic(manifest_path, json.dumps(manifest, indent=2) + "\n")
+    _write_atomic(digest_path, corpus_sha256 + "\n")
+    log.info("wrote %d records to %s (sha256 %s)", count, corpus_path, corpus_sha256)
+    return manifest

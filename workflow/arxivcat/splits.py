@@ -1,0 +1,509 @@
+"""The splits stage: one split assignment per split definition, labelled tables per experiment.
+
+:func:`assign_splits` decides once, for a split definition, which papers are used and which split
+each one is in; every experiment naming that definition shares the file.
+:func:`build_experiment_data` then only labels: it joins the corpus to the assignment, marks
+positives (papers whose categories meet the experiment's label set), optionally subsamples the
+training papers, mixes weak negatives into the training split, and writes the three tables and
+the split report.
+
+Duplicate ids (several versions of a paper) are collapsed to the row with the latest ``updated``
+date. Papers without a year are dropped along with those before ``min_year``. Work is vectorised
+(Arrow/NumPy) and the large text columns are streamed batch by batch, so a snapshot of millions of
+papers needs little memory. The seed of the split definition drives every random choice: the
+split itself, the ``sample_pct`` subsample and the weak-negative sample (separate streams).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from arxivcat.split_methods import SPLITS, TRAIN, SplitMethodError, assign_codes
+from arxivcat.weak_mixing import (
+    WeakNegativeError,
+    clean_candidates,
+    sample_rows,
+    weak_negative_count,
+)
+
+LOG = logging.getLogger(__name__)
+
+#: Columns of the split assignment file.
+ASSIGNMENT_SCHEMA = pa.schema(
+    [pa.field("id", pa.string(), nullable=False), pa.field("split", pa.string(), nullable=False)]
+)
+
+#: Columns of an experiment's train/validation/test tables.
+EXPERIMENT_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("title", pa.string(), nullable=False),
+        pa.field("abstract", pa.string(), nullable=False),
+        pa.field("label", pa.int8(), nullable=False),
+        pa.field("primary_category", pa.string()),
+        pa.field("year", pa.int16()),
+        pa.field("is_weak_negative", pa.bool_(), nullable=False),
+    ]
+)
+
+#: How a paper's categories make it a positive.
+LABEL_MODES = ("any", "primary")
+
+_METADATA_KEY = b"arxivcat.split"
+_SAMPLE_STREAM, _WEAK_STREAM = 1, 2
+_TEXT_BATCH = 65_536
+
+
+class SplitError(ValueError):
+    """A splits-stage problem, described in one line."""
+
+
+def latest_versions(
+    ids: pa.ChunkedArray | pa.Array, updated: pa.ChunkedArray | pa.Array
+) -> np.ndarray:
+    """Row numbers keeping one row per id: the latest ``updated`` (the later row on ties).
+
+    Returns:
+        The kept row numbers, ascending.
+    """
+    n = len(ids)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    table = pa.table({"id": ids, "updated": updated, "row": pa.array(np.arange(n))})
+    order = pc.sort_indices(
+        table,
+        sort_keys=[
+            ("id", "ascending", "at_end"),
+            ("updated", "descending", "at_end"),
+            ("row", "descending", "at_end"),
+        ],
+    )
+    sorted_ids = table["id"].take(order)
+    same = pc.equal(sorted_ids.slice(1), sorted_ids.slice(0, n - 1))
+    first = np.concatenate(([True], ~same.to_numpy(zero_copy_only=False).astype(bool)))
+    return np.sort(order.to_numpy()[first])
+
+
+def _write_parquet(table: pa.Table, path: str | Path) -> None:
+    """Write ``table`` so that the file appears under its name only once complete."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    try:
+        pq.write_table(table, partial, compression="zstd")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _write_json(data: Any, path: str | Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    os.replace(partial, path)
+
+
+def _split_counts(codes: np.ndarray) -> dict[str, int]:
+    counts = np.bincount(codes.astype(np.int64), minlength=len(SPLITS))
+    return {name: int(counts[i]) for i, name in enumerate(SPLITS)}
+
+
+def assign_splits(
+    corpus_path: str | Path,
+    settings: Mapping[str, Any],
+    output_path: str | Path,
+    name: str | None = None,
+) -> dict[str, Any]:
+    """Assign every paper of the corpus that passes the year filter to train/validation/test.
+
+    Args:
+        corpus_path: The corpus parquet file (:data:`arxivcat.corpus.CORPUS_SCHEMA`).
+        settings: The split definition: ``min_year``, ``fractions``, ``seed``, ``method``.
+        output_path: Where the assignment (id, split), sorted by id, is written.
+        name: The split definition's name, recorded in the file's metadata and the summary.
+
+    Returns:
+        A summary: corpus rows, duplicates collapsed, papers dropped by the year filter, papers
+        per split, plus method details (e.g. the time split's first test date).
+
+    Raises:
+        SplitError: If no paper passes the year filter or the method cannot be applied.
+    """
+    settings = dict(settings)
+    corpus = pq.read_table(
+        corpus_path, columns=["id", "primary_category", "submitted", "updated", "year"]
+    )
+    kept = latest_versions(corpus["id"], corpus["updated"])
+    papers = corpus.take(pa.array(kept))
+    in_years = pc.greater_equal(papers["year"], settings["min_year"]).fill_null(False)
+    selected = papers.filter(in_years).sort_by([("id", "ascending")])
+    if selected.num_rows == 0:
+        raise SplitError(
+            f"{corpus_path}: no paper of {papers.num_rows} is from {settings['min_year']} or later"
+        )
+    try:
+        assignment = assign_codes(
+            selected["id"].combine_chunks(),
+            selected["primary_category"].combine_chunks(),
+            selected["submitted"].combine_chunks(),
+            selected["year"].combine_chunks(),
+            settings,
+        )
+    except SplitMethodError as error:
+        raise SplitError(f"split {name or ''}: {error}".replace("split : ", "split: ")) from None
+    splits = pa.array(SPLITS).take(pa.array(assignment.codes.astype(np.int64)))
+    summary = {
+        "split": name,
+        "settings": settings,
+        "corpus_rows": corpus.num_rows,
+        "duplicates_collapsed": corpus.num_rows - papers.num_rows,
+        "dropped_by_year": papers.num_rows - selected.num_rows,
+        "papers": selected.num_rows,
+        "splits": _split_counts(assignment.codes),
+        **assignment.details,
+    }
+    metadata = {_METADATA_KEY: json.dumps(summary, sort_keys=True).encode()}
+    table = pa.table(
+        [selected["id"].combine_chunks(), splits], schema=ASSIGNMENT_SCHEMA.with_metadata(metadata)
+    )
+    _write_parquet(table, output_path)
+    LOG.info(
+        "split %s: %d papers (%s); %d duplicate rows collapsed, %d before %d dropped",
+        name,
+        selected.num_rows,
+        ", ".join(f"{k} {v}" for k, v in summary["splits"].items()),
+        summary["duplicates_collapsed"],
+        summary["dropped_by_year"],
+        settings["min_year"],
+    )
+    return summary
+
+
+def read_assignment_summary(path: str | Path) -> dict[str, Any]:
+    """The summary :func:`assign_splits` stored in an assignment file's metadata."""
+    metadata = pq.read_schema(path).metadata or {}
+    if _METADATA_KEY not in metadata:
+        raise SplitError(f"{path}: not a split assignment written by arxivcat (no metadata)")
+    return json.loads(metadata[_METADATA_KEY])
+
+
+def file_sha256(path: str | Path) -> str:
+    """The sha256 hex digest of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def positive_mask(
+    categories: pa.ChunkedArray | pa.Array,
+    primary: pa.ChunkedArray | pa.Array,
+    labels: Sequence[str],
+    label_mode: str = "any",
+) -> np.ndarray:
+    """Whether each paper is a positive for ``labels``.
+
+    Args:
+        categories: Each paper's categories (canonical names).
+        primary: Each paper's primary category.
+        labels: The experiment's label set (canonical names).
+        label_mode: ``any`` (any category in the set, as in the reference) or ``primary``.
+    """
+    value_set = pa.array(list(labels), pa.string())
+    if label_mode == "primary":
+        return pc.is_in(primary, value_set=value_set).to_numpy(zero_copy_only=False).astype(bool)
+    if label_mode != "any":
+        raise SplitError(f"unknown label_mode {label_mode!r}; known: {', '.join(LABEL_MODES)}")
+    if isinstance(categories, pa.ChunkedArray):
+        categories = categories.combine_chunks()
+    flat = pc.list_flatten(categories)
+    parents = pc.list_parent_indices(categories).to_numpy()
+    hits = pc.is_in(flat, value_set=value_set).to_numpy(zero_copy_only=False).astype(bool)
+    mask = np.zeros(len(categories), dtype=bool)
+    mask[parents[hits]] = True
+    return mask
+
+
+def _subsample(rows: np.ndarray, pct: float, rng: np.random.Generator) -> np.ndarray:
+    """``pct`` percent (floored, at least one) of ``rows``, drawn with ``rng``, in row order."""
+    wanted = max(1, int(Fraction(str(pct)) / 100 * len(rows)))
+    return rows[np.sort(rng.choice(len(rows), size=min(wanted, len(rows)), replace=False))]
+
+
+def _weak_table(
+    weak_negatives_path: str | Path | None,
+    share: float,
+    n_train: int,
+    corpus: pa.Table,
+    rng: np.random.Generator,
+) -> tuple[pa.Table | None, dict[str, int]]:
+    """The sampled weak negatives (in the experiment table's schema) and pool statistics."""
+    wanted = weak_negative_count(n_train, share)
+    if share <= 0:
+        return None, {"wanted": 0}
+    if weak_negatives_path is None:
+        raise SplitError(f"weak-negative share {share} asked for, but no weak-negative file given")
+    weak = pq.read_table(weak_negatives_path)
+    if weak.num_rows == 0:
+        raise SplitError(
+            f"{weak_negatives_path}: no weak negatives, but a share of {share} was asked for"
+        )
+    pool = clean_candidates(weak, corpus["title"], corpus["doi"])
+    stats = {
+        "wanted": wanted,
+        "offered": pool.offered,
+        "removed_untitled": pool.untitled,
+        "removed_as_arxiv": pool.arxiv_overlap,
+        "removed_as_repeats": pool.repeats,
+        "available": pool.table.num_rows,
+    }
+    try:
+        chosen = sample_rows(pool.table.num_rows, wanted, rng)
+    except WeakNegativeError:
+        raise SplitError(
+            f"{weak_negatives_path}: {wanted} weak negatives needed ({share} x {n_train} training "
+            f"papers), only {pool.table.num_rows} of {pool.offered} are usable "
+            f"({pool.arxiv_overlap} are arXiv papers, {pool.repeats} repeats, "
+            f"{pool.untitled} untitled)"
+        ) from None
+    picked = pool.table.take(pa.array(chosen))
+    n = picked.num_rows
+    if "year" in picked.column_names:
+        years = picked["year"].cast(pa.int16())
+    else:
+        years = pa.nulls(n, pa.int16())
+    table = pa.table(
+        [
+            picked["id"].cast(pa.string()),
+            picked["title"].cast(pa.string()).fill_null(""),
+            picked["abstract"].cast(pa.string()).fill_null(""),
+            pa.array(np.zeros(n, dtype=np.int8)),
+            pa.nulls(n, pa.string()),
+            years,
+            pa.array(np.ones(n, dtype=bool)),
+        ],
+        schema=EXPERIMENT_SCHEMA,
+    )
+    return table, stats
+
+
+def _write_tables(
+    corpus_path: str | Path,
+    selections: dict[str, tuple[np.ndarray, np.ndarray]],
+    weak: pa.Table | None,
+    output_paths: Mapping[str, str | Path],
+) -> None:
+    """Stream the corpus once and write each split's selected rows (and weak negatives to train).
+
+    ``selections`` maps a split name to (ascending corpus row numbers, labels).
+    """
+    partials = {
+        split: Path(output_paths[split]).with_name(Path(output_paths[split]).name + ".partial")
+        for split in SPLITS
+    }
+    writers: dict[str, pq.ParquetWriter] = {}
+    try:
+        for split, partial in partials.items():
+            partial.parent.mkdir(parents=True, exist_ok=True)
+            writers[split] = pq.ParquetWriter(partial, EXPERIMENT_SCHEMA, compression="zstd")
+        columns = ["id", "title", "abstract", "primary_category", "year"]
+        offset = 0
+        for batch in pq.ParquetFile(corpus_path).iter_batches(_TEXT_BATCH, columns=columns):
+            end = offset + batch.num_rows
+            for split, (rows, labels) in selections.items():
+                lo, hi = np.searchsorted(rows, [offset, end])
+                if hi == lo:
+                    continue
+                part = batch.take(pa.array(rows[lo:hi] - offset))
+                writers[split].write_table(
+                    pa.table(
+                        [
+                            part["id"],
+                            part["title"],
+                            part["abstract"],
+                            pa.array(labels[lo:hi]),
+                            part["primary_category"],
+                            part["year"],
+                            pa.array(np.zeros(hi - lo, dtype=bool)),
+                        ],
+                        schema=EXPERIMENT_SCHEMA,
+                    )
+                )
+            offset = end
+        if weak is not None and weak.num_rows:
+            writers["train"].write_table(weak)
+        for writer in writers.values():
+            writer.close()
+        for split, partial in partials.items():
+            os.replace(partial, output_paths[split])
+    finally:
+        for writer in writers.values():
+            writer.close()
+        for partial in partials.values():
+            partial.unlink(missing_ok=True)
+
+
+def build_experiment_data(
+    corpus_path: str | Path,
+    assignment_path: str | Path,
+    labels: Sequence[str],
+    weak_negatives_path: str | Path | None,
+    weak_negative_share: float,
+    output_paths: Mapping[str, str | Path],
+    report_path: str | Path,
+    experiment: str | None = None,
+    label_mode: str = "any",
+    sample_pct: float = 100.0,
+) -> dict[str, Any]:
+    """Write an experiment's labelled train/validation/test tables and its split report.
+
+    Args:
+        corpus_path: The corpus parquet file.
+        assignment_path: The split assignment of the experiment's split definition.
+        labels: The experiment's label set (canonical category names).
+        weak_negatives_path: The weak-negative table, or None when the share is 0.
+        weak_negative_share: Weak negatives to add to train, as a share of its arXiv papers.
+        output_paths: Paths of the ``train``, ``validation`` and ``test`` tables.
+        report_path: Path of the split report (JSON).
+        experiment: The experiment's name (default: the report's grandparent directory name).
+        label_mode: ``any`` (a paper with any listed category is positive) or ``primary``.
+        sample_pct: Percentage of the training papers kept (the reference's 10-pct runs used 10);
+            validation and test stay whole so metrics remain comparable.
+
+    Returns:
+        The split report (also written to ``report_path``).
+
+    Raises:
+        SplitError: If the labels match no paper, the assignment does not fit the corpus, or weak
+            negatives are asked for but missing or too few.
+    """
+    summary = read_assignment_summary(assignment_path)
+    settings = summary["settings"]
+    seed = int(settings["seed"])
+    experiment = experiment or Path(report_path).parent.parent.name
+    if not 0 < sample_pct <= 100:
+        raise SplitError(f"sample_pct must be in (0, 100], got {sample_pct}")
+
+    corpus = pq.read_table(
+        corpus_path,
+        columns=["id", "categories", "primary_category", "updated", "year", "title", "doi"],
+    )
+    kept = latest_versions(corpus["id"], corpus["updated"])
+    assignment = pq.read_table(assignment_path)
+    kept_ids = corpus["id"].take(pa.array(kept))
+    position = pc.index_in(kept_ids, value_set=assignment["id"])
+    in_split = position.is_valid().to_numpy(zero_copy_only=False).astype(bool)
+    if int(in_split.sum()) != assignment.num_rows:
+        raise SplitError(
+            f"{assignment_path}: {assignment.num_rows - int(in_split.sum())} of its "
+            f"{assignment.num_rows} ids are not in {corpus_path}; was it made from another corpus?"
+        )
+    rows = kept[in_split]
+    split_of_row = pc.index_in(
+        assignment["split"].take(position.filter(in_split)), value_set=pa.array(SPLITS)
+    ).to_numpy(zero_copy_only=False)
+
+    papers = corpus.take(pa.array(rows))
+    positive = positive_mask(papers["categories"], papers["primary_category"], labels, label_mode)
+    if not positive.any():
+        raise SplitError(
+            f"labels {', '.join(labels)} ({label_mode}) match none of the {len(rows)} papers of "
+            f"split {summary.get('split')!r} ({corpus.num_rows} corpus rows in {corpus_path})"
+        )
+
+    keep = np.ones(len(rows), dtype=bool)
+    if sample_pct < 100:
+        train_idx = np.flatnonzero(split_of_row == TRAIN)
+        sampled = _subsample(train_idx, sample_pct, np.random.default_rng([seed, _SAMPLE_STREAM]))
+        keep[train_idx] = False
+        keep[sampled] = True
+    n_train = int(((split_of_row == TRAIN) & keep).sum())
+    weak, pool = _weak_table(
+        weak_negatives_path,
+        weak_negative_share,
+        n_train,
+        corpus,
+        np.random.default_rng([seed, _WEAK_STREAM]),
+    )
+    n_weak = 0 if weak is None else weak.num_rows
+
+    selections = {}
+    for code, split in enumerate(SPLITS):
+        chosen = (split_of_row == code) & keep
+        selections[split] = (rows[chosen], positive[chosen].astype(np.int8))
+    LOG.info("experiment %s: writing tables (%d weak negatives)", experiment, n_weak)
+    _write_tables(corpus_path, selections, weak, output_paths)
+
+    used = keep
+    years = papers["year"].filter(pa.array(used))
+    year_min_max = pc.min_max(years)
+    top = pc.value_counts(papers["primary_category"].filter(pa.array(used))).to_pylist()
+    top.sort(key=lambda entry: (-entry["counts"], entry["values"]))
+    split_stats = {}
+    for split, (split_rows, split_labels) in selections.items():
+        extra = n_weak if split == "train" else 0
+        total = len(split_rows) + extra
+        positives = int(split_labels.sum())
+        split_stats[split] = {
+            "rows": total,
+            "papers": len(split_rows),
+            "positives": positives,
+            "positive_rate": round(positives / total, 6) if total else 0.0,
+            "weak_negatives": extra,
+        }
+    report = {
+        "experiment": experiment,
+        "labels": list(labels),
+        "label_mode": label_mode,
+        "split": summary.get("split"),
+        "split_settings": settings,
+        "snapshot_sha256": file_sha256(corpus_path),
+        "snapshot_date": _iso(pc.max(corpus["updated"]).as_py()),
+        "year_range": [year_min_max["min"].as_py(), year_min_max["max"].as_py()],
+        "sample_pct": sample_pct,
+        "weak_negative_share": weak_negative_share,
+        "weak_negatives": n_weak,
+        "weak_negative_pool": pool,
+        "splits": split_stats,
+        "top_primary_categories": [[e["values"], e["counts"]] for e in top[:10]],
+    }
+    _write_json(report, report_path)
+    LOG.info(
+        "experiment %s: %s",
+        experiment,
+        ", ".join(f"{s} {v['rows']} rows/{v['positives']} pos" for s, v in split_stats.items()),
+    )
+    return report
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def report_table(report: Mapping[str, Any]) -> str:
+    """The split report as a small Markdown table, for the model card."""
+    lines = [
+        "| split | rows | arXiv papers | positives | positive rate | weak negatives |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for split in SPLITS:
+        stats = report["splits"][split]
+        lines.append(
+            f"| {split} | {stats['rows']:,} | {stats['papers']:,} | {stats['positives']:,} | "
+            f"{stats['positive_rate']:.2%} | {stats['weak_negatives']:,} |"
+        )
+    return "\n".join(lines)

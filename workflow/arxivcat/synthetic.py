@@ -1,0 +1,602 @@
+"""Synthetic arXiv metadata in the exact format of arXiv's JSON-lines snapshot.
+
+The records are made up: they feed the offline demo (whose card must say so) and scale benchmarks
+of the later stages.  They mimic the real snapshot's structure: the 14 fields, old-style ids
+(``math/0601001``) before April 2007 and new-style ids after it (four digits before 2015, five
+from 2015), ids that grow with the submission time within a month, a primary category plus up to
+three cross-lists from plausible neighbours, category aliases listed twice as arXiv does
+(``math-ph math.MP``), submissions growing over the years, one to four versions with RFC 2822
+dates, abstracts with LaTeX wrapped at 80 columns behind two spaces, and some null fields.
+
+Each category has its own topic words, mixed with its family's words, generic filler and words of
+neighbouring categories that a paper does not list, so a bag-of-words classifier learns a
+category well but not perfectly.  Generation is deterministic for a seed and streams: memory stays
+flat for any number of records.
+"""
+
+from __future__ import annotations
+
+import bisect
+import calendar
+import gzip
+import logging
+import math
+import os
+import random
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from json.encoder import encode_basestring_ascii
+from pathlib import Path
+from typing import Any
+
+from arxivcat import synthetic_vocabulary as vocab
+from arxivcat.taxonomy import CATEGORIES
+
+log = logging.getLogger(__name__)
+
+#: The fields of a snapshot record, in the snapshot's order.
+FIELDS = (
+    "id",
+    "submitter",
+    "authors",
+    "title",
+    "comments",
+    "journal-ref",
+    "doi",
+    "report-no",
+    "categories",
+    "license",
+    "abstract",
+    "versions",
+    "update_date",
+    "authors_parsed",
+)
+
+_GROWTH = 1.095  # yearly growth of submissions, about arXiv's over 2005-2025
+_OLD_STYLE_MONTH_CAPACITY = 2997  # three archives' worth of 3-digit numbers: keeps each under 999
+_FIRST_NEW_STYLE = (2007, 4)
+_KEEP_HYPHEN = frozenset(
+    [
+        "super-resolution",
+        "multi-agent",
+        "decision-making",
+        "side-channel",
+        "key-exchange",
+        "rate-distortion",
+        "polynomial-time",
+        "np-hard",
+        "lower-bound",
+        "open-source",
+        "fault-tolerance",
+        "closed-loop",
+        "model-predictive",
+        "click-through",
+        "navier-stokes",
+        "fine-tuning",
+        "c*-algebra",
+        "von-neumann",
+        "bose-einstein",
+        "non-equilibrium",
+        "x-ray",
+        "gamma-ray",
+        "heavy-ion",
+        "lax-pair",
+        "ads/cft",
+        "l-functions",
+        "three-manifolds",
+        "finitely-generated",
+        "lyapunov-exponent",
+    ]
+)
+_WORD = re.compile(r"\$[^$]*\$|\S+")
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# Share of a sentence's words drawn from the paper's own topic words, by per-paper strength, and
+# the share drawn from neighbouring categories the paper does not list (the confusers).
+_STRENGTHS = ((0.55, 0.05), (0.42, 0.08), (0.30, 0.12), (0.16, 0.16))
+_STRENGTH_CUM = (0.30, 0.65, 0.85, 1.0)
+_POOL_SIZE = 2048
+_MAX_SLOTS = 8  # most %s slots in a skeleton
+_PEOPLE = 4096  # size of a generator's list of people that author teams are sliced from
+_esc = encode_basestring_ascii  # the C escaper behind json.dumps(ensure_ascii=True)
+_VERSION_JSON = '{"version":"%s","created":"%s"}'
+_PARSED_JSON = "[%s,%s,%s]"
+_RECORD_JSON = (
+    '{"id":%s,"submitter":%s,"authors":%s,"title":%s,"comments":%s,"journal-ref":%s,"doi":%s,'
+    '"report-no":%s,"categories":%s,"license":%s,"abstract":%s,"versions":[%s],'
+    '"update_date":%s,"authors_parsed":[%s]}'
+)
+
+
+@dataclass(frozen=True)
+class _Category:
+    name: str
+    weights: tuple[float, float]
+    family: str
+    neighbours: tuple[str, ...]
+    topic: tuple[str, ...]
+
+
+def _phrase(word: str) -> str:
+    return word if word in _KEEP_HYPHEN else word.replace("-", " ")
+
+
+def _words(text: str) -> tuple[str, ...]:
+    """Split a word list at spaces, keeping each ``$...$`` formula whole."""
+    return tuple(_WORD.findall(text))
+
+
+@lru_cache(maxsize=1)
+def _categories() -> dict[str, _Category]:
+    """Parse :data:`vocab.CATEGORY_TABLE`, checking every name against the taxonomy."""
+    table: dict[str, _Category] = {}
+    for line in vocab.CATEGORY_TABLE.strip().splitlines():
+        name, weights, family, neighbours, topic = (part.strip() for part in line.split("|"))
+        w2005, w2025 = (float(w) for w in weights.split())
+        table[name] = _Category(
+            name, (w2005, w2025), family, tuple(neighbours.split()), tuple(topic.split())
+        )
+    names = set(table) | {n for c in table.values() for n in c.neighbours}
+    names |= {alias for alias, _ in vocab.ALIAS_PAIRS.values()} | {"astro-ph"}
+    unknown = sorted(names - CATEGORIES)
+    if unknown:
+        raise ValueError(f"synthetic vocabulary names unknown categories: {unknown}")
+    return table
+
+
+def _since(category: str) -> int:
+    for prefix, year in vocab.SINCE.items():
+        if category.startswith(prefix):
+            return year
+    return 0
+
+
+@lru_cache(maxsize=1)
+def _pools() -> dict[tuple[str, int], tuple[str, ...]]:
+    """Word pools per (category, strength): fixed shuffled mixtures, independent of the seed.
+
+    A sentence takes a run of consecutive words from a random offset of a pool, which is as good
+    as independent draws and much cheaper.
+    """
+    table = _categories()
+    generic = _words(vocab.GENERIC_NOUNS)
+    family_words = {f: tuple(map(_phrase, _words(ws))) for f, ws in vocab.FAMILY_WORDS.items()}
+    mixer = random.Random(20240501)
+    pools: dict[tuple[str, int], tuple[str, ...]] = {}
+    for name, category in table.items():
+        topic = tuple(_phrase(w) for w in category.topic)
+        leak = (
+            tuple(_phrase(w) for n in category.neighbours if n in table for w in table[n].topic)
+            or topic
+        )
+        family = family_words[category.family]
+        for strength, (own, confuse) in enumerate(_STRENGTHS):
+            counts = [round(_POOL_SIZE * share) for share in (own, confuse, 0.22)]
+            pool = (
+                mixer.choices(topic, k=counts[0])
+                + mixer.choices(leak, k=counts[1])
+                + mixer.choices(family, k=counts[2])
+                + mixer.choices(generic, k=_POOL_SIZE - sum(counts))
+            )
+            mixer.shuffle(pool)
+            pools[name, strength] = tuple(pool)
+    return pools
+
+
+def _expand(skeletons: tuple[str, ...], copies: int) -> tuple[tuple[str, int], ...]:
+    """Fill the {A}/{V}/{O} slots of skeletons with fixed random words; count the %s slots."""
+    adjectives, verbs, outcomes = (
+        s.split() for s in (vocab.ADJECTIVES, vocab.VERBS, vocab.OUTCOMES)
+    )
+    filler = random.Random(7)
+    expanded = []
+    for skeleton in skeletons:
+        for _ in range(copies):
+            text = skeleton.format(
+                A=filler.choice(adjectives), V=filler.choice(verbs), O=filler.choice(outcomes)
+            )
+            if text[0].islower():
+                text = text[0].upper() + text[1:]
+            slots = text.count("%s")
+            if slots > _MAX_SLOTS:
+                raise ValueError(f"skeleton {skeleton!r} has more than {_MAX_SLOTS} slots")
+            expanded.append((text, slots))
+    return tuple(expanded)
+
+
+@lru_cache(maxsize=1)
+def _sentences() -> tuple[tuple[str, int], ...]:
+    return _expand(vocab.SENTENCE_SKELETONS, 12)
+
+
+@lru_cache(maxsize=1)
+def _titles() -> tuple[tuple[str, int], ...]:
+    return _expand(vocab.TITLE_SKELETONS, 8)
+
+
+def _interpolated_weights(year: int) -> tuple[list[str], list[float]]:
+    """Primary categories open in ``year`` and their cumulative weights."""
+    t = min(max((year - 2005) / 20, 0.0), 1.0)
+    names, cumulative, total = [], [], 0.0
+    for name, category in _categories().items():
+        if _since(name) > year:
+            continue
+        w2005, w2025 = category.weights
+        weight = w2005 + t * (w2025 - w2005)
+        if weight <= 0:
+            continue
+        total += weight
+        names.append(name)
+        cumulative.append(total)
+    return names, cumulative
+
+
+def _month_plan(n: int, start_year: int, end_year: int) -> list[tuple[int, int, int]]:
+    """Split ``n`` records over the months, growing yearly; return (year, month, count).
+
+    A month whose id space is full (999 per old-style archive, 9,999 new-style ids a month
+    before 2015, 99,999 from 2015) passes its excess to the next month.
+    """
+    months = [(y, m) for y in range(start_year, end_year + 1) for m in range(1, 13)]
+    weights = [_GROWTH ** (y - start_year) for y, _ in months]
+    total = sum(weights)
+    plan, carry, cumulative, assigned = [], 0, 0.0, 0
+    for (year, month), weight in zip(months, weights, strict=True):
+        cumulative += weight
+        target = round(n * cumulative / total)
+        count, assigned = target - assigned + carry, target
+        if (year, month) < _FIRST_NEW_STYLE:
+            capacity = _OLD_STYLE_MONTH_CAPACITY
+        else:
+            capacity = 9_999 if year < 2015 else 99_999
+        carry = max(count - capacity, 0)
+        plan.append((year, month, count - carry))
+    if carry:
+        raise ValueError(
+            f"{n} records do not fit arXiv's id space for {start_year}-{end_year}; "
+            "use fewer records or more years"
+        )
+    return plan
+
+
+def _rfc2822(timestamp: int) -> str:
+    tm = time.gmtime(timestamp)
+    return (
+        f"{_WEEKDAYS[tm.tm_wday]}, {tm.tm_mday} {_MONTHS[tm.tm_mon]} {tm.tm_year} "
+        f"{tm.tm_hour:02d}:{tm.tm_min:02d}:{tm.tm_sec:02d} GMT"
+    )
+
+
+def _wrap(text: str, width: int) -> str:
+    """Break ``text`` at spaces into lines of at most ``width`` characters.
+
+    One regular-expression pass (the generator's words are all shorter than a line).
+    """
+    pattern = _WRAPPERS.get(width)
+    if pattern is None:
+        pattern = _WRAPPERS[width] = re.compile(rf"(.{{1,{width}}})(?: +|$)")
+    return "\n".join(pattern.findall(text))
+
+
+_WRAPPERS: dict[int, re.Pattern[str]] = {}
+
+
+class _Generator:
+    """Draws records one month at a time; all state lives in one seeded ``random.Random``.
+
+    The per-record work is kept small (this runs a million times): word runs are sliced from
+    precomputed pools, authors from a seeded list of people, and several small numbers come from
+    the bits of one random integer.
+    """
+
+    def __init__(self, seed: int, end_year: int) -> None:
+        self.rng = random.Random(seed)
+        self.table = _categories()
+        self.pools = _pools()
+        self.sentences = _sentences()
+        self.titles = _titles()
+        self.snapshot_end = calendar.timegm((end_year, 12, 31, 23, 59, 59))
+        first = _words(vocab.FIRST_NAMES)
+        initials = _words(vocab.INITIALS)
+        people = []
+        for _ in range(_PEOPLE):
+            if self.rng.random() < 0.35:
+                given = " ".join(self.rng.choices(initials, k=1 + (self.rng.random() < 0.3)))
+            else:
+                given = self.rng.choice(first)
+            latex, plain = self.rng.choice(vocab.LAST_NAMES)
+            people.append((f"{given} {latex}", [plain, given, ""]))
+        self.people_pool = tuple(people)
+
+    def categories(self, primary: str, year: int) -> tuple[list[str], list[str]]:
+        """The listed categories and those drawn (whose words the text uses).
+
+        Primary first, then 0-3 distinct neighbours open in ``year``; an alias is listed next to
+        its category as arXiv does, and astro-ph has no subcategories before 2009.
+        """
+        rng = self.rng
+        u = rng.random()
+        wanted = 0 if u < 0.55 else 1 if u < 0.85 else 2 if u < 0.96 else 3
+        chosen = [primary]
+        neighbours = self.table[primary].neighbours
+        for _ in range(wanted):
+            # Earlier neighbours are likelier: the minimum of two uniforms skews low.
+            pick = neighbours[int(min(rng.random(), rng.random()) * len(neighbours))]
+            if pick not in chosen and _since(pick) <= year:
+                chosen.append(pick)
+        if len(chosen) == 1 and primary not in vocab.ALIAS_PAIRS and year >= 2009:
+            return chosen, chosen
+        listed = []
+        for category in chosen:
+            if category.startswith("astro-ph.") and year < 2009:
+                category = "astro-ph"
+            if category not in listed:
+                listed.append(category)
+            alias = vocab.ALIAS_PAIRS.get(category)
+            if alias and year >= alias[1] and alias[0] not in listed:
+                # arXiv lists eess.SY before its alias cs.SY, and the others after.
+                if category == "cs.SY":
+                    listed.insert(listed.index(category), alias[0])
+                else:
+                    listed.append(alias[0])
+        return listed, [c for c in chosen if c in self.table]
+
+    def text(self, drawn: list[str]) -> tuple[str, str]:
+        """Title and abstract: each sentence draws its words from one listed category's pool."""
+        random_ = self.rng.random
+        pools = self.pools
+        own = pools[drawn[0], bisect.bisect_right(_STRENGTH_CUM, random_())]
+        others = [pools[c, 1] for c in drawn[1:]]
+        span = _POOL_SIZE - _MAX_SLOTS
+        skeleton, slots = self.titles[int(random_() * len(self.titles))]
+        start = int(random_() * span)
+        title = skeleton % own[start : start + slots]
+        title = title[0].upper() + title[1:]
+        if random_() < 0.4 and "$" not in title and "/" not in title:
+            title = title.title()  # Title Case, as many authors write it
+        if len(title) > 72:
+            title = _wrap(title, 72).replace("\n", "\n  ")
+        parts = ["  "]
+        sentences = self.sentences
+        n_sentences = len(sentences)
+        for _ in range(4 + int(random_() * 5)):
+            pool = others[int(random_() * len(others))] if others and random_() < 0.4 else own
+            skeleton, slots = sentences[int(random_() * n_sentences)]
+            start = int(random_() * span)
+            parts.append(skeleton % pool[start : start + slots])
+        return title, _wrap(" ".join(parts)[1:], 80) + "\n"
+
+    def people(self) -> tuple[str, str, list[list[str]]]:
+        """Submitter, the ``authors`` string and ``authors_parsed``."""
+        random_ = self.rng.random
+        u = random_()
+        count = 1 if u < 0.2 else 2 if u < 0.45 else 3 if u < 0.65 else 4 + int(random_() * 5)
+        start = int(random_() * (_PEOPLE - count))
+        team = self.people_pool[start : start + count]
+        names = [name for name, _ in team]
+        authors = names[0] if count == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        first = team[0][1]
+        return f"{first[1]} {first[0]}", authors, [parsed for _, parsed in team]
+
+    def versions(self, submitted: int) -> tuple[list[dict[str, str]], str]:
+        """1-4 versions with increasing dates, and an update date on or after the last."""
+        random_ = self.rng.random
+        u = random_()
+        count = 1 if u < 0.6 else 2 if u < 0.87 else 3 if u < 0.96 else 4
+        stamps = [submitted]
+        for _ in range(count - 1):
+            later = stamps[-1] + 3600 + int(-math.log(1.0 - random_()) * 90 * 86400)
+            if later > self.snapshot_end:
+                break
+            stamps.append(later)
+        versions = [{"version": f"v{i}", "created": _rfc2822(s)} for i, s in enumerate(stamps, 1)]
+        room = min(self.snapshot_end - stamps[-1], 3 * 365 * 86400)
+        updated = time.gmtime(stamps[-1] + int(random_() * random_() * room))
+        return versions, f"{updated.tm_year:04d}-{updated.tm_mon:02d}-{updated.tm_mday:02d}"
+
+    def publication(self, family: str, year: int, primary: str) -> tuple[Any, Any, Any, Any]:
+        """comments, journal-ref, doi and report-no, each possibly null."""
+        random_ = self.rng.random
+        u = random_()
+        published = u < (0.5 if year < 2020 else 0.27)
+        report = random_() < (0.3 if primary.startswith("hep-") else 0.03)
+        if u > 0.9 and not report:
+            return None, None, None, None
+        bits = self.rng.getrandbits(64)
+        page = 1 + bits % 40
+        numbers = {
+            "p": page,
+            "q": page + 5 + (bits >> 6) % 20,
+            "f": 1 + (bits >> 11) % 15,
+            "t": 1 + (bits >> 15) % 6,
+            "v": 10 + (bits >> 18) % 90,
+            "m": 1 + (bits >> 25) % 12,
+            "n": (bits >> 29) % 999_999,
+            "s": (bits >> 49) % 99_999,
+            "y": min(year + (bits >> 63), 2099),
+        }
+        comments = vocab.COMMENTS[numbers["f"] % len(vocab.COMMENTS)] % numbers
+        journal = doi = None
+        if published:
+            venues = vocab.PUBLICATIONS[family]
+            journal_form, doi_form = venues[numbers["n"] % len(venues)]
+            v = random_()
+            if v < 0.75:
+                journal = journal_form % numbers
+            if v > 0.12:
+                doi = doi_form % numbers
+        if report:
+            report = vocab.REPORT_NUMBERS[numbers["s"] % len(vocab.REPORT_NUMBERS)] % numbers
+        else:
+            report = None
+        return comments, journal, doi, report
+
+    def license(self, year: int) -> str | None:
+        """None for most old papers; CC licenses only after they existed."""
+        u = self.rng.random()
+        null_share = 0.93 if year < 2008 else 0.4 if year < 2016 else 0.03
+        if u < null_share:
+            return None
+        choices = vocab.LICENSES_OLD if year < 2014 else vocab.LICENSES_NEW
+        return choices[int((u - null_share) / (1 - null_share) * len(choices))]
+
+    def month(self, year: int, month: int, count: int) -> Iterator[dict[str, Any]]:
+        """The ``count`` records first submitted in ``year``-``month``, in id order."""
+        random_ = self.rng.random
+        names, cumulative = _interpolated_weights(year)
+        total = cumulative[-1]
+        families = {name: self.table[name].family for name in names}
+        start = calendar.timegm((year, month, 1, 0, 0, 0))
+        span = calendar.monthrange(year, month)[1] * 86400
+        stamps = sorted([start + int(random_() * span) for _ in range(count)])
+        old_style = (year, month) < _FIRST_NEW_STYLE
+        yymm = f"{year % 100:02d}{month:02d}"
+        number_format = "{}.{:04d}" if year < 2015 else "{}.{:05d}"
+        used: dict[str, int] = {}
+        for number, submitted in enumerate(stamps, start=1):
+            primary = names[bisect.bisect_right(cumulative, random_() * total)]
+            if old_style:
+                archive = primary.split(".")[0]
+                while used.get(archive, 0) >= 999:  # rare, and ends: see _month_plan
+                    primary = names[bisect.bisect_right(cumulative, random_() * total)]
+                    archive = primary.split(".")[0]
+                used[archive] = used.get(archive, 0) + 1
+                paper_id = f"{archive}/{yymm}{used[archive]:03d}"
+            else:
+                paper_id = number_format.format(yymm, number)
+            listed, drawn = self.categories(primary, year)
+            title, abstract = self.text(drawn)
+            submitter, authors, parsed = self.people()
+            versions, update_date = self.versions(submitted)
+            comments, journal, doi, report = self.publication(families[primary], year, primary)
+            yield {
+                "id": paper_id,
+                "submitter": submitter,
+                "authors": authors,
+                "title": title,
+                "comments": comments,
+                "journal-ref": journal,
+                "doi": doi,
+                "report-no": report,
+                "categories": " ".join(listed),
+                "license": self.license(year),
+                "abstract": abstract,
+                "versions": versions,
+                "update_date": update_date,
+                "authors_parsed": parsed,
+            }
+
+
+def _json_line(record: dict[str, Any]) -> str:
+    """Serialise a generated record exactly as ``json.dumps(ensure_ascii, compact)`` would.
+
+    About twice as fast as the generic encoder; a test checks the two agree byte for byte.
+    """
+    versions = ",".join([_VERSION_JSON % (v["version"], v["created"]) for v in record["versions"]])
+    parsed = ",".join(
+        [_PARSED_JSON % (_esc(a), _esc(b), _esc(c)) for a, b, c in record["authors_parsed"]]
+    )
+    return _RECORD_JSON % (
+        _esc(record["id"]),
+        _esc(record["submitter"]),
+        _esc(record["authors"]),
+        _esc(record["title"]),
+        _nullable(record["comments"]),
+        _nullable(record["journal-ref"]),
+        _nullable(record["doi"]),
+        _nullable(record["report-no"]),
+        _esc(record["categories"]),
+        _nullable(record["license"]),
+        _esc(record["abstract"]),
+        versions,
+        _esc(record["update_date"]),
+        parsed,
+    )
+
+
+def _nullable(value: str | None) -> str:
+    return "null" if value is None else _esc(value)
+
+
+def generate_records(
+    n: int, seed: int = 0, start_year: int = 2005, end_year: int = 2025
+) -> Iterator[dict[str, Any]]:
+    """Yield ``n`` synthetic arXiv snapshot records, in id order within each month.
+
+    Args:
+        n: Number of records.
+        seed: Seed of the generator; the same seed gives the same records.
+        start_year: First submission year (1992 or later: old-style ids hold two-digit years).
+        end_year: Last submission year (at most 2099); no date lies after its 31 December.
+
+    Raises:
+        ValueError: For a negative ``n``, years out of range, or more records than arXiv's id
+            scheme can number in those years.
+    """
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    if not 1992 <= start_year <= end_year <= 2099:
+        raise ValueError(
+            f"need 1992 <= start_year <= end_year <= 2099, got {start_year}..{end_year}"
+        )
+    plan = _month_plan(n, start_year, end_year)
+    generator = _Generator(seed, end_year)
+    for year, month, count in plan:
+        if count:
+            yield from generator.month(year, month, count)
+
+
+def write_snapshot(
+    path: str | Path,
+    n: int,
+    seed: int = 0,
+    compress: str | None = None,
+    start_year: int = 2005,
+    end_year: int = 2025,
+) -> int:
+    """Write ``n`` synthetic records as a JSON-lines snapshot; return the number written.
+
+    Lines are compact and ASCII-escaped like Kaggle's file.  The file appears under ``path`` only
+    once complete.
+
+    Args:
+        path: Output file.
+        n: Number of records.
+        seed: Generator seed.
+        compress: None for plain text, ``"gz"`` for gzip.
+        start_year: First submission year.
+        end_year: Last submission year.
+
+    Raises:
+        ValueError: For an unknown ``compress`` or bad generation arguments.
+    """
+    if compress not in (None, "gz"):
+        raise ValueError(f"compress must be None or 'gz', got {compress!r}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    encode = _json_line
+    count = 0
+    try:
+        with (
+            gzip.open(partial, "wb", compresslevel=6) if compress else open(partial, "wb")
+        ) as handle:
+            batch: list[str] = []
+            for record in generate_records(n, seed, start_year, end_year):
+                batch.append(encode(record))
+                if len(batch) == 10_000:
+                    count += len(batch)
+                    handle.write(("\n".join(batch) + "\n").encode("ascii"))
+                    batch.clear()
+                    if count % 200_000 == 0:
+                        log.info("%s: %d of %d synthetic records written", path, count, n)
+            if batch:
+                count += len(batch)
+                handle.write(("\n".join(batch) + "\n").encode("ascii"))
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return count

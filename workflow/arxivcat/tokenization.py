@@ -1,0 +1,162 @@
+"""The tokenize stage: an experiment's split tables into an on-disk Arrow ``DatasetDict``.
+
+Each paper becomes the pair ``(title, abstract)``, truncated to ``max_length`` tokens from the
+abstract (``truncation="only_second"``); a title too long to leave room for any abstract falls back
+to ``longest_first``.  Sequences are stored unpadded: the trainer pads each batch (dynamic padding)
+or pads to ``max_length`` where static shapes are needed (TPU).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import datasets
+import pyarrow.parquet as pq
+from datasets import Dataset, DatasetDict
+from transformers import PreTrainedTokenizerBase
+
+from arxivcat.models import load_tokenizer
+
+logger = logging.getLogger(__name__)
+
+SPLITS = ("train", "validation", "test")
+REQUIRED_COLUMNS = ("id", "title", "abstract", "label", "is_weak_negative")
+TOKENIZER_SUBDIR = "tokenizer"
+# Below this many rows a worker pool costs more than it saves.
+PARALLEL_MIN_ROWS = 20_000
+
+
+def encode_pairs(
+    tokenizer: PreTrainedTokenizerBase, titles: list[str], abstracts: list[str], max_length: int
+) -> dict[str, list[list[int]]]:
+    """Tokenize ``(title, abstract)`` pairs, truncating the abstract to fit ``max_length``.
+
+    Args:
+        tokenizer: A Hugging Face tokenizer.
+        titles: Paper titles.
+        abstracts: Paper abstracts, in the same order.
+        max_length: Most tokens per pair, special tokens included.
+
+    Returns:
+        The tokenizer's columns (``input_ids``, ``attention_mask``, ...), unpadded.
+    """
+    titles = [t or "" for t in titles]
+    abstracts = [a or "" for a in abstracts]
+    try:
+        return dict(tokenizer(titles, abstracts, truncation="only_second", max_length=max_length))
+    except Exception:  # the fast tokenizer refuses a batch holding an over-long title
+        pass
+    encoded: dict[str, list[list[int]]] = {}
+    for title, abstract in zip(titles, abstracts, strict=True):
+        try:
+            row = tokenizer(title, abstract, truncation="only_second", max_length=max_length)
+        except Exception:
+            # The title alone exceeds the budget: only_second cannot help, so cut both.
+            row = tokenizer(title, abstract, truncation="longest_first", max_length=max_length)
+        for column, values in row.items():
+            encoded.setdefault(column, []).append(values)
+    return encoded
+
+
+def _read_split(path: str | Path, split: str) -> Dataset:
+    table = pq.read_table(path)
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.column_names]
+    if missing:
+        raise ValueError(f"{path}: {split} table lacks column(s) {', '.join(missing)}")
+    table = table.select(list(REQUIRED_COLUMNS))
+    return Dataset(table)
+
+
+def tokenize_dataset(
+    dataset: Dataset,
+    tokenizer: PreTrainedTokenizerBase,
+    max_length: int,
+    num_proc: int = 1,
+    desc: str = "tokenize",
+) -> Dataset:
+    """Tokenize a table with ``id, title, abstract, label, is_weak_negative`` columns.
+
+    Returns:
+        A dataset with the tokenizer's columns plus ``labels`` (int), ``id`` and
+        ``is_weak_negative``.
+    """
+
+    def encode(batch: Mapping[str, list[Any]]) -> dict[str, list[Any]]:
+        out: dict[str, list[Any]] = encode_pairs(
+            tokenizer, batch["title"], batch["abstract"], max_length
+        )
+        out["labels"] = [int(label) for label in batch["label"]]
+        out["id"] = [str(i) for i in batch["id"]]
+        out["is_weak_negative"] = [bool(w) for w in batch["is_weak_negative"]]
+        return out
+
+    workers = num_proc if len(dataset) >= PARALLEL_MIN_ROWS and num_proc > 1 else None
+    return dataset.map(
+        encode,
+        batched=True,
+        batch_size=1000,
+        remove_columns=dataset.column_names,
+        num_proc=workers,
+        desc=desc,
+        load_from_cache_file=False,
+    )
+
+
+def tokenize_splits(
+    split_paths: Mapping[str, str | Path],
+    model: str,
+    max_length: int,
+    output_dir: str | Path,
+    num_proc: int = 1,
+) -> DatasetDict:
+    """Tokenize an experiment's train/validation/test tables and save them with the tokenizer.
+
+    The dataset is written next to ``output_dir`` under a temporary name and renamed into place
+    once complete, so a killed job never leaves a dataset that looks finished.
+
+    Args:
+        split_paths: Parquet table of each split (keys ``train``, ``validation``, ``test``).
+        model: The model reference whose tokenizer is used (see :mod:`arxivcat.models`).
+        max_length: Most tokens per paper.
+        output_dir: Where ``DatasetDict.save_to_disk`` writes; the tokenizer goes to
+            ``output_dir/tokenizer``.
+        num_proc: Worker processes for tokenization and saving.
+
+    Returns:
+        The tokenized splits.
+    """
+    missing = [s for s in SPLITS if s not in split_paths]
+    if missing:
+        raise ValueError(f"tokenize_splits: split path(s) missing: {', '.join(missing)}")
+    tokenizer = load_tokenizer(model)
+    # Progress bars would fill the job's log file with carriage returns; we log per split.
+    datasets.disable_progress_bars()
+    splits = {}
+    for split in SPLITS:
+        raw = _read_split(split_paths[split], split)
+        logger.info("tokenizing %s: %d rows (max_length %d)", split, len(raw), max_length)
+        splits[split] = tokenize_dataset(raw, tokenizer, max_length, num_proc, f"tokenize {split}")
+    dataset = DatasetDict(splits)
+    output = Path(output_dir)
+    partial = output.with_name(output.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    workers = num_proc if len(dataset["train"]) >= PARALLEL_MIN_ROWS and num_proc > 1 else None
+    dataset.save_to_disk(str(partial), num_proc=workers)
+    tokenizer.save_pretrained(str(partial / TOKENIZER_SUBDIR))
+    shutil.rmtree(output, ignore_errors=True)
+    os.replace(partial, output)
+    for split in SPLITS:
+        lengths = [len(ids) for ids in dataset[split]["input_ids"][:1000]]
+        logger.info(
+            "%s: %d rows, mean length %.0f tokens (first 1000 rows)",
+            split,
+            len(dataset[split]),
+            sum(lengths) / max(len(lengths), 1),
+        )
+    logger.info("tokenized dataset written to %s", output)
+    return dataset

@@ -1,0 +1,474 @@
+"""The weak-negative table: papers that are neither on arXiv nor computer science.
+
+Two sources, chosen by ``settings["source"]``:
+
+* ``"openalex"``: works fetched from the OpenAlex API (see :mod:`arxivcat.openalex`), until
+  ``openalex.count`` rows are kept;
+* a local path (a file, a directory or a glob) of JSON lines (plain or gzip, e.g. OpenAlex
+  snapshot parts), JSON API response bodies, or parquet.  Rows are either plain
+  ``{title, abstract, ...}`` records or OpenAlex work objects.
+
+Whatever the source, the same rules apply: rows without a title or an abstract are dropped, works
+from before ``min_year`` are dropped (rows of unknown year are kept), OpenAlex works on arXiv or in
+computer science are dropped, and duplicates (same id, same DOI or same normalised title) are
+dropped, the first one kept.  The table, its sha256 digest file and a JSON manifest are written
+under temporary names and renamed only when complete.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import glob
+import hashlib
+import json
+import logging
+import os
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from arxivcat.corpus import CorpusError, read_records
+from arxivcat.openalex import (
+    API_KEY_VARIABLE,
+    REFERENCE_CONCEPTS,
+    OpenAlexClient,
+    Opener,
+    PageCache,
+    is_arxiv,
+    is_computer_science,
+    is_work,
+    iter_pages,
+    normalize_doi,
+    work_row,
+    works_filter,
+)
+
+log = logging.getLogger(__name__)
+
+#: Columns of the weak-negative table.
+WEAK_NEGATIVE_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("title", pa.string(), nullable=False),
+        pa.field("abstract", pa.string(), nullable=False),
+        pa.field("doi", pa.string()),
+        pa.field("year", pa.int16()),
+        pa.field("source", pa.string(), nullable=False),
+    ]
+)
+
+#: Settings used where the configuration leaves a key out (mirrors config/schema.yaml).
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "source": "openalex",
+    "min_year": 2010,
+    "openalex": {
+        "concepts": list(REFERENCE_CONCEPTS),
+        "count": 120_000,
+        "per_page": 200,
+        "seed": 20230227,
+        "mode": "sample",
+        "base_url": "https://api.openalex.org",
+        "mailto": None,
+        "max_attempts": 6,
+        "timeout": 60,
+    },
+}
+
+_DATA_SUFFIXES = (".json", ".jsonl", ".ndjson", ".gz", ".parquet")
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+class WeakNegativeError(ValueError):
+    """A weak-negative source problem, described in one line."""
+
+
+def resolve_settings(settings: dict[str, Any] | None) -> dict[str, Any]:
+    """Return ``settings`` with every absent key taken from :data:`DEFAULT_SETTINGS`."""
+    resolved = copy.deepcopy(DEFAULT_SETTINGS)
+    for key, value in (settings or {}).items():
+        if key == "openalex" and isinstance(value, dict):
+            resolved["openalex"].update(copy.deepcopy(value))
+        else:
+            resolved[key] = copy.deepcopy(value)
+    return resolved
+
+
+def normalized_title(title: str) -> str:
+    """Return a title reduced to lower-case words, for duplicate detection."""
+    return " ".join(_NON_WORD.sub(" ", title.lower()).split())
+
+
+class WeakNegativeFilter:
+    """Turns records into weak-negative rows, applying the filters and dropping duplicates.
+
+    Attributes:
+        min_year: Rows with a known year before this are dropped.
+        dropped: How many records were dropped, by reason.
+    """
+
+    def __init__(self, min_year: int) -> None:
+        self.min_year = min_year
+        self.dropped: Counter[str] = Counter()
+        self._ids: set[str] = set()
+        self._dois: set[str] = set()
+        self._titles: set[str] = set()
+
+    def row(self, record: dict[str, Any], default_source: str = "local") -> dict[str, Any] | None:
+        """Return the row of ``record`` if it is a new, acceptable weak negative, else None."""
+        if is_work(record):
+            if is_arxiv(record):
+                self.dropped["on arXiv"] += 1
+                return None
+            if is_computer_science(record):
+                self.dropped["computer science"] += 1
+                return None
+            row = work_row(record)
+        else:
+            row = plain_row(record, default_source)
+        if not row["title"] or not row["abstract"]:
+            self.dropped["no title or abstract"] += 1
+            return None
+        if row["year"] is not None and row["year"] < self.min_year:
+            self.dropped[f"published before {self.min_year}"] += 1
+            return None
+        title_key = normalized_title(row["title"])
+        if row["id"] in self._ids or (row["doi"] and row["doi"] in self._dois):
+            self.dropped["duplicate"] += 1
+            return None
+        if title_key in self._titles:
+            self.dropped["duplicate"] += 1
+            return None
+        self._ids.add(row["id"])
+        if row["doi"]:
+            self._dois.add(row["doi"])
+        self._titles.add(title_key)
+        return row
+
+
+def plain_row(record: dict[str, Any], default_source: str = "local") -> dict[str, Any]:
+    """Return the row of a plain ``{title, abstract, ...}`` record.
+
+    A record without an id gets ``local:`` plus a hash of its normalised title.
+    """
+    title = " ".join(str(record.get("title") or "").split())
+    year = record.get("year", record.get("publication_year"))
+    paper_id = str(record.get("id") or "").strip()
+    if not paper_id:
+        digest = hashlib.sha1(normalized_title(title).encode("utf-8")).hexdigest()[:16]
+        paper_id = f"local:{digest}"
+    source = record.get("source")
+    return {
+        "id": paper_id,
+        "title": title,
+        "abstract": " ".join(str(record.get("abstract") or "").split()),
+        "doi": normalize_doi(record.get("doi")),
+        "year": int(year) if year not in (None, "") else None,
+        "source": source if isinstance(source, str) and source else default_source,
+    }
+
+
+def local_files(source: str | Path) -> list[Path]:
+    """Return the data files a local source names: a file, a directory (recursively) or a glob.
+
+    Raises:
+        WeakNegativeError: If nothing matches.
+    """
+    path = Path(source)
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        files = sorted(
+            p for p in path.rglob("*") if p.is_file() and p.name.endswith(_DATA_SUFFIXES)
+        )
+    else:
+        files = sorted(Path(p) for p in glob.glob(str(source), recursive=True) if Path(p).is_file())
+    if not files:
+        raise WeakNegativeError(f"weak_negatives.source: {source}: no such file or no data files")
+    return files
+
+
+def read_local(path: Path) -> Iterator[dict[str, Any]]:
+    """Yield the records of one local file: parquet rows or JSON-lines objects.
+
+    A JSON object holding an API page (``{"meta", "results"}``) yields its results.
+
+    Raises:
+        WeakNegativeError: Naming the file (and line) for unreadable or malformed input.
+    """
+    if path.suffix == ".parquet":
+        try:
+            parquet = pq.ParquetFile(path)
+            for batch in parquet.iter_batches(batch_size=10_000):
+                yield from batch.to_pylist()
+        except (pa.ArrowException, OSError) as error:
+            raise WeakNegativeError(f"{path}: unreadable parquet: {error}") from None
+        return
+    try:
+        for record in read_records(path):
+            results = record.get("results")
+            if isinstance(results, list) and "meta" in record:
+                yield from (r for r in results if isinstance(r, dict))
+            else:
+                yield record
+    except CorpusError as error:
+        raise WeakNegativeError(str(error)) from None
+
+
+def file_sha256(path: str | Path) -> str:
+    """Return the hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_atomic_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def write_table(rows: Iterable[dict[str, Any]], path: str | Path) -> int:
+    """Write weak-negative rows as parquet (under a temporary name until complete); count them."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = list(rows)
+    partial = path.with_name(path.name + ".partial")
+    try:
+        table = pa.Table.from_pylist(rows, schema=WEAK_NEGATIVE_SCHEMA)
+        pq.write_table(table, partial, compression="zstd")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return len(rows)
+
+
+def write_outputs(
+    rows: list[dict[str, Any]],
+    table_path: str | Path,
+    digest_path: str | Path,
+    manifest_path: str | Path | None,
+    manifest: dict[str, Any],
+) -> dict[str, Any]:
+    """Write the table, then its manifest, then its digest file; return the manifest."""
+    count = write_table(rows, table_path)
+    sha256 = file_sha256(table_path)
+    manifest = {**manifest, "records": count, "sha256": sha256}
+    if manifest_path is not None:
+        _write_atomic_text(Path(manifest_path), json.dumps(manifest, indent=2) + "\n")
+    _write_atomic_text(Path(digest_path), sha256)
+    return manifest
+
+
+def _utc_now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def collect_local(source: str | Path, min_year: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Read a local source into weak-negative rows; return them with manifest facts."""
+    files = local_files(source)
+    keep = WeakNegativeFilter(min_year)
+    rows: list[dict[str, Any]] = []
+    seen = 0
+    for path in files:
+        log.info("reading weak negatives from %s", path)
+        for record in read_local(path):
+            seen += 1
+            row = keep.row(record)
+            if row is not None:
+                rows.append(row)
+            if seen % 200_000 == 0:
+                log.info("%d records read, %d kept", seen, len(rows))
+    log.info("kept %d of %d records (dropped: %s)", len(rows), seen, dict(keep.dropped) or "none")
+    facts = {
+        "source": str(source),
+        "retrieved": _utc_now(),
+        "source_sha256": {str(path): file_sha256(path) for path in files},
+        "records_read": seen,
+        "dropped": dict(keep.dropped),
+        "min_year": min_year,
+    }
+    return rows, facts
+
+
+def collect_openalex(
+    settings: dict[str, Any],
+    cache_dir: str | Path,
+    sleep: Callable[[float], None] | None = None,
+    opener: Opener | None = None,
+    max_stale_pages: int = 5,
+    max_pages: int | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Fetch weak negatives from the OpenAlex API; return the rows with manifest facts.
+
+    Pages are read until ``count`` rows are kept, the cursor chain ends, or (sample mode)
+    ``max_stale_pages`` samples in a row bring no work not seen before, i.e. the filtered
+    population is smaller than ``count``: then every work there is is kept, the manifest says
+    ``exhausted``.  Reading is bounded by a page budget (ten times what ``count`` needs without
+    filtering); spending it is an error.
+
+    Args:
+        settings: Resolved ``weak_negatives`` settings.
+        cache_dir: Root of the page cache.
+        sleep: Replaces :func:`time.sleep` between retries (tests).
+        opener: Replaces the HTTP GET (tests).
+        max_stale_pages: Sample pages without new works after which the population counts as
+            exhausted.
+        max_pages: The page budget; None for ten times the pages ``count`` needs, plus ten.
+
+    Raises:
+        arxivcat.openalex.OpenAlexError: A request failed for good or no API key is set.
+        WeakNegativeError: The page budget was spent before ``count`` rows were kept.
+    """
+    api = settings["openalex"]
+    min_year = int(settings["min_year"])
+    count, per_page, seed, mode = (
+        int(api["count"]),
+        int(api["per_page"]),
+        int(api["seed"]),
+        api["mode"],
+    )
+    filter_value = works_filter(list(api["concepts"]), min_year)
+    options: dict[str, Any] = {}
+    if sleep is not None:
+        options["sleep"] = sleep
+    if opener is not None:
+        options["opener"] = opener
+    client = OpenAlexClient(
+        base_url=api["base_url"],
+        api_key=os.environ.get(API_KEY_VARIABLE) or None,
+        mailto=api.get("mailto"),
+        max_attempts=int(api["max_attempts"]),
+        timeout=float(api["timeout"]),
+        **options,
+    )
+    query = {
+        "base_url": client.base_url,
+        "filter": filter_value,
+        "mode": mode,
+        "per_page": per_page,
+    }
+    if mode == "sample":
+        query["seed"] = seed
+    cache = PageCache(cache_dir, query)
+    # Filtering drops a share of each page; ten times the pages of a perfect run is plenty.
+    if max_pages is None:
+        max_pages = 10 * -(-count // per_page) + 10
+    keep = WeakNegativeFilter(min_year)
+    rows: list[dict[str, Any]] = []
+    seen_ids: set[str] = set()
+    pages = read = stale = 0
+    stopped = "source exhausted"
+    log.info("fetching %d OpenAlex weak negatives (%s mode, filter %s)", count, mode, filter_value)
+    for page in iter_pages(client, cache, filter_value, mode, per_page, seed):
+        pages += 1
+        new = 0
+        for work in page.get("results") or ():
+            if len(rows) >= count:
+                break
+            read += 1
+            work_id = str(work.get("id"))
+            new += work_id not in seen_ids
+            seen_ids.add(work_id)
+            row = keep.row(work, default_source="openalex")
+            if row is not None:
+                rows.append(row)
+        stale = 0 if new else stale + 1
+        if pages % 10 == 0:
+            log.info("%d pages, %d works read, %d of %d kept", pages, read, len(rows), count)
+        if len(rows) >= count:
+            stopped = "count reached"
+            break
+        if stale >= max_stale_pages:
+            stopped = f"{stale} samples in a row brought no new work"
+            break
+        if pages >= max_pages:
+            # Not an exhausted source: the filters dropped nearly everything.  A short table
+            # here would look complete, so fail (fetched pages stay cached).
+            raise WeakNegativeError(
+                f"weak_negatives.openalex: only {len(rows)} of {count} works kept after "
+                f"{pages} pages (dropped: {dict(keep.dropped)}); check concepts and min_year"
+            )
+    if len(rows) < count:
+        log.warning(
+            "the source ran out: %d of the %d weak negatives asked for (%s)",
+            len(rows),
+            count,
+            stopped,
+        )
+    log.info(
+        "kept %d of %d works from %d pages (%d requests, %.4f USD; dropped: %s)",
+        len(rows),
+        read,
+        pages,
+        client.requests,
+        client.cost_usd,
+        dict(keep.dropped) or "none",
+    )
+    facts = {
+        "source": "openalex",
+        "retrieved": _utc_now(),
+        "base_url": client.base_url,
+        "filter": filter_value,
+        "mode": mode,
+        "per_page": per_page,
+        "seeds": [seed, seed + pages - 1] if mode == "sample" else None,
+        "requested": count,
+        "exhausted": len(rows) < count,
+        "stopped": stopped,
+        "pages": pages,
+        "requests": client.requests,
+        "cost_usd": round(client.cost_usd, 6),
+        "records_read": read,
+        "dropped": dict(keep.dropped),
+        "min_year": min_year,
+    }
+    return rows, facts
+
+
+def prepare_weak_negatives(
+    settings: dict[str, Any],
+    table_path: str | Path,
+    digest_path: str | Path,
+    cache_dir: str | Path,
+    manifest_path: str | Path | None = None,
+    **fetch_options: Any,
+) -> dict[str, Any]:
+    """Build the weak-negative table from the configured source; return its manifest.
+
+    Args:
+        settings: The ``weak_negatives`` config block (absent keys take the defaults).
+        table_path: Where the parquet table goes.
+        digest_path: Where the table's sha256 goes (one line).
+        cache_dir: Where downloaded API pages are kept, so an interrupted fetch resumes.
+        manifest_path: Where the JSON manifest (source, retrieval time, count, checksum) goes.
+        **fetch_options: Passed to the OpenAlex fetcher (e.g. ``sleep`` for tests).
+
+    Raises:
+        WeakNegativeError: For a missing or unreadable source or no usable rows.
+    """
+    settings = resolve_settings(settings)
+    source = str(settings["source"])
+    if source == "openalex":
+        rows, facts = collect_openalex(settings, cache_dir, **fetch_options)
+    else:
+        rows, facts = collect_local(source, int(settings["min_year"]))
+    if not rows:
+        raise WeakNegativeError(
+            f"weak_negatives.source: {source}: no usable weak negatives "
+            f"(dropped: {facts.get('dropped') or 'none'})"
+        )
+    manifest = write_outputs(rows, table_path, digest_path, manifest_path, facts)
+    log.info("wrote %d weak negatives to %s", manifest["records"], table_path)
+    return manifest
