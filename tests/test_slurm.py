@@ -7,6 +7,7 @@ apt-get, a daemon that does not start) the tests skip with the reason.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from slurm_cluster import GPU_TYPE, ClusterUnavailable, SlurmCluster
 
@@ -155,3 +157,62 @@ def test_toy_workflow_goes_through_sbatch_with_gpus_and_reports_failure(cluster,
     # The failed job's SLURM log is kept and holds the command's own error output.
     slurm_log = tmp_path / ".snakemake" / "slurm_logs" / "rule_fails" / f"{failed}.log"
     assert "about to fail" in slurm_log.read_text()
+
+
+def tiny_experiment(shared: Path, workdir: Path) -> dict:
+    """Config of one tiny experiment on the real records, with requests the test node can meet."""
+    snapshot = workdir / "inputs" / "arxiv.jsonl"
+    snapshot.parent.mkdir(parents=True)
+    with open(snapshot, "w", encoding="utf-8") as out:
+        for path in sorted((shared / "data" / "arxiv").glob("*.jsonl")):
+            text = path.read_text(encoding="utf-8")
+            out.write(text if text.endswith("\n") else text + "\n")
+    small = {"cpus_per_task": 1, "mem_mb": 2000, "runtime": 15}
+    return {
+        "snapshot": {"source": str(snapshot)},
+        "splits": {"reference": {"min_year": 2007}},
+        # device auto: the job asks SLURM for a GPU and trains on what torch finds (CPU here).
+        "training": {
+            "model": "builtin:tiny-bert",
+            "max_length": 64,
+            "num_epochs": 1,
+            "learning_rate": 1e-3,
+            "device": "auto",
+        },
+        "resources": {"train": small, "evaluate": {**small, "gpu_model": GPU_TYPE}},
+        # The GPU type of training comes from the experiment's own override.
+        "experiments": {"cv-32": {"resources": {"train": {"gpu_model": GPU_TYPE}}}},
+    }
+
+
+def test_tiny_experiment_end_to_end_through_slurm(cluster, tmp_path, shared):
+    config = tiny_experiment(shared, tmp_path)
+    (tmp_path / "test-config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    result = run_snakemake(
+        cluster,
+        tmp_path,
+        "--snakefile", str(REPO / "Snakefile"),
+        "--configfile", str(REPO / "config" / "config.yaml"), str(tmp_path / "test-config.yaml"),
+        "--", "results/cv-32/card.md",
+        timeout_s=420,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-6000:]
+    card = tmp_path / "results" / "cv-32" / "card.md"
+    assert card.is_file() and "cv-32" in card.read_text(encoding="utf-8")
+
+    jobs = cluster.jobs()
+    submitted = {job["Comment"].split("_wildcards_")[0].removeprefix("rule_"): job for job in jobs}
+    # Everything but the local rules went through sbatch, and every SLURM job completed.
+    assert {"assign_splits", "label_splits", "tokenize", "train", "evaluate"} <= set(submitted)
+    assert not {"download_snapshot", "write_card"} & set(submitted), sorted(submitted)
+    assert all(job["JobState"] == "COMPLETED" for job in jobs), [
+        (job["Comment"], job["JobState"]) for job in jobs
+    ]
+    # Training and evaluation asked for one GPU of the configured type; the data stages for none.
+    assert submitted["train"]["TresPerJob"] == f"gres:gpu:{GPU_TYPE}:1"
+    assert submitted["evaluate"]["TresPerJob"] == f"gres:gpu:{GPU_TYPE}:1"
+    assert "gpu" not in submitted["tokenize"].get("TresPerJob", "")
+    assert submitted["train"]["NumCPUs"] == "1"
+    # slurmd gave the training job its (fake) GPU; the CPU build of torch then trained on the CPU.
+    info = json.loads((tmp_path / "results" / "cv-32" / "model" / "training_info.json").read_text())
+    assert info["device"] == "cpu"
