@@ -82,6 +82,13 @@ def install_slurm(timeout_s: int = 600) -> None:
         raise ClusterUnavailable(f"apt-get installed {PACKAGES} but {still} are still missing")
 
 
+def _total_memory_mb() -> int:
+    for line in Path("/proc/meminfo").read_text(encoding="utf-8").splitlines():
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1]) // 1024
+    return 4000
+
+
 def _port_in_use(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -98,10 +105,11 @@ class SlurmCluster:
     Use as a context manager; :attr:`env` is the environment for SLURM clients and Snakemake.
     """
 
-    def __init__(self, root: Path, gpus: int = 2, memory_mb: int = 4000) -> None:
+    def __init__(self, root: Path, gpus: int = 2, memory_mb: int | None = None) -> None:
         self.root = Path(root)
         self.gpus = gpus
-        self.memory_mb = memory_mb
+        # The machine's memory (as slurmd measures it, less a margin): rules' own requests fit.
+        self.memory_mb = memory_mb or int(_total_memory_mb() * 0.9)
         self.node = socket.gethostname().split(".")[0]
         self.conf = self.root / "etc" / "slurm.conf"
         self.logs = self.root / "log"

@@ -79,7 +79,18 @@ def run_snakemake(
     ]  # fmt: skip
     env = {**cluster.env, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     started = time.monotonic()
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        stdout, stderr = process.communicate()
+    finally:
+        # Interrupted tests must not leave Snakemake (which ignores SIGTERM) behind.
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    result = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
     # The plugin ignores SIGTERM, so `timeout` ends it with SIGKILL (137) after the grace period.
     timed_out = result.returncode in (124, 137) or time.monotonic() - started >= timeout_s
     assert not timed_out, f"snakemake timed out after {timeout_s} s:\n{result.stderr[-4000:]}"
@@ -188,6 +199,7 @@ def tiny_experiment(shared: Path, workdir: Path) -> dict:
 def test_tiny_experiment_end_to_end_through_slurm(cluster, tmp_path, shared):
     config = tiny_experiment(shared, tmp_path)
     (tmp_path / "test-config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    earlier = {job["JobId"] for job in cluster.jobs()}
     result = run_snakemake(
         cluster,
         tmp_path,
@@ -200,7 +212,7 @@ def test_tiny_experiment_end_to_end_through_slurm(cluster, tmp_path, shared):
     card = tmp_path / "results" / "cv-32" / "card.md"
     assert card.is_file() and "cv-32" in card.read_text(encoding="utf-8")
 
-    jobs = cluster.jobs()
+    jobs = [job for job in cluster.jobs() if job["JobId"] not in earlier]
     submitted = {job["Comment"].split("_wildcards_")[0].removeprefix("rule_"): job for job in jobs}
     # Everything but the local rules went through sbatch, and every SLURM job completed.
     assert {"assign_splits", "label_splits", "tokenize", "train", "evaluate"} <= set(submitted)
