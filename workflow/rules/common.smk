@@ -7,8 +7,9 @@ from snakemake.exceptions import WorkflowError
 from arxivcat.config import ConfigError, get_experiment, load_yaml, validate_config
 from arxivcat.provenance import code_digest
 
+SCHEMA = load_yaml(Path(workflow.basedir) / "config" / "schema.yaml")
 try:
-    config = validate_config(config, load_yaml(Path(workflow.basedir) / "config" / "schema.yaml"))
+    config = validate_config(config, SCHEMA)
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
 
@@ -110,8 +111,34 @@ def train_gpus_of(wildcards):
     return 0 if training["device"] in ("cpu", "tpu") else training["gpus"]
 
 
+def evaluate_gpus_of(wildcards):
+    """GPUs an evaluation job takes: one, unless the experiment runs on CPU or TPU."""
+    return min(train_gpus_of(wildcards), 1)
+
+
 def train_env_of(wildcards):
     """The conda environment of the experiment's device: TPU (torch_xla) or CUDA."""
     if experiment_of(wildcards).training["device"] == "tpu":
         return "../../envs/train-tpu.yaml"
     return "../../envs/train-gpu.yaml"
+
+
+def resources_of(rule, wildcards):
+    """A GPU stage's scheduler requests for one experiment: schema defaults < global < experiment."""
+    defaults = SCHEMA["properties"]["resources"]["properties"][rule]["default"]
+    experiment = config["experiments"][experiment_of(wildcards).name]
+    return {
+        **defaults,
+        **config["resources"].get(rule, {}),
+        **experiment.get("resources", {}).get(rule, {}),
+    }
+
+
+def resource_of(rule, key):
+    """A resource function for ``rule``'s ``key`` (a scheduler request, overridable per experiment)."""
+
+    def resource(wildcards):
+        return resources_of(rule, wildcards)[key]
+
+    resource.__name__ = f"{rule}_{key}"
+    return resource

@@ -16,9 +16,11 @@ rule evaluate:
         "../../envs/train-gpu.yaml"
     threads: 4
     resources:
-        gpu=1,
-        mem_mb=16000,
-        runtime=4 * 60,
+        gpu=evaluate_gpus_of,
+        gpu_model=resource_of("evaluate", "gpu_model"),
+        cpus_per_task=resource_of("evaluate", "cpus_per_task"),
+        mem_mb=resource_of("evaluate", "mem_mb"),
+        runtime=resource_of("evaluate", "runtime"),
     params:
         training=training_of,
         code=code_digest("arxivcat.evaluation"),

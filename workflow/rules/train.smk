@@ -19,8 +19,10 @@ rule train:
     threads: 4
     resources:
         gpu=train_gpus_of,
-        mem_mb=32000,
-        runtime=24 * 60,
+        gpu_model=resource_of("train", "gpu_model"),
+        cpus_per_task=resource_of("train", "cpus_per_task"),
+        mem_mb=resource_of("train", "mem_mb"),
+        runtime=resource_of("train", "runtime"),
     params:
         training=training_of,
         checkpoints="results/checkpoints/{experiment}",
