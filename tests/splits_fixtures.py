@@ -10,17 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from arxivcat.corpus import write_corpus
-
-WEAK_SCHEMA = pa.schema(
-    [
-        ("id", pa.string()),
-        ("title", pa.string()),
-        ("abstract", pa.string()),
-        ("doi", pa.string()),
-        ("year", pa.int16()),
-        ("source", pa.string()),
-    ]
-)
+from arxivcat.weak_negatives import WEAK_NEGATIVE_SCHEMA
 
 REFERENCE = {
     "min_year": 2010,
@@ -69,7 +59,7 @@ def write_weak(rows: list[dict], path: Path) -> Path:
         {"abstract": f"Abstract of {r['id']}.", "doi": None, "year": 2015, "source": "test", **r}
         for r in rows
     ]
-    pq.write_table(pa.Table.from_pylist(full, schema=WEAK_SCHEMA), path)
+    pq.write_table(pa.Table.from_pylist(full, schema=WEAK_NEGATIVE_SCHEMA), path)
     return path
 
 
@@ -110,4 +100,4 @@ def openalex_weak_table(api_dir: Path) -> pa.Table:
                     "source": "openalex",
                 }
             )
-    return pa.Table.from_pylist(rows, schema=WEAK_SCHEMA)
+    return pa.Table.from_pylist(rows, schema=WEAK_NEGATIVE_SCHEMA)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from workflow_runner import write_real_snapshot
 
 pytestmark = pytest.mark.e2e
 
@@ -151,11 +152,7 @@ def completed_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]
                 copy = shutil.copytree if (REPO / name).is_dir() else shutil.copy2
                 copy(REPO / name, workdir / name)
             # The snapshot lives outside the copied tree: its absolute path is a parameter.
-            snapshot = root / "arxiv.jsonl"
-            with open(snapshot, "w", encoding="utf-8") as out:
-                for path in sorted((shared / "data" / "arxiv").glob("*.jsonl")):
-                    text = path.read_text(encoding="utf-8")
-                    out.write(text if text.endswith("\n") else text + "\n")
+            snapshot = write_real_snapshot(shared, root / "arxiv.jsonl")
             config = tiny_config(snapshot)
             (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config))
             first_plan = planned(workdir)

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 from slurm_cluster import GPU_TYPE, ClusterUnavailable, SlurmCluster
+from workflow_runner import write_real_snapshot
 
 pytestmark = pytest.mark.slurm
 
@@ -171,12 +172,7 @@ def test_toy_workflow_goes_through_sbatch_with_gpus_and_reports_failure(cluster,
 
 def tiny_experiment(shared: Path, workdir: Path) -> dict:
     """Config of one tiny experiment on the real records, with requests the test node can meet."""
-    snapshot = workdir / "inputs" / "arxiv.jsonl"
-    snapshot.parent.mkdir(parents=True)
-    with open(snapshot, "w", encoding="utf-8") as out:
-        for path in sorted((shared / "data" / "arxiv").glob("*.jsonl")):
-            text = path.read_text(encoding="utf-8")
-            out.write(text if text.endswith("\n") else text + "\n")
+    snapshot = write_real_snapshot(shared, workdir / "inputs" / "arxiv.jsonl")
     small = {"cpus_per_task": 1, "mem_mb": 2000, "runtime": 15}
     return {
         "snapshot": {"source": str(snapshot)},

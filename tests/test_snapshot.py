@@ -12,8 +12,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from arxivcat.checksums import file_sha256
 from arxivcat.corpus import CORPUS_SCHEMA, CorpusError
-from arxivcat.snapshot import build_corpus, file_sha256
+from arxivcat.snapshot import build_corpus
 
 SAMPLE = "data/arxiv/snapshot-sample-2007-0704.0001-0704.1000.jsonl"
 

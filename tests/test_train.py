@@ -147,11 +147,13 @@ def test_unknown_setting_is_rejected():
         train.complete_settings({"lr": 1})
 
 
-def test_defaults_match_the_schema():
+def test_defaults_are_the_schemas_and_the_reference_hyperparameters():
     schema = load_yaml(REPO / "config" / "schema.yaml")["definitions"]["training"]["properties"]
     assert set(schema) == set(train.DEFAULTS)
-    for key, spec in schema.items():
-        assert spec["default"] == train.DEFAULTS[key], key
+    reference = {"learning_rate": 7.5e-6, "train_batch_size": 32, "seed": 20230227}
+    reference |= {"num_epochs": 3, "lr_scheduler_type": "linear", "max_length": 512}
+    assert {key: train.DEFAULTS[key] for key in reference} == reference
+    assert train.DEFAULTS["model"] == "sentence-transformers/allenai-specter"
 
 
 def test_tpu_without_torch_xla_fails_at_once(dataset, tmp_path, monkeypatch):

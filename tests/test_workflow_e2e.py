@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from huggingface_hub import ModelCard
-from workflow_runner import default_config, planned_jobs, snakemake
+from workflow_runner import default_config, planned_jobs, snakemake, write_real_snapshot
 
 pytestmark = pytest.mark.e2e
 
@@ -23,12 +23,7 @@ STAGES = {"download_snapshot", "assign_splits", "label_splits", "tokenize", "tra
 
 def real_inputs(shared: Path, workdir: Path) -> dict:
     """Write the real records and real OpenAlex works as the workflow's inputs; return config."""
-    snapshot = workdir / "inputs" / "arxiv.jsonl"
-    snapshot.parent.mkdir(parents=True)
-    with open(snapshot, "w", encoding="utf-8") as out:
-        for path in sorted((shared / "data" / "arxiv").glob("*.jsonl")):
-            text = path.read_text(encoding="utf-8")
-            out.write(text if text.endswith("\n") else text + "\n")
+    snapshot = write_real_snapshot(shared, workdir / "inputs" / "arxiv.jsonl")
     works = workdir / "inputs" / "openalex-works.jsonl"
     with open(works, "w", encoding="utf-8") as out:
         for path in sorted((shared / "data" / "openalex" / "api").rglob("*.json")):

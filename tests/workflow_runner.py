@@ -19,6 +19,16 @@ def default_config() -> dict:
     return yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
 
 
+def write_real_snapshot(shared: Path, snapshot: Path) -> Path:
+    """Concatenate the real arXiv records of ``shared/data/arxiv`` into one JSON-lines snapshot."""
+    snapshot.parent.mkdir(parents=True, exist_ok=True)
+    with open(snapshot, "w", encoding="utf-8") as out:
+        for path in sorted((shared / "data" / "arxiv").glob("*.jsonl")):
+            text = path.read_text(encoding="utf-8")
+            out.write(text if text.endswith("\n") else text + "\n")
+    return snapshot
+
+
 def snakemake(
     workdir: Path,
     *args: str,

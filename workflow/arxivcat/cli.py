@@ -13,10 +13,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from arxivcat.config import ConfigError, get_experiment, load_yaml, validate_config
+from arxivcat.config import (
+    SCHEMA_PATH,
+    ConfigError,
+    get_experiment,
+    load_yaml,
+    validate_config,
+)
 
 DEFAULT_CONFIG = Path("config/config.yaml")
-DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "config" / "schema.yaml"
 
 
 class CommandError(RuntimeError):
@@ -88,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--config", type=Path, default=DEFAULT_CONFIG, help="workflow config (%(default)s)"
         )
         sub.add_argument(
-            "--schema", type=Path, default=DEFAULT_SCHEMA, help="config schema (%(default)s)"
+            "--schema", type=Path, default=SCHEMA_PATH, help="config schema (%(default)s)"
         )
 
     card = commands.add_parser(

@@ -9,6 +9,7 @@ merges each experiment's training overrides into the defaults.
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,9 @@ import jsonschema
 import yaml
 
 from arxivcat import taxonomy
+
+#: The configuration schema: every key, its type, description and default.
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "schema.yaml"
 
 
 class ConfigError(ValueError):
@@ -96,6 +100,27 @@ def _fill_defaults(
         for key, value in instance.items():
             if key not in properties and isinstance(value, dict):
                 _fill_defaults(value, extra, root, (*path, key))
+
+
+@functools.cache
+def load_schema() -> dict[str, Any]:
+    """Return the schema at :data:`SCHEMA_PATH` (read once per process)."""
+    return load_yaml(SCHEMA_PATH)
+
+
+def schema_defaults(*path: str) -> dict[str, Any]:
+    """Return the defaults the schema gives the configuration block at ``path``.
+
+    For callers outside the workflow (tests, benchmarks, the card CLI) that pass fewer keys than a
+    validated configuration has; e.g. ``schema_defaults("training")``.
+    """
+    root = load_schema()
+    node: dict[str, Any] = root
+    for key in path:
+        node = _resolve(node, root)["properties"][key]
+    defaults: dict[str, Any] = {}
+    _fill_defaults(defaults, node, root, path)
+    return defaults
 
 
 def _path(error: jsonschema.ValidationError) -> str:

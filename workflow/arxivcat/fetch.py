@@ -31,11 +31,12 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 import urllib3
 
+from arxivcat.checksums import file_sha256
+
 log = logging.getLogger(__name__)
 
 #: Kaggle's API root; ``ARXIVCAT_KAGGLE_API`` overrides it (tests point it at a loopback server).
 KAGGLE_API = "https://www.kaggle.com/api/v1"
-_CHUNK = 1 << 20
 #: Network reads are small so that little is lost when a connection drops mid-read.
 _NET_CHUNK = 1 << 16
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
@@ -156,14 +157,6 @@ def _save_validators(path: Path, response: requests.Response, url: str) -> None:
     path.write_text(json.dumps(data), encoding="utf-8")
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def download(
     url: str,
     destination: str | Path,
@@ -209,7 +202,7 @@ def download(
 
     headers_base = {"User-Agent": _USER_AGENT, "Accept-Encoding": "identity"}
     if destination.is_file():
-        if expected and _sha256(destination) == expected:
+        if expected and file_sha256(destination) == expected:
             log.info("%s: cached copy matches the expected sha256; not downloading", destination)
             return destination
         if not expected:
@@ -318,7 +311,7 @@ def download(
         )
 
     if expected:
-        actual = _sha256(partial)
+        actual = file_sha256(partial)
         if actual != expected:
             partial.unlink()
             partial_state.unlink(missing_ok=True)

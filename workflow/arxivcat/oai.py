@@ -42,6 +42,7 @@ import pyarrow.parquet as pq
 import requests
 
 from arxivcat import corpus
+from arxivcat.checksums import file_sha256
 from arxivcat.fetch import redact, retry_after_seconds
 
 log = logging.getLogger(__name__)
@@ -397,20 +398,11 @@ def harvest(
         "records": sum(not row["deleted"] for row in rows),
         "deleted": sum(row["deleted"] for row in rows),
         "snapshot_date": max(datestamps).isoformat() if datestamps else None,
-        "sha256": corpus_file_sha256(output),
+        "sha256": file_sha256(output),
     }
     _write_json_atomic(Path(manifest_path), manifest)
     log.info("harvested %d records, %d deletions", manifest["records"], manifest["deleted"])
     return manifest
-
-
-def corpus_file_sha256(path: str | Path) -> str:
-    """Return the hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def read_harvest(path: str | Path) -> dict[str, dict[str, Any]]:

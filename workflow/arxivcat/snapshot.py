@@ -20,7 +20,6 @@ compare the small digest file rerun nothing after re-downloading an unchanged sn
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import os
@@ -31,6 +30,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from arxivcat.checksums import file_sha256
 from arxivcat.corpus import (
     CorpusError,
     normalize_record,
@@ -41,17 +41,6 @@ from arxivcat.corpus import (
 )
 
 log = logging.getLogger(__name__)
-
-_CHUNK = 1 << 20
-
-
-def file_sha256(path: str | Path) -> str:
-    """Return the hex sha256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _write_atomic(path: str | Path, text: str) -> None:

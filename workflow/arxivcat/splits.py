@@ -16,7 +16,6 @@ split itself, the ``sample_pct`` subsample and the weak-negative sample (separat
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -30,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from arxivcat.checksums import file_sha256
 from arxivcat.split_methods import SPLITS, TRAIN, SplitMethodError, assign_codes
 from arxivcat.weak_mixing import (
     WeakNegativeError,
@@ -200,15 +200,6 @@ def read_assignment_summary(path: str | Path) -> dict[str, Any]:
     if _METADATA_KEY not in metadata:
         raise SplitError(f"{path}: not a split assignment written by arxivcat (no metadata)")
     return json.loads(metadata[_METADATA_KEY])
-
-
-def file_sha256(path: str | Path) -> str:
-    """The sha256 hex digest of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def positive_mask(

@@ -58,37 +58,17 @@ from transformers import (
 )
 from transformers.trainer_pt_utils import LengthGroupedSampler, get_length_grouped_indices
 
+from arxivcat.checksums import file_sha256
+from arxivcat.config import schema_defaults
 from arxivcat.devices import claim_gpus, resolve_device, resolve_precision
 from arxivcat.models import load_classifier
 from arxivcat.tokenization import TOKENIZER_SUBDIR
 
 logger = logging.getLogger(__name__)
 
-# Defaults of the settings that config/schema.yaml documents; used when a caller (a test, a
-# benchmark) passes fewer keys than the validated configuration has.
-DEFAULTS: dict[str, Any] = {
-    "model": "sentence-transformers/allenai-specter",
-    "max_length": 512,
-    "learning_rate": 7.5e-6,
-    "train_batch_size": 32,
-    "eval_batch_size": 32,
-    "seed": 20230227,
-    "num_epochs": 3,
-    "lr_scheduler_type": "linear",
-    "warmup_ratio": 0.0,
-    "weight_decay": 0.0,
-    "device": "auto",
-    "precision": "auto",
-    "gpus": 1,
-    "gradient_accumulation_steps": 1,
-    "group_by_length": True,
-    "torch_compile": False,
-    "dataloader_workers": None,
-    "logging_steps": 500,
-    "checkpoint_minutes": 30.0,
-    "checkpoint_steps": None,
-    "keep": "last",
-}
+#: The training settings' defaults, from config/schema.yaml; used when a caller (a test, a
+#: benchmark) passes fewer keys than the validated configuration has.
+DEFAULTS: dict[str, Any] = schema_defaults("training")
 # Settings that change how often checkpoints are written or how data are loaded, not the result:
 # changing them must not orphan a checkpoint.
 OPERATIONAL_KEYS = frozenset({"checkpoint_minutes", "checkpoint_steps", "dataloader_workers"})
@@ -121,11 +101,7 @@ def dataset_digest(dataset_dir: str | Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         digest.update(path.relative_to(root).as_posix().encode())
-        part = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                part.update(block)
-        digest.update(part.digest())
+        digest.update(file_sha256(path).encode())
     return digest.hexdigest()
 
 

@@ -33,10 +33,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from arxivcat.checksums import file_sha256
+from arxivcat.config import schema_defaults
 from arxivcat.corpus import CorpusError, read_records
 from arxivcat.openalex import (
     API_KEY_VARIABLE,
-    REFERENCE_CONCEPTS,
     OpenAlexClient,
     Opener,
     PageCache,
@@ -63,22 +64,8 @@ WEAK_NEGATIVE_SCHEMA = pa.schema(
     ]
 )
 
-#: Settings used where the configuration leaves a key out (mirrors config/schema.yaml).
-DEFAULT_SETTINGS: dict[str, Any] = {
-    "source": "openalex",
-    "min_year": 2010,
-    "openalex": {
-        "concepts": list(REFERENCE_CONCEPTS),
-        "count": 120_000,
-        "per_page": 200,
-        "seed": 20230227,
-        "mode": "sample",
-        "base_url": "https://api.openalex.org",
-        "mailto": None,
-        "max_attempts": 6,
-        "timeout": 60,
-    },
-}
+#: Settings used where the configuration leaves a key out, from config/schema.yaml.
+DEFAULT_SETTINGS: dict[str, Any] = schema_defaults("weak_negatives")
 
 _DATA_SUFFIXES = (".json", ".jsonl", ".ndjson", ".gz", ".parquet")
 _NON_WORD = re.compile(r"[\W_]+")
@@ -218,15 +205,6 @@ def read_local(path: Path) -> Iterator[dict[str, Any]]:
                 yield record
     except CorpusError as error:
         raise WeakNegativeError(str(error)) from None
-
-
-def file_sha256(path: str | Path) -> str:
-    """Return the hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _write_atomic_text(path: Path, text: str) -> None:
