@@ -90,3 +90,12 @@ def write_tables(directory: Path, sizes: dict[str, int] | None = None) -> dict[s
         paths[split] = directory / f"{split}.parquet"
         pq.write_table(table, paths[split])
     return paths
+
+
+def write_tiny_tokenized(root: Path) -> Path:
+    """Tables of :func:`write_tables` tokenized for the tiny BERT as the tokenize stage does."""
+    from arxivcat.tokenization import tokenize_splits
+
+    paths = write_tables(root / "tables")
+    tokenize_splits(paths, "builtin:tiny-bert", 64, root / "tokenized", num_proc=1)
+    return root / "tokenized"

@@ -8,13 +8,11 @@ HTTP 400 bodies); each route's replies are consumed in order, the last one repea
 from __future__ import annotations
 
 import json
-import threading
-import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from loopback_http import Route, serve
 
 from arxivcat.openalex import OpenAlexError
 from arxivcat.weak_negatives import WeakNegativeError, prepare_weak_negatives
@@ -52,34 +50,13 @@ class Replay:
 def server(shared):
     replay = Replay(shared / "data" / "openalex" / "api" / "rkrug_openalexPro")
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            url = urllib.parse.urlsplit(self.path)
-            params = dict(urllib.parse.parse_qsl(url.query))
-            status, headers, body = (
-                replay.reply(params) if url.path == "/works" else (404, {}, b"{}")
-            )
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(body)
+    def works(query: dict[str, list[str]]) -> tuple[int, dict[str, str], bytes]:
+        status, headers, body = replay.reply({key: values[0] for key, values in query.items()})
+        return status, {"Content-Type": "application/json", **headers}, body
 
-        def log_message(self, *args) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    replay.base_url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    try:
+    with serve({"/works": Route(responder=works)}) as loopback:
+        replay.base_url = loopback.base
         yield replay
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture()

@@ -10,13 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from synthetic_tables import write_tables
+from synthetic_tables import write_tiny_tokenized
 from transformers import AutoModelForSequenceClassification, EvalPrediction, TrainerState
 
 from arxivcat import devices, train
 from arxivcat.config import load_yaml
 from arxivcat.models import load_classifier
-from arxivcat.tokenization import tokenize_splits
 
 REPO = Path(__file__).resolve().parents[1]
 SETTINGS = {
@@ -37,10 +36,7 @@ INFO_KEYS = {
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("train")
-    paths = write_tables(root / "tables")
-    tokenize_splits(paths, "builtin:tiny-bert", 64, root / "tokenized", num_proc=1)
-    return root / "tokenized"
+    return write_tiny_tokenized(tmp_path_factory.mktemp("train"))
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,7 @@ from pathlib import Path
 
 import pytest
 from safetensors.torch import load_file
-from synthetic_tables import write_tables
-
-from arxivcat.tokenization import tokenize_splits
+from synthetic_tables import write_tiny_tokenized
 
 SETTINGS = {
     "model": "builtin:tiny-bert",
@@ -64,10 +62,7 @@ def eval_entries(model_dir: Path) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("resume")
-    paths = write_tables(root / "tables")
-    tokenize_splits(paths, "builtin:tiny-bert", 64, root / "tokenized", num_proc=1)
-    return root / "tokenized"
+    return write_tiny_tokenized(tmp_path_factory.mktemp("resume"))
 
 
 def test_killed_run_resumes_and_matches_uninterrupted_run(dataset, tmp_path):

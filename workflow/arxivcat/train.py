@@ -425,7 +425,7 @@ def device_description(device: str) -> tuple[str, int]:
         return f"xla:{os.environ.get('PJRT_DEVICE', 'TPU')}", world_size()
     return (
         f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)",
-        1,
+        world_size(),
     )
 
 
