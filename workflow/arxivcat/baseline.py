@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import pyarrow.parquet as pq
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from arxivcat.atomic import write_text_atomic
 from arxivcat.metrics import binary_metrics
 
 logger = logging.getLogger(__name__)
@@ -89,9 +89,5 @@ def train_baseline(
         probabilities = classifier.predict_proba(vectorizer.transform(texts))[:, 1]
         result[split] = binary_metrics(labels, probabilities)
         logger.info("baseline %s F1 %.4f", split, result[split]["f1"])
-    output_path = Path(output_path)
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    partial = output_path.with_name(f".{output_path.name}.partial")
-    partial.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    os.replace(partial, output_path)
+    write_text_atomic(output_path, json.dumps(result, indent=2) + "\n")
     return result

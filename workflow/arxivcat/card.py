@@ -16,7 +16,6 @@ manifest) and :func:`card_from_run_dir` for any Trainer output directory (the CL
 from __future__ import annotations
 
 import logging
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 import yaml
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from arxivcat.atomic import write_text_atomic
 from arxivcat.trainer_run import (
     TrainerRun,
     load_run,
@@ -666,10 +666,7 @@ def save_card(text: str, output_path: str | Path) -> ModelCard:
         card = ModelCard(text)
     except ValueError as error:
         raise CardError(f"{output_path}: not a valid model card: {error}") from None
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    partial = output_path.with_name(f".{output_path.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, output_path)
+    write_text_atomic(output_path, text)
     logger.info("card written: %s", output_path)
     return card
 

@@ -18,7 +18,6 @@ import email.utils
 import gzip
 import io
 import json
-import os
 import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -32,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from arxivcat import taxonomy
+from arxivcat.atomic import atomic_path
 
 #: Columns of the normalized corpus.
 CORPUS_SCHEMA = pa.schema(
@@ -453,18 +453,14 @@ def write_tables(tables: Iterable[pa.Table], output: str | Path) -> int:
 
     The file appears under its final name only once complete.
     """
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(output.name + ".partial")
     count = 0
-    try:
-        with pq.ParquetWriter(partial, CORPUS_SCHEMA, compression="zstd") as writer:
-            for table in tables:
-                writer.write_table(table)
-                count += table.num_rows
-        os.replace(partial, output)
-    finally:
-        partial.unlink(missing_ok=True)
+    with (
+        atomic_path(output) as partial,
+        pq.ParquetWriter(partial, CORPUS_SCHEMA, compression="zstd") as writer,
+    ):
+        for table in tables:
+            writer.write_table(table)
+            count += table.num_rows
     return count
 
 

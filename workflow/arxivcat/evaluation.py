@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
 
+from arxivcat.atomic import atomic_path, write_text_atomic
 from arxivcat.metrics import binary_metrics
 
 logger = logging.getLogger(__name__)
@@ -196,13 +196,6 @@ def predict_split(
     )
 
 
-def _write_atomic(path: Path, write: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    write(partial)
-    os.replace(partial, path)
-
-
 def split_metrics(predictions: SplitPredictions) -> dict[str, dict[str, Any]]:
     """Metrics of one split, plus the metrics without weak negatives when it holds some."""
     out = {"all": binary_metrics(predictions.labels, predictions.probabilities, predictions.loss)}
@@ -297,11 +290,9 @@ def evaluate_model(
                 schema=PREDICTIONS_SCHEMA,
             )
         )
-    _write_atomic(Path(predictions_path), lambda p: pq.write_table(pa.concat_tables(tables), p))
-    _write_atomic(
-        Path(metrics_path),
-        lambda p: p.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8"),
-    )
+    with atomic_path(predictions_path) as partial:
+        pq.write_table(pa.concat_tables(tables), partial)
+    write_text_atomic(metrics_path, json.dumps(metrics, indent=2) + "\n")
     return metrics
 
 

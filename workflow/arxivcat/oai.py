@@ -28,7 +28,6 @@ import gzip
 import hashlib
 import json
 import logging
-import os
 import shutil
 import time
 import xml.etree.ElementTree as ET
@@ -42,6 +41,7 @@ import pyarrow.parquet as pq
 import requests
 
 from arxivcat import corpus
+from arxivcat.atomic import atomic_path, write_text_atomic
 from arxivcat.checksums import file_sha256
 from arxivcat.fetch import redact, retry_after_seconds
 
@@ -168,12 +168,6 @@ def parse_page(content: bytes, where: str) -> Page:
             size = element.get("completeListSize")
             page.complete_list_size = int(size) if size and size.isdigit() else None
     return page
-
-
-def _write_json_atomic(path: Path, data: Any) -> None:
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
-    os.replace(partial, path)
 
 
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
@@ -308,15 +302,13 @@ def harvest_list(harvester: Harvester, params: dict[str, str], state_dir: str | 
                 raise
         resumed = False
         page_file = state_dir / f"page-{state['pages']:06d}.jsonl.gz"
-        partial = page_file.with_name(page_file.name + ".partial")
-        with gzip.open(partial, "wt", encoding="utf-8") as handle:
+        with atomic_path(page_file) as partial, gzip.open(partial, "wt", encoding="utf-8") as out:
             for row in page.rows:
-                handle.write(json.dumps(_jsonable(row)) + "\n")
-        os.replace(partial, page_file)
+                out.write(json.dumps(_jsonable(row)) + "\n")
         state["pages"] += 1
         state["token"] = page.token
         state["done"] = page.token is None
-        _write_json_atomic(state_path, state)
+        write_text_atomic(state_path, json.dumps(state, sort_keys=True))
         log.info(
             "%s: page %d, %d records (list size %s)",
             params, state["pages"], len(page.rows), page.complete_list_size,
@@ -378,15 +370,9 @@ def harvest(
             params["set"] = set_spec
         files += harvest_list(harvester, params, state_dir)
     rows = latest_rows(_page_rows(files))
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(output.name + ".partial")
-    try:
-        pq.write_table(pa.Table.from_pylist(rows, schema=HARVEST_SCHEMA), partial,
-                       compression="zstd")  # fmt: skip
-        os.replace(partial, output)
-    finally:
-        partial.unlink(missing_ok=True)
+    with atomic_path(output) as partial:
+        table = pa.Table.from_pylist(rows, schema=HARVEST_SCHEMA)
+        pq.write_table(table, partial, compression="zstd")
     datestamps = [row["datestamp"] for row in rows]
     manifest = {
         "source": f"oai:{settings.get('base_url', BASE_URL)}",
@@ -400,7 +386,7 @@ def harvest(
         "snapshot_date": max(datestamps).isoformat() if datestamps else None,
         "sha256": file_sha256(output),
     }
-    _write_json_atomic(Path(manifest_path), manifest)
+    write_text_atomic(manifest_path, json.dumps(manifest, sort_keys=True))
     log.info("harvested %d records, %d deletions", manifest["records"], manifest["deleted"])
     return manifest
 

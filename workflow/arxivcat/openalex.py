@@ -22,7 +22,6 @@ import hashlib
 import http.client
 import json
 import logging
-import os
 import re
 import time
 import urllib.error
@@ -31,6 +30,8 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+
+from arxivcat.atomic import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -430,10 +431,8 @@ class PageCache:
 
     def store(self, index: int, body: bytes) -> None:
         """Keep the raw body of page ``index`` (written under a temporary name, then renamed)."""
-        path = self._path(index)
-        partial = path.with_name(path.name + ".partial")
-        partial.write_bytes(body)
-        os.replace(partial, path)
+        with atomic_path(self._path(index)) as partial:
+            partial.write_bytes(body)
 
 
 def iter_pages(

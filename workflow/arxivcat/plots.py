@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,18 +11,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from arxivcat.atomic import atomic_path
 from arxivcat.metrics import pr_curve
 
 
 def _save(figure: plt.Figure, path: str | Path) -> Path:
     """Save ``figure`` as PNG through a temporary name, then close it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.stem}.partial.png")
-    figure.savefig(partial, dpi=110, bbox_inches="tight")
+    with atomic_path(path) as partial:
+        figure.savefig(partial, format="png", dpi=110, bbox_inches="tight")
     plt.close(figure)
-    os.replace(partial, path)
-    return path
+    return Path(path)
 
 
 def plot_pr_curves(

@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from arxivcat.atomic import write_text_atomic
 from arxivcat.checksums import file_sha256
 from arxivcat.corpus import (
     CorpusError,
@@ -41,14 +41,6 @@ from arxivcat.corpus import (
 )
 
 log = logging.getLogger(__name__)
-
-
-def _write_atomic(path: str | Path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
 
 
 def _synthetic_rows(count: int) -> Iterator[dict[str, Any]]:
@@ -193,7 +185,7 @@ def build_corpus(
         "source_sha256": source_sha256,
         "snapshot_date": max(latest).isoformat() if latest else None,
     }
-    _write_atomic(manifest_path, json.dumps(manifest, indent=2) + "\n")
-    _write_atomic(digest_path, corpus_sha256 + "\n")
+    write_text_atomic(manifest_path, json.dumps(manifest, indent=2) + "\n")
+    write_text_atomic(digest_path, corpus_sha256 + "\n")
     log.info("wrote %d records to %s (sha256 %s)", count, corpus_path, corpus_sha256)
     return manifest

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from arxivcat.atomic import atomic_path, write_text_atomic
 from arxivcat.checksums import file_sha256
 from arxivcat.split_methods import SPLITS, TRAIN, SplitMethodError, assign_codes
 from arxivcat.weak_mixing import (
@@ -98,26 +99,6 @@ def latest_versions(
     return np.sort(order[last])
 
 
-def _write_parquet(table: pa.Table, path: str | Path) -> None:
-    """Write ``table`` so that the file appears under its name only once complete."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    try:
-        pq.write_table(table, partial, compression="zstd")
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-
-
-def _write_json(data: Any, path: str | Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    os.replace(partial, path)
-
-
 def _split_counts(codes: np.ndarray) -> dict[str, int]:
     counts = np.bincount(codes.astype(np.int64), minlength=len(SPLITS))
     return {name: int(counts[i]) for i, name in enumerate(SPLITS)}
@@ -181,7 +162,8 @@ def assign_splits(
     table = pa.table(
         [selected["id"].combine_chunks(), splits], schema=ASSIGNMENT_SCHEMA.with_metadata(metadata)
     )
-    _write_parquet(table, output_path)
+    with atomic_path(output_path) as partial:
+        pq.write_table(table, partial, compression="zstd")
     LOG.info(
         "split %s: %d papers (%s); %d duplicate rows collapsed, %d before %d dropped",
         name,
@@ -479,7 +461,7 @@ def build_experiment_data(
         "splits": split_stats,
         "top_primary_categories": [[e["values"], e["counts"]] for e in top[:10]],
     }
-    _write_json(report, report_path)
+    write_text_atomic(report_path, json.dumps(report, indent=2) + "\n")
     LOG.info(
         "experiment %s: %s",
         experiment,

@@ -10,11 +10,11 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from arxivcat.atomic import write_text_atomic
 from arxivcat.trainer_run import RunDirError, read_json
 
 logger = logging.getLogger(__name__)
@@ -105,13 +105,6 @@ def markdown(rows: Sequence[dict[str, Any]], plot_name: str = "summary.png") -> 
     return "\n".join(lines) + "\n"
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
-
-
 def write_summary(
     experiments: Sequence[str],
     results_dir: str | Path,
@@ -155,7 +148,7 @@ def write_summary(
         "F1 of the positive class by experiment",
         plot_path,
     )
-    _atomic_write(Path(csv_path), buffer.getvalue())
-    _atomic_write(Path(markdown_path), markdown(rows, Path(plot_path).name))
+    write_text_atomic(csv_path, buffer.getvalue())
+    write_text_atomic(markdown_path, markdown(rows, Path(plot_path).name))
     logger.info("summary of %d experiments written: %s", len(rows), markdown_path)
     return rows

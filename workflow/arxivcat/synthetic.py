@@ -21,7 +21,6 @@ import calendar
 import gzip
 import logging
 import math
-import os
 import random
 import re
 import time
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from arxivcat import synthetic_vocabulary as vocab
+from arxivcat.atomic import atomic_path
 from arxivcat.taxonomy import CATEGORIES
 
 log = logging.getLogger(__name__)
@@ -575,28 +575,22 @@ def write_snapshot(
     """
     if compress not in (None, "gz"):
         raise ValueError(f"compress must be None or 'gz', got {compress!r}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
     encode = _json_line
     count = 0
-    try:
-        with (
-            gzip.open(partial, "wb", compresslevel=6) if compress else open(partial, "wb")
-        ) as handle:
-            batch: list[str] = []
-            for record in generate_records(n, seed, start_year, end_year):
-                batch.append(encode(record))
-                if len(batch) == 10_000:
-                    count += len(batch)
-                    handle.write(("\n".join(batch) + "\n").encode("ascii"))
-                    batch.clear()
-                    if count % 200_000 == 0:
-                        log.info("%s: %d of %d synthetic records written", path, count, n)
-            if batch:
+    with (
+        atomic_path(path) as partial,
+        gzip.open(partial, "wb", compresslevel=6) if compress else open(partial, "wb") as handle,
+    ):
+        batch: list[str] = []
+        for record in generate_records(n, seed, start_year, end_year):
+            batch.append(encode(record))
+            if len(batch) == 10_000:
                 count += len(batch)
                 handle.write(("\n".join(batch) + "\n").encode("ascii"))
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
+                batch.clear()
+                if count % 200_000 == 0:
+                    log.info("%s: %d of %d synthetic records written", path, count, n)
+        if batch:
+            count += len(batch)
+            handle.write(("\n".join(batch) + "\n").encode("ascii"))
     return count

@@ -33,6 +33,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from arxivcat.atomic import atomic_path, write_text_atomic
 from arxivcat.checksums import file_sha256
 from arxivcat.config import schema_defaults
 from arxivcat.corpus import CorpusError, read_records
@@ -207,28 +208,12 @@ def read_local(path: Path) -> Iterator[dict[str, Any]]:
         raise WeakNegativeError(str(error)) from None
 
 
-def _write_atomic_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    try:
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-
-
 def write_table(rows: Iterable[dict[str, Any]], path: str | Path) -> int:
     """Write weak-negative rows as parquet (under a temporary name until complete); count them."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     rows = list(rows)
-    partial = path.with_name(path.name + ".partial")
-    try:
+    with atomic_path(path) as partial:
         table = pa.Table.from_pylist(rows, schema=WEAK_NEGATIVE_SCHEMA)
         pq.write_table(table, partial, compression="zstd")
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
     return len(rows)
 
 
@@ -244,8 +229,8 @@ def write_outputs(
     sha256 = file_sha256(table_path)
     manifest = {**manifest, "records": count, "sha256": sha256}
     if manifest_path is not None:
-        _write_atomic_text(Path(manifest_path), json.dumps(manifest, indent=2) + "\n")
-    _write_atomic_text(Path(digest_path), sha256)
+        write_text_atomic(manifest_path, json.dumps(manifest, indent=2) + "\n")
+    write_text_atomic(digest_path, sha256)
     return manifest
 
 
