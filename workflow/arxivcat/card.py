@@ -67,7 +67,7 @@ class CardFacts:
 
     Attributes:
         experiment: The experiment (name, dataset_config, labels, split, split_settings,
-            weak_negatives, training), as the workflow's ``card_facts_of`` gives it.
+            weak_negatives, training), as ``Experiment.card_facts`` gives it.
         run: The Trainer output directory's records.
         validation: Final validation metrics (loss, accuracy, f1, precision, recall, ...).
         test: Final test metrics, when the run was evaluated on test.
@@ -684,7 +684,7 @@ def write_card(
     """Write the workflow's card of one experiment, with its plots beside it.
 
     Args:
-        experiment: The experiment's facts (``card_facts_of`` in common.smk).
+        experiment: The experiment's facts (``Experiment.card_facts``).
         model_dir: The trained model directory (``trainer_state.json``, ``training_info.json``).
         metrics_path: The evaluate stage's ``metrics.json``.
         split_report_path: The experiment's ``split_report.json``.
@@ -732,7 +732,7 @@ def card_from_run_dir(
 
     Args:
         run_dir: The Trainer output directory.
-        experiment: The experiment's facts (as ``card_facts_of`` gives them).
+        experiment: The experiment's facts (as ``Experiment.card_facts`` gives them).
         output_path: The card to write.
         distributed_type: How training was distributed (e.g. "tpu"), when not recorded.
         plots: Whether to draw the loss plot beside the card.
@@ -770,19 +770,3 @@ def card_from_run_dir(
             facts, output_path, predictions if predictions.is_file() else None
         )
     return save_card(render_card(facts), output_path)
-
-
-def experiment_facts(experiment: Any) -> dict[str, Any]:
-    """The card's experiment facts of a resolved :class:`arxivcat.config.Experiment`.
-
-    The same dictionary as the workflow's ``card_facts_of``.
-    """
-    return {
-        "name": experiment.name,
-        "dataset_config": experiment.dataset_config,
-        "labels": list(experiment.labels),
-        "split": experiment.split,
-        "split_settings": experiment.split_settings,
-        "weak_negatives": experiment.weak_negatives,
-        "training": experiment.training,
-    }

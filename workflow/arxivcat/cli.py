@@ -45,12 +45,12 @@ def load_config(config_path: Path, schema_path: Path) -> dict:
 
 def command_card(args: argparse.Namespace) -> None:
     """Render a card from ``--run-dir`` for ``--experiment`` of the configuration."""
-    from arxivcat.card import CardError, card_from_run_dir, experiment_facts
+    from arxivcat.card import CardError, card_from_run_dir
     from arxivcat.trainer_run import RunDirError
 
     config = load_config(args.config, args.schema)
     try:
-        experiment = experiment_facts(get_experiment(config, args.experiment))
+        experiment = get_experiment(config, args.experiment).card_facts()
         card_from_run_dir(
             args.run_dir,
             experiment,
@@ -69,6 +69,10 @@ def command_summary(args: argparse.Namespace) -> None:
 
     config = load_config(args.config, args.schema)
     names = args.experiments or list(config["experiments"])
+    unknown = [name for name in names if name not in config["experiments"]]
+    if unknown:
+        known = ", ".join(config["experiments"])
+        raise CommandError(f"summary: unknown experiment(s) {', '.join(unknown)} (known: {known})")
     try:
         write_summary(
             experiments=names,
@@ -76,9 +80,8 @@ def command_summary(args: argparse.Namespace) -> None:
             markdown_path=args.output,
             csv_path=args.output.with_suffix(".csv"),
             plot_path=args.output.with_suffix(".png"),
-            weak_negative_shares={n: config["experiments"][n]["weak_negatives"] for n in names},
         )
-    except (SummaryError, KeyError) as error:
+    except SummaryError as error:
         raise CommandError(f"summary: {error}") from None
     print(args.output)
 

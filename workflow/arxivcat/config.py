@@ -53,6 +53,18 @@ class Experiment:
     label_mode: str = "any"
     sample_pct: float = 100.0
 
+    def card_facts(self) -> dict[str, Any]:
+        """What the card states about the experiment (the card rule's parameter)."""
+        return {
+            "name": self.name,
+            "dataset_config": self.dataset_config,
+            "labels": list(self.labels),
+            "split": self.split,
+            "split_settings": self.split_settings,
+            "weak_negatives": self.weak_negatives,
+            "training": self.training,
+        }
+
 
 def load_yaml(path: str | Path) -> Any:
     """Read a YAML file, turning a syntax error into a one-line :class:`ConfigError`."""

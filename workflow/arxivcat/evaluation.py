@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
 
+from arxivcat import devices
 from arxivcat.atomic import atomic_path, write_text_atomic
 from arxivcat.metrics import binary_metrics
 
@@ -63,40 +64,27 @@ class SplitPredictions:
     loss: float
 
 
-def resolve_device(requested: str = "auto") -> torch.device:
-    """Return the torch device for ``requested`` ("auto", "cuda", "tpu" or "cpu").
+def placement(settings: dict[str, Any]) -> tuple[torch.device, torch.dtype | None]:
+    """Return the torch device and autocast dtype (None for fp32) to evaluate on.
+
+    Uses the train stage's device and precision rules (:mod:`arxivcat.devices`); on a local
+    multi-GPU machine the job first claims a GPU of its own, as training does.
 
     Raises:
-        EvaluationError: If CUDA or a TPU is requested but not usable here.
+        DeviceError: If the requested device is not usable here.
     """
-    if requested == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if requested == "cuda":
-        if not torch.cuda.is_available():
-            raise EvaluationError("training.device is 'cuda' but no CUDA device is available")
-        return torch.device("cuda")
-    if requested == "tpu":
-        try:
-            import torch_xla.core.xla_model as xm  # type: ignore[import-not-found]
-        except ImportError:
-            raise EvaluationError(
-                "training.device is 'tpu' but torch_xla is not installed"
-            ) from None
-        return xm.xla_device()
-    if requested == "cpu":
-        return torch.device("cpu")
-    raise EvaluationError(f"unknown device {requested!r}; expected auto, cuda, tpu or cpu")
+    requested = str(settings.get("device", "auto"))
+    if requested in ("auto", "cuda"):
+        devices.claim_gpus(1)
+    name = devices.resolve_device(requested)
+    if name == "tpu":
+        import torch_xla.core.xla_model as xm  # type: ignore[import-not-found]
 
-
-def resolve_precision(requested: str, device: torch.device) -> torch.dtype | None:
-    """Return the autocast dtype (bf16 on CUDA/TPU when "auto"), or None for full precision."""
-    if requested == "auto":
-        return torch.bfloat16 if device.type in ("cuda", "xla") else None
-    if requested in ("bf16", "bfloat16"):
-        return torch.bfloat16
-    if requested in ("fp16", "float16"):
-        return torch.float16
-    return None
+        device = xm.xla_device()
+    else:
+        device = torch.device(name)
+    precision = devices.resolve_precision(str(settings.get("precision", "auto")), name)
+    return device, torch.bfloat16 if precision == "bf16" else None
 
 
 def _batches(lengths: list[int], batch_size: int) -> list[list[int]]:
@@ -243,8 +231,7 @@ def evaluate_model(
     if absent:
         raise EvaluationError(f"{dataset_dir}: no {' or '.join(absent)} split")
 
-    device = resolve_device(str(settings.get("device", "auto")))
-    dtype = resolve_precision(str(settings.get("precision", "auto")), device)
+    device, dtype = placement(settings)
     batch_size = int(settings.get("eval_batch_size", 32))
     model = AutoModelForSequenceClassification.from_pretrained(str(model_dir))
     if model.config.num_labels != 2:

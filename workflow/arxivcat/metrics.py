@@ -37,6 +37,21 @@ def cross_entropy(labels: Sequence[int] | np.ndarray, probabilities: Sequence[fl
     return float(-np.mean(np.where(y == 1, np.log(p), np.log1p(-p))))
 
 
+def threshold_metrics(
+    labels: Sequence[int] | np.ndarray, predicted: Sequence[int] | np.ndarray
+) -> dict[str, float]:
+    """Accuracy, and F1, precision and recall of the positive class (0 where undefined)."""
+    precision, recall, f1, _ = precision_recall_fscore_support(
+        labels, predicted, average="binary", pos_label=1, zero_division=0
+    )
+    return {
+        "accuracy": float(accuracy_score(labels, predicted)),
+        "f1": float(f1),
+        "precision": float(precision),
+        "recall": float(recall),
+    }
+
+
 def binary_metrics(
     labels: Sequence[int] | np.ndarray,
     probabilities: Sequence[float] | np.ndarray,
@@ -68,16 +83,10 @@ def binary_metrics(
     if not np.isin(y, (0, 1)).all():
         raise ValueError(f"labels must be 0 or 1, found {sorted(set(y.tolist()) - {0, 1})[:5]}")
     predicted = predicted_labels(p)
-    precision, recall, f1, _ = precision_recall_fscore_support(
-        y, predicted, average="binary", pos_label=1, zero_division=0
-    )
     matrix = confusion_matrix(y, predicted, labels=[0, 1])
     positives = int(y.sum())
     return {
-        "accuracy": float(accuracy_score(y, predicted)),
-        "f1": float(f1),
-        "precision": float(precision),
-        "recall": float(recall),
+        **threshold_metrics(y, predicted),
         "loss": float(loss) if loss is not None else cross_entropy(y, p),
         "pr_auc": float(average_precision_score(y, p)) if positives else None,
         "confusion_matrix": matrix.astype(int).tolist(),

@@ -111,7 +111,6 @@ def write_summary(
     markdown_path: str | Path,
     csv_path: str | Path,
     plot_path: str | Path,
-    weak_negative_shares: dict[str, float] | None = None,
 ) -> list[dict[str, Any]]:
     """Write the summary of ``experiments`` (Markdown, CSV, bar chart); return its rows.
 
@@ -121,7 +120,6 @@ def write_summary(
         markdown_path: The Markdown file to write.
         csv_path: The CSV file to write (full precision).
         plot_path: The PNG bar chart (validation F1, test F1, baseline test F1).
-        weak_negative_shares: Configured shares, used where a split report lacks one.
 
     Raises:
         SummaryError: If there is no experiment or one's results are missing.
@@ -131,9 +129,6 @@ def write_summary(
     if not experiments:
         raise SummaryError("no experiments to summarise")
     rows = [experiment_row(name, results_dir) for name in experiments]
-    for row in rows:
-        if row["weak_negative_share"] is None and weak_negative_shares:
-            row["weak_negative_share"] = weak_negative_shares.get(row["experiment"])
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS), lineterminator="\n")
     writer.writeheader()

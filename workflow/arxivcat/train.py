@@ -45,7 +45,6 @@ import numpy as np
 import pyarrow.compute as pc
 import torch
 from datasets import DatasetDict
-from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 from transformers import (
     DataCollatorWithPadding,
     EvalPrediction,
@@ -61,6 +60,7 @@ from transformers.trainer_pt_utils import LengthGroupedSampler, get_length_group
 from arxivcat.checksums import file_sha256
 from arxivcat.config import schema_defaults
 from arxivcat.devices import claim_gpus, resolve_device, resolve_precision
+from arxivcat.metrics import threshold_metrics
 from arxivcat.models import load_classifier
 from arxivcat.tokenization import TOKENIZER_SUBDIR
 
@@ -137,17 +137,7 @@ def compute_metrics(prediction: EvalPrediction) -> dict[str, float]:
     logits = prediction.predictions
     if isinstance(logits, tuple):
         logits = logits[0]
-    predicted = np.asarray(logits).argmax(axis=-1)
-    labels = np.asarray(prediction.label_ids)
-    precision, recall, f1, _ = precision_recall_fscore_support(
-        labels, predicted, average="binary", pos_label=1, zero_division=0
-    )
-    return {
-        "accuracy": float(accuracy_score(labels, predicted)),
-        "f1": float(f1),
-        "precision": float(precision),
-        "recall": float(recall),
-    }
+    return threshold_metrics(np.asarray(prediction.label_ids), np.asarray(logits).argmax(axis=-1))
 
 
 def mean_training_loss(log_history: list[dict[str, Any]]) -> float | None:
@@ -591,9 +581,9 @@ def train_model(
         "framework_versions": framework_versions(device),
         "hyperparameters": {
             **settings,
-            "adam_beta1": 0.9,
-            "adam_beta2": 0.999,
-            "adam_epsilon": 1e-8,
+            "adam_beta1": args.adam_beta1,
+            "adam_beta2": args.adam_beta2,
+            "adam_epsilon": args.adam_epsilon,
             "per_device_train_batch_size": per_device,
             "warmup_steps": args.warmup_steps,
         },

@@ -86,16 +86,7 @@ def baseline_seed_of(wildcards):
 
 def card_facts_of(wildcards):
     """Everything about an experiment that the card states."""
-    experiment = experiment_of(wildcards)
-    return {
-        "name": experiment.name,
-        "dataset_config": experiment.dataset_config,
-        "labels": list(experiment.labels),
-        "split": experiment.split,
-        "split_settings": experiment.split_settings,
-        "weak_negatives": experiment.weak_negatives,
-        "training": experiment.training,
-    }
+    return experiment_of(wildcards).card_facts()
 
 
 def oai_harvest_of(wildcards):
