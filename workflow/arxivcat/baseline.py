@@ -18,10 +18,9 @@ from sklearn.linear_model import LogisticRegression
 
 from arxivcat.atomic import write_text_atomic
 from arxivcat.metrics import binary_metrics
+from arxivcat.split_methods import SPLITS
 
 logger = logging.getLogger(__name__)
-
-SPLITS = ("train", "validation", "test")
 
 
 class BaselineError(ValueError):

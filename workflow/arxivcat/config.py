@@ -50,8 +50,8 @@ class Experiment:
     split_settings: dict[str, Any]
     weak_negatives: float
     training: dict[str, Any]
-    label_mode: str = "any"
-    sample_pct: float = 100.0
+    label_mode: str
+    sample_pct: float
 
     def card_facts(self) -> dict[str, Any]:
         """What the card states about the experiment (the card rule's parameter)."""
@@ -174,11 +174,6 @@ def validate_config(config: dict[str, Any], schema: dict[str, Any]) -> dict[str,
     return config
 
 
-def experiment_names(config: dict[str, Any]) -> list[str]:
-    """Return the names of the configured experiments in config order."""
-    return list(config["experiments"])
-
-
 def get_experiment(config: dict[str, Any], name: str) -> Experiment:
     """Return the fully resolved experiment ``name`` of a validated ``config``.
 
@@ -197,7 +192,7 @@ def get_experiment(config: dict[str, Any], name: str) -> Experiment:
         split=entry["split"],
         split_settings=copy.deepcopy(config["splits"][entry["split"]]),
         weak_negatives=float(entry["weak_negatives"]),
-        training={**config["training"], **entry.get("training", {})},
-        label_mode=entry.get("label_mode", "any"),
-        sample_pct=float(entry.get("sample_pct", 100)),
+        training={**config["training"], **entry["training"]},
+        label_mode=entry["label_mode"],
+        sample_pct=float(entry["sample_pct"]),
     )

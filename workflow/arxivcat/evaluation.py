@@ -24,6 +24,7 @@ import torch
 
 from arxivcat import devices
 from arxivcat.atomic import atomic_path, write_text_atomic
+from arxivcat.config import schema_defaults
 from arxivcat.metrics import binary_metrics
 
 logger = logging.getLogger(__name__)
@@ -70,10 +71,13 @@ def placement(settings: dict[str, Any]) -> tuple[torch.device, torch.dtype | Non
     Uses the train stage's device and precision rules (:mod:`arxivcat.devices`); on a local
     multi-GPU machine the job first claims a GPU of its own, as training does.
 
+    Args:
+        settings: Complete training settings (``device`` and ``precision`` are used).
+
     Raises:
         DeviceError: If the requested device is not usable here.
     """
-    requested = str(settings.get("device", "auto"))
+    requested = settings["device"]
     if requested in ("auto", "cuda"):
         devices.claim_gpus(1)
     name = devices.resolve_device(requested)
@@ -83,7 +87,7 @@ def placement(settings: dict[str, Any]) -> tuple[torch.device, torch.dtype | Non
         device = xm.xla_device()
     else:
         device = torch.device(name)
-    precision = devices.resolve_precision(str(settings.get("precision", "auto")), name)
+    precision = devices.resolve_precision(settings["precision"], name)
     return device, torch.bfloat16 if precision == "bf16" else None
 
 
@@ -231,8 +235,9 @@ def evaluate_model(
     if absent:
         raise EvaluationError(f"{dataset_dir}: no {' or '.join(absent)} split")
 
+    settings = {**schema_defaults("training"), **settings}
     device, dtype = placement(settings)
-    batch_size = int(settings.get("eval_batch_size", 32))
+    batch_size = int(settings["eval_batch_size"])
     model = AutoModelForSequenceClassification.from_pretrained(str(model_dir))
     if model.config.num_labels != 2:
         raise EvaluationError(f"{model_dir}: expected a 2-label classifier, not {model.num_labels}")

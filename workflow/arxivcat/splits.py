@@ -16,9 +16,9 @@ split itself, the ``sample_pct`` subsample and the weak-negative sample (separat
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-import os
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -146,7 +146,7 @@ def assign_splits(
             settings,
         )
     except SplitMethodError as error:
-        raise SplitError(f"split {name or ''}: {error}".replace("split : ", "split: ")) from None
+        raise SplitError(f"split {name}: {error}" if name else f"split: {error}") from None
     splits = pa.array(SPLITS).take(pa.array(assignment.codes.astype(np.int64)))
     summary = {
         "split": name,
@@ -216,7 +216,7 @@ def positive_mask(
 def _subsample(rows: np.ndarray, pct: float, rng: np.random.Generator) -> np.ndarray:
     """``pct`` percent (floored, at least one) of ``rows``, drawn with ``rng``, in row order."""
     wanted = max(1, int(Fraction(str(pct)) / 100 * len(rows)))
-    return rows[np.sort(rng.choice(len(rows), size=min(wanted, len(rows)), replace=False))]
+    return rows[sample_rows(len(rows), min(wanted, len(rows)), rng)]
 
 
 def _weak_table(
@@ -227,9 +227,9 @@ def _weak_table(
     rng: np.random.Generator,
 ) -> tuple[pa.Table | None, dict[str, int]]:
     """The sampled weak negatives (in the experiment table's schema) and pool statistics."""
-    wanted = weak_negative_count(n_train, share)
     if share <= 0:
         return None, {"wanted": 0}
+    wanted = weak_negative_count(n_train, share)
     if weak_negatives_path is None:
         raise SplitError(f"weak-negative share {share} asked for, but no weak-negative file given")
     weak = pq.read_table(weak_negatives_path)
@@ -286,15 +286,17 @@ def _write_tables(
 
     ``selections`` maps a split name to (ascending corpus row numbers, labels).
     """
-    partials = {
-        split: Path(output_paths[split]).with_name(Path(output_paths[split]).name + ".partial")
-        for split in SPLITS
-    }
-    writers: dict[str, pq.ParquetWriter] = {}
-    try:
-        for split, partial in partials.items():
-            partial.parent.mkdir(parents=True, exist_ok=True)
-            writers[split] = pq.ParquetWriter(partial, EXPERIMENT_SCHEMA, **_TABLE_OPTIONS)
+    with contextlib.ExitStack() as stack:
+        writers = {
+            split: stack.enter_context(
+                pq.ParquetWriter(
+                    stack.enter_context(atomic_path(output_paths[split])),
+                    EXPERIMENT_SCHEMA,
+                    **_TABLE_OPTIONS,
+                )
+            )
+            for split in SPLITS
+        }
         columns = ["id", "title", "abstract", "primary_category", "year"]
         offset = 0
         # One thread: this loop is bound by decoding, and jobs run side by side in the workflow.
@@ -323,15 +325,6 @@ def _write_tables(
             offset = end
         if weak is not None and weak.num_rows:
             writers["train"].write_table(weak)
-        for writer in writers.values():
-            writer.close()
-        for split, partial in partials.items():
-            os.replace(partial, output_paths[split])
-    finally:
-        for writer in writers.values():
-            writer.close()
-        for partial in partials.values():
-            partial.unlink(missing_ok=True)
 
 
 def build_experiment_data(
@@ -428,10 +421,9 @@ def build_experiment_data(
     LOG.info("experiment %s: writing tables (%d weak negatives)", experiment, n_weak)
     _write_tables(corpus_path, selections, weak, output_paths)
 
-    used = keep
-    years = papers["year"].filter(pa.array(used))
+    years = papers["year"].filter(pa.array(keep))
     year_min_max = pc.min_max(years)
-    top = pc.value_counts(papers["primary_category"].filter(pa.array(used))).to_pylist()
+    top = pc.value_counts(papers["primary_category"].filter(pa.array(keep))).to_pylist()
     top.sort(key=lambda entry: (-entry["counts"], entry["values"]))
     split_stats = {}
     for split, (split_rows, split_labels) in selections.items():

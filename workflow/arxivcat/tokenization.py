@@ -21,10 +21,10 @@ from datasets import Dataset, DatasetDict
 from transformers import PreTrainedTokenizerBase
 
 from arxivcat.models import load_tokenizer
+from arxivcat.split_methods import SPLITS
 
 logger = logging.getLogger(__name__)
 
-SPLITS = ("train", "validation", "test")
 REQUIRED_COLUMNS = ("id", "title", "abstract", "label", "is_weak_negative")
 TOKENIZER_SUBDIR = "tokenizer"
 # Below this many rows a worker pool costs more than it saves.
