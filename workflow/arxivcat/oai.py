@@ -43,12 +43,13 @@ import requests
 from arxivcat import corpus
 from arxivcat.atomic import atomic_path, write_text_atomic
 from arxivcat.checksums import file_sha256
+from arxivcat.config import schema_defaults
 from arxivcat.fetch import redact, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
-#: arXiv's OAI-PMH endpoint.
-BASE_URL = "https://oaipmh.arxiv.org/oai"
+#: arXiv's OAI-PMH endpoint (the schema's default).
+BASE_URL = schema_defaults("oai")["base_url"]
 PREFIXES = ("arXiv", "arXivRaw")
 
 #: The harvest table: the corpus columns plus the OAI datestamp and the deletion flag.
@@ -67,6 +68,10 @@ class OAIError(RuntimeError):
     def __init__(self, message: str, code: str | None = None) -> None:
         super().__init__(message)
         self.code = code
+
+
+class IncompleteReplyError(OAIError):
+    """A reply that is not complete XML (a cut transfer): worth another attempt."""
 
 
 @dataclass
@@ -147,7 +152,7 @@ def parse_page(content: bytes, where: str) -> Page:
     try:
         root = ET.fromstring(content)
     except ET.ParseError as error:
-        raise OAIError(f"{where}: not a complete OAI-PMH XML reply ({error})") from None
+        raise IncompleteReplyError(f"{where}: not a complete OAI-PMH XML reply ({error})") from None
     if _local(root.tag) != "OAI-PMH":
         raise OAIError(f"{where}: not an OAI-PMH reply (root element <{_local(root.tag)}>)")
     error = _child(root, "error")
@@ -233,7 +238,7 @@ class Harvester:
                 self.sleep(delay)
                 delay *= 2
                 continue
-            if response.status_code == 503 or response.status_code >= 500:
+            if response.status_code >= 500:
                 wait = retry_after_seconds(response.headers.get("Retry-After"), delay)
                 log.warning(
                     "%s: HTTP %d, retrying in %.0f s (attempt %d/%d)",
@@ -246,13 +251,11 @@ class Harvester:
                 raise OAIError(f"{where}: HTTP {response.status_code} {response.reason}")
             try:
                 return parse_page(response.content, where)
-            except OAIError as error:
-                if error.code is None and "not a complete" in str(error):
-                    log.warning("%s (attempt %d); retrying", error, attempt)
-                    self.sleep(delay)
-                    delay *= 2
-                    continue
-                raise
+            except IncompleteReplyError as error:
+                log.warning("%s (attempt %d); retrying", error, attempt)
+                self.sleep(delay)
+                delay *= 2
+                continue
         raise OAIError(f"{where}: no usable reply after {self.max_attempts} attempts")
 
 
@@ -353,19 +356,16 @@ def harvest(
     Returns:
         The manifest written.
     """
-    prefix = settings.get("metadata_prefix", "arXiv")
+    settings = {**schema_defaults("oai"), **settings}
+    prefix = settings["metadata_prefix"]
     if prefix not in PREFIXES:
         raise OAIError(f"oai.metadata_prefix {prefix!r}: expected one of {', '.join(PREFIXES)}")
-    harvester = harvester or Harvester(
-        settings.get("base_url", BASE_URL), interval=float(settings.get("interval", 3.0))
-    )
+    harvester = harvester or Harvester(settings["base_url"], interval=float(settings["interval"]))
     retrieved = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     files: list[Path] = []
-    for set_spec in settings.get("sets") or [None]:
+    for set_spec in settings["sets"] or [None]:
         params = {"metadataPrefix": prefix}
-        for key, name in (("from", "from"), ("until", "until")):
-            if settings.get(key):
-                params[name] = str(settings[key])
+        params.update({key: str(settings[key]) for key in ("from", "until") if settings[key]})
         if set_spec:
             params["set"] = set_spec
         files += harvest_list(harvester, params, state_dir)
@@ -375,11 +375,11 @@ def harvest(
         pq.write_table(table, partial, compression="zstd")
     datestamps = [row["datestamp"] for row in rows]
     manifest = {
-        "source": f"oai:{settings.get('base_url', BASE_URL)}",
+        "source": f"oai:{settings['base_url']}",
         "metadata_prefix": prefix,
-        "sets": list(settings.get("sets") or []),
-        "from": settings.get("from"),
-        "until": settings.get("until"),
+        "sets": list(settings["sets"]),
+        "from": settings["from"],
+        "until": settings["until"],
         "retrieved": retrieved,
         "records": sum(not row["deleted"] for row in rows),
         "deleted": sum(row["deleted"] for row in rows),
