@@ -87,6 +87,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workdir", nargs="?", type=Path, help="keep files here")
     args = parser.parse_args()
+    if not (SHARED / "arxiv").is_dir():
+        parser.exit(2, f"{SHARED / 'arxiv'} is absent: this script reads the shared real records\n")
     if args.workdir:
         main(args.workdir)
     else:
