@@ -1,10 +1,10 @@
 """Ingest throughput and peak memory of the download stage (JSON lines -> corpus parquet).
 
 Not a test.  For each size N (default 500,000 and its double) it writes a synthetic snapshot with
-``arxivcat.synthetic.write_snapshot``, then runs ``build_corpus`` on it in a fresh child process
-and prints, side by side: records/s over the ingest's wall time and over its CPU time (user +
-system, less sensitive to a busy machine), the child's RSS before the ingest (interpreter and
-imports) and its peak RSS.  Generating the input is not timed.  Issue 3's target: at least
+``arxivcat.synthetic.generate.write_snapshot``, then runs ``build_corpus`` on it in a fresh child
+process and prints, side by side: records/s over the ingest's wall time and over its CPU time
+(user + system, less sensitive to a busy machine), the child's RSS before the ingest (interpreter
+and imports) and its peak RSS.  Generating the input is not timed.  Issue 3's target: at least
 50,000 records/s on one core, peak RSS under 1 GB and flat when the input doubles.
 
 Run: ``PYTHONPATH=workflow python benchmarks/ingest.py [--records 500000 1000000]``.
@@ -31,7 +31,7 @@ def _rss_mib() -> float:
 
 def run_child(snapshot: Path, out: Path) -> None:
     """Ingest ``snapshot`` into ``out`` and print one JSON line of measurements."""
-    from arxivcat.snapshot import build_corpus
+    from arxivcat.data.download_snapshot import build_corpus
 
     before_mib = _rss_mib()
     cpu = time.process_time()
@@ -59,7 +59,7 @@ def main() -> None:
     if args.child:
         run_child(Path(args.child[0]), Path(args.child[1]))
         return
-    from arxivcat.synthetic import write_snapshot
+    from arxivcat.synthetic.generate import write_snapshot
 
     header = (
         f"{'records':>10} {'input MiB':>9} {'wall s':>7} {'rec/s wall':>10} {'cpu s':>7} "

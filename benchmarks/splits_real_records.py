@@ -17,8 +17,9 @@ import tempfile
 from pathlib import Path
 
 from arxivcat.config import get_experiment, load_yaml, validate_config
-from arxivcat.corpus import normalized_records, write_corpus
-from arxivcat.splits import SplitError, assign_splits, build_experiment_data, report_table
+from arxivcat.data.corpus import normalized_records, write_corpus
+from arxivcat.splits.assign_splits import SplitError, assign_splits
+from arxivcat.splits.label_splits import build_experiment_data, report_table
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
@@ -26,7 +27,7 @@ SHARED = REPO.parent / "shared" / "data"
 
 def prepared_weak_negatives(workdir: Path, min_year: int) -> Path:
     """The weak negatives as the workflow's prepare stage makes them (its filters included)."""
-    from arxivcat.weak_negatives import prepare_weak_negatives
+    from arxivcat.negatives.prepare_weak_negatives import prepare_weak_negatives
 
     table = workdir / f"weak_negatives-prepared-{min_year}.parquet"
     settings = {"source": str(SHARED / "openalex" / "api"), "min_year": min_year}

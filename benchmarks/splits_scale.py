@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from arxivcat.corpus import CORPUS_SCHEMA
+from arxivcat.data.corpus import CORPUS_SCHEMA
 
 REPO = Path(__file__).resolve().parents[1]
 CHUNK = 50_000
@@ -154,7 +154,8 @@ def generate(workdir: Path, records: int, weak_records: int, seed: int = 1) -> N
 def run(workdir: Path) -> None:
     """Time the splits stage of all seven experiments; print JSON lines and peak RSS."""
     from arxivcat.config import get_experiment, load_yaml, validate_config
-    from arxivcat.splits import assign_splits, build_experiment_data
+    from arxivcat.splits.assign_splits import assign_splits
+    from arxivcat.splits.label_splits import build_experiment_data
 
     config = validate_config(
         load_yaml(REPO / "config" / "config.yaml"), load_yaml(REPO / "config" / "schema.yaml")

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from arxivcat.synthetic import write_snapshot
+from arxivcat.synthetic.generate import write_snapshot
 
 
 def main() -> None:

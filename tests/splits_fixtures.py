@@ -9,8 +9,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from arxivcat.corpus import write_corpus
-from arxivcat.weak_negatives import WEAK_NEGATIVE_SCHEMA
+from arxivcat.data.corpus import write_corpus
+from arxivcat.negatives.prepare_weak_negatives import WEAK_NEGATIVE_SCHEMA
 
 REFERENCE = {
     "min_year": 2010,

@@ -94,7 +94,7 @@ def write_tables(directory: Path, sizes: dict[str, int] | None = None) -> dict[s
 
 def write_tiny_tokenized(root: Path) -> Path:
     """Tables of :func:`write_tables` tokenized for the tiny BERT as the tokenize stage does."""
-    from arxivcat.tokenization import tokenize_splits
+    from arxivcat.model.tokenize import tokenize_splits
 
     paths = write_tables(root / "tables")
     tokenize_splits(paths, "builtin:tiny-bert", 64, root / "tokenized", num_proc=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from arxivcat.atomic import atomic_path, write_text_atomic
+from arxivcat.io.atomic import atomic_path, write_text_atomic
 
 
 def test_failed_write_leaves_the_old_file_and_no_partial(tmp_path):

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 from tiny_run import write_tables
 
-from arxivcat.baseline import BaselineError, train_baseline
+from arxivcat.model.train_baseline import BaselineError, train_baseline
 
 
 def test_baseline_learns_a_separable_split(tmp_path):

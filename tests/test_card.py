@@ -8,9 +8,9 @@ import pytest
 from huggingface_hub import ModelCard
 from tiny_run import write_model_dir, write_tables, write_tokenized
 
-from arxivcat.card import CardError, hyperparameter_lines, write_card
-from arxivcat.evaluation import evaluate_model
-from arxivcat.trainer_run import RunDirError, maybe_round
+from arxivcat.model.evaluate import evaluate_model
+from arxivcat.report.trainer_run import RunDirError, maybe_round
+from arxivcat.report.write_card import CardError, hyperparameter_lines, write_card
 
 TRAINING = {
     "model": "builtin:tiny-bert",
@@ -214,7 +214,7 @@ def test_bad_inputs_fail_with_the_file_named(workflow_card, tmp_path):
 
 
 def test_synthetic_data_are_called_synthetic_and_real_data_are_not(workflow_card):
-    from arxivcat.card import synthetic_note
+    from arxivcat.report.write_card import synthetic_note
 
     real = (workflow_card / "out" / "card.md").read_text()
     assert "Synthetic data" not in real

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from arxivcat import corpus
-from arxivcat.corpus import (
+from arxivcat.data import corpus
+from arxivcat.data.corpus import (
     CorpusError,
     normalize_record,
     normalized_records,

@@ -10,8 +10,8 @@ import pytest
 from sklearn.metrics import f1_score
 from tiny_run import write_model_dir, write_tables, write_tokenized
 
-from arxivcat.evaluation import EvaluationError, evaluate_model, metrics_from_predictions
-from arxivcat.metrics import binary_metrics
+from arxivcat.model.evaluate import EvaluationError, evaluate_model, metrics_from_predictions
+from arxivcat.model.metrics import binary_metrics
 
 SETTINGS = {"device": "cpu", "precision": "auto", "eval_batch_size": 7}
 

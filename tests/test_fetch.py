@@ -13,9 +13,9 @@ import pyarrow.parquet as pq
 import pytest
 from loopback_http import Fault, Route, serve
 
-from arxivcat import fetch
-from arxivcat.fetch import FetchError, download, retry_after_seconds
-from arxivcat.snapshot import build_corpus
+from arxivcat.data.download_snapshot import build_corpus
+from arxivcat.io import fetch
+from arxivcat.io.fetch import FetchError, download, retry_after_seconds
 
 SAMPLE = "data/arxiv/snapshot-sample-2007-0704.0001-0704.1000.jsonl"
 

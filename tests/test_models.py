@@ -7,7 +7,7 @@ import torch
 from huggingface_hub import constants
 from safetensors.torch import load_file
 
-from arxivcat import models
+from arxivcat.model import loading as models
 
 
 def test_tiny_bert_is_small_seeded_and_uses_the_minilm_vocabulary():

@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 from loopback_http import Fault, Route, serve
 
-from arxivcat.oai import Harvester, OAIError, harvest, merge_harvest, parse_page
-from arxivcat.snapshot import build_corpus
+from arxivcat.data.download_snapshot import build_corpus
+from arxivcat.data.harvest_oai import Harvester, OAIError, harvest, merge_harvest, parse_page
 
 PAGES = "data/arxiv/oai/jtimdwyer-2018-06-17-arXiv"
 ERRORS = "data/arxiv/oai/mikesaelim-2015-arXivRaw"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from arxivcat.openalex import (
+from arxivcat.negatives.openalex import (
     REFERENCE_CONCEPTS,
     error_message,
     is_arxiv,

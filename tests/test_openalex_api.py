@@ -14,8 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 from loopback_http import Route, serve
 
-from arxivcat.openalex import OpenAlexError
-from arxivcat.weak_negatives import WeakNegativeError, prepare_weak_negatives
+from arxivcat.negatives.openalex import OpenAlexError
+from arxivcat.negatives.prepare_weak_negatives import WeakNegativeError, prepare_weak_negatives
 
 KEY = "test-key-not-secret"
 CURSOR_STAR_NEXT = "IlsnLUluZmluaXR5JywgMCwgJ2h0dHBzOi8vb3BlbmFsZXgub3JnL1czMDQ1OTIxODkxJ10i"

@@ -25,10 +25,10 @@ def test_digest_changes_with_an_imported_module_and_not_with_others(tmp_path, re
     monkeypatch.setattr(provenance, "_ROOT", copy)
     provenance.module_closure.cache_clear()
     before_config = provenance.code_digest("arxivcat.config")
-    before_runlog = provenance.code_digest("arxivcat.runlog")
+    before_runlog = provenance.code_digest("arxivcat.io.runlog")
     with open(copy / "taxonomy.py", "a", encoding="utf-8") as handle:
         handle.write("\n# an edit\n")
     provenance.module_closure.cache_clear()
     assert provenance.code_digest("arxivcat.config") != before_config
-    assert provenance.code_digest("arxivcat.runlog") == before_runlog
+    assert provenance.code_digest("arxivcat.io.runlog") == before_runlog
     provenance.module_closure.cache_clear()

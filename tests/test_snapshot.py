@@ -11,9 +11,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from arxivcat.checksums import file_sha256
-from arxivcat.corpus import CORPUS_SCHEMA, CorpusError
-from arxivcat.snapshot import build_corpus
+from arxivcat.data.corpus import CORPUS_SCHEMA, CorpusError
+from arxivcat.data.download_snapshot import build_corpus
+from arxivcat.io.checksums import file_sha256
 
 SAMPLE = "data/arxiv/snapshot-sample-2007-0704.0001-0704.1000.jsonl"
 

@@ -38,12 +38,12 @@ rule consumer:
 def _package(tmp_path: Path) -> Path:
     """The package to run; on a branch without the weak-negatives stage a stub lets the rule
     file (which digests that module) parse."""
-    if (REPO / "workflow/arxivcat/weak_negatives.py").is_file():
+    if (REPO / "workflow/arxivcat/negatives/prepare_weak_negatives.py").is_file():
         return REPO / "workflow"
     if (tmp_path / "pkg").is_dir():
         return tmp_path / "pkg"
     shutil.copytree(REPO / "workflow/arxivcat", tmp_path / "pkg/arxivcat")
-    (tmp_path / "pkg/arxivcat/weak_negatives.py").write_text('"""Stub."""\n')
+    (tmp_path / "pkg/arxivcat/negatives/prepare_weak_negatives.py").write_text('"""Stub."""\n')
     return tmp_path / "pkg"
 
 

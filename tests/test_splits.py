@@ -14,15 +14,10 @@ import pytest
 from splits_fixtures import REFERENCE, outputs, paper, write_papers, write_weak
 
 from arxivcat.config import ConfigError, get_experiment, validate_config
-from arxivcat.corpus import normalize_record
-from arxivcat.splits import (
-    SplitError,
-    assign_splits,
-    build_experiment_data,
-    latest_versions,
-    report_table,
-)
-from arxivcat.weak_mixing import normalize_titles, weak_negative_count
+from arxivcat.data.corpus import normalize_record
+from arxivcat.splits.assign_splits import SplitError, assign_splits, latest_versions
+from arxivcat.splits.label_splits import build_experiment_data, report_table
+from arxivcat.splits.weak_mixing import normalize_titles, weak_negative_count
 
 # --- labels -------------------------------------------------------------------------------------
 

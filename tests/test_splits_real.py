@@ -10,9 +10,10 @@ import pytest
 from splits_fixtures import REFERENCE, openalex_weak_table
 
 from arxivcat.config import get_experiment
-from arxivcat.corpus import normalized_records, write_corpus
-from arxivcat.splits import assign_splits, build_experiment_data
-from arxivcat.weak_mixing import normalize_titles, weak_negative_count
+from arxivcat.data.corpus import normalized_records, write_corpus
+from arxivcat.splits.assign_splits import assign_splits
+from arxivcat.splits.label_splits import build_experiment_data
+from arxivcat.splits.weak_mixing import normalize_titles, weak_negative_count
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from arxivcat.summary import SummaryError, write_summary
+from arxivcat.report.summarize import SummaryError, write_summary
 
 
 def fake_results(root, name, f1, weak=0.0, baseline=True):

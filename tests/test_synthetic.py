@@ -10,8 +10,8 @@ from collections import Counter
 
 import pytest
 
-from arxivcat.corpus import normalize_record, read_records
-from arxivcat.synthetic import FIELDS, _json_line, generate_records, write_snapshot
+from arxivcat.data.corpus import normalize_record, read_records
+from arxivcat.synthetic.generate import FIELDS, _json_line, generate_records, write_snapshot
 from arxivcat.taxonomy import CATEGORIES
 
 REAL_SAMPLE = "data/arxiv/snapshot-sample-2007-0704.0001-0704.1000.jsonl"

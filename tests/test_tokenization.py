@@ -9,8 +9,8 @@ from datasets import DatasetDict
 from synthetic_tables import write_tables
 from transformers import AutoTokenizer
 
-from arxivcat.models import load_tokenizer
-from arxivcat.tokenization import encode_pairs, tokenize_splits
+from arxivcat.model.loading import load_tokenizer
+from arxivcat.model.tokenize import encode_pairs, tokenize_splits
 
 
 @pytest.fixture(scope="module")

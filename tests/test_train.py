@@ -13,9 +13,9 @@ import pytest
 from synthetic_tables import write_tiny_tokenized
 from transformers import AutoModelForSequenceClassification, EvalPrediction, TrainerState
 
-from arxivcat import devices, train
 from arxivcat.config import load_yaml
-from arxivcat.models import load_classifier
+from arxivcat.model import devices, train
+from arxivcat.model.loading import load_classifier
 
 REPO = Path(__file__).resolve().parents[1]
 SETTINGS = {
@@ -170,7 +170,7 @@ def test_auto_device_and_precision_on_this_machine():
 HOLD_LOCK = """
 import sys, time
 from pathlib import Path
-from arxivcat import devices
+from arxivcat.model import devices
 print(devices.claim_gpus(1, total=3, wait_s=0, directory=Path(sys.argv[1])), flush=True)
 time.sleep(30)
 """

@@ -1,7 +1,7 @@
 """Multi-process training: the multi-GPU launcher's command line, run as DDP on two CPU processes.
 
-The train stage re-launches itself as ``python -m torch.distributed.run -m arxivcat.train`` when a
-job sees several GPUs.  No GPU is here, so this runs the same entry point with two CPU (gloo)
+The train stage re-launches itself as ``python -m torch.distributed.run -m arxivcat.model.train``
+when a job sees several GPUs.  No GPU is here, so this runs the same entry point with two CPU (gloo)
 processes: it shows that the distributed code path trains, that only process 0 writes the model,
 and that the effective batch stays the experiment's batch size.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from synthetic_tables import write_tiny_tokenized
 
-from arxivcat import train
+from arxivcat.model import train
 
 REPO = Path(__file__).resolve().parents[1]
 SETTINGS = {
@@ -38,7 +38,7 @@ def test_two_process_ddp_training_keeps_the_effective_batch(tmp_path: Path) -> N
     model_dir, store = tmp_path / "model", tmp_path / "checkpoints"
     command = [
         sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-        "-m", "arxivcat.train", f"--dataset-dir={dataset}", f"--output-dir={model_dir}",
+        "-m", "arxivcat.model.train", f"--dataset-dir={dataset}", f"--output-dir={model_dir}",
         f"--checkpoint-dir={store}", f"--settings={settings_file}", "--num-workers=1",
     ]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(REPO / "workflow"), "OMP_NUM_THREADS": "1"}

@@ -32,7 +32,7 @@ SETTINGS = {
 CHILD = """
 import json, logging, os, signal, sys
 logging.basicConfig(level=logging.INFO)
-from arxivcat import train
+from arxivcat.model import train
 dataset, output, store, settings, kill_at = sys.argv[1:6]
 kill_at = int(kill_at)
 step_end = train.CheckpointPolicy.on_step_end

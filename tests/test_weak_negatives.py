@@ -12,8 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from arxivcat.config import ConfigError, validate_config
-from arxivcat.openalex import REFERENCE_CONCEPTS
-from arxivcat.weak_negatives import (
+from arxivcat.negatives.openalex import REFERENCE_CONCEPTS
+from arxivcat.negatives.prepare_weak_negatives import (
     DEFAULT_SETTINGS,
     WEAK_NEGATIVE_SCHEMA,
     WeakNegativeError,

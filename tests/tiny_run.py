@@ -13,8 +13,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from arxivcat.models import load_classifier, load_tokenizer
-from arxivcat.splits import EXPERIMENT_SCHEMA
+from arxivcat.model.loading import load_classifier, load_tokenizer
+from arxivcat.splits.label_splits import EXPERIMENT_SCHEMA
 
 TITLES = [
     "Convolutional networks for image segmentation",
@@ -78,7 +78,7 @@ def write_tokenized(data_dir: Path, out_dir: Path, validation_weak: int = 0) -> 
     ``validation_weak`` weak negatives are added to validation (the workflow never puts them
     there; the tests use them to check that evaluation reports them apart).
     """
-    from arxivcat.tokenization import tokenize_splits
+    from arxivcat.model.tokenize import tokenize_splits
 
     paths = {split: data_dir / f"{split}.parquet" for split in ("train", "validation", "test")}
     if validation_weak:

@@ -16,8 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from synthetic_tables import write_tables
 
-from arxivcat.tokenization import tokenize_splits
-from arxivcat.train import train_model
+from arxivcat.model.tokenize import tokenize_splits
+from arxivcat.model.train import train_model
 
 
 def main() -> None:

@@ -45,8 +45,8 @@ def load_config(config_path: Path, schema_path: Path) -> dict:
 
 def command_card(args: argparse.Namespace) -> None:
     """Render a card from ``--run-dir`` for ``--experiment`` of the configuration."""
-    from arxivcat.card import CardError, card_from_run_dir
-    from arxivcat.trainer_run import RunDirError
+    from arxivcat.report.trainer_run import RunDirError
+    from arxivcat.report.write_card import CardError, card_from_run_dir
 
     config = load_config(args.config, args.schema)
     try:
@@ -65,7 +65,7 @@ def command_card(args: argparse.Namespace) -> None:
 
 def command_summary(args: argparse.Namespace) -> None:
     """Summarise the experiments of ``--results`` into Markdown, CSV and a bar chart."""
-    from arxivcat.summary import SummaryError, write_summary
+    from arxivcat.report.summarize import SummaryError, write_summary
 
     config = load_config(args.config, args.schema)
     names = args.experiments or list(config["experiments"])

@@ -25,7 +25,7 @@ rule train_baseline:
         runtime=2 * 60,
     params:
         seed=baseline_seed_of,
-        code=code_digest("arxivcat.baseline"),
+        code=code_digest("arxivcat.model.train_baseline"),
     script:
         "../scripts/train_baseline.py"
 
@@ -48,6 +48,6 @@ rule write_card:
         "../../envs/data.yaml"
     params:
         experiment=card_facts_of,
-        code=code_digest("arxivcat.card"),
+        code=code_digest("arxivcat.report.write_card"),
     script:
         "../scripts/write_card.py"

@@ -25,7 +25,7 @@ rule download_snapshot:
         source=config["snapshot"]["source"],
         sha256=config["snapshot"]["sha256"],
         cache="results/downloads",
-        code=code_digest("arxivcat.snapshot"),
+        code=code_digest("arxivcat.data.download_snapshot"),
     script:
         "../scripts/download_snapshot.py"
 
@@ -45,7 +45,7 @@ rule harvest_oai:
     params:
         settings=config["oai"],
         cache="results/downloads/oai",
-        code=code_digest("arxivcat.oai"),
+        code=code_digest("arxivcat.data.harvest_oai"),
     script:
         "../scripts/harvest_oai.py"
 
@@ -64,6 +64,6 @@ rule prepare_weak_negatives:
     params:
         settings=config["weak_negatives"],
         cache="results/downloads",
-        code=code_digest("arxivcat.weak_negatives"),
+        code=code_digest("arxivcat.negatives.prepare_weak_negatives"),
     script:
         "../scripts/prepare_weak_negatives.py"

@@ -23,6 +23,6 @@ rule evaluate:
         runtime=resource_of("evaluate", "runtime"),
     params:
         training=training_of,
-        code=code_digest("arxivcat.evaluation"),
+        code=code_digest("arxivcat.model.evaluate"),
     script:
         "../scripts/evaluate.py"

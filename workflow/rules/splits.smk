@@ -17,7 +17,7 @@ rule assign_splits:
         "../../envs/data.yaml"
     params:
         settings=split_of,
-        code=code_digest("arxivcat.splits"),
+        code=code_digest("arxivcat.splits.assign_splits"),
     script:
         "../scripts/assign_splits.py"
 
@@ -42,6 +42,6 @@ rule label_splits:
         "../../envs/data.yaml"
     params:
         labelling=labelling_of,
-        code=code_digest("arxivcat.splits"),
+        code=code_digest("arxivcat.splits.label_splits"),
     script:
         "../scripts/label_splits.py"

@@ -22,6 +22,6 @@ rule summarize:
         "../../envs/data.yaml"
     params:
         experiments=EXPERIMENTS,
-        code=code_digest("arxivcat.summary"),
+        code=code_digest("arxivcat.report.summarize"),
     script:
         "../scripts/summarize.py"

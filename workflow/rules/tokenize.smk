@@ -17,6 +17,6 @@ rule tokenize:
     threads: 4
     params:
         tokenizer=tokenizer_of,
-        code=code_digest("arxivcat.tokenization"),
+        code=code_digest("arxivcat.model.tokenize"),
     script:
         "../scripts/tokenize.py"

@@ -26,6 +26,6 @@ rule train:
     params:
         training=training_of,
         checkpoints="results/checkpoints/{experiment}",
-        code=code_digest("arxivcat.train"),
+        code=code_digest("arxivcat.model.train"),
     script:
         "../scripts/train.py"

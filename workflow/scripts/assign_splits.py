@@ -1,7 +1,7 @@
 """assign_splits: train/validation/test assignment of every paper for one split definition."""
 
-from arxivcat.runlog import setup_logging
-from arxivcat.splits import assign_splits
+from arxivcat.io.runlog import setup_logging
+from arxivcat.splits.assign_splits import assign_splits
 
 setup_logging(snakemake.log[0])
 assign_splits(

@@ -4,8 +4,8 @@ Produces the corpus parquet, a digest file holding the corpus's sha256 (what dow
 compare), and a manifest (source, retrieval time, record count, checksums) that the card cites.
 """
 
-from arxivcat.runlog import setup_logging
-from arxivcat.snapshot import build_corpus
+from arxivcat.data.download_snapshot import build_corpus
+from arxivcat.io.runlog import setup_logging
 
 setup_logging(snakemake.log[0])
 build_corpus(

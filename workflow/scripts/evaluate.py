@@ -1,7 +1,7 @@
 """evaluate: validation and test metrics of the final model, and its predictions."""
 
-from arxivcat.evaluation import evaluate_model
-from arxivcat.runlog import setup_logging
+from arxivcat.io.runlog import setup_logging
+from arxivcat.model.evaluate import evaluate_model
 
 setup_logging(snakemake.log[0])
 evaluate_model(

@@ -1,7 +1,7 @@
 """harvest_oai: harvest arXiv metadata over OAI-PMH into a table merged by download_snapshot."""
 
-from arxivcat.oai import harvest
-from arxivcat.runlog import setup_logging
+from arxivcat.data.harvest_oai import harvest
+from arxivcat.io.runlog import setup_logging
 
 setup_logging(snakemake.log[0])
 harvest(

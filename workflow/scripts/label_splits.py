@@ -1,7 +1,7 @@
 """label_splits: an experiment's labelled train/validation/test tables and split report."""
 
-from arxivcat.runlog import setup_logging
-from arxivcat.splits import build_experiment_data
+from arxivcat.io.runlog import setup_logging
+from arxivcat.splits.label_splits import build_experiment_data
 
 setup_logging(snakemake.log[0])
 labelling = snakemake.params.labelling

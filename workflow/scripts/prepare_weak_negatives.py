@@ -4,8 +4,8 @@ From the OpenAlex API or a local file, as configured; written with a digest file
 sha256) and a manifest (source, retrieval time, record count, checksums) that the card cites.
 """
 
-from arxivcat.runlog import setup_logging
-from arxivcat.weak_negatives import prepare_weak_negatives
+from arxivcat.io.runlog import setup_logging
+from arxivcat.negatives.prepare_weak_negatives import prepare_weak_negatives
 
 setup_logging(snakemake.log[0])
 prepare_weak_negatives(

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from arxivcat.runlog import setup_logging
-from arxivcat.summary import write_summary
+from arxivcat.io.runlog import setup_logging
+from arxivcat.report.summarize import write_summary
 
 setup_logging(snakemake.log[0])
 write_summary(

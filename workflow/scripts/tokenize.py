@@ -1,7 +1,7 @@
 """tokenize: an experiment's split tables into an on-disk Arrow DatasetDict."""
 
-from arxivcat.runlog import setup_logging
-from arxivcat.tokenization import tokenize_splits
+from arxivcat.io.runlog import setup_logging
+from arxivcat.model.tokenize import tokenize_splits
 
 setup_logging(snakemake.log[0])
 tokenize_splits(

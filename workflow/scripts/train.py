@@ -1,7 +1,7 @@
 """train: fine-tune the experiment's model, resuming from its last checkpoint if there is one."""
 
-from arxivcat.runlog import setup_logging
-from arxivcat.train import train_model
+from arxivcat.io.runlog import setup_logging
+from arxivcat.model.train import train_model
 
 setup_logging(snakemake.log[0])
 train_model(

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from arxivcat.baseline import train_baseline
-from arxivcat.runlog import setup_logging
+from arxivcat.io.runlog import setup_logging
+from arxivcat.model.train_baseline import train_baseline
 
 setup_logging(snakemake.log[0])
 train_baseline(

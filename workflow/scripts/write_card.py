@@ -1,7 +1,7 @@
 """write_card: the experiment's Hugging Face model card, with its plots beside it."""
 
-from arxivcat.card import write_card
-from arxivcat.runlog import setup_logging
+from arxivcat.io.runlog import setup_logging
+from arxivcat.report.write_card import write_card
 
 setup_logging(snakemake.log[0])
 write_card(

@@ -24,8 +24,8 @@ from typing import Any
 import yaml
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-from arxivcat.atomic import write_text_atomic
-from arxivcat.trainer_run import (
+from arxivcat.io.atomic import write_text_atomic
+from arxivcat.report.trainer_run import (
     TrainerRun,
     load_run,
     markdown_table,
@@ -633,7 +633,7 @@ def _draw_plots(
     facts: CardFacts, output_path: Path, predictions_path: str | Path | None
 ) -> dict[str, str]:
     """Draw the loss curves (and PR curves when predictions exist); return relative links."""
-    from arxivcat import plots
+    from arxivcat.report import plots
 
     paths = plot_paths(output_path)
     name = facts.experiment["name"]

@@ -11,8 +11,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from arxivcat.atomic import atomic_path
-from arxivcat.metrics import pr_curve
+from arxivcat.io.atomic import atomic_path
+from arxivcat.model.metrics import pr_curve
 
 
 def _save(figure: plt.Figure, path: str | Path) -> Path:

@@ -1,4 +1,4 @@
-"""Word lists and category tables behind :mod:`arxivcat.synthetic`.
+"""Word lists and category tables behind :mod:`arxivcat.synthetic.generate`.
 
 Plain data, kept apart from the generator so that the generator's logic stays readable.  Each
 category row reads ``category | weight-2005 weight-2025 | family | cross-list neighbours | topic

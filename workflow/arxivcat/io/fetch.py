@@ -31,7 +31,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 import urllib3
 
-from arxivcat.checksums import file_sha256
+from arxivcat.io.checksums import file_sha256
 
 log = logging.getLogger(__name__)
 

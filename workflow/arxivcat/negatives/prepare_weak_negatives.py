@@ -2,8 +2,8 @@
 
 Two sources, chosen by ``settings["source"]``:
 
-* ``"openalex"``: works fetched from the OpenAlex API (see :mod:`arxivcat.openalex`), until
-  ``openalex.count`` rows are kept;
+* ``"openalex"``: works fetched from the OpenAlex API (see :mod:`arxivcat.negatives.openalex`),
+  until ``openalex.count`` rows are kept;
 * a local path (a file, a directory or a glob) of JSON lines (plain or gzip, e.g. OpenAlex
   snapshot parts), JSON API response bodies, or parquet.  Rows are either plain
   ``{title, abstract, ...}`` records or OpenAlex work objects.
@@ -33,11 +33,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from arxivcat.atomic import atomic_path, write_text_atomic
-from arxivcat.checksums import file_sha256
 from arxivcat.config import schema_defaults
-from arxivcat.corpus import CorpusError, read_records
-from arxivcat.openalex import (
+from arxivcat.data.corpus import CorpusError, read_records
+from arxivcat.io.atomic import atomic_path, write_text_atomic
+from arxivcat.io.checksums import file_sha256
+from arxivcat.negatives.openalex import (
     API_KEY_VARIABLE,
     OpenAlexClient,
     Opener,
@@ -291,7 +291,7 @@ def collect_openalex(
         max_pages: The page budget; None for ten times the pages ``count`` needs, plus ten.
 
     Raises:
-        arxivcat.openalex.OpenAlexError: A request failed for good or no API key is set.
+        arxivcat.negatives.openalex.OpenAlexError: A request failed for good or no API key is set.
         WeakNegativeError: The page budget was spent before ``count`` rows were kept.
     """
     api = settings["openalex"]

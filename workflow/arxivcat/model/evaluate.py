@@ -22,10 +22,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
 
-from arxivcat import devices
-from arxivcat.atomic import atomic_path, write_text_atomic
 from arxivcat.config import schema_defaults
-from arxivcat.metrics import binary_metrics
+from arxivcat.io.atomic import atomic_path, write_text_atomic
+from arxivcat.model import devices
+from arxivcat.model.metrics import binary_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class SplitPredictions:
 def placement(settings: dict[str, Any]) -> tuple[torch.device, torch.dtype | None]:
     """Return the torch device and autocast dtype (None for fp32) to evaluate on.
 
-    Uses the train stage's device and precision rules (:mod:`arxivcat.devices`); on a local
+    Uses the train stage's device and precision rules (:mod:`arxivcat.model.devices`); on a local
     multi-GPU machine the job first claims a GPU of its own, as training does.
 
     Args:

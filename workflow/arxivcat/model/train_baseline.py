@@ -16,9 +16,9 @@ import pyarrow.parquet as pq
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from arxivcat.atomic import write_text_atomic
-from arxivcat.metrics import binary_metrics
-from arxivcat.split_methods import SPLITS
+from arxivcat.io.atomic import write_text_atomic
+from arxivcat.model.metrics import binary_metrics
+from arxivcat.splits.methods import SPLITS
 
 logger = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from arxivcat.atomic import write_text_atomic
-from arxivcat.trainer_run import RunDirError, read_json
+from arxivcat.io.atomic import write_text_atomic
+from arxivcat.report.trainer_run import RunDirError, read_json
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ def write_summary(
     Raises:
         SummaryError: If there is no experiment or one's results are missing.
     """
-    from arxivcat.plots import plot_summary
+    from arxivcat.report.plots import plot_summary
 
     if not experiments:
         raise SummaryError("no experiments to summarise")

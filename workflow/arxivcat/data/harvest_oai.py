@@ -40,11 +40,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import requests
 
-from arxivcat import corpus
-from arxivcat.atomic import atomic_path, write_text_atomic
-from arxivcat.checksums import file_sha256
 from arxivcat.config import schema_defaults
-from arxivcat.fetch import redact, retry_after_seconds
+from arxivcat.data import corpus
+from arxivcat.io.atomic import atomic_path, write_text_atomic
+from arxivcat.io.checksums import file_sha256
+from arxivcat.io.fetch import redact, retry_after_seconds
 
 log = logging.getLogger(__name__)
 

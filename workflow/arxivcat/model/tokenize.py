@@ -20,8 +20,8 @@ import pyarrow.parquet as pq
 from datasets import Dataset, DatasetDict
 from transformers import PreTrainedTokenizerBase
 
-from arxivcat.models import load_tokenizer
-from arxivcat.split_methods import SPLITS
+from arxivcat.model.loading import load_tokenizer
+from arxivcat.splits.methods import SPLITS
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ def tokenize_splits(
 
     Args:
         split_paths: Parquet table of each split (keys ``train``, ``validation``, ``test``).
-        model: The model reference whose tokenizer is used (see :mod:`arxivcat.models`).
+        model: The model reference whose tokenizer is used (see :mod:`arxivcat.model.loading`).
         max_length: Most tokens per paper.
         output_dir: Where ``DatasetDict.save_to_disk`` writes; the tokenizer goes to
             ``output_dir/tokenizer``.

@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from arxivcat import taxonomy
-from arxivcat.atomic import atomic_path
+from arxivcat.io.atomic import atomic_path
 
 #: Columns of the normalized corpus.
 CORPUS_SCHEMA = pa.schema(

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from arxivcat.atomic import atomic_path
+from arxivcat.io.atomic import atomic_path
 
 log = logging.getLogger(__name__)
 

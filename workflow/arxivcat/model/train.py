@@ -57,12 +57,12 @@ from transformers import (
 )
 from transformers.trainer_pt_utils import LengthGroupedSampler, get_length_grouped_indices
 
-from arxivcat.checksums import file_sha256
 from arxivcat.config import schema_defaults
-from arxivcat.devices import claim_gpus, resolve_device, resolve_precision
-from arxivcat.metrics import threshold_metrics
-from arxivcat.models import load_classifier
-from arxivcat.tokenization import TOKENIZER_SUBDIR
+from arxivcat.io.checksums import file_sha256
+from arxivcat.model.devices import claim_gpus, resolve_device, resolve_precision
+from arxivcat.model.loading import load_classifier
+from arxivcat.model.metrics import threshold_metrics
+from arxivcat.model.tokenize import TOKENIZER_SUBDIR
 
 logger = logging.getLogger(__name__)
 
@@ -437,7 +437,7 @@ def _launch_distributed(
         "--standalone",
         f"--nproc_per_node={gpus}",
         "-m",
-        "arxivcat.train",
+        "arxivcat.model.train",
         f"--dataset-dir={dataset_dir}",
         f"--output-dir={output_dir}",
         f"--checkpoint-dir={checkpoint_dir}",
@@ -636,7 +636,7 @@ def _remove_stale_runs(checkpoint_dir: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Command line used by the multi-GPU launcher (``python -m arxivcat.train``)."""
+    """Command line used by the multi-GPU launcher (``python -m arxivcat.model.train``)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--dataset-dir", required=True)
     parser.add_argument("--output-dir", required=True)

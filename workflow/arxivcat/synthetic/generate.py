@@ -31,8 +31,8 @@ from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
 
-from arxivcat import synthetic_vocabulary as vocab
-from arxivcat.atomic import atomic_path
+from arxivcat.io.atomic import atomic_path
+from arxivcat.synthetic import vocabulary as vocab
 from arxivcat.taxonomy import CATEGORIES
 
 log = logging.getLogger(__name__)

@@ -4,12 +4,13 @@ Sources (``snapshot.source`` in the config):
 
 * ``kaggle:OWNER/DATASET``: Kaggle's dataset download API (zip), credentials from the environment;
 * ``http(s)://...``: any URL serving a JSON-lines file (plain, ``.gz`` or ``.zip``);
-* ``synthetic:N``: ``N`` generated records (:mod:`arxivcat.synthetic`), for demos and tests;
+* ``synthetic:N``: ``N`` generated records (:mod:`arxivcat.synthetic.generate`), for demos
+  and tests;
 * ``oai``: no snapshot; the corpus is the OAI-PMH harvest alone (rule ``harvest_oai``);
 * anything else: a local path (plain, ``.gz`` or ``.zip`` JSON lines).
 
-With a harvest table (``harvest_path``, from :mod:`arxivcat.oai`), harvested records are merged
-into the snapshot: newer versions replace older ones, deletions remove records.
+With a harvest table (``harvest_path``, from :mod:`arxivcat.data.harvest_oai`), harvested records
+are merged into the snapshot: newer versions replace older ones, deletions remove records.
 
 Remote files are downloaded into a cache directory (outside the rule's outputs, so an interrupted
 download survives a failed job and resumes).  The corpus parquet is written deterministically:
@@ -29,9 +30,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from arxivcat.atomic import write_text_atomic
-from arxivcat.checksums import file_sha256
-from arxivcat.corpus import (
+from arxivcat.data.corpus import (
     CorpusError,
     normalize_record,
     normalized_records,
@@ -39,13 +38,15 @@ from arxivcat.corpus import (
     write_corpus,
     write_tables,
 )
+from arxivcat.io.atomic import write_text_atomic
+from arxivcat.io.checksums import file_sha256
 
 log = logging.getLogger(__name__)
 
 
 def _synthetic_rows(count: int) -> Iterator[dict[str, Any]]:
     # Imported lazily: only synthetic sources need the generator.
-    from arxivcat.synthetic import generate_records
+    from arxivcat.synthetic.generate import generate_records
 
     for number, raw in enumerate(generate_records(count, seed=0), start=1):
         try:
@@ -71,10 +72,10 @@ def resolve_source(
 
     Raises:
         CorpusError: For a missing local file or an unknown source form.
-        arxivcat.fetch.FetchError: For a failed download or a checksum mismatch.
+        arxivcat.io.fetch.FetchError: For a failed download or a checksum mismatch.
     """
     if source.startswith(("http://", "https://", "kaggle:")):
-        from arxivcat import fetch
+        from arxivcat.io import fetch
 
         return fetch.fetch_source(
             source, cache_dir, expected_sha256=expected_sha256, **(fetch_options or {})
@@ -121,12 +122,12 @@ def build_corpus(
     Args:
         source: ``kaggle:OWNER/DATASET``, an http(s) URL, ``synthetic:N`` or a local path.
         expected_sha256: Expected sha256 of the downloaded/local file, or None to skip the check.
-        corpus_path: Output parquet (schema :data:`arxivcat.corpus.CORPUS_SCHEMA`).
+        corpus_path: Output parquet (schema :data:`arxivcat.data.corpus.CORPUS_SCHEMA`).
         digest_path: Output file holding only the corpus file's sha256.
         manifest_path: Output JSON manifest (source, retrieval time, records, checksums,
             snapshot date).
         cache_dir: Where remote downloads are kept (and resumed from).
-        fetch_options: Extra keyword arguments for :func:`arxivcat.fetch.download` (retries,
+        fetch_options: Extra keyword arguments for :func:`arxivcat.io.fetch.download` (retries,
             back-off, the sleep function).
         harvest_path: An OAI-PMH harvest table to merge in (required for source ``oai``).
 
@@ -135,7 +136,7 @@ def build_corpus(
 
     Raises:
         CorpusError: For bad input data, naming file and line.
-        arxivcat.fetch.FetchError: For a failed download or checksum mismatch.
+        arxivcat.io.fetch.FetchError: For a failed download or checksum mismatch.
     """
     source = str(source).strip()
     retrieved = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -168,7 +169,7 @@ def build_corpus(
         count = write_tables(_track_tables(tables, latest), corpus_path)
     else:
         if harvest_path is not None:
-            from arxivcat import oai
+            from arxivcat.data import harvest_oai as oai
 
             log.info("merging the OAI-PMH harvest %s", harvest_path)
             rows = oai.merge_harvest(rows, oai.read_harvest(harvest_path))

@@ -1,0 +1,1 @@
+"""Download stage: the arXiv snapshot and OAI-PMH harvest, normalized into the corpus."""

@@ -1,0 +1,1 @@
+"""Shared input/output: atomic writes, checksums, downloads and job logging."""

@@ -1,0 +1,1 @@
+"""Model stages: tokenize, train, evaluate, and the TF-IDF baseline."""

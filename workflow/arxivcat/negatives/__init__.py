@@ -1,0 +1,1 @@
+"""Weak-negative stage: non-arXiv, non-CS papers from OpenAlex or a local file."""

@@ -1,0 +1,1 @@
+"""Report stages: model cards, plots and the summary across experiments."""

@@ -1,0 +1,1 @@
+"""Splits stage: train/validation/test assignment and each experiment's labelled tables."""

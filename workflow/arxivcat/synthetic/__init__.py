@@ -1,0 +1,1 @@
+"""Synthetic arXiv records for the offline demo and scale benchmarks (not real data)."""
