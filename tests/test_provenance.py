@@ -11,7 +11,7 @@ from arxivcat import provenance
 
 def test_closure_follows_package_imports_only():
     files = {p.name for p in provenance.module_closure("arxivcat.config")}
-    assert files == {"__init__.py", "config.py", "taxonomy.py"}
+    assert files == {"__init__.py", "config.py", "errors.py", "taxonomy.py"}
 
 
 def test_unknown_module_is_an_error():

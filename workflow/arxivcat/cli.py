@@ -20,11 +20,12 @@ from arxivcat.config import (
     load_yaml,
     validate_config,
 )
+from arxivcat.errors import ArxivcatError
 
 DEFAULT_CONFIG = Path("config/config.yaml")
 
 
-class CommandError(RuntimeError):
+class CommandError(ArxivcatError, RuntimeError):
     """A command's failure, reported on one line without a traceback."""
 
 

@@ -18,12 +18,13 @@ import jsonschema
 import yaml
 
 from arxivcat import taxonomy
+from arxivcat.errors import ArxivcatError
 
 #: The configuration schema: every key, its type, description and default.
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "schema.yaml"
 
 
-class ConfigError(ValueError):
+class ConfigError(ArxivcatError, ValueError):
     """A configuration problem, described in one line."""
 
 

@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from arxivcat import taxonomy
+from arxivcat.errors import ArxivcatError
 from arxivcat.io.atomic import atomic_path
 
 #: Columns of the normalized corpus.
@@ -67,7 +68,7 @@ _DATE_MEMO: dict[str, dt.date | None] = {}
 _RFC_DATE_MEMO: dict[tuple[str, str, str], dt.date] = {}
 
 
-class CorpusError(ValueError):
+class CorpusError(ArxivcatError, ValueError):
     """Bad input data, described in one line that names the file and line."""
 
 

@@ -42,6 +42,7 @@ import requests
 
 from arxivcat.config import schema_defaults
 from arxivcat.data import corpus
+from arxivcat.errors import ArxivcatError
 from arxivcat.io.atomic import atomic_path, write_text_atomic
 from arxivcat.io.checksums import file_sha256
 from arxivcat.io.fetch import redact, retry_after_seconds
@@ -62,7 +63,7 @@ HARVEST_SCHEMA = pa.schema(
 )
 
 
-class OAIError(RuntimeError):
+class OAIError(ArxivcatError, RuntimeError):
     """An OAI-PMH error reply or a harvest that failed for good, in one line."""
 
     def __init__(self, message: str, code: str | None = None) -> None:

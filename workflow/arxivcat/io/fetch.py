@@ -31,6 +31,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 import urllib3
 
+from arxivcat.errors import ArxivcatError
 from arxivcat.io.checksums import file_sha256
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 _USER_AGENT = "arxivcat (https://github.com/arxivcat/arxivcat; research workflow)"
 
 
-class FetchError(RuntimeError):
+class FetchError(ArxivcatError, RuntimeError):
     """A download that failed for good, described in one line."""
 
 

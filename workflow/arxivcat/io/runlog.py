@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from types import TracebackType
 
+from arxivcat.errors import ArxivcatError
+
 
 def setup_logging(log_file: str | Path | None, level: int = logging.INFO) -> logging.Logger:
     """Send ``arxivcat`` and root log records to ``log_file`` and stderr.
@@ -28,7 +30,7 @@ def setup_logging(log_file: str | Path | None, level: int = logging.INFO) -> log
         kind: type[BaseException], error: BaseException, trace: TracebackType | None
     ) -> None:
         # The package's own errors describe bad input in one line; a traceback would bury it.
-        ours = kind.__module__.split(".")[0] == "arxivcat"
+        ours = issubclass(kind, ArxivcatError)
         logging.getLogger("arxivcat").error(
             "job failed: %s", error, exc_info=None if ours else (kind, error, trace)
         )

@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from typing import IO
 
+from arxivcat.errors import ArxivcatError
+
 logger = logging.getLogger(__name__)
 
 DEVICES = ("auto", "cuda", "tpu", "cpu")
@@ -31,7 +33,7 @@ LOCK_DIR_ENV = "ARXIVCAT_GPU_LOCK_DIR"
 _HELD_LOCKS: list[IO[str]] = []
 
 
-class DeviceError(RuntimeError):
+class DeviceError(ArxivcatError, RuntimeError):
     """A requested device that is not usable here, described in one line."""
 
 

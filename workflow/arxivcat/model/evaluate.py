@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 import torch
 
 from arxivcat.config import schema_defaults
+from arxivcat.errors import ArxivcatError
 from arxivcat.io.atomic import atomic_path, write_text_atomic
 from arxivcat.model import devices
 from arxivcat.model.metrics import binary_metrics
@@ -42,7 +43,7 @@ PREDICTIONS_SCHEMA = pa.schema(
 )
 
 
-class EvaluationError(RuntimeError):
+class EvaluationError(ArxivcatError, RuntimeError):
     """A problem with the evaluation's inputs, described in one line."""
 
 

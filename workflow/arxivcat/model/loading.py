@@ -29,6 +29,8 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
+from arxivcat.errors import ArxivcatError
+
 logger = logging.getLogger(__name__)
 
 BUILTIN_PREFIX = "builtin:"
@@ -47,7 +49,7 @@ TINY_BERT = {
 }
 
 
-class ModelNotAvailableError(RuntimeError):
+class ModelNotAvailableError(ArxivcatError, RuntimeError):
     """A model reference that cannot be resolved, described in one line."""
 
 

@@ -58,6 +58,7 @@ from transformers import (
 from transformers.trainer_pt_utils import LengthGroupedSampler, get_length_grouped_indices
 
 from arxivcat.config import schema_defaults
+from arxivcat.errors import ArxivcatError
 from arxivcat.io.checksums import file_sha256
 from arxivcat.model.devices import claim_gpus, resolve_device, resolve_precision
 from arxivcat.model.loading import load_classifier
@@ -77,7 +78,7 @@ BEST_SUBDIR = "best"
 MODEL_COLUMNS = ("input_ids", "attention_mask", "token_type_ids", "labels")
 
 
-class TrainingError(RuntimeError):
+class TrainingError(ArxivcatError, RuntimeError):
     """A training set-up problem, described in one line."""
 
 

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from arxivcat.errors import ArxivcatError
 from arxivcat.io.atomic import write_text_atomic
 from arxivcat.model.metrics import binary_metrics
 from arxivcat.splits.methods import SPLITS
@@ -23,7 +24,7 @@ from arxivcat.splits.methods import SPLITS
 logger = logging.getLogger(__name__)
 
 
-class BaselineError(ValueError):
+class BaselineError(ArxivcatError, ValueError):
     """A problem with the baseline's inputs, described in one line."""
 
 

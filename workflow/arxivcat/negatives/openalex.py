@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from arxivcat.errors import ArxivcatError
 from arxivcat.io.atomic import atomic_path
 
 log = logging.getLogger(__name__)
@@ -214,7 +215,7 @@ API_KEY_VARIABLE = "OPENALEX_API_KEY"
 Opener = Callable[[str, float], tuple[int, Mapping[str, str], bytes]]
 
 
-class OpenAlexError(RuntimeError):
+class OpenAlexError(ArxivcatError, RuntimeError):
     """An OpenAlex request that failed for good, described in one line."""
 
 

@@ -35,6 +35,7 @@ import pyarrow.parquet as pq
 
 from arxivcat.config import schema_defaults
 from arxivcat.data.corpus import CorpusError, read_records
+from arxivcat.errors import ArxivcatError
 from arxivcat.io.atomic import atomic_path, write_text_atomic
 from arxivcat.io.checksums import file_sha256
 from arxivcat.negatives.openalex import (
@@ -72,7 +73,7 @@ _DATA_SUFFIXES = (".json", ".jsonl", ".ndjson", ".gz", ".parquet")
 _NON_WORD = re.compile(r"[\W_]+")
 
 
-class WeakNegativeError(ValueError):
+class WeakNegativeError(ArxivcatError, ValueError):
     """A weak-negative source problem, described in one line."""
 
 

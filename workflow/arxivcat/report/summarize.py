@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from arxivcat.errors import ArxivcatError
 from arxivcat.io.atomic import write_text_atomic
 from arxivcat.report.trainer_run import RunDirError, read_json
 
@@ -34,7 +35,7 @@ COLUMNS = (
 )
 
 
-class SummaryError(ValueError):
+class SummaryError(ArxivcatError, ValueError):
     """A missing or malformed experiment result, described in one line."""
 
 

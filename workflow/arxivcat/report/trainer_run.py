@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from arxivcat.errors import ArxivcatError
+
 # The per-evaluation metrics of the table, in the reference's column order.
 TABLE_METRICS = ("accuracy", "f1", "precision", "recall")
 _EVAL_BOOKKEEPING = (
@@ -26,7 +28,7 @@ _EVAL_BOOKKEEPING = (
 )
 
 
-class RunDirError(ValueError):
+class RunDirError(ArxivcatError, ValueError):
     """A missing or malformed file of a run directory, described in one line."""
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from arxivcat.errors import ArxivcatError
 from arxivcat.io.atomic import write_text_atomic
 from arxivcat.report.trainer_run import (
     TrainerRun,
@@ -57,7 +58,7 @@ _DISTRIBUTED = {
 }
 
 
-class CardError(ValueError):
+class CardError(ArxivcatError, ValueError):
     """A card input that is missing or malformed, described in one line."""
 
 

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from arxivcat.errors import ArxivcatError
 from arxivcat.io.atomic import atomic_path
 from arxivcat.splits.methods import SPLITS, SplitMethodError, assign_codes
 
@@ -33,7 +34,7 @@ ASSIGNMENT_SCHEMA = pa.schema(
 )
 
 
-class SplitError(ValueError):
+class SplitError(ArxivcatError, ValueError):
     """A splits-stage problem, described in one line."""
 
 

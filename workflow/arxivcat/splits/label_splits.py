@@ -33,7 +33,7 @@ from arxivcat.io.checksums import file_sha256
 from arxivcat.splits.assign_splits import SplitError, latest_versions, read_assignment_summary
 from arxivcat.splits.methods import SPLITS, TRAIN
 from arxivcat.splits.weak_mixing import (
-    WeakNegativeError,
+    WeakMixingError,
     clean_candidates,
     sample_rows,
     weak_negative_count,
@@ -128,7 +128,7 @@ def _weak_table(
     }
     try:
         chosen = sample_rows(pool.table.num_rows, wanted, rng)
-    except WeakNegativeError:
+    except WeakMixingError:
         raise SplitError(
             f"{weak_negatives_path}: {wanted} weak negatives needed ({share} x {n_train} training "
             f"papers), only {pool.table.num_rows} of {pool.offered} are usable "

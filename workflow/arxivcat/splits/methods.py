@@ -27,6 +27,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from arxivcat.errors import ArxivcatError
+
 #: Split names, indexed by split code.
 SPLITS: tuple[str, str, str] = ("train", "validation", "test")
 TRAIN, VALIDATION, TEST = 0, 1, 2
@@ -35,7 +37,7 @@ METHODS: tuple[str, ...] = ("stratified", "hash", "time")
 _HASH_SCALE = float(2**64)
 
 
-class SplitMethodError(ValueError):
+class SplitMethodError(ArxivcatError, ValueError):
     """A split definition that cannot be applied to the given papers."""
 
 

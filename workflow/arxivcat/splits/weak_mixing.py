@@ -18,6 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from arxivcat.errors import ArxivcatError
+
 LOG = logging.getLogger(__name__)
 
 #: DOI prefix of arXiv-minted DOIs (lower case).
@@ -25,7 +27,7 @@ ARXIV_DOI_PREFIX = "10.48550/arxiv."
 _DOI_URL_PREFIX = r"^(?:https?://(?:dx\.)?doi\.org/|doi:)"
 
 
-class WeakNegativeError(ValueError):
+class WeakMixingError(ArxivcatError, ValueError):
     """Weak negatives that cannot be mixed in as asked."""
 
 
@@ -38,7 +40,7 @@ def weak_negative_count(n_train: int, share: float) -> int:
     likely lost one row after sampling.)
     """
     if share < 0:
-        raise WeakNegativeError(f"weak-negative share must be >= 0, got {share}")
+        raise WeakMixingError(f"weak-negative share must be >= 0, got {share}")
     return int(Fraction(str(share)) * n_train)
 
 
@@ -173,5 +175,5 @@ def clean_candidates(
 def sample_rows(n_available: int, n_wanted: int, rng: np.random.Generator) -> np.ndarray:
     """Sorted indices of ``n_wanted`` rows drawn without replacement from ``n_available``."""
     if n_wanted > n_available:
-        raise WeakNegativeError(f"asked for {n_wanted} rows, only {n_available} available")
+        raise WeakMixingError(f"asked for {n_wanted} rows, only {n_available} available")
     return np.sort(rng.choice(n_available, size=n_wanted, replace=False))
