@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import copy
+from importlib import resources
+from pathlib import Path
 
+import jsonschema
 import pytest
 
-from arxivcat.config import ConfigError, get_experiment, load_yaml, validate_config
+from arxivcat.config import (
+    SCHEMA_PATH,
+    ConfigError,
+    get_experiment,
+    load_schema,
+    load_yaml,
+    schema_defaults,
+    validate_config,
+)
 
 REFERENCE_EXPERIMENTS = {
     "ai-32",
@@ -141,3 +152,67 @@ def test_default_config_keys_all_exist_in_schema(schema, raw):
     """The shipped config and the schema must not drift apart (additionalProperties: false)."""
     validate_config(copy.deepcopy(raw), schema)
     assert set(raw) <= set(schema["properties"])
+
+
+def test_schema_ships_in_the_package_and_config_schema_links_to_it(repo, schema):
+    package_copy = resources.files("arxivcat") / "schema.yaml"
+    assert package_copy.is_file()
+    assert Path(str(package_copy)) == SCHEMA_PATH
+    # One file: config/schema.yaml, where users look for it, is a link to the package's copy.
+    assert (repo / "config" / "schema.yaml").is_symlink()
+    assert (repo / "config" / "schema.yaml").resolve() == SCHEMA_PATH.resolve()
+    assert load_schema() == schema
+
+
+def _schema_node(schema: dict, node: dict, key: str) -> dict | None:
+    """The schema of ``key`` inside the object described by ``node`` (None if it has none)."""
+    if "$ref" in node:
+        node = {**schema["definitions"][node["$ref"].rsplit("/", 1)[1]], **node}
+    if key in node.get("properties", {}):
+        return node["properties"][key]
+    extra = node.get("additionalProperties")
+    return extra if isinstance(extra, dict) else None
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "demo.yaml"])
+def test_every_key_of_the_shipped_configs_is_in_the_schema(repo, schema, name):
+    def walk(value: object, node: dict, where: str) -> list[str]:
+        if not isinstance(value, dict):
+            return []
+        missing = []
+        for key, sub in value.items():
+            sub_node = _schema_node(schema, node, key)
+            if sub_node is None:
+                missing.append(f"{where}.{key}")
+            else:
+                missing += walk(sub, sub_node, f"{where}.{key}")
+        return missing
+
+    shipped = load_yaml(repo / "config" / name)
+    assert walk(shipped, schema, "") == []
+
+
+def test_every_schema_default_is_valid_for_its_key(schema):
+    def defaults(node: dict, where: str) -> list[tuple[str, dict, object]]:
+        if "$ref" in node:
+            node = {**schema["definitions"][node["$ref"].rsplit("/", 1)[1]], **node}
+        found = [(where, node, node["default"])] if "default" in node else []
+        for key, sub in node.get("properties", {}).items():
+            found += defaults(sub, f"{where}.{key}")
+        if isinstance(node.get("additionalProperties"), dict):
+            found += defaults(node["additionalProperties"], f"{where}.*")
+        return found
+
+    found = defaults(schema, "")
+    assert len(found) > 40
+    for where, node, default in found:
+        standalone = {**node, "definitions": schema["definitions"]}
+        errors = list(jsonschema.Draft202012Validator(standalone).iter_errors(default))
+        assert errors == [], f"{where}: default {default!r}: {errors[0].message}"
+
+
+def test_schema_defaults_alone_make_a_valid_config(schema):
+    config = {**schema_defaults(), "experiments": {"x": {"labels": ["cs.CV"]}}}
+    assert validate_config(config, schema) == validate_config(
+        {"experiments": {"x": {"labels": ["cs.CV"]}}}, schema
+    )

@@ -1,7 +1,8 @@
 """Validation of the workflow configuration and resolution of experiments.
 
-The JSON schema in ``config/schema.yaml`` is the single source of truth for keys, types and
-defaults; this module checks a configuration against it, fills in the defaults, applies the checks
+The JSON schema ``schema.yaml``, shipped inside this package (``config/schema.yaml`` in a
+checkout links to it), is the single source of truth for keys, types and defaults; this module
+checks a configuration against it, fills in the defaults, applies the checks
 a schema cannot express (fractions summing to one, known split names, arXiv categories), and
 merges each experiment's training overrides into the defaults.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import copy
 import functools
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +22,8 @@ import yaml
 from arxivcat import taxonomy
 from arxivcat.errors import ArxivcatError
 
-#: The configuration schema: every key, its type, description and default.
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "schema.yaml"
+#: The configuration schema (package data): every key, its type, description and default.
+SCHEMA_PATH = Path(str(resources.files("arxivcat") / "schema.yaml"))
 
 
 class ConfigError(ArxivcatError, ValueError):

@@ -1,13 +1,25 @@
 # Shared set-up: config validation, wildcard constraints and the small input/params functions.
+import os
 import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
-from arxivcat.config import ConfigError, get_experiment, load_yaml, validate_config
+# The workflow's package lives beside the rules (workflow/arxivcat/) and is imported from there,
+# installed or not: by this file, and by every job through PYTHONPATH (a job's Python, e.g. a
+# conda env, holds the dependencies only).  Each Snakemake process, local or on a cluster node,
+# parses this file and so sets both.
+PACKAGE_DIR = str(Path(workflow.current_basedir.get_path_or_uri(secret_free=True)).parent)
+sys.path.insert(0, PACKAGE_DIR)
+_INHERITED = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+os.environ.update(
+    PYTHONPATH=os.pathsep.join([PACKAGE_DIR, *(p for p in _INHERITED if p and p != PACKAGE_DIR)])
+)
+
+from arxivcat.config import ConfigError, get_experiment, load_schema, validate_config
 from arxivcat.provenance import code_digest
 
-SCHEMA = load_yaml(Path(workflow.basedir) / "config" / "schema.yaml")
+SCHEMA = load_schema()
 try:
     config = validate_config(config, SCHEMA)
 except ConfigError as error:
@@ -107,8 +119,8 @@ def evaluate_gpus_of(wildcards):
     return min(train_gpus_of(wildcards), 1)
 
 
-def train_env_of(wildcards):
-    """The conda environment of the experiment's device: TPU (torch_xla) or CUDA."""
+def env_of(wildcards):
+    """The conda env of a model job (train, evaluate, predict) for its device: TPU or CUDA/CPU."""
     if experiment_of(wildcards).training["device"] == "tpu":
         return "../../envs/train-tpu.yaml"
     return "../../envs/train-gpu.yaml"

@@ -13,7 +13,7 @@ rule evaluate:
     benchmark:
         "results/benchmarks/evaluate/{experiment}.tsv"
     conda:
-        "../../envs/train-gpu.yaml"
+        env_of
     threads: 4
     resources:
         gpu=evaluate_gpus_of,

@@ -15,7 +15,7 @@ rule train:
         "results/benchmarks/train/{experiment}.tsv"
     retries: 2
     conda:
-        train_env_of
+        env_of
     threads: 4
     resources:
         gpu=train_gpus_of,
