@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint venv
+.PHONY: demo test test-envs lint venv
 
 $(BIN)/snakemake: requirements/ci.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,3 +29,8 @@ lint: venv
 
 test: lint
 	HF_HUB_OFFLINE=1 $(BIN)/pytest -n 2 --dist loadfile --durations=15
+
+## The data env of envs/ built from its pip part (CPU torch) in a fresh venv by Snakemake's conda
+## deployment (a stand-in for conda: tests/fake_conda.py), and the data stages run in it (minutes).
+test-envs: venv
+	HF_HUB_OFFLINE=1 $(BIN)/pytest -p no:xdist -m envs --durations=5 tests/test_envs.py
