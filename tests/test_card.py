@@ -263,3 +263,13 @@ def test_plots_go_where_the_rule_says_and_the_card_links_them_relatively(workflo
     assert "](../figures/pr.png)" in text and "](../figures/l.png)" in text
     assert all(path.read_bytes()[:4] == b"\x89PNG" for path in plots.values())
     assert sorted(p.name for p in (tmp_path / "cards").iterdir()) == ["cv.md"]
+
+
+def test_one_epoch_loss_plot_marks_its_points():
+    from arxivcat.report.plots import loss_figure
+
+    figure = loss_figure([(3, 0.69)], [(3, 0.7)], "one epoch")
+    train, validation = figure.axes[0].get_lines()
+    assert train.get_marker() == "o" and validation.get_marker() == "o"
+    many = loss_figure([(step, 0.5) for step in range(1, 500)], [], "long run")
+    assert many.axes[0].get_lines()[0].get_marker() in (None, "None", "")

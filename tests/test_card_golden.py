@@ -150,20 +150,25 @@ def test_cli_runs_as_a_module(shared, tmp_path):
     assert not (tmp_path / "card_loss.png").exists()
 
 
-def test_missing_and_malformed_run_files_fail_clearly(shared, tmp_path, capsys):
-    run = tmp_path / "run"
-    shutil.copytree(shared / "data" / "reference-runs" / "cv-32", run)
-    args = [
+def card_args(run: Path, output: Path) -> list[str]:
+    """The card command for the cv-32 run directory ``run``, written to ``output``."""
+    return [
         "card",
         "--run-dir",
         str(run),
         "--experiment",
         "cv-32",
         "--output",
-        str(tmp_path / "card.md"),
+        str(output),
         "--config",
         str(REPO / "config" / "config.yaml"),
     ]
+
+
+def test_missing_and_malformed_run_files_fail_clearly(shared, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(shared / "data" / "reference-runs" / "cv-32", run)
+    args = card_args(run, tmp_path / "card.md")
 
     (run / "all_results.json").write_text('{"eval_f1": 0.5,\n  "eval_loss": }')
     assert main(args) == 1
@@ -183,21 +188,6 @@ def test_missing_and_malformed_run_files_fail_clearly(shared, tmp_path, capsys):
     assert main(args) == 1
     assert "no final evaluation" in capsys.readouterr().err
     assert not (tmp_path / "card.md").exists()
-
-
-def card_args(run: Path, output: Path) -> list[str]:
-    """The card command for the cv-32 run directory ``run``, written to ``output``."""
-    return [
-        "card",
-        "--run-dir",
-        str(run),
-        "--experiment",
-        "cv-32",
-        "--output",
-        str(output),
-        "--config",
-        str(REPO / "config" / "config.yaml"),
-    ]
 
 
 def test_card_without_eval_results_says_its_numbers_are_the_last_epochs(shared, tmp_path, capsys):

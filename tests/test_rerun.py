@@ -226,7 +226,7 @@ def test_split_parameter_reruns_that_split_and_its_experiments_not_download(reru
 
 
 def test_card_code_edit_reruns_only_the_cards(rerun_dir):
-    edit_module(rerun_dir, "card")
+    edit_module(rerun_dir, "report/card_sections")
     jobs = planned(rerun_dir)
     assert per_experiment(jobs) == {("write_card", name) for name in EXPERIMENTS}
     assert other_jobs(jobs) == set()

@@ -27,7 +27,7 @@ def fake_results(root, name, f1, weak=0.0, baseline=True):
     info = {
         "train_runtime": 7200.0,
         "train_samples_per_second": 57.1,
-        "best_epoch": 2,
+        "best_epoch": 2.0,  # as the train stage writes it
         "device": "NVIDIA H100",
     }
     (base / "model" / "training_info.json").write_text(json.dumps(info))
@@ -101,3 +101,20 @@ def test_unwritable_output_names_the_path(tmp_path):
     with pytest.raises(OutputError, match=r"^/sys/s\.csv: cannot write: Permission denied$"):
         write_summary([results], tmp_path / "s.md", "/sys/s.csv", tmp_path / "s.png")
     assert not (tmp_path / "s.md").exists()
+
+
+def test_chart_legend_covers_no_bar():
+    from arxivcat.report.plots import summary_figure
+
+    names = ["cv-32", "ai-full-weak-negs", "ro-32"]
+    figure = summary_figure(
+        names,
+        {"validation F1": [0.99, 0.98, 1.0], "test F1": [0.97, 1.0, 0.99], "baseline": [1.0] * 3},
+        "F1",
+    )
+    figure.canvas.draw()
+    (axes,) = figure.axes
+    legend = axes.get_legend().get_window_extent()
+    bars = [patch.get_window_extent() for patch in axes.patches]
+    assert len(bars) == 9
+    assert not any(legend.overlaps(bar) for bar in bars)

@@ -131,6 +131,8 @@ def _cell(value: Any, key: str) -> str:
         return "n/a"
     if key == "weak_negative_share":
         return f"{100 * value:.0f}%"
+    if key == "best_epoch":
+        return f"{value:g}"  # an epoch: 2, or 2.5 for a mid-epoch evaluation
     if key == "train_hours":
         return f"{value:.2f}"
     if isinstance(value, float):
