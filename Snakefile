@@ -15,6 +15,7 @@ include: "workflow/rules/splits.smk"
 include: "workflow/rules/tokenize.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/baseline.smk"
 include: "workflow/rules/card.smk"
 include: "workflow/rules/summary.smk"
 

@@ -12,9 +12,16 @@ from tiny_run import write_tables
 from arxivcat.model.train_baseline import BaselineError, train_baseline
 
 
+def tables(data_dir):
+    """The three experiment tables of ``data_dir``, as the rule passes them."""
+    return {split: data_dir / f"{split}.parquet" for split in ("train", "validation", "test")}
+
+
 def test_baseline_learns_a_separable_split(tmp_path):
     write_tables(tmp_path / "data")
-    result = train_baseline(tmp_path / "data", tmp_path / "baseline" / "metrics.json", seed=1)
+    result = train_baseline(
+        tables(tmp_path / "data"), tmp_path / "baseline" / "metrics.json", seed=1
+    )
     assert json.loads((tmp_path / "baseline" / "metrics.json").read_text()) == result
     # Positive titles (vision) and negatives (maths, astronomy, agronomy) share no words.
     assert result["test"]["f1"] == 1.0 and result["validation"]["samples"] == 20
@@ -29,7 +36,7 @@ def test_baseline_on_shuffled_labels_is_no_better_than_chance(tmp_path):
         index = table.schema.get_field_index("label")
         table = table.set_column(index, "label", pa.array(labels, pa.int8()))
         pq.write_table(table, data / f"{split}.parquet")
-    result = train_baseline(data, tmp_path / "m.json")
+    result = train_baseline(tables(data), tmp_path / "m.json")
     assert result["test"]["f1"] < 0.8
 
 
@@ -40,7 +47,20 @@ def test_single_class_training_fails_clearly(tmp_path):
     table = table.set_column(index, "label", pa.array([0] * table.num_rows, pa.int8()))
     pq.write_table(table, data / "train.parquet")
     with pytest.raises(BaselineError, match="single class"):
-        train_baseline(data, tmp_path / "m.json")
+        train_baseline(tables(data), tmp_path / "m.json")
     (data / "test.parquet").unlink()
     with pytest.raises(BaselineError, match=r"test\.parquet: experiment table not found"):
-        train_baseline(data, tmp_path / "m.json")
+        train_baseline(tables(data), tmp_path / "m.json")
+
+
+def test_tables_are_read_from_the_paths_given_not_from_a_folder_layout(tmp_path):
+    data = write_tables(tmp_path / "data")
+    paths = {}
+    for split in ("train", "validation", "test"):
+        paths[split] = tmp_path / split / f"rows-{split}.parquet"
+        paths[split].parent.mkdir()
+        (data / f"{split}.parquet").rename(paths[split])
+    result = train_baseline(paths, tmp_path / "m.json")
+    assert result["train_rows"] == 44 and result["test"]["samples"] == 20
+    with pytest.raises(BaselineError, match="no test table given"):
+        train_baseline({k: v for k, v in paths.items() if k != "test"}, tmp_path / "m.json")

@@ -9,8 +9,10 @@ from huggingface_hub import ModelCard
 from tiny_run import write_model_dir, write_tables, write_tokenized
 
 from arxivcat.model.evaluate import evaluate_model
+from arxivcat.report.card_facts import CardError
+from arxivcat.report.card_training import hyperparameter_lines
 from arxivcat.report.trainer_run import RunDirError, maybe_round
-from arxivcat.report.write_card import CardError, hyperparameter_lines, write_card
+from arxivcat.report.write_card import write_card
 
 TRAINING = {
     "model": "builtin:tiny-bert",
@@ -109,6 +111,10 @@ def workflow_card(tmp_path_factory):
         output_path=root / "out" / "card.md",
         predictions_path=root / "eval" / "predictions.parquet",
         baseline_path=root / "baseline.json",
+        plot_paths={
+            "pr_curve": root / "out" / "card_pr_curve.png",
+            "loss": root / "out" / "card_loss.png",
+        },
     )
     return root
 
@@ -214,10 +220,56 @@ def test_bad_inputs_fail_with_the_file_named(workflow_card, tmp_path):
 
 
 def test_synthetic_data_are_called_synthetic_and_real_data_are_not(workflow_card):
-    from arxivcat.report.write_card import synthetic_note
+    from arxivcat.report.card_sections import synthetic_note
 
     real = (workflow_card / "out" / "card.md").read_text()
     assert "Synthetic data" not in real
     note = synthetic_note({"source": "synthetic:3000"})
     assert "not real arXiv papers" in note and "`synthetic:3000`" in note
     assert synthetic_note(MANIFEST) == synthetic_note(None) == ""
+
+
+def test_unwritable_card_names_its_path(workflow_card, tmp_path):
+    from arxivcat.report.outputs import OutputError
+
+    args = dict(
+        experiment=EXPERIMENT,
+        model_dir=workflow_card / "model",
+        metrics_path=workflow_card / "eval" / "metrics.json",
+        split_report_path=None,
+        manifest_path=None,
+    )
+    # sysfs refuses new files even to root.
+    with pytest.raises(OutputError, match=r"^/sys/card\.md: cannot write: Permission denied$"):
+        write_card(output_path="/sys/card.md", **args)
+    with pytest.raises(OutputError, match=r"^/sys/loss\.png: cannot write: Permission denied$"):
+        write_card(output_path=tmp_path / "card.md", plot_paths={"loss": "/sys/loss.png"}, **args)
+    assert not (tmp_path / "card.md").exists()
+
+
+def test_plots_go_where_the_rule_says_and_the_card_links_them_relatively(workflow_card, tmp_path):
+    plots = {"pr_curve": tmp_path / "figures" / "pr.png", "loss": tmp_path / "figures" / "l.png"}
+    write_card(
+        experiment=EXPERIMENT,
+        model_dir=workflow_card / "model",
+        metrics_path=workflow_card / "eval" / "metrics.json",
+        split_report_path=None,
+        manifest_path=None,
+        output_path=tmp_path / "cards" / "cv.md",
+        predictions_path=workflow_card / "eval" / "predictions.parquet",
+        plot_paths=plots,
+    )
+    text = (tmp_path / "cards" / "cv.md").read_text()
+    assert "](../figures/pr.png)" in text and "](../figures/l.png)" in text
+    assert all(path.read_bytes()[:4] == b"\x89PNG" for path in plots.values())
+    assert sorted(p.name for p in (tmp_path / "cards").iterdir()) == ["cv.md"]
+
+
+def test_one_epoch_loss_plot_marks_its_points():
+    from arxivcat.report.plots import loss_figure
+
+    figure = loss_figure([(3, 0.69)], [(3, 0.7)], "one epoch")
+    train, validation = figure.axes[0].get_lines()
+    assert train.get_marker() == "o" and validation.get_marker() == "o"
+    many = loss_figure([(step, 0.5) for step in range(1, 500)], [], "long run")
+    assert many.axes[0].get_lines()[0].get_marker() in (None, "None", "")

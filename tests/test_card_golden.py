@@ -53,6 +53,7 @@ def rendered(shared, tmp_path_factory):
     cards = {}
     for name in RUNS:
         output = root / name / "README.md"
+        output.parent.mkdir()
         status = main(
             [
                 "card",
@@ -149,20 +150,25 @@ def test_cli_runs_as_a_module(shared, tmp_path):
     assert not (tmp_path / "card_loss.png").exists()
 
 
-def test_missing_and_malformed_run_files_fail_clearly(shared, tmp_path, capsys):
-    run = tmp_path / "run"
-    shutil.copytree(shared / "data" / "reference-runs" / "cv-32", run)
-    args = [
+def card_args(run: Path, output: Path) -> list[str]:
+    """The card command for the cv-32 run directory ``run``, written to ``output``."""
+    return [
         "card",
         "--run-dir",
         str(run),
         "--experiment",
         "cv-32",
         "--output",
-        str(tmp_path / "card.md"),
+        str(output),
         "--config",
         str(REPO / "config" / "config.yaml"),
     ]
+
+
+def test_missing_and_malformed_run_files_fail_clearly(shared, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(shared / "data" / "reference-runs" / "cv-32", run)
+    args = card_args(run, tmp_path / "card.md")
 
     (run / "all_results.json").write_text('{"eval_f1": 0.5,\n  "eval_loss": }')
     assert main(args) == 1
@@ -182,3 +188,43 @@ def test_missing_and_malformed_run_files_fail_clearly(shared, tmp_path, capsys):
     assert main(args) == 1
     assert "no final evaluation" in capsys.readouterr().err
     assert not (tmp_path / "card.md").exists()
+
+
+def test_card_without_eval_results_says_its_numbers_are_the_last_epochs(shared, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(shared / "data" / "reference-runs" / "cv-32", run)
+    (run / "eval_results.json").unlink()
+    results = json.loads((run / "all_results.json").read_text())
+    train_only = {k: v for k, v in results.items() if not k.startswith("eval_")}
+    (run / "all_results.json").write_text(json.dumps(train_only))
+    output = tmp_path / "README.md"
+    assert main([*card_args(run, output), "--no-plots"]) == 0
+    source = "metrics from the last per-epoch evaluation in trainer_state.json"
+    assert source in capsys.readouterr().err
+    text = output.read_text()
+    assert f"Source of these numbers: {source}" in text
+    # The last epoch's F1 (0.8732), not the final evaluation's (0.8730).
+    assert "- F1: 0.8732\n" in text
+
+
+def test_card_with_final_evaluation_names_no_other_source(rendered):
+    assert "Source of these numbers" not in rendered["cv-32"].read_text()
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        # sysfs refuses new files even to root, so this holds for every user.
+        ("/sys/README.md", "/sys/README_loss.png: cannot write: Permission denied"),
+        ("{tmp}/missing/README.md", "{output}: cannot write: folder {tmp}/missing does not exist"),
+        ("{tmp}", "{output}: is a directory, not a file to write"),
+    ],
+    ids=["read-only-folder", "missing-parent", "directory"],
+)
+def test_unusable_output_fails_in_one_line(shared, tmp_path, capsys, output, message):
+    output = output.format(tmp=tmp_path)
+    status = main(card_args(shared / "data" / "reference-runs" / "cv-32", Path(output)))
+    err = capsys.readouterr().err
+    assert status == 1
+    assert err == f"arxivcat card: error: {message.format(tmp=tmp_path, output=output)}\n"
+    assert not (tmp_path / "missing").exists()

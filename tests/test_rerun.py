@@ -253,7 +253,7 @@ def test_comments_and_docstrings_in_every_module_rerun_nothing(rerun_dir):
 
 
 def test_card_code_edit_reruns_only_the_cards(rerun_dir):
-    edit_module(rerun_dir, "report/write_card")
+    edit_module(rerun_dir, "report/card_sections")
     jobs = planned(rerun_dir)
     assert per_experiment(jobs) == {("write_card", name) for name in EXPERIMENTS}
     assert other_jobs(jobs) == set()

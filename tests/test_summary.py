@@ -7,7 +7,12 @@ import json
 
 import pytest
 
-from arxivcat.report.summarize import SummaryError, write_summary
+from arxivcat.report.summarize import (
+    ExperimentResults,
+    SummaryError,
+    experiment_results,
+    write_summary,
+)
 
 
 def fake_results(root, name, f1, weak=0.0, baseline=True):
@@ -22,7 +27,7 @@ def fake_results(root, name, f1, weak=0.0, baseline=True):
     info = {
         "train_runtime": 7200.0,
         "train_samples_per_second": 57.1,
-        "best_epoch": 2,
+        "best_epoch": 2.0,  # as the train stage writes it
         "device": "NVIDIA H100",
     }
     (base / "model" / "training_info.json").write_text(json.dumps(info))
@@ -30,14 +35,22 @@ def fake_results(root, name, f1, weak=0.0, baseline=True):
     (base / "data" / "split_report.json").write_text(json.dumps(report))
     if baseline:
         (base / "baseline" / "metrics.json").write_text(json.dumps({"test": {"f1": 0.7}}))
+    return ExperimentResults(
+        name=name,
+        metrics=base / "eval" / "metrics.json",
+        model_dir=base / "model",
+        split_report=base / "data" / "split_report.json",
+        baseline=base / "baseline" / "metrics.json" if baseline else None,
+    )
 
 
 def test_summary_has_one_row_per_experiment(tmp_path):
-    fake_results(tmp_path, "cv-32", 0.873)
-    fake_results(tmp_path, "ai-full-weak-negs", 0.8937, weak=0.1, baseline=False)
+    experiments = [
+        fake_results(tmp_path, "cv-32", 0.873),
+        fake_results(tmp_path, "ai-full-weak-negs", 0.8937, weak=0.1, baseline=False),
+    ]
     rows = write_summary(
-        ["cv-32", "ai-full-weak-negs"],
-        tmp_path,
+        experiments,
         tmp_path / "summary.md",
         tmp_path / "summary.csv",
         tmp_path / "summary.png",
@@ -56,10 +69,52 @@ def test_summary_has_one_row_per_experiment(tmp_path):
 
 
 def test_missing_results_name_the_file(tmp_path):
-    fake_results(tmp_path, "cv-32", 0.87)
+    results = fake_results(tmp_path, "cv-32", 0.87)
     (tmp_path / "cv-32" / "model" / "training_info.json").unlink()
     with pytest.raises(SummaryError, match=r"training_info\.json: file not found"):
-        write_summary(
-            ["cv-32"], tmp_path, tmp_path / "s.md", tmp_path / "s.csv", tmp_path / "s.png"
-        )
+        write_summary([results], tmp_path / "s.md", tmp_path / "s.csv", tmp_path / "s.png")
     assert not (tmp_path / "s.md").exists()
+
+
+def test_rows_come_from_the_files_given(tmp_path):
+    fake_results(tmp_path / "a", "cv-32", 0.873)
+    fake_results(tmp_path / "b", "cv-32", 0.5, baseline=False)
+    # The metrics of one tree, the rest of the other: the row reads what it is given.
+    (results,) = experiment_results(
+        ["cv-32"],
+        metrics=[tmp_path / "a" / "cv-32" / "eval" / "metrics.json"],
+        models=[tmp_path / "b" / "cv-32" / "model"],
+        split_reports=[tmp_path / "b" / "cv-32" / "data" / "split_report.json"],
+        baselines=[tmp_path / "a" / "cv-32" / "baseline" / "metrics.json"],
+    )
+    (row,) = write_summary([results], tmp_path / "s.md", tmp_path / "s.csv", tmp_path / "s.png")
+    assert row["validation_f1"] == 0.873 and row["baseline_test_f1"] == 0.7
+    with pytest.raises(SummaryError, match=r"models: 0 files for 1 experiments \(cv-32\)"):
+        experiment_results(["cv-32"], metrics=[results.metrics], models=[], split_reports=[])
+
+
+def test_unwritable_output_names_the_path(tmp_path):
+    from arxivcat.report.outputs import OutputError
+
+    results = fake_results(tmp_path, "cv-32", 0.87)
+    # sysfs refuses new files even to root.
+    with pytest.raises(OutputError, match=r"^/sys/s\.csv: cannot write: Permission denied$"):
+        write_summary([results], tmp_path / "s.md", "/sys/s.csv", tmp_path / "s.png")
+    assert not (tmp_path / "s.md").exists()
+
+
+def test_chart_legend_covers_no_bar():
+    from arxivcat.report.plots import summary_figure
+
+    names = ["cv-32", "ai-full-weak-negs", "ro-32"]
+    figure = summary_figure(
+        names,
+        {"validation F1": [0.99, 0.98, 1.0], "test F1": [0.97, 1.0, 0.99], "baseline": [1.0] * 3},
+        "F1",
+    )
+    figure.canvas.draw()
+    (axes,) = figure.axes
+    legend = axes.get_legend().get_window_extent()
+    bars = [patch.get_window_extent() for patch in axes.patches]
+    assert len(bars) == 9
+    assert not any(legend.overlaps(bar) for bar in bars)

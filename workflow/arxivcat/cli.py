@@ -12,6 +12,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from arxivcat.config import (
     SCHEMA_PATH,
@@ -21,6 +22,9 @@ from arxivcat.config import (
     validate_config,
 )
 from arxivcat.errors import ArxivcatError
+
+if TYPE_CHECKING:
+    from arxivcat.report.summarize import ExperimentResults
 
 DEFAULT_CONFIG = Path("config/config.yaml")
 
@@ -44,28 +48,52 @@ def load_config(config_path: Path, schema_path: Path) -> dict:
         raise CommandError(f"{config_path}: {error}") from None
 
 
+def card_plot_paths(output: Path) -> dict[str, Path]:
+    """The card command's plots, beside its output: ``<stem>_pr_curve.png``, ``<stem>_loss.png``."""
+    return {key: output.with_name(f"{output.stem}_{key}.png") for key in ("pr_curve", "loss")}
+
+
 def command_card(args: argparse.Namespace) -> None:
     """Render a card from ``--run-dir`` for ``--experiment`` of the configuration."""
+    from arxivcat.report.card_facts import CardError
+    from arxivcat.report.outputs import OutputError, check_output_path
     from arxivcat.report.trainer_run import RunDirError
-    from arxivcat.report.write_card import CardError, card_from_run_dir
+    from arxivcat.report.write_card import card_from_run_dir
 
     config = load_config(args.config, args.schema)
     try:
+        check_output_path(args.output)
         experiment = get_experiment(config, args.experiment).card_facts()
         card_from_run_dir(
             args.run_dir,
             experiment,
             args.output,
             distributed_type=args.distributed_type,
-            plots=not args.no_plots,
+            plot_paths=None if args.no_plots else card_plot_paths(args.output),
         )
-    except (ConfigError, CardError, RunDirError) as error:
+    except (ConfigError, CardError, RunDirError, OutputError) as error:
         raise CommandError(str(error)) from None
     print(args.output)
 
 
+def workflow_results(results_dir: Path, name: str) -> ExperimentResults:
+    """The files of experiment ``name`` under a results directory laid out as the workflow's."""
+    from arxivcat.report.summarize import ExperimentResults
+
+    base = results_dir / name
+    baseline = base / "baseline" / "metrics.json"
+    return ExperimentResults(
+        name=name,
+        metrics=base / "eval" / "metrics.json",
+        model_dir=base / "model",
+        split_report=base / "data" / "split_report.json",
+        baseline=baseline if baseline.is_file() else None,
+    )
+
+
 def command_summary(args: argparse.Namespace) -> None:
     """Summarise the experiments of ``--results`` into Markdown, CSV and a bar chart."""
+    from arxivcat.report.outputs import OutputError
     from arxivcat.report.summarize import SummaryError, write_summary
 
     config = load_config(args.config, args.schema)
@@ -76,13 +104,12 @@ def command_summary(args: argparse.Namespace) -> None:
         raise CommandError(f"summary: unknown experiment(s) {', '.join(unknown)} (known: {known})")
     try:
         write_summary(
-            experiments=names,
-            results_dir=args.results,
+            [workflow_results(args.results, name) for name in names],
             markdown_path=args.output,
             csv_path=args.output.with_suffix(".csv"),
             plot_path=args.output.with_suffix(".png"),
         )
-    except SummaryError as error:
+    except (SummaryError, OutputError) as error:
         raise CommandError(f"summary: {error}") from None
     print(args.output)
 
@@ -132,10 +159,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 success, 1 failure, 2 usage)."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # The package's warnings reach stderr as one line each, for this command only.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter(f"arxivcat {args.command}: warning: %(message)s"))
+    package_logger = logging.getLogger("arxivcat")
+    package_logger.addHandler(handler)
     try:
         args.run(args)
     except CommandError as error:
         print(f"arxivcat {args.command}: error: {error}", file=sys.stderr)
         return 1
+    finally:
+        package_logger.removeHandler(handler)
     return 0

@@ -1,33 +1,12 @@
-# Card stage: the Hugging Face model card of an experiment, its plots, and the TF-IDF baseline
-# it quotes for context.
+# Card stage: the Hugging Face model card of an experiment and the plots it links, each also in
+# `snakemake --report` under the experiment's name (the report's front page is workflow.rst).
+
+
+report: "../report/workflow.rst"
 
 
 localrules:
     write_card,
-
-
-rule train_baseline:
-    input:
-        train="results/{experiment}/data/train.parquet",
-        validation="results/{experiment}/data/validation.parquet",
-        test="results/{experiment}/data/test.parquet",
-    output:
-        metrics="results/{experiment}/baseline/metrics.json",
-    log:
-        "results/logs/train_baseline/{experiment}.log",
-    benchmark:
-        "results/benchmarks/train_baseline/{experiment}.tsv"
-    conda:
-        "../../envs/data.yaml"
-    threads: 1
-    resources:
-        mem_mb=16000,
-        runtime=2 * 60,
-    params:
-        seed=baseline_seed_of,
-        code=code_digest("arxivcat.model.train_baseline"),
-    script:
-        "../scripts/train_baseline.py"
 
 
 rule write_card:
@@ -39,9 +18,27 @@ rule write_card:
         manifest="results/data/arxiv.manifest.json",
         baseline="results/{experiment}/baseline/metrics.json",
     output:
-        card="results/{experiment}/card.md",
-        pr_curve="results/{experiment}/card_pr_curve.png",
-        loss="results/{experiment}/card_loss.png",
+        card=report(
+            "results/{experiment}/card.md",
+            caption="../report/card.rst",
+            category="Experiments",
+            subcategory="{experiment}",
+            labels={"experiment": "{experiment}", "figure": "model card"},
+        ),
+        pr_curve=report(
+            "results/{experiment}/card_pr_curve.png",
+            caption="../report/pr_curve.rst",
+            category="Experiments",
+            subcategory="{experiment}",
+            labels={"experiment": "{experiment}", "figure": "precision-recall curves"},
+        ),
+        loss=report(
+            "results/{experiment}/card_loss.png",
+            caption="../report/loss.rst",
+            category="Experiments",
+            subcategory="{experiment}",
+            labels={"experiment": "{experiment}", "figure": "loss curves"},
+        ),
     log:
         "results/logs/write_card/{experiment}.log",
     conda:

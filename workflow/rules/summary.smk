@@ -13,9 +13,19 @@ rule summarize:
         split_reports=expand("results/{experiment}/data/split_report.json", experiment=EXPERIMENTS),
         baselines=expand("results/{experiment}/baseline/metrics.json", experiment=EXPERIMENTS),
     output:
-        markdown="results/summary.md",
+        markdown=report(
+            "results/summary.md",
+            caption="../report/summary_table.rst",
+            category="Summary",
+            labels={"figure": "table"},
+        ),
         csv="results/summary.csv",
-        plot="results/summary.png",
+        plot=report(
+            "results/summary.png",
+            caption="../report/summary_chart.rst",
+            category="Summary",
+            labels={"figure": "F1 chart"},
+        ),
     log:
         "results/logs/summarize.log",
     conda:

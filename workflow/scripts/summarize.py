@@ -1,14 +1,17 @@
-"""summarize: results/summary.md, .csv and .png across every experiment of the config."""
-
-from pathlib import Path
+"""summarize: the summary table (Markdown, CSV) and F1 chart of every experiment in config."""
 
 from arxivcat.io.runlog import setup_logging
-from arxivcat.report.summarize import write_summary
+from arxivcat.report.summarize import experiment_results, write_summary
 
 setup_logging(snakemake.log[0])
 write_summary(
-    experiments=snakemake.params.experiments,
-    results_dir=Path(snakemake.output.markdown).parent,
+    experiment_results(
+        snakemake.params.experiments,
+        metrics=snakemake.input.metrics,
+        models=snakemake.input.models,
+        split_reports=snakemake.input.split_reports,
+        baselines=snakemake.input.baselines,
+    ),
     markdown_path=snakemake.output.markdown,
     csv_path=snakemake.output.csv,
     plot_path=snakemake.output.plot,

@@ -1,4 +1,4 @@
-"""write_card: the experiment's Hugging Face model card, with its plots beside it."""
+"""write_card: the experiment's Hugging Face model card and the plots it links."""
 
 from arxivcat.io.runlog import setup_logging
 from arxivcat.report.write_card import write_card
@@ -13,4 +13,5 @@ write_card(
     output_path=snakemake.output.card,
     predictions_path=snakemake.input.predictions,
     baseline_path=snakemake.input.baseline,
+    plot_paths={"pr_curve": snakemake.output.pr_curve, "loss": snakemake.output.loss},
 )

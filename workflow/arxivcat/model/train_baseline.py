@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ def _texts_and_labels(path: Path) -> tuple[list[str], list[int]]:
 
 
 def train_baseline(
-    data_dir: str | Path,
+    tables: Mapping[str, str | Path],
     output_path: str | Path,
     seed: int = 0,
     max_features: int = 200_000,
@@ -47,7 +48,7 @@ def train_baseline(
     """Fit TF-IDF + logistic regression on train; write validation and test metrics as JSON.
 
     Args:
-        data_dir: The experiment's tables directory (train/validation/test parquet files).
+        tables: The experiment's ``train``, ``validation`` and ``test`` parquet tables.
         output_path: The ``metrics.json`` to write:
             ``{"model", "settings", "train_seconds", "validation": {...}, "test": {...}}``.
         seed: Seeds the solver.
@@ -59,11 +60,13 @@ def train_baseline(
     Raises:
         BaselineError: If a table is missing or training holds a single class.
     """
-    data_dir = Path(data_dir)
-    data = {split: _texts_and_labels(data_dir / f"{split}.parquet") for split in SPLITS}
+    missing = [split for split in SPLITS if split not in tables]
+    if missing:
+        raise BaselineError(f"baseline: no {', '.join(missing)} table given")
+    data = {split: _texts_and_labels(Path(tables[split])) for split in SPLITS}
     train_texts, train_labels = data["train"]
     if len(set(train_labels)) < 2:
-        raise BaselineError(f"{data_dir / 'train.parquet'}: training labels hold a single class")
+        raise BaselineError(f"{tables['train']}: training labels hold a single class")
     started = time.monotonic()
     vectorizer = TfidfVectorizer(
         ngram_range=(1, 2), min_df=2, max_features=max_features, sublinear_tf=True

@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from arxivcat.io.atomic import atomic_path
 from arxivcat.model.metrics import pr_curve
@@ -50,33 +51,54 @@ def plot_pr_curves(
     return _save(figure, path)
 
 
+# Fewer training-loss points than this get markers: a one-epoch run may log a single loss, and a
+# line through one point draws nothing.
+_MARKED_POINTS = 30
+
+
+def loss_figure(
+    train: Sequence[tuple[int, float]], validation: Sequence[tuple[int, float]], title: str
+) -> plt.Figure:
+    """Training loss (every logged step) and validation loss (every evaluation) against step."""
+    figure, axes = plt.subplots(figsize=(6, 4))
+    if train:
+        steps, losses = zip(*train, strict=True)
+        marker = "o" if len(train) < _MARKED_POINTS else None
+        axes.plot(steps, losses, label="training loss", linewidth=1, marker=marker, markersize=4)
+    if validation:
+        steps, losses = zip(*validation, strict=True)
+        axes.plot(steps, losses, "o-", label="validation loss")
+    axes.set_xlabel("Step")
+    low, high = axes.get_xlim()
+    if high - low < 2:  # one step only: widen so that the axis can show whole steps
+        middle = (low + high) / 2
+        axes.set_xlim(middle - 1, middle + 1)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_ylabel("Cross-entropy loss")
+    axes.set_title(title)
+    axes.grid(alpha=0.3)
+    if train or validation:
+        axes.legend()
+    return figure
+
+
 def plot_losses(
     train: Sequence[tuple[int, float]],
     validation: Sequence[tuple[int, float]],
     title: str,
     path: str | Path,
 ) -> Path:
-    """Training loss (every logged step) and validation loss (every evaluation) against step."""
-    figure, axes = plt.subplots(figsize=(6, 4))
-    if train:
-        steps, losses = zip(*train, strict=True)
-        axes.plot(steps, losses, label="training loss", linewidth=1)
-    if validation:
-        steps, losses = zip(*validation, strict=True)
-        axes.plot(steps, losses, "o-", label="validation loss")
-    axes.set_xlabel("Step")
-    axes.set_ylabel("Cross-entropy loss")
-    axes.set_title(title)
-    axes.grid(alpha=0.3)
-    if train or validation:
-        axes.legend()
-    return _save(figure, path)
+    """Draw :func:`loss_figure` to the PNG ``path``."""
+    return _save(loss_figure(train, validation, title), path)
 
 
-def plot_summary(
-    names: Sequence[str], series: dict[str, Sequence[float | None]], title: str, path: str | Path
-) -> Path:
-    """Grouped bars: one group per experiment, one bar per series (missing values left out)."""
+def summary_figure(
+    names: Sequence[str], series: dict[str, Sequence[float | None]], title: str
+) -> plt.Figure:
+    """Grouped bars: one group per experiment, one bar per series (missing values left out).
+
+    The legend sits above the axes, beside the title's line, so that it never covers a bar.
+    """
     figure, axes = plt.subplots(figsize=(max(6, 1.3 * len(names) + 2), 4))
     width = 0.8 / max(len(series), 1)
     positions = np.arange(len(names))
@@ -87,7 +109,20 @@ def plot_summary(
     axes.set_xticklabels(names, rotation=20, ha="right")
     axes.set_ylim(0, 1)
     axes.set_ylabel("F1 (positive class)")
-    axes.set_title(title)
+    axes.set_title(title, pad=30)
     axes.grid(axis="y", alpha=0.3)
-    axes.legend(loc="lower right", fontsize="small")
-    return _save(figure, path)
+    axes.legend(
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncol=max(len(series), 1),
+        fontsize="small",
+        frameon=False,
+    )
+    return figure
+
+
+def plot_summary(
+    names: Sequence[str], series: dict[str, Sequence[float | None]], title: str, path: str | Path
+) -> Path:
+    """Draw :func:`summary_figure` to the PNG ``path``."""
+    return _save(summary_figure(names, series, title), path)

@@ -1,8 +1,9 @@
 """A summary across experiments: one row each, as Markdown, CSV and a bar chart of F1.
 
-Each row comes from the experiment's ``eval/metrics.json`` (validation and test metrics),
-``model/training_info.json`` (training time, throughput, best epoch), ``data/split_report.json``
-(weak-negative share, training rows) and, when present, ``baseline/metrics.json``.
+Each row comes from the files of one experiment, passed by path (:class:`ExperimentResults`):
+the evaluate stage's ``metrics.json`` (validation and test metrics), the model directory's
+``training_info.json`` (training time, throughput, best epoch), the ``split_report.json``
+(weak-negative share, training rows) and, when computed, the baseline's ``metrics.json``.
 """
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from arxivcat.errors import ArxivcatError
 from arxivcat.io.atomic import write_text_atomic
+from arxivcat.report.outputs import writing
 from arxivcat.report.trainer_run import RunDirError, read_json
 
 logger = logging.getLogger(__name__)
@@ -39,18 +43,71 @@ class SummaryError(ArxivcatError, ValueError):
     """A missing or malformed experiment result, described in one line."""
 
 
-def experiment_row(name: str, results_dir: str | Path) -> dict[str, Any]:
-    """The summary row of experiment ``name`` under ``results_dir``.
+@dataclass(frozen=True)
+class ExperimentResults:
+    """The files one summary row is read from.
+
+    Attributes:
+        name: The experiment.
+        metrics: The evaluate stage's ``metrics.json``.
+        model_dir: The trained model directory (its ``training_info.json`` is read).
+        split_report: The experiment's ``split_report.json``.
+        baseline: The TF-IDF baseline's ``metrics.json``, or None when not computed.
+    """
+
+    name: str
+    metrics: Path
+    model_dir: Path
+    split_report: Path
+    baseline: Path | None = None
+
+
+def experiment_results(
+    experiments: Sequence[str],
+    metrics: Sequence[str | Path],
+    models: Sequence[str | Path],
+    split_reports: Sequence[str | Path],
+    baselines: Sequence[str | Path] | None = None,
+) -> list[ExperimentResults]:
+    """Zip the rule's per-experiment input lists (each in the order of ``experiments``).
 
     Raises:
-        SummaryError: If its metrics, training info or split report is missing or malformed.
+        SummaryError: If a list does not hold one file per experiment.
     """
-    base = Path(results_dir) / name
+    lists = {"metrics": metrics, "models": models, "split_reports": split_reports}
+    if baselines is not None:
+        lists["baselines"] = baselines
+    for key, paths in lists.items():
+        if len(paths) != len(experiments):
+            raise SummaryError(
+                f"{key}: {len(paths)} files for {len(experiments)} experiments "
+                f"({', '.join(experiments)})"
+            )
+    return [
+        ExperimentResults(
+            name=name,
+            metrics=Path(metrics[i]),
+            model_dir=Path(models[i]),
+            split_report=Path(split_reports[i]),
+            baseline=Path(baselines[i]) if baselines is not None else None,
+        )
+        for i, name in enumerate(experiments)
+    ]
+
+
+def experiment_row(results: ExperimentResults) -> dict[str, Any]:
+    """The summary row of one experiment.
+
+    Raises:
+        SummaryError: If its metrics, training info, split report or (when given) baseline is
+            missing or malformed.
+    """
+    name = results.name
     try:
-        metrics = read_json(base / "eval" / "metrics.json")
-        info = read_json(base / "model" / "training_info.json")
-        report = read_json(base / "data" / "split_report.json")
-        baseline = read_json(base / "baseline" / "metrics.json", required=False)
+        metrics = read_json(results.metrics)
+        info = read_json(results.model_dir / "training_info.json")
+        report = read_json(results.split_report)
+        baseline = read_json(results.baseline) if results.baseline else None
     except RunDirError as error:
         raise SummaryError(str(error)) from None
     assert metrics is not None and info is not None and report is not None
@@ -74,6 +131,8 @@ def _cell(value: Any, key: str) -> str:
         return "n/a"
     if key == "weak_negative_share":
         return f"{100 * value:.0f}%"
+    if key == "best_epoch":
+        return f"{value:g}"  # an epoch: 2, or 2.5 for a mid-epoch evaluation
     if key == "train_hours":
         return f"{value:.2f}"
     if isinstance(value, float):
@@ -107,8 +166,7 @@ def markdown(rows: Sequence[dict[str, Any]], plot_name: str = "summary.png") -> 
 
 
 def write_summary(
-    experiments: Sequence[str],
-    results_dir: str | Path,
+    experiments: Sequence[ExperimentResults],
     markdown_path: str | Path,
     csv_path: str | Path,
     plot_path: str | Path,
@@ -116,35 +174,39 @@ def write_summary(
     """Write the summary of ``experiments`` (Markdown, CSV, bar chart); return its rows.
 
     Args:
-        experiments: Experiment names, in the order of the table.
-        results_dir: The directory holding ``<experiment>/`` results.
-        markdown_path: The Markdown file to write.
+        experiments: Each experiment's result files, in the order of the table.
+        markdown_path: The Markdown file to write (it links the chart by its relative path).
         csv_path: The CSV file to write (full precision).
         plot_path: The PNG bar chart (validation F1, test F1, baseline test F1).
 
     Raises:
         SummaryError: If there is no experiment or one's results are missing.
+        OutputError: If an output cannot be written (the message names it).
     """
     from arxivcat.report.plots import plot_summary
 
     if not experiments:
         raise SummaryError("no experiments to summarise")
-    rows = [experiment_row(name, results_dir) for name in experiments]
+    rows = [experiment_row(results) for results in experiments]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    plot_summary(
-        [r["experiment"] for r in rows],
-        {
-            "validation F1": [r["validation_f1"] for r in rows],
-            "test F1": [r["test_f1"] for r in rows],
-            "TF-IDF baseline test F1": [r["baseline_test_f1"] for r in rows],
-        },
-        "F1 of the positive class by experiment",
-        plot_path,
-    )
-    write_text_atomic(csv_path, buffer.getvalue())
-    write_text_atomic(markdown_path, markdown(rows, Path(plot_path).name))
+    with writing(plot_path):
+        plot_summary(
+            [r["experiment"] for r in rows],
+            {
+                "validation F1": [r["validation_f1"] for r in rows],
+                "test F1": [r["test_f1"] for r in rows],
+                "TF-IDF baseline test F1": [r["baseline_test_f1"] for r in rows],
+            },
+            "F1 of the positive class by experiment",
+            plot_path,
+        )
+    with writing(csv_path):
+        write_text_atomic(csv_path, buffer.getvalue())
+    plot_link = Path(os.path.relpath(plot_path, Path(markdown_path).parent)).as_posix()
+    with writing(markdown_path):
+        write_text_atomic(markdown_path, markdown(rows, plot_link))
     logger.info("summary of %d experiments written: %s", len(rows), markdown_path)
     return rows

@@ -1,0 +1,48 @@
+"""`snakemake --report` of a finished tiny run: every card and plot, by experiment, captioned.
+
+The finished run is test_rerun's (two experiments, one epoch of a 2-layer BERT on the real
+records in ../shared), built once per session; each test reports from its own copy.
+"""
+
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+from test_rerun import EXPERIMENTS, completed_run, rerun_dir, run  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.e2e
+
+PER_EXPERIMENT = ("card.md", "card_pr_curve.png", "card_loss.png")
+SUMMARY = ("summary.md", "summary.png")
+
+
+def test_report_zip_holds_every_card_and_plot_by_experiment(rerun_dir, tmp_path):  # noqa: F811
+    report = tmp_path / "report.zip"
+    run(rerun_dir, "--report", str(report))
+    with zipfile.ZipFile(report) as archive:
+        names = archive.namelist()
+        page = archive.read("report/report.html").decode("utf-8")
+        files = {name: archive.read(name) for name in names if not name.endswith("/")}
+    for experiment in EXPERIMENTS:
+        for name in PER_EXPERIMENT:
+            source = (rerun_dir / "results" / experiment / name).read_bytes()
+            assert source in files.values(), f"{experiment}/{name} not in the report"
+        assert f'"{experiment}"' in page  # its subcategory
+    for name in SUMMARY:
+        assert (rerun_dir / "results" / name).read_bytes() in files.values(), name
+    assert sum(n.endswith(".png") for n in names) == 2 * len(EXPERIMENTS) + 1
+    for caption in ("Precision-recall curves of the positive class", "Hugging Face model card"):
+        assert caption in page
+    assert "Experiments" in page and "Summary" in page
+
+
+def test_report_html_embeds_every_card_and_plot(rerun_dir, tmp_path):  # noqa: F811
+    report = tmp_path / "report.html"
+    run(rerun_dir, "--report", str(report))
+    page = report.read_text(encoding="utf-8")
+    for name in PER_EXPERIMENT:
+        assert page.count(f"filename={name};") == len(EXPERIMENTS), name
+    for name in SUMMARY:
+        assert page.count(f"filename={name};") == 1, name
+    assert "Training loss (every logged optimizer step)" in page
