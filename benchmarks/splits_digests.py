@@ -27,6 +27,7 @@ from arxivcat.config import get_experiment, load_yaml, schema_defaults, validate
 from arxivcat.data.download_snapshot import build_corpus
 from arxivcat.errors import ArxivcatError
 from arxivcat.negatives.prepare_weak_negatives import prepare_weak_negatives
+from arxivcat.negatives.settings import WeakNegativeSettings
 from arxivcat.splits.assign_splits import assign_splits
 from arxivcat.splits.label_splits import build_experiment_data
 
@@ -39,8 +40,9 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _weak_settings(source: Path, min_year: int) -> dict:
-    return {**schema_defaults("weak_negatives"), "source": str(source), "min_year": min_year}
+def _weak_settings(source: Path, min_year: int) -> WeakNegativeSettings:
+    block = {**schema_defaults("weak_negatives"), "source": str(source), "min_year": min_year}
+    return WeakNegativeSettings.from_dict(block)
 
 
 def _generated_weak_source(corpus: Path, path: Path, count: int) -> Path:

@@ -16,7 +16,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from arxivcat.config import get_experiment, load_yaml, validate_config
+from arxivcat.config import get_experiment, load_yaml, schema_defaults, validate_config
 from arxivcat.data.corpus import normalized_records, write_corpus
 from arxivcat.splits.assign_splits import SplitError, assign_splits
 from arxivcat.splits.label_splits import build_experiment_data, report_table
@@ -28,9 +28,16 @@ SHARED = REPO.parent / "shared" / "data"
 def prepared_weak_negatives(workdir: Path, min_year: int) -> Path:
     """The weak negatives as the workflow's prepare stage makes them (its filters included)."""
     from arxivcat.negatives.prepare_weak_negatives import prepare_weak_negatives
+    from arxivcat.negatives.settings import WeakNegativeSettings
 
     table = workdir / f"weak_negatives-prepared-{min_year}.parquet"
-    settings = {"source": str(SHARED / "openalex" / "api"), "min_year": min_year}
+    settings = WeakNegativeSettings.from_dict(
+        {
+            **schema_defaults("weak_negatives"),
+            "source": str(SHARED / "openalex" / "api"),
+            "min_year": min_year,
+        }
+    )
     manifest = prepare_weak_negatives(settings, table, table.with_suffix(".sha256"), workdir)
     print(
         f"prepare stage (min_year {min_year}): {manifest['records']} rows, "

@@ -15,9 +15,10 @@ from splits_fixtures import REFERENCE, outputs, paper, write_papers, write_weak
 
 from arxivcat.config import ConfigError, get_experiment, validate_config
 from arxivcat.data.corpus import normalize_record
+from arxivcat.keys import title_keys
 from arxivcat.splits.assign_splits import SplitError, assign_splits, latest_versions
 from arxivcat.splits.label_splits import build_experiment_data, report_table
-from arxivcat.splits.weak_mixing import normalize_titles, weak_negative_count
+from arxivcat.splits.weak_mixing import weak_negative_count
 
 # --- labels -------------------------------------------------------------------------------------
 
@@ -364,7 +365,7 @@ def test_assignment_from_another_corpus_is_refused(tmp_path):
 
 def test_title_normalization_ignores_case_accents_and_punctuation():
     titles = pa.array(["Deep  Learning: A Survey!", "deep-learning a survey", "Ｄeep Léarning"])
-    assert normalize_titles(titles).to_pylist() == [
+    assert title_keys(titles).to_pylist() == [
         "deeplearningasurvey",
         "deeplearningasurvey",
         "deepléarning",

@@ -11,9 +11,10 @@ from splits_fixtures import REFERENCE, openalex_weak_table
 
 from arxivcat.config import get_experiment
 from arxivcat.data.corpus import normalized_records, write_corpus
+from arxivcat.keys import title_keys
 from arxivcat.splits.assign_splits import assign_splits
 from arxivcat.splits.label_splits import build_experiment_data
-from arxivcat.splits.weak_mixing import normalize_titles, weak_negative_count
+from arxivcat.splits.weak_mixing import weak_negative_count
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +69,8 @@ def test_ai_weak_negatives_on_real_data(real, default_config):
         assert not any(tables[split]["is_weak_negative"].to_pylist())
     # ELMo is both an OpenAlex work and an arXiv record of the sample: never a negative.
     assert report["weak_negative_pool"]["removed_as_arxiv"] >= 1
-    arxiv_titles = set(normalize_titles(pq.read_table(corpus)["title"]).to_pylist())
-    assert not arxiv_titles & set(normalize_titles(weak["title"]).to_pylist())
+    arxiv_titles = set(title_keys(pq.read_table(corpus)["title"]).to_pylist())
+    assert not arxiv_titles & set(title_keys(weak["title"]).to_pylist())
     ids = [set(t["id"].to_pylist()) for t in tables.values()]
     assert sum(map(len, ids)) == len(set().union(*ids))
 
