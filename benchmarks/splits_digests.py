@@ -23,17 +23,31 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from arxivcat.config import get_experiment, load_yaml, schema_defaults, validate_config
+from arxivcat.config import (
+    Experiment,
+    get_experiment,
+    load_yaml,
+    schema_defaults,
+    validate_config,
+)
 from arxivcat.data.download_snapshot import build_corpus
 from arxivcat.errors import ArxivcatError
 from arxivcat.negatives.prepare_weak_negatives import prepare_weak_negatives
 from arxivcat.negatives.settings import WeakNegativeSettings
 from arxivcat.splits.assign_splits import assign_splits
 from arxivcat.splits.label_splits import build_experiment_data
+from arxivcat.splits.settings import LabellingSettings, SplitSettings
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
 SPLIT_TABLES = ("train", "validation", "test")
+
+
+def labelling_of(experiment: Experiment) -> LabellingSettings:
+    """An experiment's labelling settings, as the workflow's rule passes them."""
+    return LabellingSettings(
+        experiment.labels, experiment.weak_negatives, experiment.label_mode, experiment.sample_pct
+    )
 
 
 def _sha256(path: Path) -> str:
@@ -81,7 +95,7 @@ def _experiments(
         settings = {**config["splits"]["reference"], "min_year": min_year}
         split_dir = workdir / f"reference-{min_year}"
         assignment = split_dir / "assignment.parquet"
-        assign_splits(corpus, settings, assignment, name="reference")
+        assign_splits(corpus, SplitSettings.from_dict(settings), assignment, name="reference")
         yield f"{_sha256(assignment)}  {label}/reference-{min_year}/assignment.parquet"
         for name in config["experiments"]:
             experiment = get_experiment(config, name)
@@ -91,14 +105,11 @@ def _experiments(
                 build_experiment_data(
                     corpus_path=corpus,
                     assignment_path=assignment,
-                    labels=experiment.labels,
                     weak_negatives_path=weak if experiment.weak_negatives else None,
-                    weak_negative_share=experiment.weak_negatives,
                     output_paths=outputs,
                     report_path=base / "split_report.json",
                     experiment=name,
-                    label_mode=experiment.label_mode,
-                    sample_pct=experiment.sample_pct,
+                    labelling=labelling_of(experiment),
                 )
             except ArxivcatError as error:
                 message = str(error).replace(str(workdir), label)

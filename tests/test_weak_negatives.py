@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from arxivcat.config import ConfigError, schema_defaults, validate_config
+from arxivcat.negatives.openalex import LEVEL0_CONCEPTS
 from arxivcat.negatives.prepare_weak_negatives import (
     WEAK_NEGATIVE_SCHEMA,
     WeakNegativeError,
@@ -153,7 +154,12 @@ def test_settings_are_the_validated_block_and_nothing_else(default_config):
     block = default_config["weak_negatives"]
     settings = WeakNegativeSettings.from_dict(block, "weak_negatives")
     assert settings.source == "openalex" and settings.min_year == 2010
-    assert settings.openalex.seed == 20230227 and len(settings.openalex.concepts) == 15
+    assert settings.openalex.seed == 20230227
+    # The reference's concepts: the level-0 ones but Computer science, Engineering, Mathematics
+    # and Physics.
+    left_out = {"Computer science", "Engineering", "Mathematics", "Physics"}
+    reference = {cid for name, cid in LEVEL0_CONCEPTS.items() if name not in left_out}
+    assert set(settings.openalex.concepts) == reference and len(reference) == 15
     assert settings.to_dict() == block
     with pytest.raises(SettingsError, match=r"^weak_negatives\.openalex\.count: missing"):
         WeakNegativeSettings.from_dict(
