@@ -19,7 +19,8 @@ from pathlib import Path
 from splits_digests import labelling_of
 
 from arxivcat.config import get_experiment, load_yaml, schema_defaults, validate_config
-from arxivcat.data.corpus import normalized_records, write_corpus
+from arxivcat.data.corpus import normalized_records
+from arxivcat.data.corpus_table import write_corpus
 from arxivcat.splits.assign_splits import SplitError, assign_splits
 from arxivcat.splits.label_splits import build_experiment_data
 from arxivcat.splits.methods import SPLITS

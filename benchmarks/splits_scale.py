@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from arxivcat.data.corpus import CORPUS_SCHEMA
+from arxivcat.data.corpus_table import CORPUS_SCHEMA
 
 REPO = Path(__file__).resolve().parents[1]
 CHUNK = 50_000

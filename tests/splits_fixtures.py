@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from arxivcat.data.corpus import write_corpus
+from arxivcat.data.corpus_table import write_corpus
 from arxivcat.negatives.prepare_weak_negatives import WEAK_NEGATIVE_SCHEMA
 from arxivcat.splits.assign_splits import assign_splits
 from arxivcat.splits.settings import LabellingSettings, SplitSettings

@@ -10,7 +10,8 @@ import pytest
 from splits_fixtures import REFERENCE, assign, labelling, openalex_weak_table
 
 from arxivcat.config import get_experiment
-from arxivcat.data.corpus import normalized_records, write_corpus
+from arxivcat.data.corpus import normalized_records
+from arxivcat.data.corpus_table import write_corpus
 from arxivcat.keys import title_keys
 from arxivcat.splits.label_splits import build_experiment_data
 from arxivcat.splits.weak_mixing import weak_negative_count
