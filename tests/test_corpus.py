@@ -20,7 +20,7 @@ from arxivcat.data.corpus import (
 )
 from arxivcat.data.corpus_table import RecordChecks, write_corpus, write_tables
 from arxivcat.data.download_snapshot import build_corpus
-from arxivcat.data.jsonl import read_records
+from arxivcat.data.jsonl import decode_line, read_records
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SAMPLE = SHARED / "data/arxiv/snapshot-sample-2007-0704.0001-0704.1000.jsonl"
@@ -95,15 +95,10 @@ BAD = [
 def _reference(path: Path) -> list[dict[str, Any]]:
     """The plain path: every line decoded with ``json`` and normalized on its own."""
     rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
-        if not line.strip():
+    for number, line in enumerate(path.read_bytes().split(b"\n"), start=1):
+        raw = decode_line(path, number, line)
+        if raw is None:
             continue
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise CorpusError(f"{path}:{number}: malformed JSON: {error.msg}") from None
-        if not isinstance(raw, dict):
-            raise CorpusError(f"{path}:{number}: expected a JSON object")
         try:
             rows.append(normalize_record(raw))
         except (KeyError, ValueError, TypeError, AttributeError) as error:
