@@ -16,21 +16,48 @@ import json
 import tempfile
 from pathlib import Path
 
-from arxivcat.config import get_experiment, load_yaml, validate_config
-from arxivcat.data.corpus import normalized_records, write_corpus
+from splits_digests import labelling_of
+
+from arxivcat.config import get_experiment, load_yaml, schema_defaults, validate_config
+from arxivcat.data.corpus import normalized_records
+from arxivcat.data.corpus_table import write_corpus
 from arxivcat.splits.assign_splits import SplitError, assign_splits
-from arxivcat.splits.label_splits import build_experiment_data, report_table
+from arxivcat.splits.label_splits import build_experiment_data
+from arxivcat.splits.methods import SPLITS
+from arxivcat.splits.settings import SplitSettings
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
 
 
+def report_table(report: dict) -> str:
+    """A split report's numbers as a small Markdown table."""
+    lines = [
+        "| split | rows | arXiv papers | positives | positive rate | weak negatives |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for split in SPLITS:
+        stats = report["splits"][split]
+        lines.append(
+            f"| {split} | {stats['rows']:,} | {stats['papers']:,} | {stats['positives']:,} | "
+            f"{stats['positive_rate']:.2%} | {stats['weak_negatives']:,} |"
+        )
+    return "\n".join(lines)
+
+
 def prepared_weak_negatives(workdir: Path, min_year: int) -> Path:
     """The weak negatives as the workflow's prepare stage makes them (its filters included)."""
     from arxivcat.negatives.prepare_weak_negatives import prepare_weak_negatives
+    from arxivcat.negatives.settings import WeakNegativeSettings
 
     table = workdir / f"weak_negatives-prepared-{min_year}.parquet"
-    settings = {"source": str(SHARED / "openalex" / "api"), "min_year": min_year}
+    settings = WeakNegativeSettings.from_dict(
+        {
+            **schema_defaults("weak_negatives"),
+            "source": str(SHARED / "openalex" / "api"),
+            "min_year": min_year,
+        }
+    )
     manifest = prepare_weak_negatives(settings, table, table.with_suffix(".sha256"), workdir)
     print(
         f"prepare stage (min_year {min_year}): {manifest['records']} rows, "
@@ -51,7 +78,9 @@ def main(workdir: Path) -> None:
         settings = {**config["splits"]["reference"], "min_year": min_year}
         weak = prepared_weak_negatives(workdir, min_year)
         assignment = workdir / f"reference-{min_year}" / "assignment.parquet"
-        summary = assign_splits(corpus, settings, assignment, name="reference")
+        summary = assign_splits(
+            corpus, SplitSettings.from_dict(settings), assignment, name="reference"
+        )
         print(
             f"\n## min_year {min_year}: assignment {json.dumps(summary['splits'])}, "
             f"{summary['duplicates_collapsed']} duplicate rows, "
@@ -64,16 +93,13 @@ def main(workdir: Path) -> None:
                 report = build_experiment_data(
                     corpus_path=corpus,
                     assignment_path=assignment,
-                    labels=experiment.labels,
                     weak_negatives_path=weak if experiment.weak_negatives else None,
-                    weak_negative_share=experiment.weak_negatives,
                     output_paths={
                         s: base / f"{s}.parquet" for s in ("train", "validation", "test")
                     },
                     report_path=base / "split_report.json",
                     experiment=name,
-                    label_mode=experiment.label_mode,
-                    sample_pct=experiment.sample_pct,
+                    labelling=labelling_of(experiment),
                 )
             except SplitError as error:
                 print(f"\n### {name} (min_year {min_year}): SplitError: {error}")

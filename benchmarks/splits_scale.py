@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from arxivcat.data.corpus import CORPUS_SCHEMA
+from arxivcat.data.corpus_table import CORPUS_SCHEMA
 
 REPO = Path(__file__).resolve().parents[1]
 CHUNK = 50_000
@@ -153,9 +153,12 @@ def generate(workdir: Path, records: int, weak_records: int, seed: int = 1) -> N
 
 def run(workdir: Path) -> None:
     """Time the splits stage of all seven experiments; print JSON lines and peak RSS."""
+    from splits_digests import labelling_of
+
     from arxivcat.config import get_experiment, load_yaml, validate_config
     from arxivcat.splits.assign_splits import assign_splits
     from arxivcat.splits.label_splits import build_experiment_data
+    from arxivcat.splits.settings import SplitSettings
 
     config = validate_config(
         load_yaml(REPO / "config" / "config.yaml"), load_yaml(REPO / "config" / "schema.yaml")
@@ -166,7 +169,7 @@ def run(workdir: Path) -> None:
         start = time.perf_counter()
         summary = assign_splits(
             workdir / "arxiv.parquet",
-            config["splits"][split],
+            SplitSettings.from_dict(config["splits"][split]),
             workdir / "splits" / split / "assignment.parquet",
             name=split,
         )
@@ -189,14 +192,11 @@ def run(workdir: Path) -> None:
         report = build_experiment_data(
             corpus_path=workdir / "arxiv.parquet",
             assignment_path=workdir / "splits" / experiment.split / "assignment.parquet",
-            labels=experiment.labels,
             weak_negatives_path=workdir / "weak.parquet" if experiment.weak_negatives else None,
-            weak_negative_share=experiment.weak_negatives,
             output_paths={s: base / f"{s}.parquet" for s in ("train", "validation", "test")},
             report_path=base / "split_report.json",
             experiment=name,
-            label_mode=experiment.label_mode,
-            sample_pct=experiment.sample_pct,
+            labelling=labelling_of(experiment),
             digest_path=workdir / "arxiv.sha256",
         )
         seconds = time.perf_counter() - start

@@ -9,8 +9,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from arxivcat.data.corpus import write_corpus
+from arxivcat.data.corpus_table import write_corpus
 from arxivcat.negatives.prepare_weak_negatives import WEAK_NEGATIVE_SCHEMA
+from arxivcat.splits.assign_splits import assign_splits
+from arxivcat.splits.settings import LabellingSettings, SplitSettings
 
 REFERENCE = {
     "min_year": 2010,
@@ -18,6 +20,18 @@ REFERENCE = {
     "seed": 20230227,
     "method": "stratified",
 }
+
+
+def assign(corpus: Path, settings: dict, output: Path, name: str = "test") -> dict:
+    """:func:`assign_splits` with the split definition given as its config block."""
+    return assign_splits(corpus, SplitSettings.from_dict(settings), output, name)
+
+
+def labelling(
+    labels: Iterable[str], weak_negatives: float = 0.0, label_mode: str = "any", sample_pct=100
+) -> LabellingSettings:
+    """An experiment's labelling settings (the schema's defaults unless given)."""
+    return LabellingSettings(tuple(labels), weak_negatives, label_mode, sample_pct)
 
 
 def paper(

@@ -7,18 +7,20 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 
 from arxivcat.data import corpus
 from arxivcat.data.corpus import (
     CorpusError,
+    bad_record,
     normalize_record,
     normalized_records,
     normalized_tables,
-    read_records,
-    write_corpus,
-    write_tables,
 )
+from arxivcat.data.corpus_table import RecordChecks, write_corpus, write_tables
+from arxivcat.data.download_snapshot import build_corpus
+from arxivcat.data.jsonl import decode_line, read_records
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SAMPLE = SHARED / "data/arxiv/snapshot-sample-2007-0704.0001-0704.1000.jsonl"
@@ -91,13 +93,16 @@ BAD = [
 
 
 def _reference(path: Path) -> list[dict[str, Any]]:
-    """The plain path: every record decoded with ``json`` and normalized on its own."""
+    """The plain path: every line decoded with ``json`` and normalized on its own."""
     rows = []
-    for number, raw in enumerate(read_records(path), start=1):
+    for number, line in enumerate(path.read_bytes().split(b"\n"), start=1):
+        raw = decode_line(path, number, line)
+        if raw is None:
+            continue
         try:
             rows.append(normalize_record(raw))
         except (KeyError, ValueError, TypeError, AttributeError) as error:
-            raise CorpusError(f"{path}: record {number}: bad record: {error!r}") from None
+            raise CorpusError(f"{path}:{number}: {bad_record(error)}") from None
     return rows
 
 
@@ -193,3 +198,107 @@ def test_memoized_version_dates_match_the_parser():
         for value in values:
             assert corpus._version_date(value) == corpus._parse_date(value), value
             assert corpus._memo_date(value) == corpus._parse_date(value), value
+
+
+def test_a_byte_that_is_not_utf8_is_named_with_file_and_line(tmp_path: Path):
+    latin1 = json.dumps({**BASE, "title": "Caf\u00e9"}, ensure_ascii=False)
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes(f"{_line()}\n".encode() + latin1.encode("latin-1") + b"\n")
+    column = latin1.index("\u00e9") + 1
+    message = rf"latin1\.jsonl:2: not UTF-8 text: byte 0xe9 at column {column}$"
+    for read in (normalized_records, normalized_tables, read_records):
+        with pytest.raises(CorpusError, match=message):
+            list(read(path))
+
+
+def test_a_bad_record_says_what_is_wrong_with_its_line(tmp_path: Path):
+    path = tmp_path / "bad.jsonl"
+    untitled = {key: value for key, value in BASE.items() if key != "title"}
+    path.write_text(f"{_line()}\n\n{json.dumps(untitled)}\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"bad\.jsonl:3: bad record: no 'title' field$"):
+        list(normalized_tables(path))
+
+
+def _odd_snapshot(tmp_path: Path) -> Path:
+    path = tmp_path / "odd.jsonl"
+    lines = [
+        _line(id="0704.0001"),
+        _line(id="0704.0002", abstract=None),
+        _line(id="0704.0003", abstract="  \n"),
+        _line(id="0704.0004", categories="cs.NOTREAL cs.LG"),
+        _line(id="0704.0005", categories="cs.NOTREAL"),
+        _line(id="0704.0006", categories="cs.AI xx.YY cs.NOTREAL", abstract=""),
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("abstracts", "categories", "ids"),
+    [
+        (
+            "keep",
+            "keep",
+            ["0704.0001", "0704.0002", "0704.0003", "0704.0004", "0704.0005", "0704.0006"],
+        ),
+        ("drop", "keep", ["0704.0001", "0704.0004", "0704.0005"]),
+        ("keep", "drop", ["0704.0001", "0704.0002", "0704.0003", "0704.0004", "0704.0006"]),
+        ("drop", "drop", ["0704.0001", "0704.0004"]),
+    ],
+)
+def test_records_without_abstract_and_unknown_categories_are_counted_and_kept_or_dropped(
+    tmp_path: Path, abstracts: str, categories: str, ids: list[str]
+):
+    source = _odd_snapshot(tmp_path)
+    out = tmp_path / "out"
+    manifest = build_corpus(
+        str(source),
+        None,
+        out / "arxiv.parquet",
+        out / "arxiv.sha256",
+        out / "arxiv.manifest.json",
+        tmp_path / "cache",
+        checks=RecordChecks(abstracts, categories),
+    )
+    assert json.loads((out / "arxiv.manifest.json").read_text()) == manifest
+    checks = manifest["record_checks"]
+    assert checks["missing_abstract"] == {
+        "records": 3,
+        "action": abstracts,
+        "dropped": 3 if abstracts == "drop" else 0,
+    }
+    unknown = checks["unknown_categories"]
+    assert unknown["records"] == (3 if abstracts == "keep" else 2)
+    assert unknown["action"] == categories
+    assert unknown["categories"] == (
+        {"cs.NOTREAL": 3, "xx.YY": 1} if abstracts == "keep" else {"cs.NOTREAL": 2}
+    )
+    assert unknown["dropped"] == (1 if categories == "drop" else 0)
+    table = pq.read_table(out / "arxiv.parquet")
+    assert table["id"].to_pylist() == ids and manifest["records"] == len(ids)
+    rows = {row["id"]: row for row in table.to_pylist()}
+    if categories == "drop":
+        assert rows["0704.0004"]["categories"] == ["cs.LG"]
+        assert rows["0704.0004"]["primary_category"] == "cs.LG"
+    else:
+        assert rows["0704.0004"]["primary_category"] == "cs.NOTREAL"
+    if categories == "drop" and abstracts == "keep":
+        assert rows["0704.0006"]["categories"] == ["cs.AI"]
+
+
+@pytest.mark.e2e
+def test_the_workflow_counts_and_drops_as_configured(tmp_path: Path):
+    from workflow_runner import snakemake
+
+    config = {
+        "snapshot": {
+            "source": str(_odd_snapshot(tmp_path)),
+            "missing_abstract": "drop",
+            "unknown_categories": "drop",
+        }
+    }
+    snakemake(tmp_path, "--", "results/data/arxiv.manifest.json", config=config)
+    manifest = json.loads((tmp_path / "results/data/arxiv.manifest.json").read_text())
+    assert manifest["records"] == 2
+    assert manifest["record_checks"]["missing_abstract"]["dropped"] == 3
+    assert manifest["record_checks"]["unknown_categories"]["categories"] == {"cs.NOTREAL": 2}

@@ -14,8 +14,10 @@ import pyarrow.parquet as pq
 import pytest
 from loopback_http import Route, serve
 
+from arxivcat.config import schema_defaults
 from arxivcat.negatives.openalex import OpenAlexError
 from arxivcat.negatives.prepare_weak_negatives import WeakNegativeError, prepare_weak_negatives
+from arxivcat.negatives.settings import WeakNegativeSettings
 
 KEY = "test-key-not-secret"
 CURSOR_STAR_NEXT = "IlsnLUluZmluaXR5JywgMCwgJ2h0dHBzOi8vb3BlbmFsZXgub3JnL1czMDQ1OTIxODkxJ10i"
@@ -73,13 +75,20 @@ def _run(
     **api,
 ) -> dict:
     out = tmp_path / "out"
+    defaults = schema_defaults("weak_negatives")
     settings = {
         "source": "openalex",
         "min_year": min_year,
-        "openalex": {"base_url": replay.base_url, "seed": 1, "max_attempts": 3, **api},
+        "openalex": {
+            **defaults["openalex"],
+            "base_url": replay.base_url,
+            "seed": 1,
+            "max_attempts": 3,
+            **api,
+        },
     }
     return prepare_weak_negatives(
-        settings=settings,
+        settings=WeakNegativeSettings.from_dict(settings),
         table_path=out / "weak_negatives.parquet",
         digest_path=out / "weak_negatives.sha256",
         cache_dir=tmp_path / "cache",

@@ -11,13 +11,22 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from splits_fixtures import REFERENCE, outputs, paper, write_papers, write_weak
+from splits_fixtures import (
+    REFERENCE,
+    assign,
+    labelling,
+    outputs,
+    paper,
+    write_papers,
+    write_weak,
+)
 
 from arxivcat.config import ConfigError, get_experiment, validate_config
 from arxivcat.data.corpus import normalize_record
-from arxivcat.splits.assign_splits import SplitError, assign_splits, latest_versions
-from arxivcat.splits.label_splits import build_experiment_data, report_table
-from arxivcat.splits.weak_mixing import normalize_titles, weak_negative_count
+from arxivcat.keys import title_keys
+from arxivcat.splits.assign_splits import SplitError, latest_versions
+from arxivcat.splits.label_splits import build_experiment_data
+from arxivcat.splits.weak_mixing import weak_negative_count
 
 # --- labels -------------------------------------------------------------------------------------
 
@@ -54,15 +63,22 @@ def test_label_mode_and_sample_pct_reach_the_experiment(schema):
 
 
 def _labels_of(tmp_path, rows, labels, label_mode="any"):
-    corpus = write_papers(rows, tmp_path / "arxiv.parquet")
-    settings = {**REFERENCE, "fractions": {"train": 0.98, "validation": 0.01, "test": 0.01}}
-    assign_splits(corpus, settings, tmp_path / "assignment.parquet", name="s")
+    """The labels of ``rows``' papers, among filler papers that give every split both classes."""
+    filler = [paper(f"f{i}", [labels[0]] if i % 2 else ["hep-th"]) for i in range(40)]
+    corpus = write_papers(rows + filler, tmp_path / "arxiv.parquet")
+    assign(corpus, REFERENCE, tmp_path / "assignment.parquet", name="s")
     paths = outputs(tmp_path)
     build_experiment_data(
-        corpus, tmp_path / "assignment.parquet", labels, None, 0.0, **paths, label_mode=label_mode
+        corpus,
+        tmp_path / "assignment.parquet",
+        None,
+        **paths,
+        experiment="exp",
+        labelling=labelling(labels, label_mode=label_mode),
     )
     table = pa.concat_tables(pq.read_table(p) for p in paths["output_paths"].values())
-    return dict(zip(table["id"].to_pylist(), table["label"].to_pylist(), strict=True))
+    labelled = zip(table["id"].to_pylist(), table["label"].to_pylist(), strict=True)
+    return {paper_id: label for paper_id, label in labelled if not paper_id.startswith("f")}
 
 
 def test_any_listed_category_makes_a_positive_and_primary_mode_needs_the_first(tmp_path):
@@ -85,7 +101,7 @@ def test_versions_collapse_to_the_latest_update(tmp_path):
         paper("1", ["cs.LG"], updated=dt.date(2015, 9, 1)),
     ]
     assert _labels_of(tmp_path, rows, ["cs.CV"]) == {"1": 1, "2": 1}
-    summary = assign_splits(tmp_path / "arxiv.parquet", REFERENCE, tmp_path / "a.parquet")
+    summary = assign(write_papers(rows, tmp_path / "v.parquet"), REFERENCE, tmp_path / "a.parquet")
     assert summary["duplicates_collapsed"] == 2
     assert summary["papers"] == 2
     ids = pa.array(["b", "a", "b", "a"])
@@ -105,7 +121,7 @@ def test_year_filter_keeps_min_year_and_later(tmp_path):
     rows = [paper("a", ["cs.CV"], 2009), paper("b", ["cs.CV"], 2010), paper("c", ["cs.CV"], 2024)]
     rows.append(paper("d", ["cs.CV"], None))
     corpus = write_papers(rows, tmp_path / "arxiv.parquet")
-    summary = assign_splits(corpus, REFERENCE, tmp_path / "a.parquet")
+    summary = assign(corpus, REFERENCE, tmp_path / "a.parquet")
     assert sorted(_assignment(tmp_path / "a.parquet")) == ["b", "c"]
     assert summary["dropped_by_year"] == 2
 
@@ -122,7 +138,7 @@ def _stratified_corpus(sizes: dict[str, int], seed: int = 1) -> list[dict]:
 def test_fractions_and_stratification_within_one_point(tmp_path):
     sizes = {"cs.CV": 1000, "cs.LG": 600, "math.ST": 330, "hep-th": 67, "cs.RO": 3}
     corpus = write_papers(_stratified_corpus(sizes), tmp_path / "arxiv.parquet")
-    summary = assign_splits(corpus, REFERENCE, tmp_path / "a.parquet")
+    summary = assign(corpus, REFERENCE, tmp_path / "a.parquet")
     assert summary["splits"] == pytest.approx(
         {"train": 1400, "validation": 300, "test": 300}, abs=3
     )
@@ -140,10 +156,10 @@ def test_same_config_gives_byte_identical_files_whatever_the_row_order(tmp_path)
     rows = _stratified_corpus({"cs.CV": 300, "cs.LG": 200})
     first = write_papers(rows, tmp_path / "one.parquet")
     second = write_papers(list(reversed(rows)), tmp_path / "two.parquet")
-    assign_splits(first, REFERENCE, tmp_path / "a1.parquet")
-    assign_splits(first, REFERENCE, tmp_path / "a2.parquet")
-    assign_splits(second, REFERENCE, tmp_path / "a3.parquet")
-    assign_splits(first, {**REFERENCE, "seed": 7}, tmp_path / "a4.parquet")
+    assign(first, REFERENCE, tmp_path / "a1.parquet")
+    assign(first, REFERENCE, tmp_path / "a2.parquet")
+    assign(second, REFERENCE, tmp_path / "a3.parquet")
+    assign(first, {**REFERENCE, "seed": 7}, tmp_path / "a4.parquet")
     data = [(tmp_path / f"a{i}.parquet").read_bytes() for i in range(1, 5)]
     assert data[0] == data[1] == data[2]
     assert _assignment(tmp_path / "a1.parquet") != _assignment(tmp_path / "a4.parquet")
@@ -153,16 +169,16 @@ def test_hash_split_is_stable_when_records_are_appended(tmp_path):
     settings = {**REFERENCE, "method": "hash"}
     rows = [paper(f"15{i:02d}.{i:05d}", ["cs.CV"]) for i in range(2000)]
     extra = [paper(f"23{i % 12:02d}.{i:05d}", ["cs.LG"], 2023) for i in range(1000)]
-    assign_splits(write_papers(rows, tmp_path / "old.parquet"), settings, tmp_path / "old-a.pq")
+    assign(write_papers(rows, tmp_path / "old.parquet"), settings, tmp_path / "old-a.pq")
     grown = write_papers(rows + extra, tmp_path / "new.parquet")
-    assign_splits(grown, settings, tmp_path / "new-a.pq")
+    assign(grown, settings, tmp_path / "new-a.pq")
     old, new = _assignment(tmp_path / "old-a.pq"), _assignment(tmp_path / "new-a.pq")
     assert len(new) == 3000
     assert {i: new[i] for i in old} == old
     shares = [list(new.values()).count(s) / 3000 for s in ("train", "validation", "test")]
     assert shares == pytest.approx([0.7, 0.15, 0.15], abs=0.03)
     # The seed is the hash key: another seed gives another split.
-    assign_splits(grown, {**settings, "seed": 1}, tmp_path / "other-a.pq")
+    assign(grown, {**settings, "seed": 1}, tmp_path / "other-a.pq")
     assert _assignment(tmp_path / "other-a.pq") != new
 
 
@@ -175,7 +191,7 @@ def test_time_split_tests_on_newer_papers(tmp_path):
     for row in rows:
         row["year"] = row["submitted"].year
     corpus = write_papers(rows, tmp_path / "arxiv.parquet")
-    summary = assign_splits(corpus, {**REFERENCE, "method": "time"}, tmp_path / "a.parquet")
+    summary = assign(corpus, {**REFERENCE, "method": "time"}, tmp_path / "a.parquet")
     assert summary["test_from"] == (start + dt.timedelta(850)).isoformat()
     assert summary["splits"] == {"train": 700, "validation": 150, "test": 150}
     assignment = _assignment(tmp_path / "a.parquet")
@@ -188,7 +204,7 @@ def test_time_split_tests_on_newer_papers(tmp_path):
 def test_time_split_that_cannot_separate_fails_clearly(tmp_path):
     corpus = write_papers([paper(str(i), ["cs.CV"], 2020) for i in range(10)], tmp_path / "c.pq")
     with pytest.raises(SplitError, match="nothing left to train on"):
-        assign_splits(corpus, {**REFERENCE, "method": "time"}, tmp_path / "a.parquet")
+        assign(corpus, {**REFERENCE, "method": "time"}, tmp_path / "a.parquet")
 
 
 # --- experiment tables and weak negatives ------------------------------------------------------
@@ -222,20 +238,19 @@ def _fixture(tmp_path):
         {"id": "W904", "title": " ?! "},
     ]
     write_weak(weak, tmp_path / "weak.parquet")
-    assign_splits(corpus, REFERENCE, tmp_path / "assignment.parquet", name="reference")
+    assign(corpus, REFERENCE, tmp_path / "assignment.parquet", name="reference")
     return corpus
 
 
-def _build(tmp_path, name="exp", labels=("cs.CV",), share=0.0, **kwargs):
+def _build(tmp_path, name="exp", labels=("cs.CV",), share=0.0, sample_pct=100, **kwargs):
     paths = outputs(tmp_path, name)
     report = build_experiment_data(
         tmp_path / "arxiv.parquet",
         tmp_path / "assignment.parquet",
-        list(labels),
         tmp_path / "weak.parquet" if share else None,
-        share,
         **paths,
         experiment=name,
+        labelling=labelling(labels, share, sample_pct=sample_pct),
         **kwargs,
     )
     tables = {s: pq.read_table(p) for s, p in paths["output_paths"].items()}
@@ -323,9 +338,6 @@ def test_split_report_numbers(tmp_path):
     total_positives = sum(report["splits"][s]["positives"] for s in report["splits"])
     assert total_positives == 100
     assert report["top_primary_categories"] == [["cs.CV", 100], ["cs.LG", 100]]
-    table = report_table(report)
-    assert "| train | 154 | 140 |" in table
-    assert table.count("\n") == 4
 
 
 def test_sample_pct_subsamples_training_papers_only(tmp_path):
@@ -364,7 +376,7 @@ def test_assignment_from_another_corpus_is_refused(tmp_path):
 
 def test_title_normalization_ignores_case_accents_and_punctuation():
     titles = pa.array(["Deep  Learning: A Survey!", "deep-learning a survey", "Ｄeep Léarning"])
-    assert normalize_titles(titles).to_pylist() == [
+    assert title_keys(titles).to_pylist() == [
         "deeplearningasurvey",
         "deeplearningasurvey",
         "deepléarning",
@@ -378,3 +390,36 @@ def test_every_experiment_of_a_split_sees_the_same_papers(tmp_path):
     for split in cv:
         assert cv[split]["id"].equals(lg[split]["id"])
         assert np.array_equal(np.asarray(cv[split]["label"]), 1 - np.asarray(lg[split]["label"]))
+
+
+# --- doomed experiments stop at labelling --------------------------------------------------------
+
+
+def _rare_label_corpus(tmp_path):
+    """100 papers of cs.CV/cs.LG, one of which is cross-listed in cs.RO; and its assignment."""
+    rows = [paper(f"1501.{i:05d}", ["cs.CV" if i % 2 else "cs.LG"]) for i in range(100)]
+    rows[7]["categories"] = ["cs.CV", "cs.RO"]
+    write_papers(rows, tmp_path / "arxiv.parquet")
+    assign(tmp_path / "arxiv.parquet", REFERENCE, tmp_path / "assignment.parquet", "reference")
+    return _assignment(tmp_path / "assignment.parquet")["1501.00007"]
+
+
+def test_split_without_a_positive_stops_labelling_in_one_line(tmp_path):
+    home = _rare_label_corpus(tmp_path)
+    first_without = "validation" if home == "train" else "train"
+    with pytest.raises(SplitError) as info:
+        _build(tmp_path, "ro", labels=("cs.RO",))
+    message = str(info.value)
+    assert message == (
+        f"experiment ro: the {first_without} split (of split 'reference') has no positive paper "
+        f"for labels cs.RO (any); 0 of its {15 if first_without == 'validation' else 70} papers "
+        "are positive"
+    )
+    assert not (tmp_path / "ro" / "data").exists()  # nothing half-written
+
+
+def test_split_without_a_negative_stops_labelling(tmp_path):
+    _rare_label_corpus(tmp_path)
+    with pytest.raises(SplitError, match=r"^experiment all: the train split .* no negative paper"):
+        _build(tmp_path, "all", labels=("cs.CV", "cs.LG"))
+    assert not (tmp_path / "all" / "data").exists()

@@ -7,13 +7,14 @@ import itertools
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from splits_fixtures import REFERENCE, openalex_weak_table
+from splits_fixtures import REFERENCE, assign, labelling, openalex_weak_table
 
 from arxivcat.config import get_experiment
-from arxivcat.data.corpus import normalized_records, write_corpus
-from arxivcat.splits.assign_splits import assign_splits
+from arxivcat.data.corpus import normalized_records
+from arxivcat.data.corpus_table import write_corpus
+from arxivcat.keys import title_keys
 from arxivcat.splits.label_splits import build_experiment_data
-from arxivcat.splits.weak_mixing import normalize_titles, weak_negative_count
+from arxivcat.splits.weak_mixing import weak_negative_count
 
 
 @pytest.fixture(scope="module")
@@ -30,18 +31,22 @@ def real(shared, tmp_path_factory):
 def _build(workdir, corpus, weak, config, name, min_year):
     experiment = get_experiment(config, name)
     assignment = workdir / f"split-{min_year}.parquet"
-    summary = assign_splits(corpus, {**REFERENCE, "min_year": min_year}, assignment, "reference")
+    summary = assign(corpus, {**REFERENCE, "min_year": min_year}, assignment, "reference")
     base = workdir / f"{name}-{min_year}"
     paths = {s: base / f"{s}.parquet" for s in ("train", "validation", "test")}
     report = build_experiment_data(
         corpus,
         assignment,
-        experiment.labels,
         weak if experiment.weak_negatives else None,
-        experiment.weak_negatives,
         paths,
         base / "split_report.json",
         experiment=name,
+        labelling=labelling(
+            experiment.labels,
+            experiment.weak_negatives,
+            experiment.label_mode,
+            experiment.sample_pct,
+        ),
     )
     return summary, report, {s: pq.read_table(p) for s, p in paths.items()}
 
@@ -68,8 +73,8 @@ def test_ai_weak_negatives_on_real_data(real, default_config):
         assert not any(tables[split]["is_weak_negative"].to_pylist())
     # ELMo is both an OpenAlex work and an arXiv record of the sample: never a negative.
     assert report["weak_negative_pool"]["removed_as_arxiv"] >= 1
-    arxiv_titles = set(normalize_titles(pq.read_table(corpus)["title"]).to_pylist())
-    assert not arxiv_titles & set(normalize_titles(weak["title"]).to_pylist())
+    arxiv_titles = set(title_keys(pq.read_table(corpus)["title"]).to_pylist())
+    assert not arxiv_titles & set(title_keys(weak["title"]).to_pylist())
     ids = [set(t["id"].to_pylist()) for t in tables.values()]
     assert sum(map(len, ids)) == len(set().union(*ids))
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from workflow_runner import planned_jobs
+import pytest
+from workflow_runner import planned_jobs, snakemake
 
 TABLES = "results/{}/data/train.parquet"
 
@@ -25,3 +26,22 @@ def test_each_split_definition_is_assigned_once(tmp_path):
     jobs = _plan(tmp_path, "cv-32", "nlp-32", "cv-newer", config=config)
     assert jobs["assign_splits"] == 2
     assert jobs["label_splits"] == 3
+
+
+@pytest.mark.e2e
+def test_split_without_a_positive_stops_before_tokenizing(tmp_path, shared):
+    source = shared / "data" / "arxiv" / "snapshot-sample-2007-cs.AI-100-awalesushil.jsonl"
+    config = {
+        "snapshot": {"source": str(source)},
+        "splits": {"reference": {"min_year": 2007}},
+        "experiments": {"ma": {"labels": ["cs.MA"]}},  # one paper of the hundred
+    }
+    result = snakemake(tmp_path, "--", "results/ma/card.md", config=config, check=False)
+    assert result.returncode != 0
+    log = (tmp_path / "results" / "logs" / "label_splits" / "ma.log").read_text()
+    errors = [line for line in log.splitlines() if "has no positive paper" in line]
+    assert len(errors) == 1 and "experiment ma: the " in errors[0] and "cs.MA (any)" in errors[0]
+    assert "Traceback" not in log
+    output = result.stdout + result.stderr
+    assert "rule tokenize" not in output and "rule train" not in output
+    assert not (tmp_path / "results" / "ma" / "data").exists()

@@ -10,7 +10,8 @@ from collections import Counter
 
 import pytest
 
-from arxivcat.data.corpus import normalize_record, read_records
+from arxivcat.data.corpus import normalize_record
+from arxivcat.data.jsonl import read_records
 from arxivcat.synthetic.generate import FIELDS, _json_line, generate_records, write_snapshot
 from arxivcat.taxonomy import CATEGORIES
 

@@ -11,21 +11,24 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from arxivcat.config import ConfigError, validate_config
-from arxivcat.negatives.openalex import REFERENCE_CONCEPTS
+from arxivcat.config import ConfigError, schema_defaults, validate_config
+from arxivcat.negatives.openalex import LEVEL0_CONCEPTS
 from arxivcat.negatives.prepare_weak_negatives import (
-    DEFAULT_SETTINGS,
     WEAK_NEGATIVE_SCHEMA,
     WeakNegativeError,
     prepare_weak_negatives,
-    resolve_settings,
 )
+from arxivcat.negatives.settings import WeakNegativeSettings
+from arxivcat.splits.weak_mixing import clean_candidates
+from arxivcat.stage_settings import SettingsError
 
 
 def _prepare(tmp_path: Path, source: str | Path, **settings) -> tuple[pa.Table, dict]:
     out = tmp_path / "out"
     manifest = prepare_weak_negatives(
-        settings={"source": str(source), **settings},
+        settings=WeakNegativeSettings.from_dict(
+            {**schema_defaults("weak_negatives"), "source": str(source), **settings}
+        ),
         table_path=out / "weak_negatives.parquet",
         digest_path=out / "weak_negatives.sha256",
         cache_dir=tmp_path / "cache",
@@ -147,11 +150,24 @@ def test_missing_source_and_nothing_usable_are_clear_errors(tmp_path):
     assert not (tmp_path / "out" / "weak_negatives.sha256").exists()
 
 
-def test_defaults_are_the_reference_settings(default_config):
-    assert DEFAULT_SETTINGS["source"] == "openalex" and DEFAULT_SETTINGS["min_year"] == 2010
-    assert DEFAULT_SETTINGS["openalex"]["concepts"] == list(REFERENCE_CONCEPTS)
-    assert resolve_settings({"openalex": {"count": 5}})["openalex"]["seed"] == 20230227
-    assert default_config["weak_negatives"] == resolve_settings({})
+def test_settings_are_the_validated_block_and_nothing_else(default_config):
+    block = default_config["weak_negatives"]
+    settings = WeakNegativeSettings.from_dict(block, "weak_negatives")
+    assert settings.source == "openalex" and settings.min_year == 2010
+    assert settings.openalex.seed == 20230227
+    # The reference's concepts: the level-0 ones but Computer science, Engineering, Mathematics
+    # and Physics.
+    left_out = {"Computer science", "Engineering", "Mathematics", "Physics"}
+    reference = {cid for name, cid in LEVEL0_CONCEPTS.items() if name not in left_out}
+    assert set(settings.openalex.concepts) == reference and len(reference) == 15
+    assert settings.to_dict() == block
+    with pytest.raises(SettingsError, match=r"^weak_negatives\.openalex\.count: missing"):
+        WeakNegativeSettings.from_dict(
+            {**block, "openalex": {k: v for k, v in block["openalex"].items() if k != "count"}},
+            "weak_negatives",
+        )
+    with pytest.raises(SettingsError, match=r"^weak_negatives\.api_key: unknown key"):
+        WeakNegativeSettings.from_dict({**block, "api_key": "x"}, "weak_negatives")
 
 
 @pytest.mark.parametrize(
@@ -168,3 +184,24 @@ def test_bad_settings_are_one_line_config_errors(schema, block, message):
     with pytest.raises(ConfigError, match=message.replace(".", r"\.")) as info:
         validate_config(config, schema)
     assert "\n" not in str(info.value)
+
+
+def test_duplicate_pass_agrees_with_the_splits_stage_on_the_same_paper(tmp_path):
+    rows = [
+        {"id": "A", "title": "Deep-sea fish stocks", "doi": "https://doi.org/10.1/X"},
+        {"id": "B", "title": "Deepsea ﬁsh stocks", "doi": None},  # ligature, no hyphen: A
+        {"id": "C", "title": "Coral reefs", "doi": "doi:10.1/x"},  # A's DOI
+        {"id": "D", "title": "Coral reefs — a review", "doi": None},  # a different title
+        {"id": "E", "title": "Coral reefs, a review", "doi": None},
+    ]
+    jsonl = tmp_path / "plain.jsonl"
+    jsonl.write_text(
+        "\n".join(json.dumps({**r, "abstract": "A.", "year": 2015}) for r in rows) + "\n",
+        encoding="utf-8",
+    )
+    table, manifest = _prepare(tmp_path, jsonl)
+    assert table.column("id").to_pylist() == ["A", "D", "E"]
+    assert manifest["dropped"] == {"duplicate": 2}
+    nothing = pa.chunked_array([], pa.string())
+    pool = clean_candidates(table, nothing, nothing)
+    assert (pool.repeats, pool.table.num_rows) == (0, 3)  # what this stage kept, it keeps

@@ -24,6 +24,8 @@ rule download_snapshot:
     params:
         source=config["snapshot"]["source"],
         sha256=config["snapshot"]["sha256"],
+        missing_abstract=config["snapshot"]["missing_abstract"],
+        unknown_categories=config["snapshot"]["unknown_categories"],
         cache="results/downloads",
         code=code_digest("arxivcat.data.download_snapshot"),
     script:

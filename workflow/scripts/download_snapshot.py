@@ -4,6 +4,7 @@ Produces the corpus parquet, a digest file holding the corpus's sha256 (what dow
 compare), and a manifest (source, retrieval time, record count, checksums) that the card cites.
 """
 
+from arxivcat.data.corpus_table import RecordChecks
 from arxivcat.data.download_snapshot import build_corpus
 from arxivcat.io.runlog import setup_logging
 
@@ -16,4 +17,5 @@ build_corpus(
     manifest_path=snakemake.output.manifest,
     cache_dir=snakemake.params.cache,
     harvest_path=snakemake.input.get("harvest") or None,
+    checks=RecordChecks(snakemake.params.missing_abstract, snakemake.params.unknown_categories),
 )

@@ -2,23 +2,21 @@
 
 from arxivcat.io.runlog import setup_logging
 from arxivcat.splits.label_splits import build_experiment_data
+from arxivcat.splits.settings import LabellingSettings
 
 setup_logging(snakemake.log[0])
-labelling = snakemake.params.labelling
+experiment = snakemake.wildcards.experiment
 build_experiment_data(
     corpus_path=snakemake.input.corpus,
     assignment_path=snakemake.input.assignment,
-    labels=labelling["labels"],
     weak_negatives_path=snakemake.input.weak_negatives or None,
-    weak_negative_share=labelling["weak_negatives"],
     output_paths={
         "train": snakemake.output.train,
         "validation": snakemake.output.validation,
         "test": snakemake.output.test,
     },
     report_path=snakemake.output.report,
-    experiment=snakemake.wildcards.experiment,
-    label_mode=labelling["label_mode"],
-    sample_pct=labelling["sample_pct"],
+    experiment=experiment,
+    labelling=LabellingSettings.from_dict(snakemake.params.labelling, f"experiments.{experiment}"),
     digest_path=snakemake.input.digest,
 )

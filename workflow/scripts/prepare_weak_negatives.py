@@ -6,10 +6,11 @@ sha256) and a manifest (source, retrieval time, record count, checksums) that th
 
 from arxivcat.io.runlog import setup_logging
 from arxivcat.negatives.prepare_weak_negatives import prepare_weak_negatives
+from arxivcat.negatives.settings import WeakNegativeSettings
 
 setup_logging(snakemake.log[0])
 prepare_weak_negatives(
-    settings=snakemake.params.settings,
+    settings=WeakNegativeSettings.from_dict(snakemake.params.settings, "weak_negatives"),
     table_path=snakemake.output.table,
     digest_path=snakemake.output.digest,
     cache_dir=snakemake.params.cache,

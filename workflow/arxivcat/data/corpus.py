@@ -1,8 +1,10 @@
 """Reading arXiv metadata records and normalizing them into the columnar corpus.
 
-The corpus is one parquet file with a row per record (see :data:`CORPUS_SCHEMA`); every later
-stage reads it.  Input is the arXiv snapshot's JSON-lines format, plain, gzip- or zip-compressed.
-Reading streams: memory stays flat however large the snapshot is.
+The corpus is one parquet file with a row per record (see
+:data:`arxivcat.data.corpus_table.CORPUS_SCHEMA`, where it is written); every later stage reads
+it.  Input is the arXiv snapshot's JSON-lines format, plain, gzip- or zip-compressed, read line by
+line (:mod:`arxivcat.data.jsonl`).  Reading streams: memory stays flat however large the snapshot
+is.
 
 Ingest is fast (issue 3: over 50,000 records/s on one core, ``benchmarks/ingest.py``): lines are
 decoded with msgspec straight into the few fields the corpus needs, category lists and dates are
@@ -16,43 +18,23 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import gzip
-import io
-import json
 import re
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from operator import itemgetter
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import msgspec
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from arxivcat import taxonomy
-from arxivcat.errors import ArxivcatError
-from arxivcat.io.atomic import atomic_path
-
-#: Columns of the normalized corpus.
-CORPUS_SCHEMA = pa.schema(
-    [
-        pa.field("id", pa.string(), nullable=False),
-        pa.field("title", pa.string(), nullable=False),
-        pa.field("abstract", pa.string(), nullable=False),
-        pa.field("categories", pa.list_(pa.string()), nullable=False),
-        pa.field("primary_category", pa.string(), nullable=False),
-        pa.field("submitted", pa.date32()),
-        pa.field("updated", pa.date32()),
-        pa.field("year", pa.int16()),
-        pa.field("doi", pa.string()),
-    ]
-)
+from arxivcat.data.corpus_table import CORPUS_SCHEMA as CORPUS_SCHEMA  # its importers' name
+from arxivcat.data.corpus_table import FIELD_NAMES, columns_table
+from arxivcat.data.jsonl import CorpusError, decode_line, open_binary, truncated
 
 _NEW_STYLE_ID = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}$")
 _OLD_STYLE_ID = re.compile(r"^[a-z-]+(?:\.[A-Z]{2})?/(\d{2})(\d{2})\d{3}$")
 _VERSION_SUFFIX = re.compile(r"v\d+$")
-_READ_BUFFER = 1 << 20
 _MONTHS = {
     name: number
     for number, name in enumerate(
@@ -66,71 +48,6 @@ _MEMO_LIMIT = 1 << 16
 _CATEGORY_MEMO: dict[str, tuple[str, ...]] = {}
 _DATE_MEMO: dict[str, dt.date | None] = {}
 _RFC_DATE_MEMO: dict[tuple[str, str, str], dt.date] = {}
-
-
-class CorpusError(ArxivcatError, ValueError):
-    """Bad input data, described in one line that names the file and line."""
-
-
-@contextmanager
-def open_binary(path: str | Path) -> Iterator[IO[bytes]]:
-    """Open a plain, ``.gz`` or ``.zip`` JSON-lines file for reading bytes.
-
-    A zip archive must hold exactly one ``.json``/``.jsonl`` member (as Kaggle's download does).
-    """
-    path = Path(path)
-    if not path.exists():
-        raise CorpusError(f"{path}: no such file")
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            members = [m for m in archive.namelist() if m.endswith((".json", ".jsonl"))]
-            if len(members) != 1:
-                raise CorpusError(f"{path}: expected one .json member in the zip, found {members}")
-            with archive.open(members[0]) as raw:
-                yield raw
-        return
-    with open(path, "rb") as probe:
-        gzipped = probe.read(2) == b"\x1f\x8b"
-    if gzipped:
-        with gzip.open(path, "rb") as handle:
-            yield handle
-    else:
-        with open(path, "rb", buffering=_READ_BUFFER) as handle:
-            yield handle
-
-
-@contextmanager
-def open_text(path: str | Path) -> Iterator[IO[str]]:
-    """Open a plain, ``.gz`` or ``.zip`` JSON-lines file for reading UTF-8 text."""
-    with open_binary(path) as raw:
-        yield io.TextIOWrapper(raw, encoding="utf-8")
-
-
-def read_records(path: str | Path) -> Iterator[dict[str, Any]]:
-    """Yield the JSON objects of a JSON-lines file, skipping blank lines.
-
-    Raises:
-        CorpusError: For a malformed line (with file and line number) or a truncated archive.
-    """
-    with open_text(path) as handle:
-        line_number = 0
-        try:
-            for line_number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise CorpusError(
-                        f"{path}:{line_number}: malformed JSON: {error.msg}"
-                    ) from None
-                if not isinstance(record, dict):
-                    raise CorpusError(f"{path}:{line_number}: expected a JSON object")
-                yield record
-        except (EOFError, gzip.BadGzipFile, zipfile.BadZipFile, UnicodeDecodeError) as error:
-            raise CorpusError(
-                f"{path}: unreadable after line {line_number}: {error} (truncated download?)"
-            ) from None
 
 
 def _collapse(text: str) -> str:
@@ -256,9 +173,6 @@ def _clean_title(title: Any, paper_id: str) -> str:
     return title
 
 
-_FIELD_NAMES = tuple(CORPUS_SCHEMA.names)
-
-
 def _fields(
     paper_id: str,
     title: str,
@@ -301,6 +215,15 @@ def _record_fields(raw: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
+def bad_record(error: Exception) -> str:
+    """What is wrong with a record that :func:`normalize_record` refused, in a few words."""
+    if isinstance(error, KeyError):
+        return f"bad record: no {error.args[0]!r} field"
+    if isinstance(error, ValueError):
+        return f"bad record: {error}"
+    return f"bad record: a field of the wrong type ({error})"
+
+
 def normalize_record(raw: dict[str, Any]) -> dict[str, Any]:
     """Turn one snapshot record into a corpus row.
 
@@ -311,7 +234,7 @@ def normalize_record(raw: dict[str, Any]) -> dict[str, Any]:
     Raises:
         KeyError/ValueError: If the record lacks an id, a title or categories.
     """
-    return dict(zip(_FIELD_NAMES, _record_fields(raw), strict=True))
+    return dict(zip(FIELD_NAMES, _record_fields(raw), strict=True))
 
 
 class _Version(msgspec.Struct, gc=False):
@@ -356,48 +279,44 @@ def _normalized_fields(path: str | Path) -> Iterator[tuple[Any, ...]]:
     Equivalent to :func:`normalize_record` over :func:`read_records`, only faster: well-formed
     lines are decoded straight into the needed fields.
     """
-    number = 0
     line_number = 0
     with open_binary(path) as handle:
         try:
             for line_number, line in enumerate(handle, start=1):
                 try:
                     record: _Record | dict[str, Any] | None = _decode_record(line)
-                except msgspec.DecodeError:
-                    record = _general_record(path, line_number, line)
+                except (msgspec.DecodeError, UnicodeDecodeError):
+                    record = decode_line(path, line_number, line)
                     if record is None:
                         continue
-                number += 1
                 try:
                     if isinstance(record, _Record):
                         fields = _fast_fields(record)
                     else:
                         fields = _record_fields(record)
                 except (KeyError, ValueError, TypeError, AttributeError) as error:
-                    raise CorpusError(f"{path}: record {number}: bad record: {error!r}") from None
+                    raise CorpusError(f"{path}:{line_number}: {bad_record(error)}") from None
                 yield fields
-        except (EOFError, gzip.BadGzipFile, zipfile.BadZipFile, UnicodeDecodeError) as error:
-            raise CorpusError(
-                f"{path}: unreadable after line {line_number}: {error} (truncated download?)"
-            ) from None
+        except (EOFError, gzip.BadGzipFile, zipfile.BadZipFile) as error:
+            raise truncated(path, line_number, error) from None
 
 
 def normalized_records(path: str | Path) -> Iterator[dict[str, Any]]:
     """Yield the corpus rows of a snapshot file (:func:`normalize_record` of each record).
 
     Raises:
-        CorpusError: Naming file and line for a malformed line, or file and record number for an
-            incomplete record.
+        CorpusError: Naming file and line, and what is wrong with the line.
     """
     for fields in _normalized_fields(path):
-        yield dict(zip(_FIELD_NAMES, fields, strict=True))
+        yield dict(zip(FIELD_NAMES, fields, strict=True))
 
 
 def normalized_tables(path: str | Path, batch_size: int = 50_000) -> Iterator[pa.Table]:
     """Yield the corpus rows of a snapshot file as tables of ``batch_size`` rows.
 
     The fast form of :func:`normalized_records` (no row dicts): writing these tables with
-    :func:`write_tables` gives the same file as :func:`write_corpus` of the rows.
+    :func:`arxivcat.data.corpus_table.write_tables` gives the same file as
+    :func:`~arxivcat.data.corpus_table.write_corpus` of the rows.
 
     Raises:
         CorpusError: As :func:`normalized_records`.
@@ -406,70 +325,7 @@ def normalized_tables(path: str | Path, batch_size: int = 50_000) -> Iterator[pa
     for fields in _normalized_fields(path):
         batch.append(fields)
         if len(batch) >= batch_size:
-            yield _columns_table(zip(*batch, strict=True))
+            yield columns_table(zip(*batch, strict=True))
             batch.clear()
     if batch:
-        yield _columns_table(zip(*batch, strict=True))
-
-
-def _general_record(path: str | Path, line_number: int, line: bytes) -> dict[str, Any] | None:
-    """Decode a line as :func:`read_records` does: None for a blank line, else a JSON object."""
-    text = line.decode("utf-8")
-    if not text.strip():
-        return None
-    try:
-        record = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise CorpusError(f"{path}:{line_number}: malformed JSON: {error.msg}") from None
-    if not isinstance(record, dict):
-        raise CorpusError(f"{path}:{line_number}: expected a JSON object")
-    return record
-
-
-def _columns_table(columns: Iterable[Sequence[Any]]) -> pa.Table:
-    """A corpus table from its columns' values, in schema order."""
-    return pa.Table.from_arrays(
-        [
-            pa.array(values, type=field.type)
-            for field, values in zip(CORPUS_SCHEMA, columns, strict=True)
-        ],
-        schema=CORPUS_SCHEMA,
-    )
-
-
-def _row_tables(rows: Iterable[dict[str, Any]], batch_size: int) -> Iterator[pa.Table]:
-    """Corpus tables of ``batch_size`` rows from row dicts, built column by column."""
-    batch: list[dict[str, Any]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= batch_size:
-            yield _columns_table([list(map(itemgetter(name), batch)) for name in _FIELD_NAMES])
-            batch.clear()
-    if batch:
-        yield _columns_table([list(map(itemgetter(name), batch)) for name in _FIELD_NAMES])
-
-
-def write_tables(tables: Iterable[pa.Table], output: str | Path) -> int:
-    """Write corpus tables to a parquet file, one row group each; return the row count.
-
-    The file appears under its final name only once complete.
-    """
-    count = 0
-    with (
-        atomic_path(output) as partial,
-        pq.ParquetWriter(partial, CORPUS_SCHEMA, compression="zstd") as writer,
-    ):
-        for table in tables:
-            writer.write_table(table)
-            count += table.num_rows
-    return count
-
-
-def write_corpus(
-    rows: Iterable[dict[str, Any]], output: str | Path, batch_size: int = 50_000
-) -> int:
-    """Write corpus rows to a parquet file, streaming in batches; return the row count.
-
-    The file appears under its final name only once complete.
-    """
-    return write_tables(_row_tables(rows, batch_size), output)
+        yield columns_table(zip(*batch, strict=True))

@@ -35,9 +35,8 @@ from arxivcat.data.corpus import (
     normalize_record,
     normalized_records,
     normalized_tables,
-    write_corpus,
-    write_tables,
 )
+from arxivcat.data.corpus_table import RecordChecks, write_corpus, write_tables
 from arxivcat.io.atomic import write_text_atomic
 from arxivcat.io.checksums import file_sha256
 
@@ -116,6 +115,7 @@ def build_corpus(
     cache_dir: str | Path,
     fetch_options: dict[str, Any] | None = None,
     harvest_path: str | Path | None = None,
+    checks: RecordChecks | None = None,
 ) -> dict[str, Any]:
     """Fetch the snapshot, write the corpus parquet, its digest file and the manifest.
 
@@ -130,6 +130,8 @@ def build_corpus(
         fetch_options: Extra keyword arguments for :func:`arxivcat.io.fetch.download` (retries,
             back-off, the sleep function).
         harvest_path: An OAI-PMH harvest table to merge in (required for source ``oai``).
+        checks: What to do with records without abstract and with unknown categories (default:
+            keep both); its counts go into the manifest as ``record_checks``.
 
     Returns:
         The manifest written.
@@ -163,17 +165,18 @@ def build_corpus(
         else:
             rows = normalized_records(local)
 
+    checks = checks or RecordChecks()
     latest: list[dt.date] = []
     log.info("normalizing %s into %s", source, corpus_path)
     if tables is not None:
-        count = write_tables(_track_tables(tables, latest), corpus_path)
+        count = write_tables(_track_tables(tables, latest), corpus_path, checks)
     else:
         if harvest_path is not None:
             from arxivcat.data import harvest_oai as oai
 
             log.info("merging the OAI-PMH harvest %s", harvest_path)
             rows = oai.merge_harvest(rows, oai.read_harvest(harvest_path))
-        count = write_corpus(_track_rows(rows, latest), corpus_path)
+        count = write_corpus(_track_rows(rows, latest), corpus_path, checks=checks)
     if count == 0:
         Path(corpus_path).unlink(missing_ok=True)
         raise CorpusError(f"snapshot source {source!r}: no records")
@@ -185,6 +188,7 @@ def build_corpus(
         "sha256": corpus_sha256,
         "source_sha256": source_sha256,
         "snapshot_date": max(latest).isoformat() if latest else None,
+        "record_checks": checks.manifest(),
     }
     write_text_atomic(manifest_path, json.dumps(manifest, indent=2) + "\n")
     write_text_atomic(digest_path, corpus_sha256 + "\n")

@@ -30,7 +30,8 @@ from arxivcat.model.metrics import binary_metrics
 
 logger = logging.getLogger(__name__)
 
-SPLITS = ("validation", "test")
+#: The splits a model is evaluated on (of :data:`arxivcat.splits.methods.SPLITS`).
+EVALUATED_SPLITS = ("validation", "test")
 MODEL_COLUMNS = ("input_ids", "attention_mask", "token_type_ids")
 PREDICTIONS_SCHEMA = pa.schema(
     [
@@ -232,7 +233,7 @@ def evaluate_model(
         dataset = DatasetDict.load_from_disk(str(dataset_dir))
     except FileNotFoundError as error:
         raise EvaluationError(f"{dataset_dir}: not a saved DatasetDict ({error})") from None
-    absent = [s for s in SPLITS if s not in dataset]
+    absent = [s for s in EVALUATED_SPLITS if s not in dataset]
     if absent:
         raise EvaluationError(f"{dataset_dir}: no {' or '.join(absent)} split")
 
@@ -250,7 +251,7 @@ def evaluate_model(
 
     metrics: dict[str, Any] = {}
     tables = []
-    for name in SPLITS:
+    for name in EVALUATED_SPLITS:
         started = time.monotonic()
         predictions = predict_split(
             model, dataset[name], batch_size, device, dtype, pad_token_id=pad, name=name

@@ -61,29 +61,6 @@ LEVEL0_CONCEPTS: dict[str, str] = {
     "Sociology": "C144024400",
 }
 
-#: The reference's weak-negative concepts: non-CS level-0 concepts, Engineering excluded (and,
-#: as in the reference, Mathematics and Physics, whose papers are largely on arXiv).
-REFERENCE_CONCEPTS: tuple[str, ...] = tuple(
-    LEVEL0_CONCEPTS[name]
-    for name in (
-        "Art",
-        "Biology",
-        "Business",
-        "Economics",
-        "Chemistry",
-        "Environmental science",
-        "Geology",
-        "Materials science",
-        "Geography",
-        "History",
-        "Medicine",
-        "Philosophy",
-        "Political science",
-        "Psychology",
-        "Sociology",
-    )
-)
-
 COMPUTER_SCIENCE_CONCEPT = LEVEL0_CONCEPTS["Computer science"]
 COMPUTER_SCIENCE_FIELD = "fields/17"
 ARXIV_SOURCE = "S4306400194"

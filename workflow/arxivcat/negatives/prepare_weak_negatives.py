@@ -1,6 +1,6 @@
 """The weak-negative table: papers that are neither on arXiv nor computer science.
 
-Two sources, chosen by ``settings["source"]``:
+Two sources, chosen by ``settings.source``:
 
 * ``"openalex"``: works fetched from the OpenAlex API (see :mod:`arxivcat.negatives.openalex`),
   until ``openalex.count`` rows are kept;
@@ -8,24 +8,21 @@ Two sources, chosen by ``settings["source"]``:
   snapshot parts), JSON API response bodies, or parquet.  Rows are either plain
   ``{title, abstract, ...}`` records or OpenAlex work objects.
 
-Whatever the source, the same rules apply: rows without a title or an abstract are dropped, works
-from before ``min_year`` are dropped (rows of unknown year are kept), OpenAlex works on arXiv or in
-computer science are dropped, and duplicates (same id, same DOI or same normalised title) are
-dropped, the first one kept.  The table, its sha256 digest file and a JSON manifest are written
-under temporary names and renamed only when complete.
+Whatever the source, the same rules apply (:mod:`arxivcat.negatives.filtering`): rows without a
+title or an abstract are dropped, works from before ``min_year`` are dropped (rows of unknown year
+are kept), OpenAlex works on arXiv or in computer science are dropped, and duplicates (same id,
+same DOI key or same title key, the splits stage's keys) are dropped, the first one kept.  The
+table, its sha256 digest file and a JSON manifest are written under temporary names and renamed
+only when complete.
 """
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import glob
-import hashlib
 import json
 import logging
 import os
-import re
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -33,24 +30,20 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from arxivcat.config import schema_defaults
-from arxivcat.data.corpus import CorpusError, read_records
+from arxivcat.data.jsonl import CorpusError, read_records
 from arxivcat.errors import ArxivcatError
 from arxivcat.io.atomic import atomic_path, write_text_atomic
 from arxivcat.io.checksums import file_sha256
+from arxivcat.negatives.filtering import WeakNegativeFilter
 from arxivcat.negatives.openalex import (
     API_KEY_VARIABLE,
     OpenAlexClient,
     Opener,
     PageCache,
-    is_arxiv,
-    is_computer_science,
-    is_work,
     iter_pages,
-    normalize_doi,
-    work_row,
     works_filter,
 )
+from arxivcat.negatives.settings import WeakNegativeSettings
 
 log = logging.getLogger(__name__)
 
@@ -66,100 +59,12 @@ WEAK_NEGATIVE_SCHEMA = pa.schema(
     ]
 )
 
-#: Settings used where the configuration leaves a key out, from config/schema.yaml.
-DEFAULT_SETTINGS: dict[str, Any] = schema_defaults("weak_negatives")
-
 _DATA_SUFFIXES = (".json", ".jsonl", ".ndjson", ".gz", ".parquet")
-_NON_WORD = re.compile(r"[\W_]+")
+_BATCH = 10_000  # local records judged at once (record keys are computed per batch)
 
 
 class WeakNegativeError(ArxivcatError, ValueError):
     """A weak-negative source problem, described in one line."""
-
-
-def resolve_settings(settings: dict[str, Any] | None) -> dict[str, Any]:
-    """Return ``settings`` with every absent key taken from :data:`DEFAULT_SETTINGS`."""
-    resolved = copy.deepcopy(DEFAULT_SETTINGS)
-    for key, value in (settings or {}).items():
-        if key == "openalex" and isinstance(value, dict):
-            resolved["openalex"].update(copy.deepcopy(value))
-        else:
-            resolved[key] = copy.deepcopy(value)
-    return resolved
-
-
-def normalized_title(title: str) -> str:
-    """Return a title reduced to lower-case words, for duplicate detection."""
-    return " ".join(_NON_WORD.sub(" ", title.lower()).split())
-
-
-class WeakNegativeFilter:
-    """Turns records into weak-negative rows, applying the filters and dropping duplicates.
-
-    Attributes:
-        min_year: Rows with a known year before this are dropped.
-        dropped: How many records were dropped, by reason.
-    """
-
-    def __init__(self, min_year: int) -> None:
-        self.min_year = min_year
-        self.dropped: Counter[str] = Counter()
-        self._ids: set[str] = set()
-        self._dois: set[str] = set()
-        self._titles: set[str] = set()
-
-    def row(self, record: dict[str, Any], default_source: str = "local") -> dict[str, Any] | None:
-        """Return the row of ``record`` if it is a new, acceptable weak negative, else None."""
-        if is_work(record):
-            if is_arxiv(record):
-                self.dropped["on arXiv"] += 1
-                return None
-            if is_computer_science(record):
-                self.dropped["computer science"] += 1
-                return None
-            row = work_row(record)
-        else:
-            row = plain_row(record, default_source)
-        if not row["title"] or not row["abstract"]:
-            self.dropped["no title or abstract"] += 1
-            return None
-        if row["year"] is not None and row["year"] < self.min_year:
-            self.dropped[f"published before {self.min_year}"] += 1
-            return None
-        title_key = normalized_title(row["title"])
-        if row["id"] in self._ids or (row["doi"] and row["doi"] in self._dois):
-            self.dropped["duplicate"] += 1
-            return None
-        if title_key in self._titles:
-            self.dropped["duplicate"] += 1
-            return None
-        self._ids.add(row["id"])
-        if row["doi"]:
-            self._dois.add(row["doi"])
-        self._titles.add(title_key)
-        return row
-
-
-def plain_row(record: dict[str, Any], default_source: str = "local") -> dict[str, Any]:
-    """Return the row of a plain ``{title, abstract, ...}`` record.
-
-    A record without an id gets ``local:`` plus a hash of its normalised title.
-    """
-    title = " ".join(str(record.get("title") or "").split())
-    year = record.get("year", record.get("publication_year"))
-    paper_id = str(record.get("id") or "").strip()
-    if not paper_id:
-        digest = hashlib.sha1(normalized_title(title).encode("utf-8")).hexdigest()[:16]
-        paper_id = f"local:{digest}"
-    source = record.get("source")
-    return {
-        "id": paper_id,
-        "title": title,
-        "abstract": " ".join(str(record.get("abstract") or "").split()),
-        "doi": normalize_doi(record.get("doi")),
-        "year": int(year) if year not in (None, "") else None,
-        "source": source if isinstance(source, str) and source else default_source,
-    }
 
 
 def local_files(source: str | Path) -> list[Path]:
@@ -239,6 +144,18 @@ def _utc_now() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+def _batches(records: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    """``records`` in lists of ``size`` (the last one shorter)."""
+    batch: list[dict[str, Any]] = []
+    for record in records:
+        batch.append(record)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def collect_local(source: str | Path, min_year: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Read a local source into weak-negative rows; return them with manifest facts."""
     files = local_files(source)
@@ -247,11 +164,9 @@ def collect_local(source: str | Path, min_year: int) -> tuple[list[dict[str, Any
     seen = 0
     for path in files:
         log.info("reading weak negatives from %s", path)
-        for record in read_local(path):
-            seen += 1
-            row = keep.row(record)
-            if row is not None:
-                rows.append(row)
+        for batch in _batches(read_local(path), _BATCH):
+            rows.extend(row for row in keep.rows(batch) if row is not None)
+            seen += len(batch)
             if seen % 200_000 == 0:
                 log.info("%d records read, %d kept", seen, len(rows))
     log.info("kept %d of %d records (dropped: %s)", len(rows), seen, dict(keep.dropped) or "none")
@@ -267,7 +182,7 @@ def collect_local(source: str | Path, min_year: int) -> tuple[list[dict[str, Any
 
 
 def collect_openalex(
-    settings: dict[str, Any],
+    settings: WeakNegativeSettings,
     cache_dir: str | Path,
     sleep: Callable[[float], None] | None = None,
     opener: Opener | None = None,
@@ -283,7 +198,7 @@ def collect_openalex(
     filtering); spending it is an error.
 
     Args:
-        settings: Resolved ``weak_negatives`` settings.
+        settings: The ``weak_negatives`` settings.
         cache_dir: Root of the page cache.
         sleep: Replaces :func:`time.sleep` between retries (tests).
         opener: Replaces the HTTP GET (tests).
@@ -295,26 +210,21 @@ def collect_openalex(
         arxivcat.negatives.openalex.OpenAlexError: A request failed for good or no API key is set.
         WeakNegativeError: The page budget was spent before ``count`` rows were kept.
     """
-    api = settings["openalex"]
-    min_year = int(settings["min_year"])
-    count, per_page, seed, mode = (
-        int(api["count"]),
-        int(api["per_page"]),
-        int(api["seed"]),
-        api["mode"],
-    )
-    filter_value = works_filter(list(api["concepts"]), min_year)
+    api = settings.openalex
+    min_year = settings.min_year
+    count, per_page, seed, mode = api.count, api.per_page, api.seed, api.mode
+    filter_value = works_filter(list(api.concepts), min_year)
     options: dict[str, Any] = {}
     if sleep is not None:
         options["sleep"] = sleep
     if opener is not None:
         options["opener"] = opener
     client = OpenAlexClient(
-        base_url=api["base_url"],
+        base_url=api.base_url,
         api_key=os.environ.get(API_KEY_VARIABLE) or None,
-        mailto=api.get("mailto"),
-        max_attempts=int(api["max_attempts"]),
-        timeout=float(api["timeout"]),
+        mailto=api.mailto,
+        max_attempts=api.max_attempts,
+        timeout=float(api.timeout),
         **options,
     )
     query = {
@@ -338,14 +248,16 @@ def collect_openalex(
     for page in iter_pages(client, cache, filter_value, mode, per_page, seed):
         pages += 1
         new = 0
-        for work in page.get("results") or ():
+        works = list(page.get("results") or ())
+        judged = keep.rows(works, default_source="openalex")
+        for work in works:
             if len(rows) >= count:
                 break
             read += 1
             work_id = str(work.get("id"))
             new += work_id not in seen_ids
             seen_ids.add(work_id)
-            row = keep.row(work, default_source="openalex")
+            row = next(judged)
             if row is not None:
                 rows.append(row)
         stale = 0 if new else stale + 1
@@ -402,7 +314,7 @@ def collect_openalex(
 
 
 def prepare_weak_negatives(
-    settings: dict[str, Any],
+    settings: WeakNegativeSettings,
     table_path: str | Path,
     digest_path: str | Path,
     cache_dir: str | Path,
@@ -412,7 +324,7 @@ def prepare_weak_negatives(
     """Build the weak-negative table from the configured source; return its manifest.
 
     Args:
-        settings: The ``weak_negatives`` config block (absent keys take the defaults).
+        settings: The ``weak_negatives`` settings.
         table_path: Where the parquet table goes.
         digest_path: Where the table's sha256 goes (one line).
         cache_dir: Where downloaded API pages are kept, so an interrupted fetch resumes.
@@ -422,12 +334,11 @@ def prepare_weak_negatives(
     Raises:
         WeakNegativeError: For a missing or unreadable source or no usable rows.
     """
-    settings = resolve_settings(settings)
-    source = str(settings["source"])
+    source = settings.source
     if source == "openalex":
         rows, facts = collect_openalex(settings, cache_dir, **fetch_options)
     else:
-        rows, facts = collect_local(source, int(settings["min_year"]))
+        rows, facts = collect_local(source, settings.min_year)
     if not rows:
         raise WeakNegativeError(
             f"weak_negatives.source: {source}: no usable weak negatives "

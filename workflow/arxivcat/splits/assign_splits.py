@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import pyarrow.parquet as pq
 from arxivcat.errors import ArxivcatError
 from arxivcat.io.atomic import atomic_path
 from arxivcat.splits.methods import SPLITS, SplitMethodError, assign_codes
+from arxivcat.splits.settings import SplitSettings
 
 LOG = logging.getLogger(__name__)
 
@@ -70,15 +70,15 @@ def _split_counts(codes: np.ndarray) -> dict[str, int]:
 
 def assign_splits(
     corpus_path: str | Path,
-    settings: Mapping[str, Any],
+    settings: SplitSettings,
     output_path: str | Path,
-    name: str | None = None,
+    name: str,
 ) -> dict[str, Any]:
     """Assign every paper of the corpus that passes the year filter to train/validation/test.
 
     Args:
         corpus_path: The corpus parquet file (:data:`arxivcat.data.corpus.CORPUS_SCHEMA`).
-        settings: The split definition: ``min_year``, ``fractions``, ``seed``, ``method``.
+        settings: The split definition.
         output_path: Where the assignment (id, split), sorted by id, is written.
         name: The split definition's name, recorded in the file's metadata and the summary.
 
@@ -89,17 +89,16 @@ def assign_splits(
     Raises:
         SplitError: If no paper passes the year filter or the method cannot be applied.
     """
-    settings = dict(settings)
     corpus = pq.read_table(
         corpus_path, columns=["id", "primary_category", "submitted", "updated", "year"]
     )
     kept = latest_versions(corpus["id"], corpus["updated"])
     papers = corpus.take(pa.array(kept))
-    in_years = pc.greater_equal(papers["year"], settings["min_year"]).fill_null(False)
+    in_years = pc.greater_equal(papers["year"], settings.min_year).fill_null(False)
     selected = papers.filter(in_years).sort_by([("id", "ascending")])
     if selected.num_rows == 0:
         raise SplitError(
-            f"{corpus_path}: no paper of {papers.num_rows} is from {settings['min_year']} or later"
+            f"{corpus_path}: no paper of {papers.num_rows} is from {settings.min_year} or later"
         )
     try:
         assignment = assign_codes(
@@ -110,11 +109,11 @@ def assign_splits(
             settings,
         )
     except SplitMethodError as error:
-        raise SplitError(f"split {name}: {error}" if name else f"split: {error}") from None
+        raise SplitError(f"split {name}: {error}") from None
     splits = pa.array(SPLITS).take(pa.array(assignment.codes.astype(np.int64)))
     summary = {
         "split": name,
-        "settings": settings,
+        "settings": settings.to_dict(),
         "corpus_rows": corpus.num_rows,
         "duplicates_collapsed": corpus.num_rows - papers.num_rows,
         "dropped_by_year": papers.num_rows - selected.num_rows,
@@ -135,7 +134,7 @@ def assign_splits(
         ", ".join(f"{k} {v}" for k, v in summary["splits"].items()),
         summary["duplicates_collapsed"],
         summary["dropped_by_year"],
-        settings["min_year"],
+        settings.min_year,
     )
     return summary
 

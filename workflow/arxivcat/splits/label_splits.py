@@ -1,10 +1,11 @@
 """Rule ``label_splits``: an experiment's labelled train/validation/test tables.
 
 Given the split assignment (:mod:`arxivcat.splits.assign_splits`), :func:`build_experiment_data`
-only labels: it joins the corpus to the assignment, marks
-positives (papers whose categories meet the experiment's label set), optionally subsamples the
-training papers, mixes weak negatives into the training split, and writes the three tables and
-the split report.
+only labels: it joins the corpus to the assignment, marks positives (papers whose categories
+meet the experiment's label set), optionally subsamples the training papers, checks that every
+split holds both classes (so that a doomed experiment stops here, before tokenizing and
+training), mixes weak negatives into the training split, and writes the three tables and the
+split report.
 
 Duplicate ids (several versions of a paper) are collapsed to the row with the latest ``updated``
 date. Papers without a year are dropped along with those before ``min_year``. Work is vectorised
@@ -32,6 +33,7 @@ from arxivcat.io.atomic import atomic_path, write_text_atomic
 from arxivcat.io.checksums import file_sha256
 from arxivcat.splits.assign_splits import SplitError, latest_versions, read_assignment_summary
 from arxivcat.splits.methods import SPLITS, TRAIN
+from arxivcat.splits.settings import LabellingSettings
 from arxivcat.splits.weak_mixing import (
     WeakMixingError,
     clean_candidates,
@@ -53,9 +55,6 @@ EXPERIMENT_SCHEMA = pa.schema(
         pa.field("is_weak_negative", pa.bool_(), nullable=False),
     ]
 )
-
-#: How a paper's categories make it a positive.
-LABEL_MODES = ("any", "primary")
 
 _SAMPLE_STREAM, _WEAK_STREAM = 1, 2
 _TEXT_BATCH = 65_536
@@ -81,8 +80,6 @@ def positive_mask(
     value_set = pa.array(list(labels), pa.string())
     if label_mode == "primary":
         return pc.is_in(primary, value_set=value_set).to_numpy(zero_copy_only=False).astype(bool)
-    if label_mode != "any":
-        raise SplitError(f"unknown label_mode {label_mode!r}; known: {', '.join(LABEL_MODES)}")
     if isinstance(categories, pa.ChunkedArray):
         categories = categories.combine_chunks()
     flat = pc.list_flatten(categories)
@@ -102,14 +99,14 @@ def _subsample(rows: np.ndarray, pct: float, rng: np.random.Generator) -> np.nda
 def _weak_table(
     weak_negatives_path: str | Path | None,
     share: float,
+    wanted: int,
     n_train: int,
     corpus: pa.Table,
     rng: np.random.Generator,
 ) -> tuple[pa.Table | None, dict[str, int]]:
-    """The sampled weak negatives (in the experiment table's schema) and pool statistics."""
+    """The ``wanted`` weak negatives (in the experiment table's schema) and pool statistics."""
     if share <= 0:
         return None, {"wanted": 0}
-    wanted = weak_negative_count(n_train, share)
     if weak_negatives_path is None:
         raise SplitError(f"weak-negative share {share} asked for, but no weak-negative file given")
     weak = pq.read_table(weak_negatives_path)
@@ -210,30 +207,27 @@ def _write_tables(
 def build_experiment_data(
     corpus_path: str | Path,
     assignment_path: str | Path,
-    labels: Sequence[str],
     weak_negatives_path: str | Path | None,
-    weak_negative_share: float,
     output_paths: Mapping[str, str | Path],
     report_path: str | Path,
-    experiment: str | None = None,
-    label_mode: str = "any",
-    sample_pct: float = 100.0,
+    experiment: str,
+    labelling: LabellingSettings,
     digest_path: str | Path | None = None,
 ) -> dict[str, Any]:
     """Write an experiment's labelled train/validation/test tables and its split report.
 
+    Before anything is written (and so before any tokenizing or training), every split must hold
+    a positive and a negative paper (weak negatives count as training negatives): a model could
+    learn or be measured on nothing else.
+
     Args:
         corpus_path: The corpus parquet file.
         assignment_path: The split assignment of the experiment's split definition.
-        labels: The experiment's label set (canonical category names).
         weak_negatives_path: The weak-negative table, or None when the share is 0.
-        weak_negative_share: Weak negatives to add to train, as a share of its arXiv papers.
         output_paths: Paths of the ``train``, ``validation`` and ``test`` tables.
         report_path: Path of the split report (JSON).
-        experiment: The experiment's name (default: the report's grandparent directory name).
-        label_mode: ``any`` (a paper with any listed category is positive) or ``primary``.
-        sample_pct: Percentage of the training papers kept (the reference's 10-pct runs used 10);
-            validation and test stay whole so metrics remain comparable.
+        experiment: The experiment's name (the rule's wildcard), for the report and messages.
+        labelling: The label set, label mode, training sample and weak-negative share.
         digest_path: The corpus's sha256 file written with it by the download stage; without
             it the corpus file is hashed here.
 
@@ -241,15 +235,14 @@ def build_experiment_data(
         The split report (also written to ``report_path``).
 
     Raises:
-        SplitError: If the labels match no paper, the assignment does not fit the corpus, or weak
-            negatives are asked for but missing or too few.
+        SplitError: If a split has no positive or no negative paper, the assignment does not fit
+            the corpus, or weak negatives are asked for but missing or too few.
     """
     summary = read_assignment_summary(assignment_path)
     settings = summary["settings"]
     seed = int(settings["seed"])
-    experiment = experiment or Path(report_path).parent.parent.name
-    if not 0 < sample_pct <= 100:
-        raise SplitError(f"sample_pct must be in (0, 100], got {sample_pct}")
+    labels, label_mode = labelling.labels, labelling.label_mode
+    sample_pct, weak_negative_share = labelling.sample_pct, labelling.weak_negatives
 
     columns = ["id", "categories", "primary_category", "updated", "year"]
     if weak_negative_share > 0:
@@ -284,20 +277,23 @@ def build_experiment_data(
         sampled = _subsample(train_idx, sample_pct, np.random.default_rng([seed, _SAMPLE_STREAM]))
         keep[train_idx] = False
         keep[sampled] = True
-    n_train = int(((split_of_row == TRAIN) & keep).sum())
+    selections = {}
+    for code, split in enumerate(SPLITS):
+        chosen = (split_of_row == code) & keep
+        selections[split] = (rows[chosen], positive[chosen].astype(np.int8))
+    n_train = len(selections["train"][0])
+    wanted = weak_negative_count(n_train, weak_negative_share)
+    _check_classes(experiment, summary.get("split"), labelling, selections, wanted)
     weak, pool = _weak_table(
         weak_negatives_path,
         weak_negative_share,
+        wanted,
         n_train,
         corpus,
         np.random.default_rng([seed, _WEAK_STREAM]),
     )
     n_weak = 0 if weak is None else weak.num_rows
 
-    selections = {}
-    for code, split in enumerate(SPLITS):
-        chosen = (split_of_row == code) & keep
-        selections[split] = (rows[chosen], positive[chosen].astype(np.int8))
     LOG.info("experiment %s: writing tables (%d weak negatives)", experiment, n_weak)
     _write_tables(corpus_path, selections, weak, output_paths)
 
@@ -342,6 +338,31 @@ def build_experiment_data(
     return report
 
 
+def _check_classes(
+    experiment: str,
+    split_definition: str | None,
+    labelling: LabellingSettings,
+    selections: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    weak_negatives: int,
+) -> None:
+    """Refuse an experiment with a split that holds no positive or no negative paper.
+
+    Raises:
+        SplitError: Naming the experiment, the split and the label set.
+    """
+    for split, (rows, labels) in selections.items():
+        positives = int(labels.sum())
+        negatives = len(rows) - positives + (weak_negatives if split == "train" else 0)
+        if positives and negatives:
+            continue
+        missing = "positive" if not positives else "negative"
+        raise SplitError(
+            f"experiment {experiment}: the {split} split (of split {split_definition!r}) has no "
+            f"{missing} paper for labels {', '.join(labelling.labels)} ({labelling.label_mode}); "
+            f"{positives} of its {len(rows)} papers are positive"
+        )
+
+
 def _corpus_digest(corpus_path: str | Path, digest_path: str | Path | None) -> str:
     """The corpus's sha256: from its digest file when given (it holds only the digest)."""
     if digest_path is None:
@@ -354,18 +375,3 @@ def _corpus_digest(corpus_path: str | Path, digest_path: str | Path | None) -> s
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def report_table(report: Mapping[str, Any]) -> str:
-    """The split report as a small Markdown table, for the model card."""
-    lines = [
-        "| split | rows | arXiv papers | positives | positive rate | weak negatives |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    for split in SPLITS:
-        stats = report["splits"][split]
-        lines.append(
-            f"| {split} | {stats['rows']:,} | {stats['papers']:,} | {stats['positives']:,} | "
-            f"{stats['positive_rate']:.2%} | {stats['weak_negatives']:,} |"
-        )
-    return "\n".join(lines)

@@ -28,11 +28,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from arxivcat.errors import ArxivcatError
+from arxivcat.splits.settings import SplitSettings
 
 #: Split names, indexed by split code.
 SPLITS: tuple[str, str, str] = ("train", "validation", "test")
 TRAIN, VALIDATION, TEST = 0, 1, 2
-METHODS: tuple[str, ...] = ("stratified", "hash", "time")
 
 _HASH_SCALE = float(2**64)
 
@@ -121,30 +121,26 @@ def assign_codes(
     primary: pa.Array,
     submitted: pa.Array,
     year: pa.Array,
-    settings: dict[str, Any],
+    settings: SplitSettings,
 ) -> Assignment:
-    """Assign each paper to a split by the method of ``settings``.
+    """Assign each paper to a split by the method of ``settings`` (one the schema knows).
 
     Args:
         ids: The papers' arXiv ids, sorted and unique.
         primary: Their primary categories.
         submitted: Their first-submission dates (date32, nullable).
         year: Their years (used where the submission date is missing).
-        settings: The split definition (``method``, ``fractions``, ``seed``).
+        settings: The split definition (its ``method``, ``fractions`` and ``seed`` count here).
 
     Raises:
-        SplitMethodError: For an unknown method or a time split that cannot separate the papers.
+        SplitMethodError: For a time split that cannot separate the papers.
     """
-    method = settings.get("method", "stratified")
-    fractions = settings["fractions"]
-    seed = int(settings["seed"])
-    if method == "stratified":
-        return Assignment(stratified_codes(primary, fractions, np.random.default_rng(seed)))
-    if method == "hash":
+    fractions, seed = settings.fractions, settings.seed
+    if settings.method == "hash":
         return Assignment(_cut(hash_positions(ids, seed), fractions).astype(np.int8))
-    if method == "time":
+    if settings.method == "time":
         return _time_codes(primary, submitted, year, fractions, seed)
-    raise SplitMethodError(f"unknown split method {method!r}; known: {', '.join(METHODS)}")
+    return Assignment(stratified_codes(primary, fractions, np.random.default_rng(seed)))
 
 
 def _time_codes(

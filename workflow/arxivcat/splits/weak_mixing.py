@@ -2,10 +2,10 @@
 
 Weak negatives are non-arXiv papers (OpenAlex works) added with label 0 to the training split
 only. Before sampling, every candidate that is also an arXiv paper is removed: by DOI (the
-corpus DOIs and arXiv's own 10.48550/arXiv.* DOIs) and by normalized title (NFKC, case, ASCII
-punctuation and spaces ignored). Candidates without a title are dropped; those with a
-repeated id or normalized title are kept once. The sample is drawn with a seeded generator
-from the candidates in id order.
+corpus DOIs and arXiv's own 10.48550/arXiv.* DOIs) and by title, with the record keys of
+:mod:`arxivcat.keys` (the weak-negative stage's own duplicate pass uses the same keys).
+Candidates without a title are dropped; those with a repeated id or title key are kept once.
+The sample is drawn with a seeded generator from the candidates in id order.
 """
 
 from __future__ import annotations
@@ -19,12 +19,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from arxivcat.errors import ArxivcatError
+from arxivcat.keys import ARXIV_DOI_PREFIX, doi_keys, every_doi_key, title_keys
 
 LOG = logging.getLogger(__name__)
-
-#: DOI prefix of arXiv-minted DOIs (lower case).
-ARXIV_DOI_PREFIX = "10.48550/arxiv."
-_DOI_URL_PREFIX = r"^(?:https?://(?:dx\.)?doi\.org/|doi:)"
 
 
 class WeakMixingError(ArxivcatError, ValueError):
@@ -42,64 +39,6 @@ def weak_negative_count(n_train: int, share: float) -> int:
     if share < 0:
         raise WeakMixingError(f"weak-negative share must be >= 0, got {share}")
     return int(Fraction(str(share)) * n_train)
-
-
-# Bytes kept by title normalization: ASCII digits and lower-case letters, and every byte of a
-# multi-byte UTF-8 character (non-ASCII letters such as é stay; ASCII punctuation and spaces go).
-_KEEP_BYTE = np.zeros(256, dtype=bool)
-_KEEP_BYTE[list(b"0123456789abcdefghijklmnopqrstuvwxyz")] = True
-_KEEP_BYTE[0x80:] = True
-_TITLE_SLICE = 1 << 17
-
-
-def normalize_titles(titles: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """Titles reduced to a matching key: NFKC, lower case, ASCII punctuation and spaces removed.
-
-    Vectorised over the UTF-8 bytes, in slices to bound memory (a regular expression is about
-    twice as slow on a million titles). Null titles give empty keys.
-    """
-    if isinstance(titles, pa.ChunkedArray):
-        titles = titles.combine_chunks()
-    folded = pc.utf8_lower(pc.utf8_normalize(titles.cast(pa.string()), "NFKC")).fill_null("")
-    if len(folded) <= _TITLE_SLICE:
-        return _strip_title_bytes(folded)
-    parts = [
-        _strip_title_bytes(folded.slice(start, _TITLE_SLICE))
-        for start in range(0, len(folded), _TITLE_SLICE)
-    ]
-    return pa.concat_arrays(parts)
-
-
-def _strip_title_bytes(folded: pa.Array) -> pa.Array:
-    """Drop the bytes :data:`_KEEP_BYTE` rejects from each string of a null-free string array."""
-    n = len(folded)
-    offsets = np.frombuffer(folded.buffers()[1], dtype=np.int32)[folded.offset :][: n + 1]
-    if n == 0 or offsets[-1] == offsets[0]:
-        return pa.array([""] * n, pa.string())
-    data = np.frombuffer(folded.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
-    keep = _KEEP_BYTE[data]
-    kept_before = np.zeros(len(data) + 1, dtype=np.int32)
-    np.cumsum(keep, dtype=np.int32, out=kept_before[1:])
-    new_offsets = kept_before[offsets - offsets[0]]
-    return pa.StringArray.from_buffers(n, pa.py_buffer(new_offsets), pa.py_buffer(data[keep]))
-
-
-def normalize_dois(dois: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """DOIs in lower case without a resolver prefix; several DOIs in one field become separate.
-
-    Returns a flat array of every DOI found (nulls and empties dropped).
-    """
-    lowered = pc.utf8_lower(pc.utf8_trim_whitespace(dois))
-    parts = pc.list_flatten(pc.utf8_split_whitespace(lowered))
-    parts = pc.replace_substring_regex(parts, pattern=_DOI_URL_PREFIX, replacement="")
-    return pc.filter(parts, pc.greater(pc.utf8_length(parts), 0))
-
-
-def normalize_doi_column(dois: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """One normalized DOI per row (the field's first DOI), null where there is none."""
-    lowered = pc.utf8_lower(pc.utf8_trim_whitespace(dois))
-    first = pc.replace_substring_regex(lowered, pattern=r"\s.*$", replacement="")
-    return pc.replace_substring_regex(first, pattern=_DOI_URL_PREFIX, replacement="")
 
 
 @dataclass
@@ -147,12 +86,12 @@ def clean_candidates(
         corpus_dois: Every DOI field of the arXiv corpus.
     """
     offered = weak.num_rows
-    titled = pc.greater(pc.utf8_length(normalize_titles(weak["title"])), 0).fill_null(False)
+    titled = pc.greater(pc.utf8_length(title_keys(weak["title"])), 0).fill_null(False)
     weak = weak.filter(titled).sort_by([("id", "ascending")])
-    titles = normalize_titles(weak["title"])
-    dois = normalize_doi_column(weak["doi"]).combine_chunks()
-    known_titles = pc.unique(normalize_titles(corpus_titles))
-    known_dois = pc.unique(normalize_dois(corpus_dois))
+    titles = title_keys(weak["title"])
+    dois = doi_keys(weak["doi"])
+    known_titles = pc.unique(title_keys(corpus_titles))
+    known_dois = pc.unique(every_doi_key(corpus_dois))
     arxiv = pc.is_in(titles, value_set=known_titles).fill_null(False).to_numpy(
         zero_copy_only=False
     ) | (
