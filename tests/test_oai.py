@@ -11,8 +11,10 @@ import pyarrow.parquet as pq
 import pytest
 from loopback_http import Fault, Route, serve
 
+from arxivcat.config import schema_defaults
 from arxivcat.data.download_snapshot import build_corpus
 from arxivcat.data.harvest_oai import Harvester, OAIError, harvest, merge_harvest, parse_page
+from arxivcat.data.settings import OAISettings, SnapshotSettings
 
 PAGES = "data/arxiv/oai/jtimdwyer-2018-06-17-arXiv"
 ERRORS = "data/arxiv/oai/mikesaelim-2015-arXivRaw"
@@ -51,10 +53,10 @@ class Replay:
 
 
 def _harvest(tmp_path: Path, base: str, sleeps: Sleeps, **settings) -> dict:
-    config = {"base_url": f"{base}/oai", "metadata_prefix": "arXiv", "sets": [], **settings}
+    config = {**schema_defaults("oai"), "base_url": f"{base}/oai", "sets": [], **settings}
     harvester = Harvester(config["base_url"], interval=3.0, max_attempts=3, sleep=sleeps)
     return harvest(
-        config,
+        OAISettings.from_dict(config),
         output=tmp_path / "oai.parquet",
         manifest_path=tmp_path / "oai.manifest.json",
         state_dir=tmp_path / "state",
@@ -92,7 +94,7 @@ def test_crashed_harvest_continues_from_the_saved_token(shared: Path, tmp_path: 
     with serve({"/oai": route}) as server:
         # One entry per request: two good pages, then the server keeps failing.
         route.faults = [Fault(), Fault(), *[Fault(status=500)] * 3]
-        with pytest.raises(OAIError, match="no usable reply after 3 attempts"):
+        with pytest.raises(OAIError, match="giving up after 3 attempts"):
             _harvest(tmp_path, server.base, Sleeps())
         assert not (tmp_path / "oai.parquet").exists()
         done = len(server.requests)
@@ -201,9 +203,9 @@ def test_arxivraw_version_dates_and_deletions_merge_into_the_corpus(shared: Path
         manifest = _harvest(tmp_path, server.base, Sleeps(), metadata_prefix="arXivRaw")
     assert (manifest["records"], manifest["deleted"]) == (387, 1)
     out = tmp_path / "corpus"
+    sample = str(shared / "data/arxiv/snapshot-sample-2007-0704.0001-0704.1000.jsonl")
     merged = build_corpus(
-        source=str(shared / "data/arxiv/snapshot-sample-2007-0704.0001-0704.1000.jsonl"),
-        expected_sha256=None,
+        SnapshotSettings(source=sample, sha256=None, max_retry_wait=600),
         corpus_path=out / "arxiv.parquet",
         digest_path=out / "arxiv.sha256",
         manifest_path=out / "arxiv.manifest.json",
@@ -215,7 +217,8 @@ def test_arxivraw_version_dates_and_deletions_merge_into_the_corpus(shared: Path
     harvested = set(pq.read_table(tmp_path / "oai.parquet").column("id").to_pylist())
     snapshot_ids = {f"0704.{n:04d}" for n in range(1, 1001)}
     assert merged["records"] == len(ids) == len((snapshot_ids | harvested) - {"0704.0002"})
-    alone = build_corpus("oai", None, out / "o.parquet", out / "o.sha", out / "o.json", tmp_path,
+    oai = SnapshotSettings(source="oai", sha256=None, max_retry_wait=600)
+    alone = build_corpus(oai, out / "o.parquet", out / "o.sha", out / "o.json", tmp_path,
                          harvest_path=tmp_path / "oai.parquet")  # fmt: skip
     assert alone["records"] == 387
 

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from arxivcat.config import ConfigError, validate_config
-from arxivcat.negatives.openalex import REFERENCE_CONCEPTS
+from arxivcat.negatives.openalex_works import REFERENCE_CONCEPTS
 from arxivcat.negatives.prepare_weak_negatives import (
     DEFAULT_SETTINGS,
     WEAK_NEGATIVE_SCHEMA,

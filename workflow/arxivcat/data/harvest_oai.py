@@ -1,8 +1,9 @@
 """Harvesting arXiv metadata over OAI-PMH, resumable, polite, and merged into the corpus.
 
 ``ListRecords`` pages (``metadataPrefix`` ``arXiv`` or ``arXivRaw``, optional set and
-``from``/``until`` datestamps) are fetched one request per ``interval`` seconds (arXiv asks for
-3 s), 503 replies are retried after their ``Retry-After`` (delay seconds or an HTTP date), and OAI
+``from``/``until`` datestamps) are fetched through :class:`arxivcat.io.http.HttpClient`: one
+request per ``interval`` seconds (arXiv asks for 3 s), 503 replies retried after their
+``Retry-After`` (delay seconds or an HTTP date, at most ``oai.max_retry_wait``), and OAI
 ``<error>`` replies become one-line :class:`OAIError` messages (``noRecordsMatch`` is simply an
 empty harvest).  Each page's normalized records are saved to the state directory before the
 resumption token is persisted, so a crashed harvest continues with the next page; a persisted
@@ -40,17 +41,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import requests
 
-from arxivcat.config import schema_defaults
 from arxivcat.data import corpus
+from arxivcat.data.settings import OAISettings
 from arxivcat.errors import ArxivcatError
 from arxivcat.io.atomic import atomic_path, write_text_atomic
-from arxivcat.io.checksums import file_sha256
-from arxivcat.io.fetch import redact, retry_after_seconds
+from arxivcat.io.http import HttpClient, Retry, describe, shown_url
+from arxivcat.io.publish import publish_table
+from arxivcat.io.redact import redact
 
 log = logging.getLogger(__name__)
 
-#: arXiv's OAI-PMH endpoint (the schema's default).
-BASE_URL = schema_defaults("oai")["base_url"]
 PREFIXES = ("arXiv", "arXivRaw")
 
 #: The harvest table: the corpus columns plus the OAI datestamp and the deletion flag.
@@ -188,76 +188,58 @@ def _from_json(row: dict[str, Any]) -> dict[str, Any]:
 
 
 class Harvester:
-    """A polite OAI-PMH client: paced requests, 503/Retry-After, retries on dropped connections.
+    """A polite OAI-PMH client: paced requests, capped Retry-After, retries on cut replies.
 
     Args:
         base_url: The OAI-PMH endpoint.
         interval: Minimum seconds between the starts of two requests.
         max_attempts: Attempts per request before giving up.
         timeout: Per-request connect/read timeout, seconds.
+        max_retry_wait: Longest wait on the server (``oai.max_retry_wait``), seconds.
         session: The ``requests`` session.
         sleep: The sleep function; ``clock`` the monotonic clock (tests inject fakes).
     """
 
     def __init__(
         self,
-        base_url: str = BASE_URL,
+        base_url: str,
         interval: float = 3.0,
         max_attempts: int = 6,
         timeout: float = 120.0,
+        max_retry_wait: float = 600.0,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url
-        self.interval = interval
-        self.max_attempts = max_attempts
-        self.timeout = timeout
-        self.session = session or requests.Session()
-        self.sleep = sleep
-        self.clock = clock
-        self._last: float | None = None
-
-    def _pace(self) -> None:
-        if self._last is not None:
-            wait = self.interval - (self.clock() - self._last)
-            if wait > 0:
-                self.sleep(wait)
-        self._last = self.clock()
+        self.client = HttpClient(
+            session,
+            max_attempts=max_attempts,
+            backoff=max(interval, 1.0),
+            max_retry_wait=max_retry_wait,
+            timeout=timeout,
+            interval=interval,
+            setting="oai.max_retry_wait",
+            error=OAIError,
+            sleep=sleep,
+            clock=clock,
+        )
 
     def list_records(self, params: dict[str, str]) -> Page:
         """Fetch and parse one ``ListRecords`` page (retrying transient failures)."""
         query = {"verb": "ListRecords", **params}
-        where = f"{redact(self.base_url)}?{'&'.join(f'{k}={v}' for k, v in query.items())}"
-        delay = max(self.interval, 1.0)
-        for attempt in range(1, self.max_attempts + 1):
-            self._pace()
-            try:
-                response = self.session.get(self.base_url, params=query, timeout=self.timeout)
-            except requests.RequestException as error:
-                log.warning("%s: %s (attempt %d)", where, type(error).__name__, attempt)
-                self.sleep(delay)
-                delay *= 2
-                continue
-            if response.status_code >= 500:
-                wait = retry_after_seconds(response.headers.get("Retry-After"), delay)
-                log.warning(
-                    "%s: HTTP %d, retrying in %.0f s (attempt %d/%d)",
-                    where, response.status_code, wait, attempt, self.max_attempts,
-                )  # fmt: skip
-                self.sleep(wait)
-                delay *= 2
-                continue
+        where = shown_url(self.base_url, query)
+
+        def read(response: requests.Response) -> Page:
+            # OAI-PMH error replies may come with a 4xx status; their <error> says more.
             if response.status_code >= 400 and b"<error" not in response.content:
-                raise OAIError(f"{where}: HTTP {response.status_code} {response.reason}")
+                raise OAIError(f"{where}: {describe(response)}")
             try:
                 return parse_page(response.content, where)
             except IncompleteReplyError as error:
-                log.warning("%s (attempt %d); retrying", error, attempt)
-                self.sleep(delay)
-                delay *= 2
-                continue
-        raise OAIError(f"{where}: no usable reply after {self.max_attempts} attempts")
+                raise Retry(str(error)) from None
+
+        return self.client.get(self.base_url, read, params=query)
 
 
 def _state_key(params: dict[str, Any]) -> str:
@@ -339,7 +321,7 @@ def latest_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def harvest(
-    settings: dict[str, Any],
+    settings: OAISettings,
     output: str | Path,
     manifest_path: str | Path,
     state_dir: str | Path,
@@ -348,7 +330,7 @@ def harvest(
     """Harvest the configured sets and write the harvest table and its manifest.
 
     Args:
-        settings: The ``oai`` config block: base_url, metadata_prefix, sets, from, until, interval.
+        settings: The ``oai`` settings.
         output: The harvest parquet (:data:`HARVEST_SCHEMA`, sorted by id, deterministic).
         manifest_path: JSON manifest: source, harvest parameters, retrieval time, counts, sha256.
         state_dir: Where pages and resumption tokens are kept between runs.
@@ -357,37 +339,37 @@ def harvest(
     Returns:
         The manifest written.
     """
-    settings = {**schema_defaults("oai"), **settings}
-    prefix = settings["metadata_prefix"]
-    if prefix not in PREFIXES:
-        raise OAIError(f"oai.metadata_prefix {prefix!r}: expected one of {', '.join(PREFIXES)}")
-    harvester = harvester or Harvester(settings["base_url"], interval=float(settings["interval"]))
+    harvester = harvester or Harvester(
+        settings.base_url, interval=settings.interval, max_retry_wait=settings.max_retry_wait
+    )
     retrieved = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     files: list[Path] = []
-    for set_spec in settings["sets"] or [None]:
-        params = {"metadataPrefix": prefix}
-        params.update({key: str(settings[key]) for key in ("from", "until") if settings[key]})
+    for set_spec in settings.sets or [None]:
+        params = {"metadataPrefix": settings.metadata_prefix}
+        params.update({key: value for key, value in (("from", settings.from_),
+                       ("until", settings.until)) if value})  # fmt: skip
         if set_spec:
             params["set"] = set_spec
         files += harvest_list(harvester, params, state_dir)
     rows = latest_rows(_page_rows(files))
-    with atomic_path(output) as partial:
-        table = pa.Table.from_pylist(rows, schema=HARVEST_SCHEMA)
-        pq.write_table(table, partial, compression="zstd")
     datestamps = [row["datestamp"] for row in rows]
-    manifest = {
-        "source": f"oai:{settings['base_url']}",
-        "metadata_prefix": prefix,
-        "sets": list(settings["sets"]),
-        "from": settings["from"],
-        "until": settings["until"],
-        "retrieved": retrieved,
-        "records": sum(not row["deleted"] for row in rows),
-        "deleted": sum(row["deleted"] for row in rows),
-        "snapshot_date": max(datestamps).isoformat() if datestamps else None,
-        "sha256": file_sha256(output),
-    }
-    write_text_atomic(manifest_path, json.dumps(manifest, sort_keys=True))
+    manifest = publish_table(
+        pa.Table.from_pylist(rows, schema=HARVEST_SCHEMA),
+        output,
+        None,
+        manifest_path,
+        {
+            "source": f"oai:{redact(settings.base_url)}",
+            "metadata_prefix": settings.metadata_prefix,
+            "sets": list(settings.sets),
+            "from": settings.from_,
+            "until": settings.until,
+            "retrieved": retrieved,
+            "records": sum(not row["deleted"] for row in rows),
+            "deleted": sum(row["deleted"] for row in rows),
+            "snapshot_date": max(datestamps).isoformat() if datestamps else None,
+        },
+    )
     log.info("harvested %d records, %d deletions", manifest["records"], manifest["deleted"])
     return manifest
 
