@@ -18,6 +18,7 @@ from arxivcat.data.settings import SnapshotSettings
 from arxivcat.io import fetch
 from arxivcat.io.fetch import FetchError, download
 from arxivcat.io.http import retry_after
+from arxivcat.io.kaggle import KaggleError, kaggle_credentials
 
 SAMPLE = "data/arxiv/snapshot-sample-2007-0704.0001-0704.1000.jsonl"
 
@@ -182,11 +183,11 @@ def test_kaggle_without_credentials_is_a_clear_error(tmp_path: Path, monkeypatch
     monkeypatch.delenv("KAGGLE_USERNAME", raising=False)
     monkeypatch.delenv("KAGGLE_KEY", raising=False)
     monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(tmp_path))
-    with pytest.raises(FetchError, match="KAGGLE_USERNAME and KAGGLE_KEY"):
+    with pytest.raises(KaggleError, match="KAGGLE_USERNAME and KAGGLE_KEY"):
         fetch.fetch_source("kaggle:Cornell-University/arxiv", tmp_path)
 
 
 def test_kaggle_json_credentials(tmp_path: Path, monkeypatch):
     (tmp_path / "kaggle.json").write_text('{"username": "u", "key": "k"}')
     env = {"KAGGLE_CONFIG_DIR": str(tmp_path)}
-    assert fetch.kaggle_credentials(env) == ("u", "k")
+    assert kaggle_credentials(env) == ("u", "k")

@@ -43,13 +43,12 @@ import requests
 from arxivcat.errors import ArxivcatError
 from arxivcat.io.checksums import file_sha256
 from arxivcat.io.http import TRANSIENT_ERRORS, HttpClient, Retry, describe
+from arxivcat.io.kaggle import kaggle_credentials, kaggle_url
 from arxivcat.io.progress import Progress
 from arxivcat.io.redact import redact
 
 log = logging.getLogger(__name__)
 
-#: Kaggle's API root; ``ARXIVCAT_KAGGLE_API`` overrides it (tests point it at a loopback server).
-KAGGLE_API = "https://www.kaggle.com/api/v1"
 #: Network reads are small so that little is lost when a connection drops mid-read.
 _NET_CHUNK = 1 << 16
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
@@ -84,39 +83,6 @@ class Download:
             "bytes": self.size,
             "completeness": self.completeness or "unverified",
         }
-
-
-def kaggle_credentials(environ: dict[str, str] | None = None) -> tuple[str, str]:
-    """Return (username, key) from KAGGLE_USERNAME/KAGGLE_KEY or kaggle.json.
-
-    ``kaggle.json`` is looked up in ``KAGGLE_CONFIG_DIR`` or ``~/.kaggle``.
-
-    Raises:
-        FetchError: If no credentials are found (the message says where they were looked for).
-    """
-    environ = dict(os.environ if environ is None else environ)
-    if environ.get("KAGGLE_USERNAME") and environ.get("KAGGLE_KEY"):
-        return environ["KAGGLE_USERNAME"], environ["KAGGLE_KEY"]
-    folder = Path(environ.get("KAGGLE_CONFIG_DIR") or Path.home() / ".kaggle")
-    path = folder / "kaggle.json"
-    if path.is_file():
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return str(data["username"]), str(data["key"])
-        except (ValueError, KeyError, TypeError):
-            raise FetchError(f"{path}: expected {{'username': ..., 'key': ...}}") from None
-    raise FetchError(
-        "Kaggle download needs credentials: set KAGGLE_USERNAME and KAGGLE_KEY or create "
-        f"{path} (see https://www.kaggle.com/docs/api)"
-    )
-
-
-def kaggle_url(dataset: str, api: str | None = None) -> str:
-    """Return the download API URL of ``OWNER/DATASET``."""
-    if not re.fullmatch(r"[\w.-]+/[\w.-]+", dataset):
-        raise FetchError(f"kaggle:{dataset}: expected kaggle:OWNER/DATASET")
-    api = (api or os.environ.get("ARXIVCAT_KAGGLE_API") or KAGGLE_API).rstrip("/")
-    return f"{api}/datasets/download/{dataset}"
 
 
 def cache_name(url: str) -> str:
