@@ -153,3 +153,14 @@ def serve(routes: dict[str, Route]) -> Iterator[Loopback]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+class Sleeps(list):
+    """A fake sleep that records the waits, and the clock it drives (time passes only in sleeps)."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+    def clock(self) -> float:
+        """Seconds slept so far."""
+        return sum(self)

@@ -63,9 +63,9 @@ def test_unframed_download_cut_mid_line_is_fetched_again_by_the_next_run(tmp_pat
         first = _run(tmp_path, config)
         assert first.returncode != 0
         log = (tmp_path / "results/logs/download_snapshot.log").read_text()
-        assert "malformed JSON" in log and "next run fetches it again" in log
         second = _run(tmp_path, config)
         assert second.returncode == 0, second.stderr[-3000:]
+    assert "malformed JSON" in log and "next run fetches it again" in log
     manifest = json.loads((tmp_path / "results/data/arxiv.manifest.json").read_text())
     assert manifest["records"] == 1000
     assert "If-None-Match" not in server.requests[-1]["headers"]
@@ -130,3 +130,12 @@ def test_openalex_error_body_echoing_the_key_stays_out_of_the_log(tmp_path, shar
     log = (tmp_path / "results/logs/prepare_weak_negatives.log").read_text()
     assert "HTTP 400" in log and "api_key=REDACTED" in log
     _assert_nowhere(tmp_path, key)
+
+
+def test_synthetic_source_is_generated_by_its_own_rule_and_read_as_a_file(tmp_path):
+    result = _run(tmp_path, {"snapshot": {"source": "synthetic:200"}})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "localrule generate_synthetic_snapshot:" in result.stderr
+    manifest = json.loads((tmp_path / "results/data/arxiv.manifest.json").read_text())
+    assert manifest["source"] == "synthetic:200" and manifest["records"] == 200
+    assert "download" not in manifest

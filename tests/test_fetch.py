@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from loopback_http import Fault, Route, serve
+from loopback_http import Fault, Route, Sleeps, serve
 
 from arxivcat.data.download_snapshot import build_corpus
 from arxivcat.data.settings import SnapshotSettings
@@ -21,11 +21,6 @@ from arxivcat.io.http import retry_after
 from arxivcat.io.kaggle import KaggleError, kaggle_credentials
 
 SAMPLE = "data/arxiv/snapshot-sample-2007-0704.0001-0704.1000.jsonl"
-
-
-class Sleeps(list):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 @pytest.fixture()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from loopback_http import Fault, Route, serve
+from loopback_http import Fault, Route, Sleeps, serve
 
 from arxivcat.config import schema_defaults
 from arxivcat.data.harvest_oai import Harvester, OAIError, harvest
@@ -24,11 +24,6 @@ from arxivcat.io.redact import redact
 
 SAMPLE = "data/arxiv/snapshot-sample-2007-0704.0001-0704.1000.jsonl"
 OAI_PAGE = "data/arxiv/oai/jtimdwyer-2018-06-17-arXiv/page-00.xml"
-
-
-class Sleeps(list):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 @pytest.fixture()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from loopback_http import Fault, Route, serve
+from loopback_http import Fault, Route, Sleeps, serve
 
 from arxivcat.config import schema_defaults
 from arxivcat.data.download_snapshot import build_corpus
@@ -18,16 +18,6 @@ from arxivcat.data.settings import OAISettings, SnapshotSettings
 
 PAGES = "data/arxiv/oai/jtimdwyer-2018-06-17-arXiv"
 ERRORS = "data/arxiv/oai/mikesaelim-2015-arXivRaw"
-
-
-class Sleeps(list):
-    """A fake sleep, and the clock it drives (time passes only while sleeping)."""
-
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-    def clock(self) -> float:
-        return sum(self)
 
 
 def _last_page(content: bytes) -> bytes:

@@ -14,7 +14,7 @@ rule download_snapshot:
         harvest=oai_harvest_of,
         # The generated records behind a synthetic:N source; nothing for real sources.
         synthetic=(
-            ["results/data/synthetic_snapshot.jsonl"]
+            "results/data/synthetic_snapshot.jsonl"
             if config["snapshot"]["source"].startswith("synthetic:")
             else []
         ),
