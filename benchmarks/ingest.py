@@ -31,12 +31,16 @@ def _rss_mib() -> float:
 
 def run_child(snapshot: Path, out: Path) -> None:
     """Ingest ``snapshot`` into ``out`` and print one JSON line of measurements."""
+    from arxivcat.config import schema_defaults
     from arxivcat.data.download_snapshot import build_corpus
+    from arxivcat.data.settings import SnapshotSettings
 
     before_mib = _rss_mib()
     cpu = time.process_time()
     wall = time.perf_counter()
-    manifest = build_corpus(str(snapshot), None, out / "c.parquet", out / "d", out / "m.json", out)
+    defaults = schema_defaults("snapshot")
+    settings = SnapshotSettings.from_dict({**defaults, "source": str(snapshot), "sha256": None})
+    manifest = build_corpus(settings, out / "c.parquet", out / "d", out / "m.json", out)
     wall = time.perf_counter() - wall
     cpu = time.process_time() - cpu
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -1,8 +1,10 @@
 """A scripted HTTP server on 127.0.0.1 for downloader tests.
 
 Each path maps to a file body; a per-path queue of "faults" decides what the next requests get
-(a 503 with Retry-After, a transfer cut after N bytes, ...).  Range requests are honoured like a
-storage server does.  Every request is recorded (path, query, headers) for assertions.
+(a 503 with Retry-After, a transfer cut after N bytes, ...).  Range requests and ``If-None-Match``
+(304 for the route's ETag) are honoured like a storage server does; a route's body goes out with
+a Content-Length, chunked, or delimited only by closing the connection (``framing``).  Every
+request is recorded (path, query, headers) for assertions.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
     ranges: bool = True
+    #: How the body's end is marked: "length" (Content-Length), "chunked", or "close" (neither).
+    framing: str = "length"
     #: Optional responder(query) -> (status, headers, body), overriding ``body``.
     responder: Callable[[dict[str, list[str]]], tuple[int, dict[str, str], bytes]] | None = None
 
@@ -80,6 +84,10 @@ def _handler(state: Loopback) -> type[BaseHTTPRequestHandler]:
             if fault is not None and fault.status is not None:
                 self._send(fault.status, fault.headers, fault.body)
                 return
+            etag = route.headers.get("ETag")
+            if etag and self.headers.get("If-None-Match") == etag and route.responder is None:
+                self._send(304, {"ETag": etag}, b"")
+                return
             if route.responder is not None:
                 status, headers, body = route.responder(query)
                 self._send(status, headers, body)
@@ -97,17 +105,34 @@ def _handler(state: Loopback) -> type[BaseHTTPRequestHandler]:
                     return
                 body, status = route.body[start:], 206
                 headers["Content-Range"] = f"bytes {start}-{len(route.body) - 1}/{len(route.body)}"
-            if fault is not None and fault.cut_after is not None:
-                self.send_response(status)
-                for key, value in headers.items():
-                    self.send_header(key, value)
+            cut = fault.cut_after if fault is not None else None
+            self._body(status, headers, body, route.framing, cut)
+
+        def _body(
+            self, status: int, headers: dict[str, str], body: bytes, framing: str, cut: int | None
+        ) -> None:
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            if framing == "length":
                 self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body[: fault.cut_after])
-                self.wfile.flush()
+            elif framing == "chunked":
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            sent = body if cut is None else body[:cut]
+            if framing == "chunked":
+                for start in range(0, len(sent), 1 << 16):
+                    piece = sent[start : start + (1 << 16)]
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                if cut is None:
+                    self.wfile.write(b"0\r\n\r\n")
+            else:
+                self.wfile.write(sent)
+            self.wfile.flush()
+            if cut is not None or framing == "close":
                 self.close_connection = True
-                return
-            self._send(status, headers, body)
 
     return Handler
 
@@ -128,3 +153,14 @@ def serve(routes: dict[str, Route]) -> Iterator[Loopback]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+class Sleeps(list):
+    """A fake sleep that records the waits, and the clock it drives (time passes only in sleeps)."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+    def clock(self) -> float:
+        """Seconds slept so far."""
+        return sum(self)

@@ -11,18 +11,17 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from loopback_http import Fault, Route, serve
+from loopback_http import Fault, Route, Sleeps, serve
 
+from arxivcat.config import schema_defaults
 from arxivcat.data.download_snapshot import build_corpus
+from arxivcat.data.settings import SnapshotSettings
 from arxivcat.io import fetch
-from arxivcat.io.fetch import FetchError, download, retry_after_seconds
+from arxivcat.io.fetch import FetchError, download
+from arxivcat.io.http import retry_after
+from arxivcat.io.kaggle import KaggleError, kaggle_credentials
 
 SAMPLE = "data/arxiv/snapshot-sample-2007-0704.0001-0704.1000.jsonl"
-
-
-class Sleeps(list):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 @pytest.fixture()
@@ -34,7 +33,7 @@ def test_cut_transfer_resumes_with_a_range_request(tmp_path: Path, body: bytes):
     route = Route(body=body, headers={"ETag": '"v1"'}, faults=[Fault(cut_after=400_000)])
     sleeps = Sleeps()
     with serve({"/snap.json": route}) as server:
-        path = download(f"{server.base}/snap.json", tmp_path / "snap.json", sleep=sleeps)
+        path = download(f"{server.base}/snap.json", tmp_path / "snap.json", sleep=sleeps).path
     assert path.read_bytes() == body
     assert not (tmp_path / "snap.json.part").exists()
     assert "Range" not in server.requests[0]["headers"]
@@ -51,7 +50,7 @@ def test_partial_file_from_a_failed_run_is_resumed(tmp_path: Path, body: bytes):
             download(f"{server.base}/snap.json", tmp_path / "snap.json", sleep=Sleeps())
         assert not (tmp_path / "snap.json").exists()
         assert (tmp_path / "snap.json.part").stat().st_size == 8000
-        path = download(f"{server.base}/snap.json", tmp_path / "snap.json", sleep=Sleeps())
+        path = download(f"{server.base}/snap.json", tmp_path / "snap.json", sleep=Sleeps()).path
     assert path.read_bytes() == body
     assert server.requests[-1]["headers"]["Range"] == "bytes=8000-"
 
@@ -61,7 +60,7 @@ def test_changed_file_on_the_server_restarts_from_zero(tmp_path: Path, body: byt
     (tmp_path / "snap.json.part.http.json").write_text('{"ETag": "\\"old\\""}')
     route = Route(body=body, headers={"ETag": '"new"'})
     with serve({"/snap.json": route}) as server:
-        path = download(f"{server.base}/snap.json", tmp_path / "snap.json", sleep=Sleeps())
+        path = download(f"{server.base}/snap.json", tmp_path / "snap.json", sleep=Sleeps()).path
     assert path.read_bytes() == body
 
 
@@ -76,16 +75,20 @@ def test_503_with_retry_after_seconds_is_honoured(tmp_path: Path, body: bytes):
 
 def test_retry_after_http_date():
     now = dt.datetime(2024, 1, 1, 12, 0, 0, tzinfo=dt.UTC)
-    assert retry_after_seconds("Mon, 01 Jan 2024 12:00:30 GMT", 5, now=now) == 30
-    assert retry_after_seconds("Mon, 01 Jan 2024 11:00:00 GMT", 5, now=now) == 0
-    assert retry_after_seconds("120", 5) == 120
-    assert retry_after_seconds("soon", 5) == 5
-    assert retry_after_seconds(None, 5) == 5
+    assert retry_after("Mon, 01 Jan 2024 12:00:30 GMT", now=now) == 30
+    assert retry_after("Mon, 01 Jan 2024 11:00:00 GMT", now=now) == 0
+    assert retry_after("120") == 120
+    assert retry_after("soon") is None
+    assert retry_after(None) is None
 
 
 def test_client_error_is_a_clear_error(tmp_path: Path):
-    with serve({}) as server, pytest.raises(FetchError, match=r"/missing.json: HTTP 404"):
+    with (
+        serve({}) as server,
+        pytest.raises(FetchError, match=r"/missing.json\?sig=REDACTED: HTTP 404") as info,
+    ):
         download(f"{server.base}/missing.json?sig=SECRET", tmp_path / "x", sleep=Sleeps())
+    assert "SECRET" not in str(info.value)
 
 
 def test_checksum_mismatch_removes_the_download(tmp_path: Path, body: bytes):
@@ -141,9 +144,15 @@ def test_kaggle_download_with_basic_auth_and_redirect(
         monkeypatch.setenv("KAGGLE_KEY", "TOPSECRETKEY")
         sleeps = Sleeps()
         with caplog.at_level(logging.DEBUG, logger="arxivcat"):
+            settings = SnapshotSettings.from_dict(
+                {
+                    **schema_defaults("snapshot"),
+                    "source": "kaggle:Cornell-University/arxiv",
+                    "sha256": hashlib.sha256(zipped).hexdigest(),
+                }
+            )
             manifest = build_corpus(
-                source="kaggle:Cornell-University/arxiv",
-                expected_sha256=hashlib.sha256(zipped).hexdigest(),
+                settings,
                 corpus_path=tmp_path / "arxiv.parquet",
                 digest_path=tmp_path / "arxiv.sha256",
                 manifest_path=tmp_path / "arxiv.manifest.json",
@@ -172,11 +181,11 @@ def test_kaggle_without_credentials_is_a_clear_error(tmp_path: Path, monkeypatch
     monkeypatch.delenv("KAGGLE_USERNAME", raising=False)
     monkeypatch.delenv("KAGGLE_KEY", raising=False)
     monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(tmp_path))
-    with pytest.raises(FetchError, match="KAGGLE_USERNAME and KAGGLE_KEY"):
+    with pytest.raises(KaggleError, match="KAGGLE_USERNAME and KAGGLE_KEY"):
         fetch.fetch_source("kaggle:Cornell-University/arxiv", tmp_path)
 
 
 def test_kaggle_json_credentials(tmp_path: Path, monkeypatch):
     (tmp_path / "kaggle.json").write_text('{"username": "u", "key": "k"}')
     env = {"KAGGLE_CONFIG_DIR": str(tmp_path)}
-    assert fetch.kaggle_credentials(env) == ("u", "k")
+    assert kaggle_credentials(env) == ("u", "k")

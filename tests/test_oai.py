@@ -9,18 +9,15 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from loopback_http import Fault, Route, serve
+from loopback_http import Fault, Route, Sleeps, serve
 
+from arxivcat.config import schema_defaults
 from arxivcat.data.download_snapshot import build_corpus
 from arxivcat.data.harvest_oai import Harvester, OAIError, harvest, merge_harvest, parse_page
+from arxivcat.data.settings import OAISettings, SnapshotSettings
 
 PAGES = "data/arxiv/oai/jtimdwyer-2018-06-17-arXiv"
 ERRORS = "data/arxiv/oai/mikesaelim-2015-arXivRaw"
-
-
-class Sleeps(list):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 def _last_page(content: bytes) -> bytes:
@@ -51,10 +48,12 @@ class Replay:
 
 
 def _harvest(tmp_path: Path, base: str, sleeps: Sleeps, **settings) -> dict:
-    config = {"base_url": f"{base}/oai", "metadata_prefix": "arXiv", "sets": [], **settings}
-    harvester = Harvester(config["base_url"], interval=3.0, max_attempts=3, sleep=sleeps)
+    config = {**schema_defaults("oai"), "base_url": f"{base}/oai", "sets": [], **settings}
+    harvester = Harvester(
+        config["base_url"], interval=3.0, max_attempts=3, sleep=sleeps, clock=sleeps.clock
+    )
     return harvest(
-        config,
+        OAISettings.from_dict(config),
         output=tmp_path / "oai.parquet",
         manifest_path=tmp_path / "oai.manifest.json",
         state_dir=tmp_path / "state",
@@ -79,7 +78,7 @@ def test_harvest_follows_resumption_tokens_at_one_request_per_interval(
     }
     assert second == {"verb": ["ListRecords"], "resumptionToken": ["2752941|1001"]}
     assert third["resumptionToken"] == ["2752941|2001"]
-    assert len(sleeps) == 2 and all(0 < s <= 3.0 for s in sleeps)
+    assert sleeps == [3.0, 3.0]
     table = pq.read_table(tmp_path / "oai.parquet")
     assert table.num_rows == manifest["records"] == 3000
     assert table.column("id").to_pylist() == sorted(table.column("id").to_pylist())
@@ -92,7 +91,7 @@ def test_crashed_harvest_continues_from_the_saved_token(shared: Path, tmp_path: 
     with serve({"/oai": route}) as server:
         # One entry per request: two good pages, then the server keeps failing.
         route.faults = [Fault(), Fault(), *[Fault(status=500)] * 3]
-        with pytest.raises(OAIError, match="no usable reply after 3 attempts"):
+        with pytest.raises(OAIError, match="giving up after 3 attempts"):
             _harvest(tmp_path, server.base, Sleeps())
         assert not (tmp_path / "oai.parquet").exists()
         done = len(server.requests)
@@ -110,8 +109,9 @@ def test_503_retry_after_seconds_and_http_date(shared: Path, tmp_path: Path):
     sleeps = Sleeps()
     with serve({"/oai": Route(responder=Replay(shared, pages=1), faults=faults)}) as server:
         manifest = _harvest(tmp_path, server.base, sleeps)
-    assert sleeps[0] == 45
-    assert 100 < sleeps[2] <= 120  # sleeps[1] is the 3 s pacing before the second request
+    # The waits on the server count towards the 3 s pacing: no pacing sleep on top.
+    assert len(sleeps) == 2 and sleeps[0] == 45
+    assert 100 < sleeps[1] <= 120
     assert manifest["records"] == 1000
 
 
@@ -201,9 +201,11 @@ def test_arxivraw_version_dates_and_deletions_merge_into_the_corpus(shared: Path
         manifest = _harvest(tmp_path, server.base, Sleeps(), metadata_prefix="arXivRaw")
     assert (manifest["records"], manifest["deleted"]) == (387, 1)
     out = tmp_path / "corpus"
+    sample = str(shared / "data/arxiv/snapshot-sample-2007-0704.0001-0704.1000.jsonl")
     merged = build_corpus(
-        source=str(shared / "data/arxiv/snapshot-sample-2007-0704.0001-0704.1000.jsonl"),
-        expected_sha256=None,
+        SnapshotSettings.from_dict(
+            {**schema_defaults("snapshot"), "source": sample, "sha256": None}
+        ),
         corpus_path=out / "arxiv.parquet",
         digest_path=out / "arxiv.sha256",
         manifest_path=out / "arxiv.manifest.json",
@@ -215,7 +217,10 @@ def test_arxivraw_version_dates_and_deletions_merge_into_the_corpus(shared: Path
     harvested = set(pq.read_table(tmp_path / "oai.parquet").column("id").to_pylist())
     snapshot_ids = {f"0704.{n:04d}" for n in range(1, 1001)}
     assert merged["records"] == len(ids) == len((snapshot_ids | harvested) - {"0704.0002"})
-    alone = build_corpus("oai", None, out / "o.parquet", out / "o.sha", out / "o.json", tmp_path,
+    oai = SnapshotSettings.from_dict(
+        {**schema_defaults("snapshot"), "source": "oai", "sha256": None}
+    )
+    alone = build_corpus(oai, out / "o.parquet", out / "o.sha", out / "o.json", tmp_path,
                          harvest_path=tmp_path / "oai.parquet")  # fmt: skip
     assert alone["records"] == 387
 

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import gzip
 import json
 from pathlib import Path
 
 import pytest
 
-from arxivcat.negatives.openalex import (
-    error_message,
+from arxivcat.io.http import retry_after, server_message
+from arxivcat.negatives.openalex_api import works_filter
+from arxivcat.negatives.openalex_works import (
     is_arxiv,
     is_computer_science,
     normalize_doi,
     rebuild_abstract,
-    retry_after_seconds,
     top_level0_concept,
     work_row,
-    works_filter,
 )
 
 
@@ -136,14 +136,13 @@ def test_work_row_and_doi():
 def test_filter_retry_after_and_error_message(shared):
     value = works_filter(["C1", "C2"], 2010)
     assert value == "concepts.id:C1|C2,publication_year:>2009,has_abstract:true"
-    assert retry_after_seconds({"retry-after": "3"}) == 3.0
-    assert (
-        retry_after_seconds({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, now=1445412470) == 10
-    )
-    assert retry_after_seconds({}) is None
+    assert retry_after("3") == 3.0
+    now = dt.datetime(2015, 10, 21, 7, 27, 50, tzinfo=dt.UTC)
+    assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=now) == 10
+    assert retry_after(None) is None and retry_after("soon") is None
     body = (
         shared / "data/openalex/api/rkrug_openalexPro/errors/http400_invalid_select_field.json"
     ).read_bytes()
-    message = error_message(body)
-    assert message.startswith("Invalid query parameters error.") and len(message) <= 400
-    assert error_message(b"<html>Bad gateway</html>") == "<html>Bad gateway</html>"
+    message = server_message(body)
+    assert message.startswith("Invalid query parameters error.") and len(message) <= 300
+    assert server_message(b"<html>Bad gateway</html>") == "<html>Bad gateway</html>"

@@ -11,22 +11,37 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from arxivcat.config import schema_defaults
 from arxivcat.data.corpus import CORPUS_SCHEMA, CorpusError
 from arxivcat.data.download_snapshot import build_corpus
+from arxivcat.data.settings import SnapshotSettings
 from arxivcat.io.checksums import file_sha256
+from arxivcat.provenance import module_closure
+from arxivcat.synthetic.generate_synthetic_snapshot import (
+    SyntheticSourceError,
+    generate_synthetic_snapshot,
+)
 
 SAMPLE = "data/arxiv/snapshot-sample-2007-0704.0001-0704.1000.jsonl"
 
 
-def _build(tmp_path: Path, source: str, sha256: str | None = None, tag: str = "a") -> dict:
+def _build(
+    tmp_path: Path,
+    source: str,
+    sha256: str | None = None,
+    tag: str = "a",
+    snapshot_path: Path | None = None,
+) -> dict:
     out = tmp_path / tag
     return build_corpus(
-        source=source,
-        expected_sha256=sha256,
+        SnapshotSettings.from_dict(
+            {**schema_defaults("snapshot"), "source": source, "sha256": sha256}
+        ),
         corpus_path=out / "arxiv.parquet",
         digest_path=out / "arxiv.sha256",
         manifest_path=out / "arxiv.manifest.json",
         cache_dir=tmp_path / "downloads",
+        snapshot_path=snapshot_path,
     )
 
 
@@ -109,15 +124,31 @@ def test_truncated_gzip_is_a_clear_error(shared: Path, tmp_path: Path):
     assert not list((tmp_path / "a").glob("*.partial"))
 
 
-def test_synthetic_source_is_deterministic(tmp_path: Path):
-    first = _build(tmp_path, "synthetic:300", tag="a")
-    second = _build(tmp_path, "synthetic:300", tag="b")
-    assert first["records"] == 300
+def test_synthetic_source_reads_the_generated_file_deterministically(tmp_path: Path):
+    manifests = []
+    for tag in ("a", "b"):
+        generated = tmp_path / f"synthetic-{tag}.jsonl"
+        assert generate_synthetic_snapshot("synthetic:300", generated) == 300
+        manifests.append(_build(tmp_path, "synthetic:300", tag=tag, snapshot_path=generated))
+    first, second = manifests
+    assert first["records"] == 300 and first["source"] == "synthetic:300"
     assert first["sha256"] == second["sha256"]
-    assert first["source_sha256"] is None
+    assert first["source_sha256"] == file_sha256(tmp_path / "synthetic-a.jsonl")
+    with pytest.raises(CorpusError, match="generate_synthetic_snapshot"):
+        _build(tmp_path, "synthetic:300", tag="c")
+
+
+def test_the_download_stage_code_does_not_include_the_generator():
+    closure = {
+        path.parent.name + "/" + path.name
+        for path in module_closure("arxivcat.data.download_snapshot")
+    }
+    assert "data/download_snapshot.py" in closure
+    assert not any(name.startswith("synthetic/") for name in closure), closure
+    assert "arxivcat.config" not in str(closure) and "config.py" not in closure
 
 
 @pytest.mark.parametrize("source", ["synthetic:0", "synthetic:x"])
 def test_bad_synthetic_count_is_a_clear_error(tmp_path: Path, source: str):
-    with pytest.raises(CorpusError, match="synthetic:N"):
-        _build(tmp_path, source)
+    with pytest.raises(SyntheticSourceError, match="synthetic:N"):
+        generate_synthetic_snapshot(source, tmp_path / "s.jsonl")

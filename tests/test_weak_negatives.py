@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from arxivcat.config import ConfigError, schema_defaults, validate_config
-from arxivcat.negatives.openalex import LEVEL0_CONCEPTS
+from arxivcat.negatives.openalex_works import LEVEL0_CONCEPTS
 from arxivcat.negatives.prepare_weak_negatives import (
     WEAK_NEGATIVE_SCHEMA,
     WeakNegativeError,

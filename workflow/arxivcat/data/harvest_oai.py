@@ -1,8 +1,9 @@
 """Harvesting arXiv metadata over OAI-PMH, resumable, polite, and merged into the corpus.
 
 ``ListRecords`` pages (``metadataPrefix`` ``arXiv`` or ``arXivRaw``, optional set and
-``from``/``until`` datestamps) are fetched one request per ``interval`` seconds (arXiv asks for
-3 s), 503 replies are retried after their ``Retry-After`` (delay seconds or an HTTP date), and OAI
+``from``/``until`` datestamps) are fetched through :class:`arxivcat.io.http.HttpClient`: one
+request per ``interval`` seconds (arXiv asks for 3 s), 503 replies retried after their
+``Retry-After`` (delay seconds or an HTTP date, at most ``oai.max_retry_wait``), and OAI
 ``<error>`` replies become one-line :class:`OAIError` messages (``noRecordsMatch`` is simply an
 empty harvest).  Each page's normalized records are saved to the state directory before the
 resumption token is persisted, so a crashed harvest continues with the next page; a persisted
@@ -15,10 +16,8 @@ harvested record replaces an older one, a deletion removes it, new records are a
 Why not a client library: sickle is unmaintained, and its maintained fork oaipmh-scythe (0.16)
 parses ``Retry-After`` with ``int()`` (an HTTP date crashes it), does not pace requests, and does
 not persist resumption tokens, while adding httpx2 and lxml as dependencies.  Those three are
-what this module is for; the protocol part (a GET and an XML page walk) is small.
-
-The parser matches elements by local name, so it accepts pages whose metadata lost its default
-namespace (the ``jtimdwyer`` pages, saved through BeautifulSoup, have ``<arXiv>`` without xmlns).
+what this module is for; the protocol part (a GET and an XML page walk) is small.  Pages are
+parsed by :mod:`arxivcat.data.oai_pages`.
 """
 
 from __future__ import annotations
@@ -30,9 +29,7 @@ import json
 import logging
 import shutil
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,140 +37,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import requests
 
-from arxivcat.config import schema_defaults
 from arxivcat.data import corpus
-from arxivcat.errors import ArxivcatError
+from arxivcat.data.oai_pages import HARVEST_SCHEMA, IncompleteReplyError, OAIError, Page, parse_page
+from arxivcat.data.settings import OAISettings
 from arxivcat.io.atomic import atomic_path, write_text_atomic
-from arxivcat.io.checksums import file_sha256
-from arxivcat.io.fetch import redact, retry_after_seconds
+from arxivcat.io.http import HttpClient, Retry, describe, shown_url
+from arxivcat.io.publish import publish_table
+from arxivcat.io.redact import redact
 
 log = logging.getLogger(__name__)
-
-#: arXiv's OAI-PMH endpoint (the schema's default).
-BASE_URL = schema_defaults("oai")["base_url"]
-PREFIXES = ("arXiv", "arXivRaw")
-
-#: The harvest table: the corpus columns plus the OAI datestamp and the deletion flag.
-HARVEST_SCHEMA = pa.schema(
-    [
-        *[column.with_nullable(column.name != "id") for column in corpus.CORPUS_SCHEMA],
-        pa.field("datestamp", pa.date32(), nullable=False),
-        pa.field("deleted", pa.bool_(), nullable=False),
-    ]
-)
-
-
-class OAIError(ArxivcatError, RuntimeError):
-    """An OAI-PMH error reply or a harvest that failed for good, in one line."""
-
-    def __init__(self, message: str, code: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-class IncompleteReplyError(OAIError):
-    """A reply that is not complete XML (a cut transfer): worth another attempt."""
-
-
-@dataclass
-class Page:
-    """One parsed ``ListRecords`` reply."""
-
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    token: str | None = None
-    complete_list_size: int | None = None
-
-
-def _local(tag: str) -> str:
-    return tag.rpartition("}")[2]
-
-
-def _child(element: ET.Element, name: str) -> ET.Element | None:
-    for child in element:
-        if _local(child.tag) == name:
-            return child
-    return None
-
-
-def _text(element: ET.Element, name: str) -> str | None:
-    child = _child(element, name)
-    return child.text if child is not None and child.text is not None else None
-
-
-def _record_row(record: ET.Element, where: str) -> dict[str, Any]:
-    header = _child(record, "header")
-    if header is None:
-        raise OAIError(f"{where}: record without <header>")
-    identifier = (_text(header, "identifier") or "").strip()
-    datestamp = corpus._parse_date(_text(header, "datestamp"))
-    paper_id = identifier.rpartition(":")[2]
-    if not paper_id or datestamp is None:
-        raise OAIError(f"{where}: record header lacks an identifier or a datestamp")
-    empty = {name: None for name in HARVEST_SCHEMA.names}
-    if header.get("status") == "deleted":
-        return {**empty, "id": corpus._VERSION_SUFFIX.sub("", paper_id), "categories": [],
-                "primary_category": "", "datestamp": datestamp, "deleted": True}  # fmt: skip
-    metadata = _child(record, "metadata")
-    body = next(iter(metadata), None) if metadata is not None else None
-    if body is None or _local(body.tag) not in PREFIXES:
-        found = _local(body.tag) if body is not None else "nothing"
-        raise OAIError(
-            f"{where}: record {identifier} has <{found}> metadata; expected arXiv or arXivRaw"
-        )
-    raw: dict[str, Any] = {
-        "id": _text(body, "id"),
-        "title": _text(body, "title"),
-        "abstract": _text(body, "abstract"),
-        "categories": _text(body, "categories"),
-        "doi": _text(body, "doi"),
-        "update_date": datestamp.isoformat(),
-    }
-    if _local(body.tag) == "arXivRaw":
-        dates = [_text(v, "date") for v in body if _local(v.tag) == "version"]
-        raw["versions"] = [{"created": date} for date in dates if date]
-    else:
-        raw["versions"] = [{"created": _text(body, "created")}]
-    try:
-        row = corpus.normalize_record(raw)
-    except (KeyError, ValueError, TypeError, AttributeError) as error:
-        raise OAIError(f"{where}: bad record {identifier}: {error}") from None
-    return {**row, "datestamp": datestamp, "deleted": False}
-
-
-def parse_page(content: bytes, where: str) -> Page:
-    """Parse a ``ListRecords`` reply into normalized rows and the resumption token.
-
-    Args:
-        content: The reply body.
-        where: What to name in error messages (URL or file).
-
-    Raises:
-        OAIError: For an OAI error reply (``code`` set), unparsable XML or a bad record.
-    """
-    try:
-        root = ET.fromstring(content)
-    except ET.ParseError as error:
-        raise IncompleteReplyError(f"{where}: not a complete OAI-PMH XML reply ({error})") from None
-    if _local(root.tag) != "OAI-PMH":
-        raise OAIError(f"{where}: not an OAI-PMH reply (root element <{_local(root.tag)}>)")
-    error = _child(root, "error")
-    if error is not None:
-        code = error.get("code", "unknown")
-        message = " ".join((error.text or "").split())
-        raise OAIError(f"{where}: OAI-PMH error {code}: {message}", code=code)
-    listing = _child(root, "ListRecords")
-    if listing is None:
-        raise OAIError(f"{where}: reply has neither <ListRecords> nor <error>")
-    page = Page()
-    for index, element in enumerate(listing, start=1):
-        name = _local(element.tag)
-        if name == "record":
-            page.rows.append(_record_row(element, f"{where}: record {index}"))
-        elif name == "resumptionToken":
-            page.token = (element.text or "").strip() or None
-            size = element.get("completeListSize")
-            page.complete_list_size = int(size) if size and size.isdigit() else None
-    return page
 
 
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
@@ -188,76 +60,58 @@ def _from_json(row: dict[str, Any]) -> dict[str, Any]:
 
 
 class Harvester:
-    """A polite OAI-PMH client: paced requests, 503/Retry-After, retries on dropped connections.
+    """A polite OAI-PMH client: paced requests, capped Retry-After, retries on cut replies.
 
     Args:
         base_url: The OAI-PMH endpoint.
         interval: Minimum seconds between the starts of two requests.
         max_attempts: Attempts per request before giving up.
         timeout: Per-request connect/read timeout, seconds.
+        max_retry_wait: Longest wait on the server (``oai.max_retry_wait``), seconds.
         session: The ``requests`` session.
         sleep: The sleep function; ``clock`` the monotonic clock (tests inject fakes).
     """
 
     def __init__(
         self,
-        base_url: str = BASE_URL,
+        base_url: str,
         interval: float = 3.0,
         max_attempts: int = 6,
         timeout: float = 120.0,
+        max_retry_wait: float = 600.0,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url
-        self.interval = interval
-        self.max_attempts = max_attempts
-        self.timeout = timeout
-        self.session = session or requests.Session()
-        self.sleep = sleep
-        self.clock = clock
-        self._last: float | None = None
-
-    def _pace(self) -> None:
-        if self._last is not None:
-            wait = self.interval - (self.clock() - self._last)
-            if wait > 0:
-                self.sleep(wait)
-        self._last = self.clock()
+        self.client = HttpClient(
+            session,
+            max_attempts=max_attempts,
+            backoff=max(interval, 1.0),
+            max_retry_wait=max_retry_wait,
+            timeout=timeout,
+            interval=interval,
+            setting="oai.max_retry_wait",
+            error=OAIError,
+            sleep=sleep,
+            clock=clock,
+        )
 
     def list_records(self, params: dict[str, str]) -> Page:
         """Fetch and parse one ``ListRecords`` page (retrying transient failures)."""
         query = {"verb": "ListRecords", **params}
-        where = f"{redact(self.base_url)}?{'&'.join(f'{k}={v}' for k, v in query.items())}"
-        delay = max(self.interval, 1.0)
-        for attempt in range(1, self.max_attempts + 1):
-            self._pace()
-            try:
-                response = self.session.get(self.base_url, params=query, timeout=self.timeout)
-            except requests.RequestException as error:
-                log.warning("%s: %s (attempt %d)", where, type(error).__name__, attempt)
-                self.sleep(delay)
-                delay *= 2
-                continue
-            if response.status_code >= 500:
-                wait = retry_after_seconds(response.headers.get("Retry-After"), delay)
-                log.warning(
-                    "%s: HTTP %d, retrying in %.0f s (attempt %d/%d)",
-                    where, response.status_code, wait, attempt, self.max_attempts,
-                )  # fmt: skip
-                self.sleep(wait)
-                delay *= 2
-                continue
+        where = shown_url(self.base_url, query)
+
+        def read(response: requests.Response) -> Page:
+            # OAI-PMH error replies may come with a 4xx status; their <error> says more.
             if response.status_code >= 400 and b"<error" not in response.content:
-                raise OAIError(f"{where}: HTTP {response.status_code} {response.reason}")
+                raise OAIError(f"{where}: {describe(response)}")
             try:
                 return parse_page(response.content, where)
             except IncompleteReplyError as error:
-                log.warning("%s (attempt %d); retrying", error, attempt)
-                self.sleep(delay)
-                delay *= 2
-                continue
-        raise OAIError(f"{where}: no usable reply after {self.max_attempts} attempts")
+                raise Retry(str(error)) from None
+
+        return self.client.get(self.base_url, read, params=query)
 
 
 def _state_key(params: dict[str, Any]) -> str:
@@ -339,7 +193,7 @@ def latest_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def harvest(
-    settings: dict[str, Any],
+    settings: OAISettings,
     output: str | Path,
     manifest_path: str | Path,
     state_dir: str | Path,
@@ -348,7 +202,7 @@ def harvest(
     """Harvest the configured sets and write the harvest table and its manifest.
 
     Args:
-        settings: The ``oai`` config block: base_url, metadata_prefix, sets, from, until, interval.
+        settings: The ``oai`` settings.
         output: The harvest parquet (:data:`HARVEST_SCHEMA`, sorted by id, deterministic).
         manifest_path: JSON manifest: source, harvest parameters, retrieval time, counts, sha256.
         state_dir: Where pages and resumption tokens are kept between runs.
@@ -357,37 +211,37 @@ def harvest(
     Returns:
         The manifest written.
     """
-    settings = {**schema_defaults("oai"), **settings}
-    prefix = settings["metadata_prefix"]
-    if prefix not in PREFIXES:
-        raise OAIError(f"oai.metadata_prefix {prefix!r}: expected one of {', '.join(PREFIXES)}")
-    harvester = harvester or Harvester(settings["base_url"], interval=float(settings["interval"]))
+    harvester = harvester or Harvester(
+        settings.base_url, interval=settings.interval, max_retry_wait=settings.max_retry_wait
+    )
     retrieved = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     files: list[Path] = []
-    for set_spec in settings["sets"] or [None]:
-        params = {"metadataPrefix": prefix}
-        params.update({key: str(settings[key]) for key in ("from", "until") if settings[key]})
+    for set_spec in settings.sets or [None]:
+        params = {"metadataPrefix": settings.metadata_prefix}
+        params.update({key: value for key, value in (("from", settings.from_),
+                       ("until", settings.until)) if value})  # fmt: skip
         if set_spec:
             params["set"] = set_spec
         files += harvest_list(harvester, params, state_dir)
     rows = latest_rows(_page_rows(files))
-    with atomic_path(output) as partial:
-        table = pa.Table.from_pylist(rows, schema=HARVEST_SCHEMA)
-        pq.write_table(table, partial, compression="zstd")
     datestamps = [row["datestamp"] for row in rows]
-    manifest = {
-        "source": f"oai:{settings['base_url']}",
-        "metadata_prefix": prefix,
-        "sets": list(settings["sets"]),
-        "from": settings["from"],
-        "until": settings["until"],
-        "retrieved": retrieved,
-        "records": sum(not row["deleted"] for row in rows),
-        "deleted": sum(row["deleted"] for row in rows),
-        "snapshot_date": max(datestamps).isoformat() if datestamps else None,
-        "sha256": file_sha256(output),
-    }
-    write_text_atomic(manifest_path, json.dumps(manifest, sort_keys=True))
+    manifest = publish_table(
+        pa.Table.from_pylist(rows, schema=HARVEST_SCHEMA),
+        output,
+        None,
+        manifest_path,
+        {
+            "source": f"oai:{redact(settings.base_url)}",
+            "metadata_prefix": settings.metadata_prefix,
+            "sets": list(settings.sets),
+            "from": settings.from_,
+            "until": settings.until,
+            "retrieved": retrieved,
+            "records": sum(not row["deleted"] for row in rows),
+            "deleted": sum(row["deleted"] for row in rows),
+            "snapshot_date": max(datestamps).isoformat() if datestamps else None,
+        },
+    )
     log.info("harvested %d records, %d deletions", manifest["records"], manifest["deleted"])
     return manifest
 

@@ -7,110 +7,82 @@ dropped connection, or in a later run after a failed job) continues where the la
 with ``Range: bytes=N-``.  ``If-Range`` with the server's ETag/Last-Modified makes a server whose
 file changed in between send the whole new file instead of a splice of two versions.
 
+A download counts as complete only when its completeness is known: the server's length
+(``Content-Length``/``Content-Range``) was matched, a chunked transfer reached its terminating
+chunk, the expected sha256 matched, or the file is a zip or gzip archive whose end is intact.
+Otherwise (a server that just closes the connection) the log warns and :class:`Download` says
+``unverified``, which the corpus manifest records.  A cached file that later fails to parse is
+removed with :func:`discard`, so the next run fetches it again instead of trusting a 304.
+
 Kaggle datasets (``kaggle:OWNER/DATASET``) use the public download API with HTTP basic auth from
 ``KAGGLE_USERNAME``/``KAGGLE_KEY`` (or ``~/.kaggle/kaggle.json``); the API redirects to a signed
-storage URL, to which ``requests`` does not forward the credentials.  The key is never logged and
-URLs are logged without their query string (signed URLs carry secrets there).
+storage URL, to which ``requests`` does not forward the credentials.  Requests go through
+:class:`arxivcat.io.http.HttpClient` (retries, capped ``Retry-After``); URLs are shown only
+redacted (signed URLs carry secrets in their query string).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
+import gzip
 import hashlib
 import json
 import logging
 import os
 import re
 import time
+import zipfile
+import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import requests
-import urllib3
 
 from arxivcat.errors import ArxivcatError
 from arxivcat.io.checksums import file_sha256
+from arxivcat.io.http import TRANSIENT_ERRORS, HttpClient, Retry, describe
+from arxivcat.io.kaggle import kaggle_credentials, kaggle_url
+from arxivcat.io.progress import Progress
+from arxivcat.io.redact import redact
 
 log = logging.getLogger(__name__)
 
-#: Kaggle's API root; ``ARXIVCAT_KAGGLE_API`` overrides it (tests point it at a loopback server).
-KAGGLE_API = "https://www.kaggle.com/api/v1"
 #: Network reads are small so that little is lost when a connection drops mid-read.
 _NET_CHUNK = 1 << 16
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
-_USER_AGENT = "arxivcat (https://github.com/arxivcat/arxivcat; research workflow)"
 
 
 class FetchError(ArxivcatError, RuntimeError):
     """A download that failed for good, described in one line."""
 
 
-def redact(url: str) -> str:
-    """Return ``url`` without query string, fragment or user info (safe to log)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+@dataclass(frozen=True)
+class Download:
+    """A downloaded file and how its completeness was established.
 
-
-def retry_after_seconds(value: str | None, default: float, now: dt.datetime | None = None) -> float:
-    """Parse a ``Retry-After`` header: delay seconds or an HTTP date; ``default`` if absent/bad.
-
-    Args:
-        value: The header's value.
-        default: Seconds to wait when the header is absent or unparsable.
-        now: The current time (for tests); defaults to the clock.
+    Attributes:
+        path: The complete file in the cache.
+        url: The URL it came from, redacted.
+        size: Its size in bytes.
+        completeness: ``"length"`` (the server's length matched), ``"chunked"`` (the chunked
+            transfer's end was received), ``"sha256"`` (the expected checksum matched), ``"zip"``
+            or ``"gzip"`` (the archive's end is intact), or None when nothing could tell.
     """
-    if value is None or not value.strip():
-        return default
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return default
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    now = now or dt.datetime.now(dt.UTC)
-    return max(0.0, (when - now).total_seconds())
 
+    path: Path
+    url: str
+    size: int
+    completeness: str | None
 
-def kaggle_credentials(environ: dict[str, str] | None = None) -> tuple[str, str]:
-    """Return (username, key) from KAGGLE_USERNAME/KAGGLE_KEY or kaggle.json.
-
-    ``kaggle.json`` is looked up in ``KAGGLE_CONFIG_DIR`` or ``~/.kaggle``.
-
-    Raises:
-        FetchError: If no credentials are found (the message says where they were looked for).
-    """
-    environ = dict(os.environ if environ is None else environ)
-    if environ.get("KAGGLE_USERNAME") and environ.get("KAGGLE_KEY"):
-        return environ["KAGGLE_USERNAME"], environ["KAGGLE_KEY"]
-    folder = Path(environ.get("KAGGLE_CONFIG_DIR") or Path.home() / ".kaggle")
-    path = folder / "kaggle.json"
-    if path.is_file():
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return str(data["username"]), str(data["key"])
-        except (ValueError, KeyError, TypeError):
-            raise FetchError(f"{path}: expected {{'username': ..., 'key': ...}}") from None
-    raise FetchError(
-        "Kaggle download needs credentials: set KAGGLE_USERNAME and KAGGLE_KEY or create "
-        f"{path} (see https://www.kaggle.com/docs/api)"
-    )
-
-
-def kaggle_url(dataset: str, api: str | None = None) -> str:
-    """Return the download API URL of ``OWNER/DATASET``."""
-    if not re.fullmatch(r"[\w.-]+/[\w.-]+", dataset):
-        raise FetchError(f"kaggle:{dataset}: expected kaggle:OWNER/DATASET")
-    api = (api or os.environ.get("ARXIVCAT_KAGGLE_API") or KAGGLE_API).rstrip("/")
-    return f"{api}/datasets/download/{dataset}"
+    def facts(self) -> dict[str, Any]:
+        """The download's entry in a manifest (the URL redacted, "unverified" when unknown)."""
+        return {
+            "url": self.url,
+            "bytes": self.size,
+            "completeness": self.completeness or "unverified",
+        }
 
 
 def cache_name(url: str) -> str:
@@ -126,8 +98,8 @@ def fetch_source(
     expected_sha256: str | None = None,
     session: requests.Session | None = None,
     **options: Any,
-) -> Path:
-    """Download a ``kaggle:OWNER/DATASET`` or http(s) source into ``cache_dir``; return the file.
+) -> Download:
+    """Download a ``kaggle:OWNER/DATASET`` or http(s) source into ``cache_dir``.
 
     Extra keyword ``options`` go to :func:`download`.
     """
@@ -143,19 +115,50 @@ def fetch_source(
     return download(url, Path(cache_dir) / name, expected_sha256, session=session, **options)
 
 
-def _validators(path: Path) -> dict[str, str]:
+def _read_state(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        state = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    return state if isinstance(state, dict) else {}
 
 
-def _save_validators(path: Path, response: requests.Response, url: str) -> None:
-    data = {"url": redact(url)}
+def _write_state(path: Path, url: str, headers: Any, **extra: Any) -> None:
+    state = {"url": redact(url), **extra}
     for header in ("ETag", "Last-Modified"):
-        if response.headers.get(header):
-            data[header] = response.headers[header]
-    path.write_text(json.dumps(data), encoding="utf-8")
+        if headers.get(header):
+            state[header] = headers[header]
+    path.write_text(json.dumps(state), encoding="utf-8")
+
+
+def _archive_end(path: Path) -> str | None:
+    """``"zip"``/``"gzip"`` for an archive whose end is intact, None for other files.
+
+    Raises:
+        Retry: For a zip or gzip archive that ends early (the transfer was cut).
+    """
+    with open(path, "rb") as handle:
+        magic = handle.read(4)
+    if magic.startswith(b"PK"):
+        if zipfile.is_zipfile(path):
+            return "zip"
+        raise Retry("the zip archive has no end-of-archive record (transfer cut?)")
+    if magic.startswith(b"\x1f\x8b"):
+        try:
+            with gzip.open(path, "rb") as stream:
+                while stream.read(1 << 20):
+                    pass
+        except (EOFError, gzip.BadGzipFile, zlib.error) as error:
+            raise Retry(f"the gzip stream ends early ({error}; transfer cut?)") from None
+        return "gzip"
+    return None
+
+
+def discard(download: Download) -> None:
+    """Remove a cached download (one that failed to parse) so that the next run fetches it."""
+    download.path.unlink(missing_ok=True)
+    download.path.with_name(download.path.name + ".http.json").unlink(missing_ok=True)
+    log.warning("removed the cached download %s; the next run fetches it again", download.path)
 
 
 def download(
@@ -166,8 +169,10 @@ def download(
     max_attempts: int = 8,
     backoff: float = 5.0,
     timeout: float = 60.0,
+    max_retry_wait: float = 600.0,
+    progress_every: float = 30.0,
     sleep: Callable[[float], None] = time.sleep,
-) -> Path:
+) -> Download:
     """Download ``url`` to ``destination`` atomically, resuming a previous partial download.
 
     A complete file already at ``destination`` is kept when it matches ``expected_sha256``, or,
@@ -182,15 +187,14 @@ def download(
         backoff: Seconds to wait after a failed attempt (doubling), unless the server says
             otherwise with ``Retry-After``.
         timeout: Connect/read timeout of one request, in seconds.
+        max_retry_wait: Longest wait on the server (``snapshot.max_retry_wait``), seconds.
+        progress_every: Seconds between two progress lines in the log.
         sleep: The sleep function (tests inject a fake one).
 
-    Returns:
-        ``destination``.
-
     Raises:
-        FetchError: For a client error (4xx other than 408/429), exhausted retries, a size
-            mismatch or a checksum mismatch; the partial file is kept for resumption except
-            after a checksum mismatch.
+        FetchError: For a client error (4xx other than 408/425/429), exhausted retries, a
+            ``Retry-After`` beyond ``max_retry_wait`` or a checksum mismatch; the partial file is
+            kept for resumption except after a checksum mismatch.
     """
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
@@ -198,119 +202,101 @@ def download(
     state_file = destination.with_name(destination.name + ".http.json")
     partial_state = destination.with_name(destination.name + ".part.http.json")
     expected = expected_sha256.lower() if expected_sha256 else None
-    session = session or requests.Session()
     shown = redact(url)
+    cached = _read_state(state_file) if destination.is_file() else {}
+    if destination.is_file() and expected and file_sha256(destination) == expected:
+        log.info("%s: cached copy matches the expected sha256; not downloading", destination)
+        return Download(destination, shown, destination.stat().st_size, "sha256")
+    conditional = {}
+    if destination.is_file() and not expected:
+        if cached.get("ETag"):
+            conditional["If-None-Match"] = cached["ETag"]
+        if cached.get("Last-Modified"):
+            conditional["If-Modified-Since"] = cached["Last-Modified"]
+    attempt_offset = [0]
+    final_headers: dict[str, str] = {}
 
-    headers_base = {"User-Agent": _USER_AGENT, "Accept-Encoding": "identity"}
-    if destination.is_file():
-        if expected and file_sha256(destination) == expected:
-            log.info("%s: cached copy matches the expected sha256; not downloading", destination)
-            return destination
-        if not expected:
-            validators = _validators(state_file)
-            conditional = dict(headers_base)
-            if validators.get("ETag"):
-                conditional["If-None-Match"] = validators["ETag"]
-            if validators.get("Last-Modified"):
-                conditional["If-Modified-Since"] = validators["Last-Modified"]
-            if len(conditional) > len(headers_base):
-                try:
-                    with session.get(url, headers=conditional, stream=True, timeout=timeout) as r:
-                        if r.status_code == 304:
-                            log.info("%s: unchanged on the server (304); reusing", destination)
-                            return destination
-                except requests.RequestException as error:
-                    log.warning("conditional request to %s failed: %s", shown, type(error).__name__)
-
-    delay = backoff
-    for attempt in range(1, max_attempts + 1):
-        offset = partial.stat().st_size if partial.exists() else 0
-        headers = dict(headers_base)
+    def headers() -> dict[str, str]:
+        wanted = {"Accept-Encoding": "identity", **conditional}
+        offset = attempt_offset[0] = partial.stat().st_size if partial.exists() else 0
         if offset:
-            headers["Range"] = f"bytes={offset}-"
-            validator = _validators(partial_state)
+            wanted["Range"] = f"bytes={offset}-"
+            validator = _read_state(partial_state)
             if validator.get("ETag") or validator.get("Last-Modified"):
-                headers["If-Range"] = validator.get("ETag") or validator["Last-Modified"]
-        try:
-            with session.get(url, headers=headers, stream=True, timeout=timeout) as response:
-                status = response.status_code
-                if status == 416 and offset:
-                    total = response.headers.get("Content-Range", "").rpartition("/")[2]
-                    if total.isdigit() and int(total) == offset:
-                        log.info("%s: partial download is already complete", partial)
-                        break
-                    log.warning("%s: server refused to resume; starting over", partial)
-                    partial.unlink()
-                    continue
-                if status in (408, 429) or status >= 500:
-                    wait = retry_after_seconds(response.headers.get("Retry-After"), delay)
-                    log.warning(
-                        "%s: HTTP %d (attempt %d/%d); retrying in %.0f s",
-                        shown, status, attempt, max_attempts, wait,
-                    )  # fmt: skip
-                    if attempt < max_attempts:
-                        sleep(wait)
-                        delay *= 2
-                    continue
-                if status >= 400:
-                    raise FetchError(f"{shown}: HTTP {status} {response.reason}")
-                if status == 206:
-                    match = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
-                    if not match or int(match.group(1)) != offset:
-                        raise FetchError(
-                            f"{shown}: bad Content-Range {response.headers.get('Content-Range')!r}"
-                            f" for a request from byte {offset}"
-                        )
-                    total = int(match.group(3)) if match.group(3) != "*" else None
-                    mode = "ab"
-                else:
-                    if offset:
-                        log.info("%s: server sent the whole file; restarting from byte 0", shown)
-                    offset = 0
-                    length = response.headers.get("Content-Length")
-                    total = int(length) if length and length.isdigit() else None
-                    mode = "wb"
-                    _save_validators(partial_state, response, url)
-                log.info(
-                    "downloading %s from byte %d of %s", shown, offset, total or "unknown size"
-                )
-                written = offset
-                last_report = time.monotonic()
-                with open(partial, mode) as handle:
-                    # read1 hands over whatever arrived, so a dropped connection loses nothing
-                    # already received (iter_content would drop the last incomplete chunk).
-                    while chunk := response.raw.read1(_NET_CHUNK, decode_content=True):
-                        handle.write(chunk)
-                        written += len(chunk)
-                        if time.monotonic() - last_report > 30:
-                            log.info("%s: %d of %s bytes", destination.name, written, total)
-                            last_report = time.monotonic()
-                if total is not None and written != total:
-                    raise requests.exceptions.ChunkedEncodingError(
-                        f"transfer ended at byte {written} of {total}"
-                    )
-                _save_validators(state_file, response, url)
-                break
-        except (
-            requests.exceptions.ConnectionError,
-            requests.exceptions.ChunkedEncodingError,
-            requests.exceptions.Timeout,
-            urllib3.exceptions.HTTPError,
-        ) as error:
-            size = partial.stat().st_size if partial.exists() else 0
-            log.warning(
-                "%s: transfer interrupted at byte %d (%s; attempt %d/%d)",
-                shown, size, type(error).__name__, attempt, max_attempts,
-            )  # fmt: skip
-            if attempt < max_attempts:
-                sleep(delay)
-                delay *= 2
-    else:
-        raise FetchError(
-            f"{shown}: giving up after {max_attempts} attempts; the partial download {partial} "
-            "is kept and the next run resumes it"
-        )
+                wanted["If-Range"] = validator.get("ETag") or validator["Last-Modified"]
+        return wanted
 
+    def receive(response: requests.Response) -> str | None:
+        status, offset = response.status_code, attempt_offset[0]
+        if status == 304 and conditional:
+            return "cached"
+        if status == 416 and offset:
+            total = response.headers.get("Content-Range", "").rpartition("/")[2]
+            if total.isdigit() and int(total) == offset:
+                log.info("%s: partial download is already complete", partial)
+                return "length"
+            partial.unlink()
+            raise Retry("the server refused to resume; starting over", wait=0)
+        if status >= 400:
+            raise FetchError(f"{shown}: {describe(response)}")
+        if status == 206:
+            match = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
+            if not match or int(match.group(1)) != offset:
+                raise FetchError(
+                    f"{shown}: bad Content-Range {response.headers.get('Content-Range')!r}"
+                    f" for a request from byte {offset}"
+                )
+            total = int(match.group(3)) if match.group(3) != "*" else None
+            mode = "ab"
+        else:
+            if offset:
+                log.info("%s: server sent the whole file; restarting from byte 0", shown)
+            offset = 0
+            length = response.headers.get("Content-Length")
+            total = int(length) if length and length.isdigit() else None
+            mode = "wb"
+            _write_state(partial_state, url, response.headers)
+        log.info("downloading %s from byte %d of %s", shown, offset, total or "unknown size")
+        progress = Progress(log, f"downloading {destination.name}", total, offset, progress_every)
+        with open(partial, mode) as handle:
+            try:
+                # read1 hands over whatever arrived, so a dropped connection loses nothing
+                # already received (iter_content would drop the last incomplete chunk).
+                while chunk := response.raw.read1(_NET_CHUNK, decode_content=True):
+                    handle.write(chunk)
+                    progress.advance(len(chunk))
+            except TRANSIENT_ERRORS as error:
+                raise Retry(
+                    f"transfer interrupted at byte {progress.done} ({type(error).__name__})"
+                ) from None
+        if total is not None and progress.done != total:
+            raise Retry(f"transfer ended at byte {progress.done} of {total}")
+        final_headers.update(response.headers)
+        if total is not None:
+            return "length"
+        if "chunked" in response.headers.get("Transfer-Encoding", "").lower():
+            return "chunked"
+        return _archive_end(partial)
+
+    client = HttpClient(
+        session,
+        max_attempts=max_attempts,
+        backoff=backoff,
+        max_retry_wait=max_retry_wait,
+        timeout=timeout,
+        setting="snapshot.max_retry_wait",
+        error=FetchError,
+        sleep=sleep,
+    )
+    completeness = client.get(
+        url,
+        receive,
+        headers=headers,
+        hint=f"the partial download {partial} is kept and the next run resumes it",
+    )
+    if completeness == "cached":
+        log.info("%s: unchanged on the server (304); reusing", destination)
+        return Download(destination, shown, destination.stat().st_size, cached.get("completeness"))
     if expected:
         actual = file_sha256(partial)
         if actual != expected:
@@ -320,7 +306,17 @@ def download(
                 f"{shown}: sha256 {actual} does not match the expected {expected} "
                 "(partial download removed)"
             )
+        completeness = "sha256"
+    if completeness is None:
+        log.warning(
+            "%s: the server sent neither a length nor a chunked end, so the download's "
+            "completeness is unverified (set snapshot.sha256 to check it)",
+            shown,
+        )
     os.replace(partial, destination)
+    _write_state(state_file, url, final_headers, completeness=completeness)
     partial_state.unlink(missing_ok=True)
-    log.info("downloaded %s to %s (%d bytes)", shown, destination, destination.stat().st_size)
-    return destination
+    size = destination.stat().st_size
+    log.info("downloaded %s to %s (%d bytes, completeness %s)", shown, destination, size,
+             completeness or "unverified")  # fmt: skip
+    return Download(destination, shown, size, completeness)

@@ -1,4 +1,9 @@
-"""Logging for workflow jobs: to the rule's log file and to stderr, tracebacks included."""
+"""Logging for workflow jobs: to the rule's log file and to stderr, tracebacks included.
+
+Every line passes through :func:`arxivcat.io.redact.redact` on its way out, so a credential that
+some library puts into a message or a traceback (a signed URL in a connection error) never
+reaches the log file.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,15 @@ from pathlib import Path
 from types import TracebackType
 
 from arxivcat.errors import ArxivcatError
+from arxivcat.io.redact import redact
+
+
+class RedactingFormatter(logging.Formatter):
+    """A formatter whose output (message and traceback) has its credentials masked."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Format ``record`` as usual, then redact the whole text."""
+        return redact(super().format(record))
 
 
 def setup_logging(log_file: str | Path | None, level: int = logging.INFO) -> logging.Logger:
@@ -19,12 +33,10 @@ def setup_logging(log_file: str | Path | None, level: int = logging.INFO) -> log
     if log_file:
         Path(log_file).parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_file, mode="w", encoding="utf-8"))
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        handlers=handlers,
-        force=True,
-    )
+    formatter = RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in handlers:
+        handler.setFormatter(formatter)
+    logging.basicConfig(level=level, handlers=handlers, force=True)
 
     def log_exception(
         kind: type[BaseException], error: BaseException, trace: TracebackType | None

@@ -17,7 +17,7 @@ from typing import Any
 import pyarrow as pa
 
 from arxivcat.keys import doi_keys, title_keys
-from arxivcat.negatives.openalex import (
+from arxivcat.negatives.openalex_works import (
     is_arxiv,
     is_computer_science,
     is_work,

@@ -2,7 +2,7 @@
 
 Two sources, chosen by ``settings.source``:
 
-* ``"openalex"``: works fetched from the OpenAlex API (see :mod:`arxivcat.negatives.openalex`),
+* ``"openalex"``: works fetched from the OpenAlex API (see :mod:`arxivcat.negatives.openalex_api`),
   until ``openalex.count`` rows are kept;
 * a local path (a file, a directory or a glob) of JSON lines (plain or gzip, e.g. OpenAlex
   snapshot parts), JSON API response bodies, or parquet.  Rows are either plain
@@ -35,10 +35,9 @@ from arxivcat.errors import ArxivcatError
 from arxivcat.io.atomic import atomic_path, write_text_atomic
 from arxivcat.io.checksums import file_sha256
 from arxivcat.negatives.filtering import WeakNegativeFilter
-from arxivcat.negatives.openalex import (
+from arxivcat.negatives.openalex_api import (
     API_KEY_VARIABLE,
     OpenAlexClient,
-    Opener,
     PageCache,
     iter_pages,
     works_filter,
@@ -185,7 +184,6 @@ def collect_openalex(
     settings: WeakNegativeSettings,
     cache_dir: str | Path,
     sleep: Callable[[float], None] | None = None,
-    opener: Opener | None = None,
     max_stale_pages: int = 5,
     max_pages: int | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -201,13 +199,12 @@ def collect_openalex(
         settings: The ``weak_negatives`` settings.
         cache_dir: Root of the page cache.
         sleep: Replaces :func:`time.sleep` between retries (tests).
-        opener: Replaces the HTTP GET (tests).
         max_stale_pages: Sample pages without new works after which the population counts as
             exhausted.
         max_pages: The page budget; None for ten times the pages ``count`` needs, plus ten.
 
     Raises:
-        arxivcat.negatives.openalex.OpenAlexError: A request failed for good or no API key is set.
+        arxivcat.negatives.openalex_api.OpenAlexError: A request failed for good or no API key.
         WeakNegativeError: The page budget was spent before ``count`` rows were kept.
     """
     api = settings.openalex
@@ -217,14 +214,13 @@ def collect_openalex(
     options: dict[str, Any] = {}
     if sleep is not None:
         options["sleep"] = sleep
-    if opener is not None:
-        options["opener"] = opener
     client = OpenAlexClient(
         base_url=api.base_url,
         api_key=os.environ.get(API_KEY_VARIABLE) or None,
         mailto=api.mailto,
         max_attempts=api.max_attempts,
         timeout=float(api.timeout),
+        max_retry_wait=float(api.max_retry_wait),
         **options,
     )
     query = {

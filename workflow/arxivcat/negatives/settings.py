@@ -25,6 +25,7 @@ class OpenAlexSettings(StageSettings):
         mailto: Contact address for OpenAlex's polite pool, or None.
         max_attempts: Tries per request on HTTP 429/5xx and network errors.
         timeout: Seconds to wait for one response.
+        max_retry_wait: Longest Retry-After honoured, in seconds; a longer one fails the fetch.
     """
 
     concepts: tuple[str, ...]
@@ -36,6 +37,7 @@ class OpenAlexSettings(StageSettings):
     mailto: str | None
     max_attempts: int
     timeout: float
+    max_retry_wait: float
 
 
 @dataclass(frozen=True)
