@@ -16,11 +16,12 @@ from loopback_http import Fault, Route, Sleeps, serve
 
 from arxivcat.config import schema_defaults
 from arxivcat.data.harvest_oai import Harvester, OAIError, harvest
-from arxivcat.data.settings import OAISettings, SettingsError, SnapshotSettings
+from arxivcat.data.settings import OAISettings, SnapshotSettings
 from arxivcat.io.fetch import FetchError, download
 from arxivcat.io.progress import Progress
 from arxivcat.io.publish import publish_table
 from arxivcat.io.redact import redact
+from arxivcat.stage_settings import SettingsError
 
 SAMPLE = "data/arxiv/snapshot-sample-2007-0704.0001-0704.1000.jsonl"
 OAI_PAGE = "data/arxiv/oai/jtimdwyer-2018-06-17-arXiv/page-00.xml"

@@ -8,54 +8,16 @@ Fields are named as the schema keys, except ``oai.from``, a Python keyword, held
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
-from typing import Any, Self
+from typing import ClassVar
 
-from arxivcat.errors import ArxivcatError
-
-
-class SettingsError(ArxivcatError, ValueError):
-    """A settings mapping with a missing or unknown key."""
-
-
-def _key(field: dataclasses.Field[Any]) -> str:
-    return field.name.rstrip("_")
-
-
-class _Block:
-    """``from_dict``/``to_dict`` for a frozen dataclass of one config block."""
-
-    BLOCK = ""
-
-    @classmethod
-    def from_dict(cls, mapping: Mapping[str, Any]) -> Self:
-        """Build the settings from a validated config block.
-
-        Raises:
-            SettingsError: For a missing or unknown key (named with its block).
-        """
-        fields = {_key(field): field.name for field in dataclasses.fields(cls)}  # type: ignore[arg-type]
-        unknown = sorted(set(mapping) - set(fields))
-        if unknown:
-            raise SettingsError(f"{cls.BLOCK}.{unknown[0]}: unknown setting")
-        missing = [key for key in fields if key not in mapping]
-        if missing:
-            raise SettingsError(f"{cls.BLOCK}.{missing[0]}: missing setting")
-        return cls(**{name: mapping[key] for key, name in fields.items()})
-
-    def to_dict(self) -> dict[str, Any]:
-        """The config block these settings came from (keys as in the schema)."""
-        return {
-            _key(field): getattr(self, field.name)
-            for field in dataclasses.fields(self)  # type: ignore[arg-type]
-        }
+from arxivcat.stage_settings import StageSettings
 
 
 @dataclasses.dataclass(frozen=True)
-class SnapshotSettings(_Block):
+class SnapshotSettings(StageSettings):
     """The ``snapshot`` block (see ``config/schema.yaml`` for each key's meaning)."""
 
-    BLOCK = "snapshot"
+    BLOCK: ClassVar[str] = "snapshot"
 
     source: str
     sha256: str | None
@@ -65,10 +27,10 @@ class SnapshotSettings(_Block):
 
 
 @dataclasses.dataclass(frozen=True)
-class OAISettings(_Block):
+class OAISettings(StageSettings):
     """The ``oai`` block (see ``config/schema.yaml`` for each key's meaning)."""
 
-    BLOCK = "oai"
+    BLOCK: ClassVar[str] = "oai"
 
     enabled: bool
     base_url: str
@@ -78,6 +40,3 @@ class OAISettings(_Block):
     until: str | None
     interval: float
     max_retry_wait: float
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "sets", tuple(self.sets))
