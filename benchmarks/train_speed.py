@@ -58,7 +58,7 @@ from arxivcat.model.evaluate import _batches as eval_batches
 from arxivcat.model.evaluate import predict_split
 from arxivcat.model.loading import load_classifier, load_tokenizer
 from arxivcat.model.tokenize import encode_pairs
-from arxivcat.model.train import EpochSeededLengthGroupedSampler
+from arxivcat.model.trainer_extensions import EpochSeededLengthGroupedSampler
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "arxiv"
 RECORDS = SHARED / "snapshot-format-cs-2012-2024-from-api-dmarx-stars.jsonl"

@@ -7,6 +7,7 @@ import json
 import pytest
 from huggingface_hub import ModelCard
 from tiny_run import write_model_dir, write_tables, write_tokenized
+from training_settings import training_settings
 
 from arxivcat.model.evaluate import evaluate_model
 from arxivcat.report.card_facts import CardError
@@ -96,7 +97,7 @@ def workflow_card(tmp_path_factory):
         tokenized,
         root / "eval" / "metrics.json",
         root / "eval" / "predictions.parquet",
-        TRAINING,
+        training_settings(**TRAINING),
     )
     (root / "split_report.json").write_text(json.dumps(SPLIT_REPORT))
     (root / "manifest.json").write_text(json.dumps(MANIFEST))

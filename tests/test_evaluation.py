@@ -9,11 +9,13 @@ import pyarrow.parquet as pq
 import pytest
 from sklearn.metrics import f1_score
 from tiny_run import write_model_dir, write_tables, write_tokenized
+from training_settings import training_settings
 
 from arxivcat.model.evaluate import EvaluationError, evaluate_model, metrics_from_predictions
 from arxivcat.model.metrics import binary_metrics
 
 SETTINGS = {"device": "cpu", "precision": "auto", "eval_batch_size": 7}
+TYPED = training_settings(**SETTINGS)
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +29,7 @@ def evaluated(tmp_path_factory):
         dataset_dir=tokenized,
         metrics_path=root / "eval" / "metrics.json",
         predictions_path=root / "eval" / "predictions.parquet",
-        settings=SETTINGS,
+        settings=TYPED,
     )
     return root, metrics
 
@@ -91,7 +93,7 @@ def test_predictions_follow_row_order_despite_length_sorting(evaluated, tmp_path
         dataset_dir=root / "tokenized",
         metrics_path=tmp_path / "m.json",
         predictions_path=tmp_path / "p.parquet",
-        settings={**SETTINGS, "eval_batch_size": 1},
+        settings=training_settings(**{**SETTINGS, "eval_batch_size": 1}),
     )
     one = pq.read_table(tmp_path / "p.parquet").to_pylist()
     seven = pq.read_table(root / "eval" / "predictions.parquet").to_pylist()
@@ -104,7 +106,7 @@ def test_predictions_follow_row_order_despite_length_sorting(evaluated, tmp_path
 def test_missing_inputs_fail_clearly(evaluated, tmp_path):
     root, _ = evaluated
     with pytest.raises(EvaluationError, match="not a model directory"):
-        evaluate_model(tmp_path, root / "tokenized", tmp_path / "m", tmp_path / "p", SETTINGS)
+        evaluate_model(tmp_path, root / "tokenized", tmp_path / "m", tmp_path / "p", TYPED)
     with pytest.raises(EvaluationError, match="DatasetDict"):
-        evaluate_model(root / "model", tmp_path, tmp_path / "m", tmp_path / "p", SETTINGS)
+        evaluate_model(root / "model", tmp_path, tmp_path / "m", tmp_path / "p", TYPED)
     assert not (tmp_path / "m").exists()

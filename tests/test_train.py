@@ -1,21 +1,34 @@
-"""The train stage on CPU with the tiny model: outputs, metrics, settings, checkpoints, devices."""
+"""The train stage on CPU with the tiny model: outputs, metrics, settings, checkpoints, devices.
+
+The shared run is a job as Snakemake starts one: a separate process that logs to a file through
+the rule scripts' ``setup_logging``, with its stderr in a file too (as a SLURM job's output).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from synthetic_tables import write_tiny_tokenized
-from transformers import AutoModelForSequenceClassification, EvalPrediction, TrainerState
+from training_settings import training_settings
+from transformers import (
+    AutoModelForSequenceClassification,
+    EvalPrediction,
+    TrainerState,
+    TrainingArguments,
+)
 
-from arxivcat.config import load_yaml
-from arxivcat.model import devices, train
+from arxivcat.config import load_yaml, schema_defaults
+from arxivcat.model import checkpoints, devices, launch, train, trainer_extensions
 from arxivcat.model.loading import load_classifier
+from arxivcat.model.settings import TrainingSettings
+from arxivcat.stage_settings import SettingsError
 
 REPO = Path(__file__).resolve().parents[1]
 SETTINGS = {
@@ -26,32 +39,76 @@ SETTINGS = {
     "train_batch_size": 16,
     "device": "cpu",
     "keep": "best",
+    "logging_steps": 5,
 }
 INFO_KEYS = {
     "device", "device_count", "precision", "distributed_type", "train_samples_per_second",
     "train_runtime", "train_samples", "best_epoch", "best_validation_f1", "kept",
     "framework_versions", "hyperparameters",
 }  # fmt: skip
+# One job: tokenize the tables, train, evaluate; logging as the rule scripts set it up.
+JOB = """
+import json, sys
+from pathlib import Path
+from arxivcat.io.runlog import setup_logging
+from arxivcat.model.evaluate import evaluate_model
+from arxivcat.model.tokenize import tokenize_splits
+from arxivcat.model.train import train_model
+from synthetic_tables import write_tables
+from training_settings import training_settings
+
+root, settings = Path(sys.argv[1]), training_settings(**json.loads(sys.argv[2]))
+setup_logging(root / "job.log")
+paths = write_tables(root / "tables")
+tokenize_splits(paths, "builtin:tiny-bert", 64, root / "tokenized", num_proc=1)
+train_model(root / "tokenized", root / "model", root / "checkpoints", settings, num_workers=2)
+evaluate_model(root / "model", root / "tokenized", root / "eval" / "metrics.json",
+               root / "eval" / "predictions.parquet", settings)
+"""
+
+
+def run_job(root: Path, code: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` as a job process (stdout and stderr to files, not a terminal)."""
+    root.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
+    with open(root / "stderr.txt", "w") as err, open(root / "stdout.txt", "w") as out:
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(root), *args],
+            stdout=out, stderr=err, env=env, timeout=600, check=False,
+        )  # fmt: skip
+    done.stderr = (root / "stderr.txt").read_text()
+    return done
 
 
 @pytest.fixture(scope="module")
-def dataset(tmp_path_factory) -> Path:
-    return write_tiny_tokenized(tmp_path_factory.mktemp("train"))
+def job(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("train")
+    done = run_job(root, JOB, json.dumps(SETTINGS))
+    assert done.returncode == 0, done.stderr[-3000:]
+    return root
 
 
 @pytest.fixture(scope="module")
-def trained(dataset) -> tuple[Path, Path, dict]:
-    model_dir = dataset.parent / "model"
-    store = dataset.parent / "checkpoints"
-    info = train.train_model(dataset, model_dir, store, SETTINGS, num_workers=2)
-    return model_dir, store, info
+def dataset(job) -> Path:
+    return job / "tokenized"
+
+
+@pytest.fixture(scope="module")
+def trained(job) -> tuple[Path, Path, dict]:
+    model_dir = job / "model"
+    return (
+        model_dir,
+        job / "checkpoints",
+        json.loads((model_dir / "training_info.json").read_text()),
+    )
 
 
 def test_model_directory_has_the_contract_files(trained):
     model_dir, store, _ = trained
     names = {p.name for p in model_dir.iterdir()}
     expected = {"model.safetensors", "config.json", "tokenizer.json", "trainer_state.json"}
-    assert expected | {"train_results.json", "training_info.json"} <= names
+    assert expected | {"train_results.json", "all_results.json", "training_info.json"} <= names
+    assert "training_args.bin" not in names
     assert not (model_dir.parent / "model.partial").exists()
     assert not store.exists(), "the checkpoint store is removed after the final model is written"
     model = AutoModelForSequenceClassification.from_pretrained(model_dir)
@@ -88,12 +145,16 @@ def test_training_info_records_device_speed_and_settings(trained):
     assert hyper["adam_epsilon"] == 1e-8 and hyper["lr_scheduler_type"] == "linear"
     results = json.loads((model_dir / "train_results.json").read_text())
     assert results["train_samples_per_second"] == written["train_samples_per_second"]
+    assert results["train_samples"] == 320
+    assert json.loads((model_dir / "all_results.json").read_text()) == results
 
 
 def test_compute_metrics_matches_hand_counts():
     logits = np.array([[0, 1], [1, 0], [0, 1], [0, 1], [1, 0]], dtype=float)
     labels = np.array([1, 1, 0, 1, 0])
-    metrics = train.compute_metrics(EvalPrediction(predictions=logits, label_ids=labels))
+    metrics = trainer_extensions.compute_metrics(
+        EvalPrediction(predictions=logits, label_ids=labels)
+    )
     # tp=2, fp=1, fn=1, tn=1
     assert metrics == pytest.approx(
         {"accuracy": 3 / 5, "precision": 2 / 3, "recall": 2 / 3, "f1": 2 / 3}
@@ -101,12 +162,13 @@ def test_compute_metrics_matches_hand_counts():
 
 
 def test_run_key_follows_result_settings_and_data_only():
-    settings = train.complete_settings(SETTINGS)
-    key = train.run_key(settings, "data-a")
-    assert train.run_key({**settings, "checkpoint_minutes": 5}, "data-a") == key
-    assert train.run_key({**settings, "dataloader_workers": 3}, "data-a") == key
-    assert train.run_key({**settings, "learning_rate": 1e-4}, "data-a") != key
-    assert train.run_key(settings, "data-b") != key
+    settings = training_settings(**SETTINGS)
+    key = checkpoints.run_key(settings, "data-a")
+    for change in ({"checkpoint_minutes": 5}, {"dataloader_workers": 3}, {"progress_seconds": 1}):
+        assert checkpoints.run_key(dataclasses.replace(settings, **change), "data-a") == key
+    changed = dataclasses.replace(settings, learning_rate=1e-4)
+    assert checkpoints.run_key(changed, "data-a") != key
+    assert checkpoints.run_key(settings, "data-b") != key
 
 
 def test_incomplete_checkpoint_is_skipped(tmp_path):
@@ -114,13 +176,13 @@ def test_incomplete_checkpoint_is_skipped(tmp_path):
         (tmp_path / f"checkpoint-{step}").mkdir()
     (tmp_path / "checkpoint-10" / "trainer_state.json").write_text("{}")
     (tmp_path / "checkpoint-20" / "trainer_state.json").write_text('{"log_hist')
-    assert train.last_complete_checkpoint(tmp_path) == tmp_path / "checkpoint-10"
-    assert train.last_complete_checkpoint(tmp_path / "none") is None
+    assert checkpoints.last_complete_checkpoint(tmp_path) == tmp_path / "checkpoint-10"
+    assert checkpoints.last_complete_checkpoint(tmp_path / "none") is None
 
 
 def test_keep_best_saves_only_improvements(tmp_path):
     model = load_classifier("builtin:tiny-bert", seed=1)
-    callback = train.KeepBest(tmp_path / "best")
+    callback = trainer_extensions.KeepBest(tmp_path / "best")
     state = TrainerState()
     for epoch, f1 in ((1.0, 0.5), (2.0, 0.4), (3.0, 0.6)):
         state.epoch = epoch
@@ -132,30 +194,36 @@ def test_keep_best_saves_only_improvements(tmp_path):
 
 
 def test_effective_batch_is_kept_across_devices():
-    settings = train.complete_settings({"train_batch_size": 32, "gradient_accumulation_steps": 2})
-    assert train.batch_layout(settings, 4) == (4, 2)
-    with pytest.raises(train.TrainingError, match="not divisible by 3 device"):
-        train.batch_layout(settings, 3)
+    settings = training_settings(train_batch_size=32, gradient_accumulation_steps=2)
+    assert launch.batch_layout(settings, 4) == (4, 2)
+    with pytest.raises(launch.TrainingError, match="not divisible by 3 device"):
+        launch.batch_layout(settings, 3)
 
 
-def test_unknown_setting_is_rejected():
-    with pytest.raises(train.TrainingError, match=r"unknown training setting.*lr"):
-        train.complete_settings({"lr": 1})
+def test_unknown_or_missing_setting_is_rejected():
+    with pytest.raises(SettingsError, match=r"^training\.lr: unknown key"):
+        TrainingSettings.from_dict({**schema_defaults("training"), "lr": 1})
+    partial = {k: v for k, v in schema_defaults("training").items() if k != "keep"}
+    with pytest.raises(SettingsError, match=r"^training\.keep: missing"):
+        TrainingSettings.from_dict(partial)
+    assert training_settings().to_dict() == schema_defaults("training")
 
 
-def test_defaults_are_the_schemas_and_the_reference_hyperparameters():
+def test_settings_fields_are_the_schema_keys_and_the_reference_hyperparameters():
     schema = load_yaml(REPO / "config" / "schema.yaml")["definitions"]["training"]["properties"]
-    assert set(schema) == set(train.DEFAULTS)
+    assert [f.name for f in dataclasses.fields(TrainingSettings)] == list(schema)
+    defaults = training_settings()
     reference = {"learning_rate": 7.5e-6, "train_batch_size": 32, "seed": 20230227}
     reference |= {"num_epochs": 3, "lr_scheduler_type": "linear", "max_length": 512}
-    assert {key: train.DEFAULTS[key] for key in reference} == reference
-    assert train.DEFAULTS["model"] == "sentence-transformers/allenai-specter"
+    assert {key: getattr(defaults, key) for key in reference} == reference
+    assert defaults.model == "sentence-transformers/allenai-specter"
 
 
 def test_tpu_without_torch_xla_fails_at_once(dataset, tmp_path, monkeypatch):
     monkeypatch.setattr(devices, "xla_installed", lambda: False)
     with pytest.raises(devices.DeviceError, match=r"needs torch_xla.*envs/train-tpu\.yaml"):
-        train.train_model(dataset, tmp_path / "m", tmp_path / "c", {**SETTINGS, "device": "tpu"})
+        settings = training_settings(**{**SETTINGS, "device": "tpu"})
+        train.train_model(dataset, tmp_path / "m", tmp_path / "c", settings)
     assert not (tmp_path / "c").exists() and not (tmp_path / "m").exists()
 
 
@@ -163,8 +231,7 @@ def test_auto_device_and_precision_on_this_machine():
     assert devices.resolve_device("cpu") == "cpu"
     assert devices.resolve_precision("auto", "cpu") == "fp32"
     assert devices.resolve_precision("auto", "tpu") == "bf16"
-    with pytest.raises(devices.DeviceError, match="unknown device"):
-        devices.resolve_device("gpu")
+    assert devices.resolve_precision("bf16", "cpu") == "bf16"
 
 
 HOLD_LOCK = """
@@ -178,6 +245,14 @@ time.sleep(30)
 
 def test_concurrent_jobs_claim_different_gpus(tmp_path, monkeypatch):
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    # A job holds its locks until it exits; this test process drops them by closing the files.
+    held: list = []
+    monkeypatch.setattr(devices, "_HELD_LOCKS", held)
+
+    def release() -> None:
+        while held:
+            held.pop().close()
+
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD_LOCK, str(tmp_path)],
         stdout=subprocess.PIPE,
@@ -194,9 +269,9 @@ def test_concurrent_jobs_claim_different_gpus(tmp_path, monkeypatch):
     finally:
         holder.kill()
         holder.wait()
-        devices.release_gpus()
+        release()
     assert devices.claim_gpus(1, total=3, wait_s=0, directory=tmp_path) == [0]
-    devices.release_gpus()
+    release()
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "5")
     assert devices.claim_gpus(1, total=8, directory=tmp_path) == []
 
@@ -209,17 +284,17 @@ def _padded_and_real_tokens(
     from transformers import AutoTokenizer
 
     data = DatasetDict.load_from_disk(str(dataset))
-    columns = [c for c in train.MODEL_COLUMNS if c in data["train"].column_names]
+    columns = [c for c in trainer_extensions.MODEL_COLUMNS if c in data["train"].column_names]
     rows = data["train"].select_columns(columns)
-    settings = train.complete_settings({**SETTINGS, "group_by_length": group_by_length})
+    settings = training_settings(**{**SETTINGS, "group_by_length": group_by_length})
     tokenizer = AutoTokenizer.from_pretrained(str(dataset / "tokenizer"))
-    trainer = train.ArxivcatTrainer(
+    trainer = trainer_extensions.ArxivcatTrainer(
         model=load_classifier("builtin:tiny-bert", seed=1),
-        args=train.training_arguments(settings, "cpu", "fp32", tmp_path, 10, 1),
+        args=trainer_extensions.training_arguments(settings, "cpu", "fp32", tmp_path, 10, 1),
         train_dataset=rows,
         eval_dataset=data["validation"].select_columns(columns),
         processing_class=tokenizer,
-        data_collator=train.data_collator(tokenizer, "cpu", 64),
+        data_collator=trainer_extensions.data_collator(tokenizer, "cpu", 64),
         train_lengths=[len(ids) for ids in rows["input_ids"]],
     )
     padded = real = 0
@@ -236,3 +311,54 @@ def test_training_batches_are_length_grouped(dataset, tmp_path):
     assert grouped < shuffled, (grouped, shuffled)
     # 320 rows, batch 16: megabatches of 5 batches; random batches of 16 all reach 64 tokens.
     assert grouped <= real * 1.15, "length grouping pads each batch close to its rows' lengths"
+
+
+PROGRESS = re.compile(
+    r"step (\d+)/40 \(\d+%\), epoch [\d.]+/2, loss \d+\.\d{4}, lr [\d.e+-]+, "
+    r"[\d.]+ samples/s, elapsed \d+:\d\d:\d\d, ETA \d+:\d\d:\d\d$"
+)
+
+
+def test_train_log_has_a_progress_line_every_logging_steps_and_each_validation(job):
+    log = (job / "job.log").read_text()
+    steps = [int(m.group(1)) for line in log.splitlines() if (m := PROGRESS.search(line))]
+    # logging_steps 5 over 40 steps; progress_seconds (60) never passes first on this tiny run.
+    assert steps == list(range(5, 41, 5)), log
+    validations = re.findall(r"validation at step (\d+) \(epoch ([\d.]+)\): f1 [\d.]+", log)
+    assert validations == [("20", "1.00"), ("40", "2.00")], log
+    for split, rows in (("validation", 64), ("test", 64)):
+        assert re.search(rf"evaluate {split}: {rows}/{rows} rows \(100%\), .* ETA 0:00:00", log)
+    assert re.search(r"tokenize train: 320/320 rows \(100%\), [\d.]+ rows/s, .*ETA", log), log
+
+
+def test_no_carriage_returns_in_the_job_log_or_its_stderr(job):
+    for name in ("job.log", "stderr.txt", "stdout.txt"):
+        text = (job / name).read_text()
+        assert "\r" not in text, (name, text[-2000:])
+    assert "Writing model shards" not in (job / "stderr.txt").read_text()
+
+
+def test_progress_line_is_written_at_least_every_progress_seconds(monkeypatch, caplog):
+    clock = iter(float(t) for t in range(0, 1000, 7))  # every call: 7 s later
+    monkeypatch.setattr(trainer_extensions.time, "monotonic", lambda: next(clock))
+    running = trainer_extensions.RunningLoss()
+    callback = trainer_extensions.TrainProgress(running, every_steps=1000, every_seconds=20)
+    args = TrainingArguments(
+        output_dir="unused", per_device_train_batch_size=4, num_train_epochs=1, use_cpu=True
+    )
+    state = TrainerState(max_steps=10, global_step=0)
+    callback.on_train_begin(args, state, None)
+    import torch
+
+    written = []
+    with caplog.at_level("INFO", logger="arxivcat.model.trainer_extensions"):
+        for step in range(1, 11):
+            running.add(torch.tensor(0.5))
+            state.global_step, state.epoch = step, step / 10
+            callback.on_step_end(args, state, None)
+            written += [(step, r.getMessage()) for r in caplog.records]
+            caplog.clear()
+    # 7 s a step: 21 s have passed at step 3, then again at 6 and 9; the last step always logs.
+    assert [step for step, _ in written] == [3, 6, 9, 10]
+    assert written[0][1].startswith("step 3/10 (30%), epoch 0.30/1, loss 0.5000, lr nan, ")
+    assert "0.6 samples/s, elapsed 0:00:21, ETA 0:00:49" in written[0][1]

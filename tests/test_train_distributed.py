@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 from synthetic_tables import write_tiny_tokenized
 
-from arxivcat.model import train
+from arxivcat.config import schema_defaults
+from arxivcat.model.launch import batch_layout
+from arxivcat.model.settings import TrainingSettings
 
 REPO = Path(__file__).resolve().parents[1]
 SETTINGS = {
@@ -34,7 +36,8 @@ SETTINGS = {
 def test_two_process_ddp_training_keeps_the_effective_batch(tmp_path: Path) -> None:
     dataset = write_tiny_tokenized(tmp_path)
     settings_file = tmp_path / "settings.json"
-    settings_file.write_text(json.dumps(SETTINGS))
+    # The relauncher writes every key (TrainingSettings.to_dict); main() refuses fewer.
+    settings_file.write_text(json.dumps({**schema_defaults("training"), **SETTINGS}))
     model_dir, store = tmp_path / "model", tmp_path / "checkpoints"
     command = [
         sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
@@ -54,7 +57,8 @@ def test_two_process_ddp_training_keeps_the_effective_batch(tmp_path: Path) -> N
     assert info["device_count"] == 2
     assert info["distributed_type"] == "MULTI_CPU"
     state = json.loads((model_dir / "trainer_state.json").read_text())
-    per_device, _ = train.batch_layout(train.complete_settings(SETTINGS), 2)
+    settings = TrainingSettings.from_dict(json.loads(settings_file.read_text()))
+    per_device, _ = batch_layout(settings, 2)
     assert state["train_batch_size"] == per_device == 8
     # 320 training rows at an effective batch of 16 (8 on each of 2 processes): 20 steps.
     assert state["global_step"] == 20

@@ -32,16 +32,18 @@ SETTINGS = {
 CHILD = """
 import json, logging, os, signal, sys
 logging.basicConfig(level=logging.INFO)
-from arxivcat.model import train
+from arxivcat.model import checkpoints, train
+from training_settings import training_settings
 dataset, output, store, settings, kill_at = sys.argv[1:6]
 kill_at = int(kill_at)
-step_end = train.CheckpointPolicy.on_step_end
+step_end = checkpoints.CheckpointPolicy.on_step_end
 def on_step_end(self, args, state, control, **kwargs):
     if state.global_step == kill_at:
         os.kill(os.getpid(), signal.SIGKILL)
     return step_end(self, args, state, control, **kwargs)
-train.CheckpointPolicy.on_step_end = on_step_end
-train.train_model(dataset, output, store, json.loads(settings), num_workers=2)
+checkpoints.CheckpointPolicy.on_step_end = on_step_end
+settings = training_settings(**json.loads(settings))
+train.train_model(dataset, output, store, settings, num_workers=2)
 """
 
 

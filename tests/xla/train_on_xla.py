@@ -15,6 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from synthetic_tables import write_tables
+from training_settings import training_settings
 
 from arxivcat.model.tokenize import tokenize_splits
 from arxivcat.model.train import train_model
@@ -27,10 +28,10 @@ def main() -> None:
         paths = write_tables(root / "tables", {"train": 160, "validation": 48, "test": 16})
         tokenize_splits(paths, "builtin:tiny-bert", 64, root / "tokenized")
         started = time.monotonic()
-        settings = {
-            "model": "builtin:tiny-bert", "max_length": 64, "num_epochs": 1,
-            "learning_rate": 1e-3, "train_batch_size": 16, "device": "tpu",
-        }  # fmt: skip
+        settings = training_settings(
+            model="builtin:tiny-bert", max_length=64, num_epochs=1,
+            learning_rate=1e-3, train_batch_size=16, device="tpu",
+        )  # fmt: skip
         info = train_model(root / "tokenized", root / "model", root / "ckpt", settings, 2)
         state = json.loads((root / "model" / "trainer_state.json").read_text())
         evals = [e for e in state["log_history"] if "eval_f1" in e]

@@ -2,6 +2,7 @@
 
 from arxivcat.io.runlog import setup_logging
 from arxivcat.model.evaluate import evaluate_model
+from arxivcat.model.settings import TrainingSettings
 
 setup_logging(snakemake.log[0])
 evaluate_model(
@@ -9,5 +10,5 @@ evaluate_model(
     dataset_dir=snakemake.input.dataset,
     metrics_path=snakemake.output.metrics,
     predictions_path=snakemake.output.predictions,
-    settings=snakemake.params.training,
+    settings=TrainingSettings.from_dict(snakemake.params.training),
 )

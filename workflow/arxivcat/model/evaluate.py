@@ -22,11 +22,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
 
-from arxivcat.config import schema_defaults
 from arxivcat.errors import ArxivcatError
 from arxivcat.io.atomic import atomic_path, write_text_atomic
 from arxivcat.model import devices
 from arxivcat.model.metrics import binary_metrics
+from arxivcat.model.progress import Progress, quiet_progress_bars
+from arxivcat.model.settings import TrainingSettings
+from arxivcat.model.storage import writing
 
 logger = logging.getLogger(__name__)
 
@@ -67,19 +69,19 @@ class SplitPredictions:
     loss: float
 
 
-def placement(settings: dict[str, Any]) -> tuple[torch.device, torch.dtype | None]:
+def placement(settings: TrainingSettings) -> tuple[torch.device, torch.dtype | None]:
     """Return the torch device and autocast dtype (None for fp32) to evaluate on.
 
     Uses the train stage's device and precision rules (:mod:`arxivcat.model.devices`); on a local
     multi-GPU machine the job first claims a GPU of its own, as training does.
 
     Args:
-        settings: Complete training settings (``device`` and ``precision`` are used).
+        settings: The experiment's training settings (``device`` and ``precision`` are used).
 
     Raises:
         DeviceError: If the requested device is not usable here.
     """
-    requested = settings["device"]
+    requested = settings.device
     if requested in ("auto", "cuda"):
         devices.claim_gpus(1)
     name = devices.resolve_device(requested)
@@ -89,7 +91,7 @@ def placement(settings: dict[str, Any]) -> tuple[torch.device, torch.dtype | Non
         device = xm.xla_device()
     else:
         device = torch.device(name)
-    precision = devices.resolve_precision(settings["precision"], name)
+    precision = devices.resolve_precision(settings.precision, name)
     return device, torch.bfloat16 if precision == "bf16" else None
 
 
@@ -117,6 +119,7 @@ def predict_split(
     dtype: torch.dtype | None = None,
     pad_token_id: int = 0,
     name: str = "split",
+    progress_seconds: float = 30.0,
 ) -> SplitPredictions:
     """Run ``model`` over a tokenized split and return its positive-class probabilities.
 
@@ -129,6 +132,7 @@ def predict_split(
         dtype: Autocast dtype (bf16/fp16), or None for full precision.
         pad_token_id: Padding id for input_ids.
         name: The split's name, for progress messages.
+        progress_seconds: Longest wait between two progress lines.
 
     Returns:
         The predictions in the split's row order.
@@ -149,12 +153,11 @@ def predict_split(
     logits = np.zeros((len(ids), 2), dtype=np.float64)
     multiple = 8 if device.type == "cuda" else 1
     batches = _batches(lengths, batch_size)
-    started = last_log = time.monotonic()
-    done = 0
+    progress = Progress(f"evaluate {name}", len(ids), every_seconds=progress_seconds)
     autocast = (
         torch.autocast(device_type=device.type, dtype=dtype) if dtype is not None else nullcontext()
     )
-    for number, batch in enumerate(batches, 1):
+    for batch in batches:
         inputs = {
             column: _pad(
                 [data[column][i] for i in batch],
@@ -166,17 +169,7 @@ def predict_split(
         with autocast:
             output = model(**inputs).logits
         logits[batch] = output.float().cpu().numpy()
-        done += len(batch)
-        now = time.monotonic()
-        if now - last_log >= 30 or number == len(batches):
-            last_log = now
-            logger.info(
-                "%s: %d/%d rows (%.0f rows/s)",
-                name,
-                done,
-                len(ids),
-                done / max(now - started, 1e-9),
-            )
+        progress.advance(len(batch))
     if logits.shape[0] and not np.isfinite(logits).all():
         raise EvaluationError(f"{name}: the model produced non-finite logits")
     log_probs = torch.log_softmax(torch.from_numpy(logits), dim=-1).numpy()
@@ -206,7 +199,7 @@ def evaluate_model(
     dataset_dir: str | Path,
     metrics_path: str | Path,
     predictions_path: str | Path,
-    settings: dict[str, Any],
+    settings: TrainingSettings,
 ) -> dict[str, Any]:
     """Evaluate the final model on validation and test; write metrics.json and predictions.
 
@@ -218,10 +211,14 @@ def evaluate_model(
         predictions_path: Where to write the predictions parquet (id, split, probability,
             label, is_weak_negative).
         settings: The experiment's training settings (``device``, ``precision``,
-            ``eval_batch_size`` are used).
+            ``eval_batch_size`` and ``progress_seconds`` are used).
 
     Returns:
         The metrics written.
+
+    Raises:
+        EvaluationError: If an input is missing or unusable.
+        StorageError: If the disk is full or an output may not be written (names the path).
     """
     from datasets import DatasetDict
     from transformers import AutoModelForSequenceClassification
@@ -237,9 +234,9 @@ def evaluate_model(
     if absent:
         raise EvaluationError(f"{dataset_dir}: no {' or '.join(absent)} split")
 
-    settings = {**schema_defaults("training"), **settings}
+    quiet_progress_bars()
     device, dtype = placement(settings)
-    batch_size = int(settings["eval_batch_size"])
+    batch_size = settings.eval_batch_size
     model = AutoModelForSequenceClassification.from_pretrained(str(model_dir))
     if model.config.num_labels != 2:
         raise EvaluationError(f"{model_dir}: expected a 2-label classifier, not {model.num_labels}")
@@ -254,7 +251,14 @@ def evaluate_model(
     for name in EVALUATED_SPLITS:
         started = time.monotonic()
         predictions = predict_split(
-            model, dataset[name], batch_size, device, dtype, pad_token_id=pad, name=name
+            model,
+            dataset[name],
+            batch_size,
+            device,
+            dtype,
+            pad_token_id=pad,
+            name=name,
+            progress_seconds=settings.progress_seconds,
         )
         if len(predictions.ids) == 0:
             raise EvaluationError(f"{dataset_dir}: the {name} split is empty")
@@ -284,9 +288,10 @@ def evaluate_model(
                 schema=PREDICTIONS_SCHEMA,
             )
         )
-    with atomic_path(predictions_path) as partial:
+    with writing(predictions_path, "predictions"), atomic_path(predictions_path) as partial:
         pq.write_table(pa.concat_tables(tables), partial)
-    write_text_atomic(metrics_path, json.dumps(metrics, indent=2) + "\n")
+    with writing(metrics_path, "metrics"):
+        write_text_atomic(metrics_path, json.dumps(metrics, indent=2) + "\n")
     return metrics
 
 

@@ -15,12 +15,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import datasets
 import pyarrow.parquet as pq
 from datasets import Dataset, DatasetDict
 from transformers import PreTrainedTokenizerBase
 
+from arxivcat.errors import ArxivcatError
 from arxivcat.model.loading import load_tokenizer
+from arxivcat.model.progress import Progress, quiet_progress_bars
+from arxivcat.model.storage import writing
 from arxivcat.splits.methods import SPLITS
 
 logger = logging.getLogger(__name__)
@@ -29,6 +31,10 @@ REQUIRED_COLUMNS = ("id", "title", "abstract", "label", "is_weak_negative")
 TOKENIZER_SUBDIR = "tokenizer"
 # Below this many rows a worker pool costs more than it saves.
 PARALLEL_MIN_ROWS = 20_000
+
+
+class TokenizeError(ArxivcatError, ValueError):
+    """An unusable split table, described in one line."""
 
 
 def encode_pairs(
@@ -67,7 +73,7 @@ def _read_split(path: str | Path, split: str) -> Dataset:
     table = pq.read_table(path)
     missing = [c for c in REQUIRED_COLUMNS if c not in table.column_names]
     if missing:
-        raise ValueError(f"{path}: {split} table lacks column(s) {', '.join(missing)}")
+        raise TokenizeError(f"{path}: {split} table lacks column(s) {', '.join(missing)}")
     table = table.select(list(REQUIRED_COLUMNS))
     return Dataset(table)
 
@@ -78,33 +84,52 @@ def tokenize_dataset(
     max_length: int,
     num_proc: int = 1,
     desc: str = "tokenize",
+    progress_seconds: float = 30.0,
 ) -> Dataset:
     """Tokenize a table with ``id, title, abstract, label, is_weak_negative`` columns.
+
+    Each process logs its progress (rows of its share, percent, rate, ETA) every
+    ``progress_seconds`` and when done.
 
     Returns:
         A dataset with the tokenizer's columns plus ``labels`` (int), ``id`` and
         ``is_weak_negative``.
     """
+    workers = num_proc if len(dataset) >= PARALLEL_MIN_ROWS and num_proc > 1 else None
+    progress: dict[int, Progress] = {}
 
-    def encode(batch: Mapping[str, list[Any]]) -> dict[str, list[Any]]:
+    def encode(batch: Mapping[str, list[Any]], rank: int | None) -> dict[str, list[Any]]:
+        if os.getpid() not in progress:
+            progress[os.getpid()] = _share_progress(desc, len(dataset), workers, rank)
         out: dict[str, list[Any]] = encode_pairs(
             tokenizer, batch["title"], batch["abstract"], max_length
         )
         out["labels"] = [int(label) for label in batch["label"]]
         out["id"] = [str(i) for i in batch["id"]]
         out["is_weak_negative"] = [bool(w) for w in batch["is_weak_negative"]]
+        progress[os.getpid()].advance(len(out["id"]))
         return out
 
-    workers = num_proc if len(dataset) >= PARALLEL_MIN_ROWS and num_proc > 1 else None
     return dataset.map(
         encode,
         batched=True,
+        with_rank=True,
         batch_size=1000,
         remove_columns=dataset.column_names,
         num_proc=workers,
         desc=desc,
         load_from_cache_file=False,
     )
+
+
+def _share_progress(
+    desc: str, rows: int, workers: int | None, rank: int | None, every_seconds: float = 30.0
+) -> Progress:
+    """Progress of one process's contiguous share of ``rows`` (as ``Dataset.map`` shards)."""
+    if not workers or rank is None:
+        return Progress(desc, rows, every_seconds=every_seconds)
+    share = rows // workers + (1 if rank < rows % workers else 0)
+    return Progress(f"{desc} [worker {rank + 1}/{workers}]", share, every_seconds=every_seconds)
 
 
 def tokenize_splits(
@@ -129,13 +154,16 @@ def tokenize_splits(
 
     Returns:
         The tokenized splits.
+
+    Raises:
+        TokenizeError: If a split path or a column is missing.
+        StorageError: If the disk is full or the output may not be written (names the path).
     """
     missing = [s for s in SPLITS if s not in split_paths]
     if missing:
-        raise ValueError(f"tokenize_splits: split path(s) missing: {', '.join(missing)}")
+        raise TokenizeError(f"tokenize_splits: split path(s) missing: {', '.join(missing)}")
+    quiet_progress_bars()
     tokenizer = load_tokenizer(model)
-    # Progress bars would fill the job's log file with carriage returns; we log per split.
-    datasets.disable_progress_bars()
     splits = {}
     for split in SPLITS:
         raw = _read_split(split_paths[split], split)
@@ -144,12 +172,13 @@ def tokenize_splits(
     dataset = DatasetDict(splits)
     output = Path(output_dir)
     partial = output.with_name(output.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
     workers = num_proc if len(dataset["train"]) >= PARALLEL_MIN_ROWS and num_proc > 1 else None
-    dataset.save_to_disk(str(partial), num_proc=workers)
-    tokenizer.save_pretrained(str(partial / TOKENIZER_SUBDIR))
-    shutil.rmtree(output, ignore_errors=True)
-    os.replace(partial, output)
+    with writing(partial, "tokenized dataset", partial=partial):
+        shutil.rmtree(partial, ignore_errors=True)
+        dataset.save_to_disk(str(partial), num_proc=workers)
+        tokenizer.save_pretrained(str(partial / TOKENIZER_SUBDIR))
+        shutil.rmtree(output, ignore_errors=True)
+        os.replace(partial, output)
     for split in SPLITS:
         lengths = [len(ids) for ids in dataset[split]["input_ids"][:1000]]
         logger.info(

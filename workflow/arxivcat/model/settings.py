@@ -1,0 +1,43 @@
+"""The model stages' settings: one experiment's validated ``training`` block as a typed object.
+
+The fields are the keys of the schema's ``training`` block (``config/schema.yaml``), which is their
+only source of defaults and checks; the workflow validates the configuration and the rule scripts
+build :class:`TrainingSettings` from the plain dict they receive in ``params``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from arxivcat.stage_settings import StageSettings
+
+
+@dataclass(frozen=True)
+class TrainingSettings(StageSettings):
+    """One experiment's training settings (see the schema's ``training`` block for each key)."""
+
+    BLOCK: ClassVar[str] = "training"
+
+    model: str
+    max_length: int
+    learning_rate: float
+    train_batch_size: int
+    eval_batch_size: int
+    seed: int
+    num_epochs: float
+    lr_scheduler_type: str
+    warmup_ratio: float
+    weight_decay: float
+    device: str
+    precision: str
+    gpus: int
+    gradient_accumulation_steps: int
+    group_by_length: bool
+    torch_compile: bool
+    dataloader_workers: int | None
+    logging_steps: int
+    progress_seconds: float
+    checkpoint_minutes: float | None
+    checkpoint_steps: int | None
+    keep: str

@@ -1,0 +1,305 @@
+"""What the train stage adds to the Hugging Face Trainer: arguments, batches, metrics, best weights.
+
+- :func:`training_arguments` maps the experiment's settings onto ``TrainingArguments`` per device
+  (CUDA: bf16, TF32, fused AdamW, pinned memory; TPU: static shapes, last batch dropped; CPU).
+- :class:`ArxivcatTrainer` draws length-grouped batches from precomputed lengths with a sampler
+  whose order depends only on seed and epoch (so a resumed run sees the same batches), and feeds
+  each step's loss to the progress log.
+- :class:`KeepBest` saves the weights of the best validation F1 so far (``keep: best``).
+- :class:`TrainProgress` writes the train log's progress line and each validation's metrics.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from transformers import (
+    DataCollatorWithPadding,
+    EvalPrediction,
+    PreTrainedTokenizerBase,
+    Trainer,
+    TrainerCallback,
+    TrainerControl,
+    TrainerState,
+    TrainingArguments,
+)
+from transformers.trainer_pt_utils import LengthGroupedSampler, get_length_grouped_indices
+
+from arxivcat.model.launch import batch_layout, world_size
+from arxivcat.model.metrics import threshold_metrics
+from arxivcat.model.progress import duration
+from arxivcat.model.settings import TrainingSettings
+from arxivcat.model.storage import writing
+
+logger = logging.getLogger(__name__)
+
+MODEL_COLUMNS = ("input_ids", "attention_mask", "token_type_ids", "labels")
+
+
+def compute_metrics(prediction: EvalPrediction) -> dict[str, float]:
+    """Accuracy, F1, precision and recall of the positive class (scikit-learn)."""
+    logits = prediction.predictions
+    if isinstance(logits, tuple):
+        logits = logits[0]
+    return threshold_metrics(np.asarray(prediction.label_ids), np.asarray(logits).argmax(axis=-1))
+
+
+def training_arguments(
+    settings: TrainingSettings,
+    device: str,
+    precision: str,
+    store: Path,
+    steps_per_epoch: int,
+    num_workers: int,
+) -> TrainingArguments:
+    """Build the Trainer's arguments for ``device`` from the experiment's settings."""
+    per_device, accumulation = batch_layout(settings, world_size())
+    workers = settings.dataloader_workers
+    if workers is None:
+        workers = 0 if device == "cpu" else max(0, min(num_workers - 1, 8))
+    checkpoint_steps = settings.checkpoint_steps
+    warmup_steps = math.ceil(settings.warmup_ratio * steps_per_epoch * float(settings.num_epochs))
+    return TrainingArguments(
+        output_dir=str(store),
+        per_device_train_batch_size=per_device,
+        per_device_eval_batch_size=max(1, settings.eval_batch_size // world_size()),
+        gradient_accumulation_steps=accumulation,
+        learning_rate=float(settings.learning_rate),
+        weight_decay=float(settings.weight_decay),
+        adam_beta1=0.9,
+        adam_beta2=0.999,
+        adam_epsilon=1e-8,
+        num_train_epochs=float(settings.num_epochs),
+        lr_scheduler_type=settings.lr_scheduler_type,
+        warmup_steps=warmup_steps,
+        seed=settings.seed,
+        eval_strategy="epoch",
+        logging_strategy="steps",
+        logging_steps=max(1, min(settings.logging_steps, steps_per_epoch)),
+        save_strategy="steps",
+        save_steps=checkpoint_steps if checkpoint_steps else 10**9,
+        save_total_limit=1,
+        report_to="none",
+        disable_tqdm=True,
+        bf16=precision == "bf16",
+        tf32=True if device == "cuda" else None,
+        optim="adamw_torch_fused" if device == "cuda" else "adamw_torch",
+        use_cpu=device == "cpu",
+        dataloader_num_workers=workers,
+        dataloader_pin_memory=device == "cuda",
+        dataloader_persistent_workers=workers > 0,
+        dataloader_drop_last=device == "tpu",
+        train_sampling_strategy=(
+            "group_by_length" if settings.group_by_length and device != "tpu" else "random"
+        ),
+        torch_compile=settings.torch_compile,
+        ddp_find_unused_parameters=False,
+    )
+
+
+def data_collator(
+    tokenizer: PreTrainedTokenizerBase, device: str, max_length: int
+) -> DataCollatorWithPadding:
+    """Static padding to ``max_length`` on TPU; dynamic padding (multiple of 8 on GPU) elsewhere."""
+    if device == "tpu":
+        return DataCollatorWithPadding(tokenizer, padding="max_length", max_length=max_length)
+    return DataCollatorWithPadding(tokenizer, pad_to_multiple_of=8 if device == "cuda" else None)
+
+
+class KeepBest(TrainerCallback):
+    """Save the weights of the best-F1 evaluation so far into the checkpoint store."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def on_evaluate(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> TrainerControl:
+        """Save the model when this evaluation's F1 beats every earlier one."""
+        metrics = kwargs.get("metrics") or {}
+        if "eval_f1" not in metrics or not state.is_world_process_zero:
+            return control
+        earlier = [e["eval_f1"] for e in state.log_history[:-1] if "eval_f1" in e]
+        if earlier and metrics["eval_f1"] <= max(earlier):
+            return control
+        partial = self.directory.with_name(self.directory.name + ".partial")
+        with writing(partial, "best-epoch weights", partial=partial):
+            shutil.rmtree(partial, ignore_errors=True)
+            kwargs["model"].save_pretrained(partial)
+            (partial / "epoch.json").write_text(
+                json.dumps({"epoch": state.epoch, "eval_f1": metrics["eval_f1"]}), encoding="utf-8"
+            )
+            shutil.rmtree(self.directory, ignore_errors=True)
+            os.replace(partial, self.directory)
+        logger.info("new best validation F1 %.4f at epoch %.2f", metrics["eval_f1"], state.epoch)
+        return control
+
+
+class EpochSeededLengthGroupedSampler(LengthGroupedSampler):
+    """Length-grouped batches whose order depends only on the seed and the epoch.
+
+    The stock sampler draws from the global RNG, whose state at an epoch's start differs between
+    an uninterrupted run and one resumed from a checkpoint; seeding by epoch makes a resumed run
+    see the same batches.
+    """
+
+    def __init__(self, batch_size: int, lengths: list[int], seed: int) -> None:
+        super().__init__(batch_size, lengths=lengths)
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Called by the Trainer (through accelerate) at each epoch start."""
+        self.epoch = epoch
+
+    def __iter__(self) -> Iterator[int]:
+        """Indices of one epoch, batched by similar length, megabatch order shuffled."""
+        generator = torch.Generator()
+        generator.manual_seed(self.seed + self.epoch)
+        return iter(get_length_grouped_indices(self.lengths, self.batch_size, generator=generator))
+
+
+class ArxivcatTrainer(Trainer):
+    """A Trainer with a resumable length-grouped sampler over precomputed lengths.
+
+    Args:
+        train_lengths: Token count of each training row (for length grouping).
+        running_loss: Where each training step's loss is added (for the progress log).
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        train_lengths: list[int] | None = None,
+        running_loss: RunningLoss | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.train_lengths = train_lengths
+        self.running_loss = running_loss
+
+    def _get_train_sampler(self, train_dataset: Any = None) -> Any:
+        if self.args.train_sampling_strategy == "group_by_length" and self.train_lengths:
+            seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
+            return EpochSeededLengthGroupedSampler(
+                self.args.train_batch_size * self.args.gradient_accumulation_steps,
+                lengths=self.train_lengths,
+                seed=seed,
+            )
+        return super()._get_train_sampler(train_dataset)
+
+    def training_step(self, *args: Any, **kwargs: Any) -> torch.Tensor:
+        """One micro-batch; its loss (scaled for accumulation) also goes to the progress log."""
+        loss = super().training_step(*args, **kwargs)
+        if self.running_loss is not None:
+            self.running_loss.add(loss)
+        return loss
+
+
+class RunningLoss:
+    """Sum of the training losses since the last progress line, kept on the device (no sync)."""
+
+    def __init__(self) -> None:
+        self.total: torch.Tensor | None = None
+
+    def add(self, loss: torch.Tensor) -> None:
+        """Add one training step's (or micro-batch's, pre-scaled) loss."""
+        loss = loss.detach()
+        self.total = loss if self.total is None else self.total + loss
+
+    def take(self, steps: int) -> float | None:
+        """Mean loss per optimizer step over ``steps`` steps; restarts the sum."""
+        total, self.total = self.total, None
+        if total is None or steps <= 0:
+            return None
+        return float(total.float().item()) / steps
+
+
+class TrainProgress(TrainerCallback):
+    """One log line every ``every_steps`` optimizer steps, at least every ``every_seconds``.
+
+    The line: step/total, epoch, mean loss since the previous line, learning rate, samples/s,
+    elapsed time and ETA; each validation pass logs its metrics.  Only process 0 writes; the loss
+    is process 0's own (no collective operation, so the clock of one process may decide).
+    """
+
+    def __init__(self, loss: RunningLoss, every_steps: int, every_seconds: float) -> None:
+        self.loss, self.every_steps, self.every_seconds = loss, every_steps, every_seconds
+        self.started = self.last_line = time.monotonic()
+        self.first_step = self.last_step = 0
+
+    def on_train_begin(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> TrainerControl:
+        """Start the clock at the first step of this run (a resumed run starts later)."""
+        self.started = self.last_line = time.monotonic()
+        self.first_step = self.last_step = state.global_step
+        return control
+
+    def on_step_end(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> TrainerControl:
+        """Log the progress line when one is due."""
+        step, now = state.global_step, time.monotonic()
+        if (
+            step % self.every_steps
+            and now - self.last_line < self.every_seconds
+            and step < state.max_steps
+        ):
+            return control
+        loss = self.loss.take(step - self.last_step)
+        self.last_line, self.last_step = now, step
+        if not state.is_world_process_zero:
+            return control
+        elapsed = max(now - self.started, 1e-9)
+        done = step - self.first_step
+        samples = done * args.per_device_train_batch_size * args.gradient_accumulation_steps
+        samples *= max(args.world_size, 1)
+        eta = (state.max_steps - step) * elapsed / done if done else float("nan")
+        scheduler = kwargs.get("lr_scheduler")
+        rate = scheduler.get_last_lr()[0] if scheduler is not None else float("nan")
+        logger.info(
+            "step %d/%d (%.0f%%), epoch %.2f/%g, loss %s, lr %.3g, %.1f samples/s, "
+            "elapsed %s, ETA %s",
+            step,
+            state.max_steps,
+            100 * step / max(state.max_steps, 1),
+            state.epoch or 0.0,
+            args.num_train_epochs,
+            f"{loss:.4f}" if loss is not None else "n/a",
+            rate,
+            samples / elapsed,
+            duration(elapsed),
+            duration(eta) if eta == eta else "?",
+        )
+        return control
+
+    def on_evaluate(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> TrainerControl:
+        """Log the validation pass's metrics."""
+        metrics = kwargs.get("metrics") or {}
+        if state.is_world_process_zero and "eval_loss" in metrics:
+            shown = ("f1", "precision", "recall", "accuracy", "loss")
+            logger.info(
+                "validation at step %d (epoch %.2f): %s (%.1f s)",
+                state.global_step,
+                state.epoch or 0.0,
+                ", ".join(
+                    f"{key} {metrics[f'eval_{key}']:.4f}"
+                    for key in shown
+                    if f"eval_{key}" in metrics
+                ),
+                metrics.get("eval_runtime", float("nan")),
+            )
+        return control
