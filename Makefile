@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint venv
+.PHONY: demo test lint venv gpu-smoke
 
 $(BIN)/snakemake: requirements/ci.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,3 +29,11 @@ lint: venv
 
 test: lint
 	HF_HUB_OFFLINE=1 $(BIN)/pytest -n 2 --dist loadfile --durations=15
+
+## The GPU throughput check's smoke run: its steps on this CPU with the tiny BERT (minutes).
+gpu-smoke: venv .gpu-data/info.json
+	SMOKE=1 PYTHON=$(BIN)/python bash benchmarks/gpu_check.sh
+
+# Real abstracts of ../shared, tokenized for the GPU check (benchmarks/gpu_prepare.sh data).
+.gpu-data/info.json: benchmarks/gpu_prepare.py
+	PYTHON=$(BIN)/python bash benchmarks/gpu_prepare.sh data
