@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-envs lint venv
+.PHONY: demo test test-envs lint venv gpu-smoke
 
 $(BIN)/snakemake: requirements/ci.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,3 +34,11 @@ test: lint
 ## deployment (a stand-in for conda: tests/fake_conda.py), and the data stages run in it (minutes).
 test-envs: venv
 	HF_HUB_OFFLINE=1 $(BIN)/pytest -p no:xdist -m envs --durations=5 tests/test_envs.py
+
+## The GPU throughput check's smoke run: its steps on this CPU with the tiny BERT (minutes).
+gpu-smoke: venv .gpu-data/info.json
+	SMOKE=1 PYTHON=$(BIN)/python bash benchmarks/gpu_check.sh
+
+# Real abstracts of ../shared, tokenized for the GPU check (benchmarks/gpu_prepare.sh data).
+.gpu-data/info.json: benchmarks/gpu_prepare.py
+	PYTHON=$(BIN)/python bash benchmarks/gpu_prepare.sh data
