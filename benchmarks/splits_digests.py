@@ -31,12 +31,14 @@ from arxivcat.config import (
     validate_config,
 )
 from arxivcat.data.download_snapshot import build_corpus
+from arxivcat.data.settings import SnapshotSettings
 from arxivcat.errors import ArxivcatError
 from arxivcat.negatives.prepare_weak_negatives import prepare_weak_negatives
 from arxivcat.negatives.settings import WeakNegativeSettings
 from arxivcat.splits.assign_splits import assign_splits
 from arxivcat.splits.label_splits import build_experiment_data
 from arxivcat.splits.settings import LabellingSettings, SplitSettings
+from arxivcat.synthetic.generate_synthetic_snapshot import generate_synthetic_snapshot
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
@@ -127,7 +129,8 @@ def real_records(workdir: Path, config: dict) -> Iterator[str]:
             data = path.read_bytes()
             out.write(data if data.endswith(b"\n") else data + b"\n")
     corpus = workdir / "arxiv.parquet"
-    build_corpus(str(snapshot), None, corpus, workdir / "arxiv.sha256", workdir / "m.json", workdir)
+    settings = SnapshotSettings.from_dict({**schema_defaults("snapshot"), "source": str(snapshot)})
+    build_corpus(settings, corpus, workdir / "arxiv.sha256", workdir / "m.json", workdir)
     weak = workdir / "weak_negatives.parquet"
     prepare_weak_negatives(
         _weak_settings(SHARED / "openalex" / "api", 2010), weak, workdir / "weak.sha256", workdir
@@ -139,7 +142,17 @@ def generated_corpus(workdir: Path, config: dict, records: int) -> Iterator[str]
     """Digest lines of ``synthetic:<records>`` and generated weak negatives."""
     corpus = workdir / "arxiv.parquet"
     source = f"synthetic:{records}"
-    build_corpus(source, None, corpus, workdir / "arxiv.sha256", workdir / "m.json", workdir)
+    settings = SnapshotSettings.from_dict({**schema_defaults("snapshot"), "source": source})
+    generated = workdir / "synthetic.jsonl"
+    generate_synthetic_snapshot(source, generated)
+    build_corpus(
+        settings,
+        corpus,
+        workdir / "arxiv.sha256",
+        workdir / "m.json",
+        workdir,
+        snapshot_path=generated,
+    )
     plain = _generated_weak_source(corpus, workdir / "weak.jsonl", records // 8)
     weak = workdir / "weak_negatives.parquet"
     prepare_weak_negatives(_weak_settings(plain, 2010), weak, workdir / "weak.sha256", workdir)

@@ -10,6 +10,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
+from arxivcat.config import schema_defaults
 from arxivcat.data import corpus
 from arxivcat.data.corpus import (
     CorpusError,
@@ -18,9 +19,10 @@ from arxivcat.data.corpus import (
     normalized_records,
     normalized_tables,
 )
-from arxivcat.data.corpus_table import RecordChecks, write_corpus, write_tables
+from arxivcat.data.corpus_table import write_corpus, write_tables
 from arxivcat.data.download_snapshot import build_corpus
 from arxivcat.data.jsonl import decode_line, read_records
+from arxivcat.data.settings import SnapshotSettings
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SAMPLE = SHARED / "data/arxiv/snapshot-sample-2007-0704.0001-0704.1000.jsonl"
@@ -251,14 +253,17 @@ def test_records_without_abstract_and_unknown_categories_are_counted_and_kept_or
 ):
     source = _odd_snapshot(tmp_path)
     out = tmp_path / "out"
+    settings = {
+        "source": str(source),
+        "missing_abstract": abstracts,
+        "unknown_categories": categories,
+    }
     manifest = build_corpus(
-        str(source),
-        None,
+        SnapshotSettings.from_dict({**schema_defaults("snapshot"), **settings}),
         out / "arxiv.parquet",
         out / "arxiv.sha256",
         out / "arxiv.manifest.json",
         tmp_path / "cache",
-        checks=RecordChecks(abstracts, categories),
     )
     assert json.loads((out / "arxiv.manifest.json").read_text()) == manifest
     checks = manifest["record_checks"]
