@@ -52,8 +52,7 @@ def rendered(shared, tmp_path_factory):
     root = tmp_path_factory.mktemp("golden")
     cards = {}
     for name in RUNS:
-        output = root / name / "README.md"
-        output.parent.mkdir()
+        output = root / name / "README.md"  # its folder is created
         status = main(
             [
                 "card",
@@ -216,15 +215,16 @@ def test_card_with_final_evaluation_names_no_other_source(rendered):
     [
         # sysfs refuses new files even to root, so this holds for every user.
         ("/sys/README.md", "/sys/README_loss.png: cannot write: Permission denied"),
-        ("{tmp}/missing/README.md", "{output}: cannot write: folder {tmp}/missing does not exist"),
+        ("{tmp}/file/missing/README.md", "{output}: cannot write: {tmp}/file is not a folder"),
         ("{tmp}", "{output}: is a directory, not a file to write"),
     ],
-    ids=["read-only-folder", "missing-parent", "directory"],
+    ids=["read-only-folder", "parent-is-a-file", "directory"],
 )
 def test_unusable_output_fails_in_one_line(shared, tmp_path, capsys, output, message):
     output = output.format(tmp=tmp_path)
+    (tmp_path / "file").write_text("not a folder")
     status = main(card_args(shared / "data" / "reference-runs" / "cv-32", Path(output)))
     err = capsys.readouterr().err
     assert status == 1
     assert err == f"arxivcat card: error: {message.format(tmp=tmp_path, output=output)}\n"
-    assert not (tmp_path / "missing").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["file"]

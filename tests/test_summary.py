@@ -109,7 +109,7 @@ def test_chart_legend_covers_no_bar():
     names = ["cv-32", "ai-full-weak-negs", "ro-32"]
     figure = summary_figure(
         names,
-        {"validation F1": [0.99, 0.98, 1.0], "test F1": [0.97, 1.0, 0.99], "baseline": [1.0] * 3},
+        {"validation F1": [0.99, 0.98, 1.0], "test F1": [0.0, 1.0, None], "baseline": [1.0] * 3},
         "F1",
     )
     figure.canvas.draw()
@@ -118,3 +118,7 @@ def test_chart_legend_covers_no_bar():
     bars = [patch.get_window_extent() for patch in axes.patches]
     assert len(bars) == 9
     assert not any(legend.overlaps(bar) for bar in bars)
+    # A zero F1 draws no bar and a missing one none either: the values say which is which.
+    texts = [text.get_text() for text in axes.texts if text.get_text()]
+    assert texts.count("0.00") == 1 and texts.count("n/a") == 1 and texts.count("1.00") == 5
+    assert "nan" not in texts

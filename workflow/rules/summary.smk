@@ -17,6 +17,7 @@ rule summarize:
             "results/summary.md",
             caption="../report/summary_table.rst",
             category="Summary",
+            subcategory="All experiments",
             labels={"figure": "table"},
         ),
         csv="results/summary.csv",
@@ -24,6 +25,7 @@ rule summarize:
             "results/summary.png",
             caption="../report/summary_chart.rst",
             category="Summary",
+            subcategory="All experiments",
             labels={"figure": "F1 chart"},
         ),
     log:

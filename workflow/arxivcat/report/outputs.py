@@ -24,20 +24,23 @@ def writing(path: str | Path) -> Iterator[None]:
 
 
 def check_output_path(path: str | Path) -> Path:
-    """Check, before any work, that ``path`` can be created as a file.
+    """Check, before any work, that ``path`` can be written as a file.
+
+    Missing folders on the way are fine (they are created when the file is written), as long as
+    the nearest existing one is a writable folder.
 
     Raises:
-        OutputError: If ``path`` is a directory, or its parent is missing, not a directory or
-            not writable.
+        OutputError: If ``path`` is a directory, or its nearest existing ancestor is not a
+            folder or not writable.
     """
     path = Path(path)
-    parent = path.parent
     if path.is_dir():
         raise OutputError(f"{path}: is a directory, not a file to write")
-    if not parent.exists():
-        raise OutputError(f"{path}: cannot write: folder {parent} does not exist")
-    if not parent.is_dir():
-        raise OutputError(f"{path}: cannot write: {parent} is not a folder")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(f"{path}: cannot write: folder {parent} is not writable")
+    existing = path.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputError(f"{path}: cannot write: {existing} is not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(f"{path}: cannot write: folder {existing} is not writable")
     return path

@@ -104,10 +104,17 @@ def summary_figure(
     positions = np.arange(len(names))
     for index, (label, values) in enumerate(series.items()):
         heights = [np.nan if v is None else v for v in values]
-        axes.bar(positions + index * width, heights, width, label=label)
+        bars = axes.bar(positions + index * width, heights, width, label=label)
+        # Values on the bars: an F1 of 0 draws no bar, and must still read as 0, not as missing.
+        texts = ["" if v is None else f"{v:.2f}" for v in values]
+        axes.bar_label(bars, labels=texts, fontsize="x-small", padding=2)
+        for position, value in zip(positions + index * width, values, strict=True):
+            if value is None:
+                axes.text(position, 0.01, "n/a", ha="center", va="bottom", fontsize="x-small")
     axes.set_xticks(positions + width * (len(series) - 1) / 2)
     axes.set_xticklabels(names, rotation=20, ha="right")
-    axes.set_ylim(0, 1)
+    axes.set_ylim(0, 1.08)
+    axes.set_yticks(np.linspace(0, 1, 6))
     axes.set_ylabel("F1 (positive class)")
     axes.set_title(title, pad=30)
     axes.grid(axis="y", alpha=0.3)
