@@ -125,7 +125,7 @@ def snakemake(workdir: Path, conda_root: Path, *args: str) -> str:
     command = [
         sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
         "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"),
-        "--workflow-profile", "none", "--cores", "2", "--software-deployment-method", "conda",
+        "--software-deployment-method", "conda", "--workflow-profile", "none", "--cores", "2",
         *args,
     ]  # fmt: skip
     result = subprocess.run(

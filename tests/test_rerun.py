@@ -64,7 +64,7 @@ def tiny_config(snapshot: Path) -> dict:
 def run(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run Snakemake in ``workdir`` (a copy of the workflow) with its own copy of the package."""
     command = [
-        "timeout", "-k", "10", "600", sys.executable, "-m", "snakemake",
+        "timeout", "-k", "10", "1800", sys.executable, "-m", "snakemake",
         "--snakefile", str(workdir / "Snakefile"), "--directory", str(workdir),
         "--workflow-profile", "none", "--cores", "2", *args,
     ]  # fmt: skip

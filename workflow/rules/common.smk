@@ -6,9 +6,10 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 
 # The workflow's package lives beside the rules (workflow/arxivcat/) and is imported from there,
-# installed or not: by this file, and by every job through PYTHONPATH (a job's Python, e.g. a
-# conda env, holds the dependencies only).  Each Snakemake process, local or on a cluster node,
-# parses this file and so sets both.
+# installed or not: by this file through sys.path, by jobs through PYTHONPATH, ahead of any
+# installed copy.  Conda jobs (whose envs hold the dependencies only) lose PYTHONPATH, which
+# Snakemake removes there; its script preamble appends this process's sys.path instead.  Every
+# Snakemake process, local or on a cluster node, parses this file and so sets both.
 PACKAGE_DIR = str(Path(workflow.current_basedir.get_path_or_uri(secret_free=True)).parent)
 sys.path.insert(0, PACKAGE_DIR)
 _INHERITED = os.environ.get("PYTHONPATH", "").split(os.pathsep)
