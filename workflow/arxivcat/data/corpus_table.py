@@ -39,7 +39,6 @@ CORPUS_SCHEMA = pa.schema(
 )
 
 FIELD_NAMES = tuple(CORPUS_SCHEMA.names)
-_KNOWN = pa.array(sorted(taxonomy.CATEGORIES), pa.string())
 _NAMES_LISTED = 20  # unknown category names the manifest lists, most frequent first
 
 
@@ -70,7 +69,8 @@ class RecordChecks:
             table = table.filter(pa.array(~empty))
         categories = table["categories"].combine_chunks()
         flat = pc.list_flatten(categories)
-        known = pc.is_in(flat, value_set=_KNOWN).to_numpy(zero_copy_only=False)
+        known_set = pa.array(sorted(taxonomy.CATEGORIES), pa.string())
+        known = pc.is_in(flat, value_set=known_set).to_numpy(zero_copy_only=False)
         if known.all():
             return table
         parents = pc.list_parent_indices(categories).to_numpy()
