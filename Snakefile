@@ -17,6 +17,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/card.smk"
 include: "workflow/rules/summary.smk"
+include: "workflow/rules/predict.smk"
 
 
 rule all:

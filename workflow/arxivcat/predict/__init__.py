@@ -1,0 +1,1 @@
+"""The predict stage: trained classifiers applied to whole corpora, and the Hub-ready model folder."""
