@@ -45,9 +45,7 @@ def _aligned(paths: list[Path]) -> Iterator[list[pa.RecordBatch]]:
         pending = [batch.slice(size) for batch in pending]  # type: ignore[union-attr]
 
 
-def join_predictions(
-    predictions: dict[str, str | Path], output_path: str | Path
-) -> int:
+def join_predictions(predictions: dict[str, str | Path], output_path: str | Path) -> int:
     """Write ``id`` plus one probability column per experiment; return the number of papers.
 
     Args:

@@ -140,12 +140,11 @@ def predict_corpus(
     progress.update(0, final=True)
 
     without_text = positives = 0
-    with atomic_path(output_path) as partial:
-        with pq.ParquetWriter(partial, PREDICTIONS_SCHEMA) as writer:
-            for table in store.tables(chunks):
-                without_text += table.column("probability").null_count
-                positives += int(pc.sum(table.column("label")).as_py() or 0)
-                writer.write_table(table)
+    with atomic_path(output_path) as partial, pq.ParquetWriter(partial, PREDICTIONS_SCHEMA) as out:
+        for table in store.tables(chunks):
+            without_text += table.column("probability").null_count
+            positives += int(pc.sum(table.column("label")).as_py() or 0)
+            out.write_table(table)
     store.remove()
     seconds = time.monotonic() - started
     scored = total - without_text
@@ -160,7 +159,8 @@ def predict_corpus(
         "without_text": without_text,
         "positives": positives,
         "threshold": threshold,
-        "threshold_source": "setting" if settings.threshold is not None
+        "threshold_source": "setting"
+        if settings.threshold is not None
         else classifier.threshold_source,
         "model_digest": store.fingerprint["model"],
         "device": classifier.device.type,

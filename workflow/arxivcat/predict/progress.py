@@ -7,7 +7,7 @@ import time
 
 
 def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     hours, rest = divmod(seconds, 3600)
     minutes, seconds = divmod(rest, 60)
     return f"{hours}h{minutes:02d}m{seconds:02d}s" if hours else f"{minutes}m{seconds:02d}s"
@@ -48,5 +48,10 @@ class Progress:
         else:
             eta, share = "unknown", f"{self.done} rows"
         self.logger.info(
-            "%s: %s, %.1f rows/s, elapsed %s, ETA %s", self.what, share, rate, _duration(elapsed), eta
+            "%s: %s, %.1f rows/s, elapsed %s, ETA %s",
+            self.what,
+            share,
+            rate,
+            _duration(elapsed),
+            eta,
         )

@@ -57,7 +57,10 @@ class PaperChunk:
 
     def has_text(self) -> list[bool]:
         """Whether each paper has both a title and an abstract (the pair the models read)."""
-        return [bool(t.strip()) and bool(a.strip()) for t, a in zip(self.titles, self.abstracts)]
+        return [
+            bool(t.strip()) and bool(a.strip())
+            for t, a in zip(self.titles, self.abstracts, strict=True)
+        ]
 
 
 def corpus_files(source: str | Path) -> list[Path]:
@@ -73,16 +76,14 @@ def corpus_files(source: str | Path) -> list[Path]:
         raise CorpusReadError(f"{source}: no such corpus file")
     for path in paths:
         if not path.name.lower().endswith(SUFFIXES):
-            raise CorpusReadError(
-                f"{path}: unknown corpus format (expected {', '.join(SUFFIXES)})"
-            )
+            raise CorpusReadError(f"{path}: unknown corpus format (expected {', '.join(SUFFIXES)})")
     return paths
 
 
 def _open_text(path: Path) -> IO[str]:
     if path.name.lower().endswith(".gz"):
         return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
-    return open(path, encoding="utf-8", newline="")  # noqa: SIM115
+    return open(path, encoding="utf-8", newline="")
 
 
 def _first(record: dict[str, Any], columns: tuple[str, ...]) -> str | None:
@@ -106,7 +107,9 @@ def _text(value: Any) -> str:
     return "" if value is None else " ".join(str(value).split())
 
 
-def _paper(path: Path, row: int, record: dict[str, Any], columns: tuple[str, str, str]):
+def _paper(
+    path: Path, row: int, record: dict[str, Any], columns: tuple[str, str, str]
+) -> tuple[str, str, str]:
     id_column, title_column, abstract_column = columns
     paper_id = short_id(record.get(id_column))
     if not paper_id:

@@ -73,7 +73,10 @@ def load_classifier_folder(model_dir: str | Path, device: str, precision: str) -
         DeviceError: If the device is not usable here.
     """
     from transformers import AutoModelForSequenceClassification
+    from transformers.utils import logging as transformers_logging
 
+    # Its progress bars would leave carriage returns in the job's log.
+    transformers_logging.disable_progress_bar()
     info = read_folder_info(model_dir)
     place = _place(device)
     resolved = devices.resolve_precision(precision, place.type if place.type != "xla" else "tpu")
