@@ -1,4 +1,4 @@
-"""A packaged tiny model folder for the predict tests: the tiny run's model, card and predictions."""
+"""A packaged tiny model folder for the predict tests: the tiny model, its card and predictions."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tiny_run import write_model_dir
 
+from arxivcat.predict.choose_threshold import write_threshold
 from arxivcat.predict.package_model import package_model
 
 EXPERIMENT = {
@@ -71,13 +72,13 @@ def packaged_folder(root: Path) -> Path:
     eval_predictions(results / "eval" / "predictions.parquet")
     metrics = {"test": {"accuracy": 0.6, "f1": 0.55, "precision": 0.5, "recall": 0.61}}
     (results / "eval" / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+    write_threshold(results / "eval" / "predictions.parquet", results / "threshold.json")
     package_model(
         model,
         results / "card.md",
-        results / "eval" / "predictions.parquet",
+        results / "threshold.json",
         results / "eval" / "metrics.json",
         results / "hub",
-        results / "hub.sha256",
         EXPERIMENT,
         folder_name="results/cv-32/hub",
     )

@@ -98,7 +98,11 @@ def test_errors_are_one_line_and_name_the_file(tmp_path, name, content, message)
 
 def test_real_records(shared: Path):
     files = corpus_files(shared / "data" / "arxiv" / "*.jsonl")
-    rows = [r for chunk in iter_chunks(files, 1000) for r in zip(chunk.ids, chunk.has_text())]
+    rows = [
+        r
+        for chunk in iter_chunks(files, 1000)
+        for r in zip(chunk.ids, chunk.has_text(), strict=True)
+    ]
     assert len(rows) == count_papers(files) == 3200
     assert len({paper_id for paper_id, _ in rows}) > 3000
     assert all(has_text for _, has_text in rows)

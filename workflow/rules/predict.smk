@@ -1,25 +1,41 @@
-# Predict stage: every experiment's model applied to the corpora of `predict.corpora`, after the
-# Hub-ready model folder (card as README, class names, truncation, validation-F1 threshold).
-# Predictions depend on the folder's scoring digest (hub.sha256), not its time stamp, and on the
-# corpus digest: a new card, or a byte-identical re-download, reruns no prediction.  Chunks live
-# under results/checkpoints/predict/, outside the declared output, so a killed job resumes.
+# Predict stage: the validation-F1 threshold of each experiment, its Hub-ready model folder (card
+# as README, class names, recorded truncation, threshold), and every experiment's scores on the
+# corpora of `predict.corpora`.  Predictions read the trained model and threshold.json, never the
+# card: a new card re-packages the folder and reruns no prediction.  The downloaded corpus is
+# `ancient` (its digest decides).  Chunks live under results/checkpoints/predict/, outside the
+# declared output, so a killed job resumes at its last finished chunk.
 include: "predict_inputs.smk"
 
 
 localrules:
+    choose_threshold,
     package_model,
     join_predictions,
+
+
+rule choose_threshold:
+    input:
+        predictions="results/{experiment}/eval/predictions.parquet",
+    output:
+        threshold="results/{experiment}/threshold.json",
+    log:
+        "results/logs/choose_threshold/{experiment}.log",
+    conda:
+        "../../envs/data.yaml"
+    params:
+        code=code_digest("arxivcat.predict.choose_threshold"),
+    script:
+        "../scripts/choose_threshold.py"
 
 
 rule package_model:
     input:
         model="results/{experiment}/model",
         card="results/{experiment}/card.md",
-        predictions="results/{experiment}/eval/predictions.parquet",
+        threshold="results/{experiment}/threshold.json",
         metrics="results/{experiment}/eval/metrics.json",
     output:
         folder=directory("results/{experiment}/hub"),
-        digest="results/{experiment}/hub.sha256",
     log:
         "results/logs/package_model/{experiment}.log",
     conda:
@@ -34,8 +50,8 @@ rule package_model:
 rule predict:
     input:
         unpack(predict_corpus_of),
-        model=ancient("results/{experiment}/hub"),
-        model_digest="results/{experiment}/hub.sha256",
+        model="results/{experiment}/model",
+        threshold="results/{experiment}/threshold.json",
     output:
         predictions="results/predictions/{corpus}/{experiment}.parquet",
         manifest="results/predictions/{corpus}/{experiment}.json",
@@ -83,3 +99,9 @@ rule join_predictions:
 rule predictions:
     input:
         expand("results/predictions/{corpus}.parquet", corpus=config["predict"]["corpora"]),
+
+
+# `snakemake hub`: every experiment's Hub-ready model folder.
+rule hub:
+    input:
+        expand("results/{experiment}/hub", experiment=EXPERIMENTS),

@@ -7,9 +7,8 @@ setup_logging(snakemake.log[0])
 package_model(
     model_dir=snakemake.input.model,
     card_path=snakemake.input.card,
-    predictions_path=snakemake.input.predictions,
+    threshold_path=snakemake.input.threshold,
     metrics_path=snakemake.input.metrics,
     output_dir=snakemake.output.folder,
-    digest_path=snakemake.output.digest,
     experiment=snakemake.params.experiment,
 )

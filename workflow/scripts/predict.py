@@ -10,6 +10,7 @@ predict_corpus(
     sources=list(snakemake.input.corpus),
     output_path=snakemake.output.predictions,
     manifest_path=snakemake.output.manifest,
+    threshold_path=snakemake.input.threshold,
     store_dir=snakemake.params.store,
     settings=PredictSettings.from_dict(snakemake.params.settings),
     name=f"predict {snakemake.wildcards.experiment} on {snakemake.wildcards.corpus}",

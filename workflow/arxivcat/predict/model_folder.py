@@ -79,8 +79,7 @@ def read_folder_info(model_dir: str | Path) -> FolderInfo:
 def folder_digest(model_dir: str | Path) -> str:
     """A sha256 over the files of ``model_dir`` that decide its scores (not the card or plots).
 
-    Predictions depend on this digest rather than on the folder's time stamp, so re-packaging a
-    model whose card changed reruns no prediction.
+    A prediction job's chunk store is keyed by it: chunks of another model are never reused.
     """
     model_dir = Path(model_dir)
     digest = hashlib.sha256()

@@ -7,12 +7,13 @@ later rule may write into; this rule copies it to ``results/<experiment>/hub/`` 
   (``not cs.CV`` / ``cs.CV``) instead of negative/positive;
 - the tokenizer records the training truncation: ``model_max_length`` is the token budget and
   ``tokenizer.json`` truncates from the abstract (``only_second``) to it;
-- ``arxivcat.json``: the validation-F1 threshold, the default 0.5, the budget and truncation;
+- ``arxivcat.json``: the validation-F1 threshold (rule ``choose_threshold``), the default 0.5, the
+  budget and truncation;
 - ``README.md``: the card with Hub metadata, "How to use" and the threshold (:mod:`hub_card`),
   and the card's plots beside it.
 
-``results/<experiment>/hub.sha256`` holds :func:`folder_digest` (everything but the card and
-plots), which the predict rule depends on: a new card reruns no prediction.
+The predict rule reads the train stage's folder and ``threshold.json``, not this one, so a new
+card (which re-packages) reruns no prediction.
 """
 
 from __future__ import annotations
@@ -25,16 +26,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from arxivcat.io.atomic import write_text_atomic
 from arxivcat.model.loading import load_tokenizer
 from arxivcat.predict.hub_card import class_names, hub_readme
-from arxivcat.predict.model_folder import (
-    DEFAULT_THRESHOLD,
-    FOLDER_INFO,
-    TRUNCATION,
-    folder_digest,
-)
-from arxivcat.predict.threshold import choose_threshold
+from arxivcat.predict.model_folder import DEFAULT_THRESHOLD, FOLDER_INFO, TRUNCATION
 
 logger = logging.getLogger(__name__)
 
@@ -58,10 +52,9 @@ def _record_truncation(folder: Path, max_length: int) -> None:
 def package_model(
     model_dir: str | Path,
     card_path: str | Path,
-    predictions_path: str | Path,
+    threshold_path: str | Path,
     metrics_path: str | Path,
     output_dir: str | Path,
-    digest_path: str | Path,
     experiment: dict[str, Any],
     folder_name: str | None = None,
 ) -> dict[str, Any]:
@@ -70,10 +63,9 @@ def package_model(
     Args:
         model_dir: The train stage's model directory.
         card_path: The experiment's ``card.md`` (its plots are read from beside it).
-        predictions_path: The evaluate stage's predictions (the threshold is chosen on them).
+        threshold_path: The experiment's ``threshold.json`` (rule ``choose_threshold``).
         metrics_path: The evaluate stage's ``metrics.json`` (test results for the model-index).
         output_dir: The folder to write.
-        digest_path: Where to write the folder's scoring digest.
         experiment: ``name``, ``labels``, ``dataset_config``, ``model`` (base model reference) and
             ``max_length`` of the experiment.
         folder_name: How the card's snippet names the folder (default: ``output_dir``).
@@ -90,7 +82,7 @@ def package_model(
     _label_config(partial / "config.json", names)
     _record_truncation(partial, max_length)
 
-    threshold = choose_threshold(predictions_path)
+    threshold = json.loads(Path(threshold_path).read_text(encoding="utf-8"))
     info = {
         "labels": {"0": names[0], "1": names[1]},
         "positive_categories": list(experiment["labels"]),
@@ -118,7 +110,6 @@ def package_model(
     (partial / "README.md").write_text(readme, encoding="utf-8")
     shutil.rmtree(output_dir, ignore_errors=True)
     os.replace(partial, output_dir)
-    write_text_atomic(digest_path, folder_digest(output_dir) + "\n")
     logger.info(
         "model folder %s: classes %s, threshold %.4f (validation F1), %d tokens (%s)",
         output_dir, "/".join(names), info["threshold"], max_length, TRUNCATION,

@@ -89,6 +89,7 @@ def predict_corpus(
     store_dir: str | Path,
     settings: PredictSettings,
     manifest_path: str | Path | None = None,
+    threshold_path: str | Path | None = None,
     name: str = "predict",
     rows_without_text: str = "keep",
 ) -> dict[str, Any]:
@@ -101,6 +102,8 @@ def predict_corpus(
         store_dir: The chunk store (resumption); removed once the output is written.
         settings: The predict settings (``corpora`` is not used here).
         manifest_path: Where to write a JSON summary of the job, if anywhere.
+        threshold_path: A ``threshold.json`` (rule ``choose_threshold``) whose threshold is used
+            unless ``settings.threshold`` is set; without it, the folder's recorded one.
         name: What the log lines call the job.
         rows_without_text: ``keep`` (null score) or ``error`` (stop, naming the paper).
 
@@ -115,7 +118,12 @@ def predict_corpus(
     model_dir = Path(model_dir)
     files = [path for source in sources for path in corpus_files(source)]
     classifier = load_classifier_folder(model_dir, settings.device, settings.precision)
-    threshold = settings.threshold if settings.threshold is not None else classifier.threshold
+    threshold, source = classifier.threshold, classifier.threshold_source
+    if settings.threshold is not None:
+        threshold, source = settings.threshold, "setting"
+    elif threshold_path is not None:
+        recorded = json.loads(Path(threshold_path).read_text(encoding="utf-8"))
+        threshold, source = float(recorded["threshold"]), "validation F1"
     store = ChunkStore(
         store_dir, _fingerprint(model_dir, files, settings, threshold, classifier.device.type)
     )
@@ -159,9 +167,7 @@ def predict_corpus(
         "without_text": without_text,
         "positives": positives,
         "threshold": threshold,
-        "threshold_source": "setting"
-        if settings.threshold is not None
-        else classifier.threshold_source,
+        "threshold_source": source,
         "model_digest": store.fingerprint["model"],
         "device": classifier.device.type,
         "precision": classifier.precision,

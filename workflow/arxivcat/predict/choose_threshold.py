@@ -1,11 +1,14 @@
-"""The decision threshold that maximises validation F1, and test metrics at any threshold.
+"""The decision threshold that maximises validation F1 (rule ``choose_threshold``).
 
 0.5 stays the threshold of the card's headline numbers (the reference's); the chosen one is
-recorded beside it in the model folder and the card, and ``predict`` labels at it.
+written to ``results/<experiment>/threshold.json`` with the validation and test metrics at both
+thresholds, copied into the model folder and its card, and ``predict`` labels at it.  It depends
+on the evaluate stage's predictions only, so a new card never reruns a prediction.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +16,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from arxivcat.errors import ArxivcatError
+from arxivcat.io.atomic import write_text_atomic
 from arxivcat.model.metrics import threshold_metrics
 
 
@@ -69,3 +73,10 @@ def choose_threshold(predictions_path: str | Path) -> dict[str, Any]:
                 "at_threshold": threshold_metrics(labels[rows], scores[rows] > threshold),
             }
     return out
+
+
+def write_threshold(predictions_path: str | Path, output_path: str | Path) -> dict[str, Any]:
+    """Choose the threshold (:func:`choose_threshold`) and write it as JSON to ``output_path``."""
+    chosen = choose_threshold(predictions_path)
+    write_text_atomic(output_path, json.dumps(chosen, indent=2) + "\n")
+    return chosen
