@@ -171,7 +171,7 @@ def test_command_line(folder, tmp_path):
     ("case", "message"),
     [
         ("missing model", "no-model: not a model folder (no config.json)"),
-        ("unreadable input", "not JSON"),
+        ("unreadable input", "malformed JSON"),
         ("row without text", "paper 'x2' has no title or no abstract"),
     ],
 )

@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from arxivcat.errors import ArxivcatError
 from arxivcat.predict.read_papers import (
-    CorpusReadError,
     corpus_files,
     count_papers,
     iter_chunks,
@@ -81,7 +81,7 @@ def test_chunks_and_text_check(tmp_path):
     [
         ("none.jsonl", None, "no such corpus file"),
         ("x.txt", "hello", "unknown corpus format"),
-        ("bad.jsonl", '{"id": "1", "title": "t", "abstract": "a"}\n{oops\n', "line 2 is not JSON"),
+        ("bad.jsonl", '{"id": "1", "title": "t", "abstract": "a"}\n{oops\n', "2: malformed JSON"),
         ("noid.jsonl", '{"title": "t", "abstract": "a"}\n', "no id column"),
         ("empty-id.csv", "id,title,abstract\n,t,a\n", "row 1 has no id"),
         ("bad.parquet", "not parquet", "unreadable parquet"),
@@ -91,7 +91,7 @@ def test_errors_are_one_line_and_name_the_file(tmp_path, name, content, message)
     path = tmp_path / name
     if content is not None:
         path.write_text(content)
-    with pytest.raises(CorpusReadError, match=message) as error:
+    with pytest.raises(ArxivcatError, match=message) as error:
         read_all(path)
     assert "\n" not in str(error.value) and name in str(error.value)
 

@@ -1,7 +1,7 @@
 """Streaming reader of the corpora the predict stage scores.
 
 A corpus is one or more files (a path or a glob) of JSON lines (``.jsonl``/``.json``, optionally
-gzipped), CSV or parquet.  Each record needs an id (column ``id``, ``arxiv_id``, ``paper_id`` or
+gzipped; read by the corpus stage's own reader), CSV or parquet.  Each record needs an id (column ``id``, ``arxiv_id``, ``paper_id`` or
 ``doi``), a title (``title`` or OpenAlex's ``display_name``) and an abstract (``abstract``, or an
 OpenAlex ``abstract_inverted_index``, rebuilt by the weak-negative reader's own code).  Records are
 yielded in file order, in chunks of a fixed number of rows, so memory depends on the chunk size
@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import csv
 import glob
-import gzip
-import io
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pyarrow.parquet as pq
 
+from arxivcat.data.corpus import open_binary, open_text, read_records
 from arxivcat.errors import ArxivcatError
 from arxivcat.negatives.openalex import rebuild_abstract, short_id
 
@@ -80,12 +78,6 @@ def corpus_files(source: str | Path) -> list[Path]:
     return paths
 
 
-def _open_text(path: Path) -> IO[str]:
-    if path.name.lower().endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
-    return open(path, encoding="utf-8", newline="")
-
-
 def _first(record: dict[str, Any], columns: tuple[str, ...]) -> str | None:
     return next((c for c in columns if c in record), None)
 
@@ -135,25 +127,17 @@ def _records(path: Path) -> Iterator[tuple[str, str, str]]:
                 row += 1
                 yield _paper(path, row, record, columns)
         return
-    with _open_text(path) as handle:
+    if not name.endswith(".csv"):
+        columns = None
+        for row, record in enumerate(read_records(path), 1):
+            columns = columns or _columns(path, record)
+            yield _paper(path, row, record, columns)
+        return
+    with open_text(path) as handle:
         try:
-            if name.endswith(".csv"):
-                reader = csv.DictReader(handle)
-                columns = _columns(path, reader.fieldnames or [])
-                for row, record in enumerate(reader, 1):
-                    yield _paper(path, row, record, columns)
-                return
-            columns = None
-            for row, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise CorpusReadError(f"{path}: line {row} is not JSON ({error})") from None
-                if not isinstance(record, dict):
-                    raise CorpusReadError(f"{path}: line {row} is not a JSON object")
-                columns = columns or _columns(path, record)
+            reader = csv.DictReader(handle)
+            columns = _columns(path, reader.fieldnames or [])
+            for row, record in enumerate(reader, 1):
                 yield _paper(path, row, record, columns)
         except (UnicodeDecodeError, OSError, csv.Error) as error:
             raise CorpusReadError(f"{path}: unreadable ({type(error).__name__}: {error})") from None
@@ -170,11 +154,10 @@ def count_papers(files: list[Path]) -> int:
             except Exception as error:
                 raise CorpusReadError(f"{path}: unreadable parquet ({error})") from None
         elif name.endswith(".csv"):
-            with _open_text(path) as handle:
+            with open_text(path) as handle:
                 total += sum(1 for _ in csv.reader(handle)) - 1
         else:
-            opener = gzip.open if name.endswith(".gz") else open
-            with opener(path, "rb") as handle:
+            with open_binary(path) as handle:
                 total += sum(1 for line in handle if line.strip())
     return total
 
