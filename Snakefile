@@ -18,6 +18,7 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/baseline.smk"
 include: "workflow/rules/card.smk"
 include: "workflow/rules/summary.smk"
+include: "workflow/rules/predict.smk"
 
 
 rule all:

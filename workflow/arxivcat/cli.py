@@ -3,6 +3,7 @@
 Commands:
     card: render a model card from a Hugging Face Trainer output directory made elsewhere.
     summary: tabulate finished experiments of a results directory.
+    predict: score a file of papers with a trained model folder.
 """
 
 from __future__ import annotations
@@ -114,6 +115,32 @@ def command_summary(args: argparse.Namespace) -> None:
     print(args.output)
 
 
+def command_predict(args: argparse.Namespace) -> None:
+    """Score the papers of ``--input`` with the model of ``--model`` into ``--output``."""
+    from arxivcat.config import schema_defaults
+    from arxivcat.predict.predict import predict_corpus
+    from arxivcat.predict.settings import PredictSettings
+
+    if args.output.suffix != ".parquet":
+        raise CommandError(f"{args.output}: the output must be a .parquet file")
+    options = {"device": args.device, "batch_size": args.batch_size, "threshold": args.threshold}
+    settings = {**schema_defaults("predict"), "corpora": {}}
+    settings.update({key: value for key, value in options.items() if value is not None})
+    logging.getLogger("arxivcat").setLevel(logging.INFO)
+    try:
+        predict_corpus(
+            args.model,
+            [args.input],
+            args.output,
+            store_dir=args.output.with_name(args.output.name + ".chunks"),
+            settings=PredictSettings.from_dict(settings),
+            rows_without_text="keep" if args.keep_rows_without_text else "error",
+        )
+    except ArxivcatError as error:
+        raise CommandError(str(error)) from None
+    print(args.output)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="arxivcat", description=__doc__.splitlines()[0])
@@ -153,6 +180,27 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("experiments", nargs="*", help="experiments (default: all in config)")
     common(summary)
     summary.set_defaults(run=command_summary)
+
+    predict = commands.add_parser(
+        "predict",
+        help="score a file of papers with a trained model folder",
+        description="Score every paper of a JSON lines, CSV or parquet file (id, title, abstract; "
+        "an OpenAlex abstract_inverted_index works too) with a model folder "
+        "(results/<experiment>/hub or results/<experiment>/model).  Writes id, probability of "
+        "the positive class and label (at the folder's recorded threshold unless --threshold).",
+    )
+    predict.add_argument("--model", type=Path, required=True, help="model folder")
+    predict.add_argument("--input", required=True, help="papers: a file or a glob")
+    predict.add_argument("--output", type=Path, required=True, help="predictions (.parquet)")
+    predict.add_argument("--threshold", type=float, help="label threshold (default: recorded)")
+    predict.add_argument("--batch-size", type=int, help="papers per forward pass")
+    predict.add_argument("--device", choices=("auto", "cuda", "tpu", "cpu"), help="(auto)")
+    predict.add_argument(
+        "--keep-rows-without-text",
+        action="store_true",
+        help="list papers without a title or abstract with a null score instead of failing",
+    )
+    predict.set_defaults(run=command_predict)
     return parser
 
 

@@ -1,0 +1,206 @@
+"""Papers/s of the predict stage against a plain ``transformers`` pipeline, and its peak memory.
+
+Speed: the same real abstracts (by default the 2,100 recent CS records in ``../shared/data/arxiv``)
+are scored by the predict stage's code (:func:`arxivcat.predict.scoring.score_papers`: one
+tokenizer call per chunk, length-sorted batches with dynamic padding, inference mode, SDPA, bf16 on
+CUDA) and by ``pipeline("text-classification", batch_size=32)`` on ``{"text": title,
+"text_pair": abstract}`` (what a user of the model folder would write), in interleaved rounds so
+that a noisy shared machine slows both alike.  Both read the same packaged model folder (MiniLM-L6
+with a random head by default; ``--model bert-base`` is a random BERT-base-sized model with the same
+tokenizer).  Wall time and process CPU time are both reported: on a CPU shared with other jobs CPU
+time is the fair comparison, on CUDA the wall time.  The scores of both must agree to 1e-4 (fp32).
+
+Memory: ``predict_corpus`` runs in a fresh process on a generated corpus of N and of 2N records
+(parquet, ``builtin:tiny-bert``), and each process reports its peak RSS: it should not grow with N.
+
+Usage::
+
+    HF_HUB_OFFLINE=1 python benchmarks/predict_speed.py                   # CPU, MiniLM
+    python benchmarks/predict_speed.py --device cuda --model bert-base --papers 20000 \
+        --memory-records 200000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np
+
+from arxivcat.config import schema_defaults
+from arxivcat.model.loading import load_classifier, load_tokenizer
+from arxivcat.predict.read_papers import corpus_files, iter_chunks
+from arxivcat.predict.scoring import load_classifier_folder, score_papers
+
+REPO = Path(__file__).resolve().parents[1]
+REAL = (
+    REPO.parent
+    / "shared"
+    / "data"
+    / "arxiv"
+    / "snapshot-format-cs-2012-2024-from-api-dmarx-stars.jsonl"
+)
+
+
+def model_folder(kind: str, max_length: int, directory: Path) -> Path:
+    """Save a classifier folder with its tokenizer recording ``max_length``."""
+    tokenizer = load_tokenizer("builtin:minilm")
+    if kind == "bert-base":
+        from transformers import BertConfig, BertForSequenceClassification
+
+        model = BertForSequenceClassification(BertConfig(vocab_size=len(tokenizer), num_labels=2))
+    else:
+        model = load_classifier(f"builtin:{kind}", seed=0)
+    model.save_pretrained(str(directory))
+    tokenizer.model_max_length = max_length
+    tokenizer.save_pretrained(str(directory))
+    (directory / "training_info.json").write_text(
+        json.dumps({"hyperparameters": {"max_length": max_length}})
+    )
+    return directory
+
+
+def timed(function) -> tuple[object, float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = function()
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def speed(args: argparse.Namespace, folder: Path) -> dict:
+    from transformers import pipeline
+
+    chunk = next(iter_chunks(corpus_files(args.input), args.papers))
+    titles, abstracts = chunk.titles, chunk.abstracts
+    classifier = load_classifier_folder(folder, args.device, args.precision)
+    device = 0 if classifier.device.type == "cuda" else -1
+    dtype = "bfloat16" if classifier.precision == "bf16" else "float32"
+    plain = pipeline(
+        "text-classification", model=str(folder), truncation="only_second", batch_size=32,
+        device=device, dtype=dtype,
+    )  # fmt: skip
+    pairs = [{"text": t, "text_pair": a} for t, a in zip(titles, abstracts, strict=True)]
+
+    def ours():
+        return score_papers(classifier, titles, abstracts, args.batch_size)
+
+    def theirs():
+        return np.array([r["score"] if r["label"] == "positive" else 1 - r["score"]
+                         for r in plain(pairs)])  # fmt: skip
+
+    ours(), theirs()  # warm-up (and the agreement check below)
+    totals = {"predict": [0.0, 0.0], "pipeline": [0.0, 0.0]}
+    for _ in range(args.rounds):
+        for name, function in (("predict", ours), ("pipeline", theirs)):
+            scores, wall, cpu = timed(function)
+            totals[name][0] += wall
+            totals[name][1] += cpu
+            if name == "predict":
+                first = scores
+            else:
+                difference = float(np.abs(first - scores).max())
+    n = len(titles) * args.rounds
+    out = {
+        "papers": len(titles),
+        "rounds": args.rounds,
+        "device": classifier.device.type,
+        "precision": classifier.precision,
+        "max_length": classifier.max_length,
+        "predict_batch_size": args.batch_size,
+        "pipeline_batch_size": 32,
+        "max_abs_score_difference": difference,
+    }
+    for name, (wall, cpu) in totals.items():
+        out[f"{name}_papers_per_s_wall"] = round(n / wall, 1)
+        out[f"{name}_papers_per_cpu_s"] = round(n / cpu, 1)
+    out["speedup_wall"] = round(
+        out["predict_papers_per_s_wall"] / out["pipeline_papers_per_s_wall"], 2
+    )
+    out["speedup_cpu"] = round(
+        out["predict_papers_per_cpu_s"] / out["pipeline_papers_per_cpu_s"], 2
+    )
+    return out
+
+
+CHILD = """
+import json, resource, sys, time
+from arxivcat.config import schema_defaults
+from arxivcat.predict.predict import predict_corpus
+from arxivcat.predict.settings import PredictSettings
+folder, source, output, store, chunk_rows, device = sys.argv[1:7]
+settings = PredictSettings.from_dict({**schema_defaults("predict"), "chunk_rows": int(chunk_rows),
+                                      "device": device, "progress_seconds": 1e9})
+started = time.perf_counter()
+manifest = predict_corpus(folder, [source], output, store, settings)
+print(json.dumps({"papers": manifest["papers"], "seconds": time.perf_counter() - started,
+                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def memory(args: argparse.Namespace, work: Path) -> list[dict]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from arxivcat.synthetic.generate import generate_records
+
+    folder = model_folder("tiny-bert", 64, work / "tiny")
+    results = []
+    for n in (args.memory_records, 2 * args.memory_records):
+        corpus = work / f"corpus-{n}.parquet"
+        with pq.ParquetWriter(
+            corpus, pa.schema([(c, pa.string()) for c in ("id", "title", "abstract")])
+        ) as writer:
+            batch: list[dict] = []
+            for record in generate_records(n, seed=1):
+                batch.append({k: record[k] for k in ("id", "title", "abstract")})
+                if len(batch) == 50_000:
+                    writer.write_table(pa.Table.from_pylist(batch, schema=writer.schema))
+                    batch = []
+            if batch:
+                writer.write_table(pa.Table.from_pylist(batch, schema=writer.schema))
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+        child = subprocess.run(
+            [sys.executable, "-c", CHILD, str(folder), str(corpus), str(work / f"out-{n}.parquet"),
+             str(work / f"store-{n}"), str(args.chunk_rows), args.device],
+            capture_output=True, text=True, env=env, check=True,
+        )  # fmt: skip
+        results.append(json.loads(child.stdout.strip().splitlines()[-1]))
+        corpus.unlink()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--input", default=str(REAL), help="real papers (JSON lines, CSV, parquet)")
+    parser.add_argument("--papers", type=int, default=1000, help="papers scored per round")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--model", choices=("minilm", "bert-base"), default="minilm")
+    parser.add_argument("--max-length", type=int, default=512)
+    parser.add_argument("--batch-size", type=int, default=schema_defaults("predict")["batch_size"])
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--precision", default="auto")
+    parser.add_argument("--memory-records", type=int, default=10_000, help="N (and 2N) for RSS")
+    parser.add_argument("--chunk-rows", type=int, default=2_000)
+    parser.add_argument("--skip-memory", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        folder = model_folder(args.model, args.max_length, work / args.model)
+        report = {"speed": speed(args, folder)}
+        print(json.dumps(report, indent=2), flush=True)
+        if not args.skip_memory:
+            report["memory"] = memory(args, work)
+        report["benchmark_peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

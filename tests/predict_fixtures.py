@@ -1,0 +1,85 @@
+"""A packaged tiny model folder for the predict tests: the tiny model, its card and predictions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tiny_run import write_model_dir
+
+from arxivcat.predict.choose_threshold import write_threshold
+from arxivcat.predict.package_model import package_model
+
+EXPERIMENT = {
+    "name": "cv-32",
+    "labels": ["cs.CV"],
+    "dataset_config": "CV",
+    "model": "builtin:tiny-bert",
+    "max_length": 64,
+}
+CARD = """---
+license: apache-2.0
+model-index:
+- name: cv-32
+  results:
+  - task: {name: Text Classification, type: text-classification}
+    dataset: {name: arxiv, type: arxiv, config: CV, split: validation, args: CV}
+    metrics:
+    - {name: Accuracy, type: accuracy, value: 0.5}
+    - {name: F1, type: f1, value: 0.5}
+    - {name: Precision, type: precision, value: 0.5}
+    - {name: Recall, type: recall, value: 0.5}
+---
+
+# cv-32
+
+The card's own text.
+"""
+
+
+def eval_predictions(path: Path, rows: int = 40, seed: int = 0) -> Path:
+    """Evaluate-stage predictions: labels with informative but noisy probabilities."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, size=2 * rows)
+    probability = np.clip(0.35 * labels + rng.uniform(0, 0.65, size=2 * rows), 0, 1)
+    pq.write_table(
+        pa.table(
+            {
+                "id": [f"p{i}" for i in range(2 * rows)],
+                "split": ["validation"] * rows + ["test"] * rows,
+                "probability": probability,
+                "label": labels.astype(np.int8),
+                "is_weak_negative": [False] * (2 * rows),
+            }
+        ),
+        path,
+    )
+    return path
+
+
+def packaged_folder(root: Path) -> Path:
+    """A tiny model trained nowhere (random weights), packaged as ``root/results/cv-32/hub``."""
+    results = root / "results" / "cv-32"
+    model = results / "model"
+    model.mkdir(parents=True)
+    write_model_dir(model, {"max_length": EXPERIMENT["max_length"]})
+    (results / "card.md").write_text(CARD, encoding="utf-8")
+    (results / "card_loss.png").write_bytes(b"\x89PNG plot")
+    (results / "eval").mkdir()
+    eval_predictions(results / "eval" / "predictions.parquet")
+    metrics = {"test": {"accuracy": 0.6, "f1": 0.55, "precision": 0.5, "recall": 0.61}}
+    (results / "eval" / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+    write_threshold(results / "eval" / "predictions.parquet", results / "threshold.json")
+    package_model(
+        model,
+        results / "card.md",
+        results / "threshold.json",
+        results / "eval" / "metrics.json",
+        results / "hub",
+        EXPERIMENT,
+        folder_name="results/cv-32/hub",
+    )
+    return results / "hub"

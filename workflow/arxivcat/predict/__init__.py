@@ -1,0 +1,1 @@
+"""The predict stage: trained classifiers applied to whole corpora; the Hub-ready model folder."""

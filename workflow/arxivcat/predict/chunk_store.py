@@ -1,0 +1,70 @@
+"""Finished chunks of a prediction job, kept outside its declared output so that it can resume.
+
+Snakemake deletes a job's outputs before running it, so the chunks live in their own store
+(``results/checkpoints/predict/<corpus>/<experiment>/``, as training checkpoints do).  The store
+holds ``fingerprint.json`` (model digest, input files, settings): a store made for anything else
+is wiped instead of resumed.  Each chunk appears under its final name only once complete, and the
+store is removed once the output is written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from arxivcat.io.atomic import atomic_path
+
+logger = logging.getLogger(__name__)
+
+FINGERPRINT = "fingerprint.json"
+
+
+class ChunkStore:
+    """The chunk files ``chunk-NNNNN.parquet`` of one prediction job."""
+
+    def __init__(self, directory: str | Path, fingerprint: dict[str, Any]) -> None:
+        self.directory = Path(directory)
+        self.fingerprint = fingerprint
+
+    def path(self, index: int) -> Path:
+        """The file of chunk ``index``."""
+        return self.directory / f"chunk-{index:05d}.parquet"
+
+    def open(self) -> int:
+        """Prepare the store; return how many chunks (from the first) are already finished."""
+        marker = self.directory / FINGERPRINT
+        wanted = json.dumps(self.fingerprint, sort_keys=True)
+        if marker.is_file() and marker.read_text(encoding="utf-8") == wanted:
+            done = 0
+            while self.path(done).is_file():
+                done += 1
+            if done:
+                logger.info("RESUMING: %d finished chunk(s) in %s", done, self.directory)
+            return done
+        if self.directory.exists():
+            logger.info("chunk store %s was made for other inputs: starting over", self.directory)
+            shutil.rmtree(self.directory)
+        self.directory.mkdir(parents=True)
+        marker.write_text(wanted, encoding="utf-8")
+        return 0
+
+    def save(self, index: int, table: pa.Table) -> None:
+        """Write chunk ``index`` (atomically)."""
+        with atomic_path(self.path(index)) as partial:
+            pq.write_table(table, partial)
+
+    def tables(self, count: int) -> Iterator[pa.Table]:
+        """The first ``count`` chunks, in order."""
+        for index in range(count):
+            yield pq.read_table(self.path(index))
+
+    def remove(self) -> None:
+        """Delete the store (the output is complete)."""
+        shutil.rmtree(self.directory, ignore_errors=True)

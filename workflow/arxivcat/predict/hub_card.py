@@ -1,0 +1,136 @@
+"""What the card of a Hub-ready model folder adds to the experiment's card.
+
+The workflow's card (``card.md``) stays as the report stage renders it (its golden tests pin it).
+This module adds, for the folder's ``README.md``: the metadata the Hub reads (``pipeline_tag``,
+``library_name``, ``language``, ``base_model``, test results beside validation in the
+model-index), a "How to use" section whose snippet runs as written, and the decision threshold
+with test metrics at 0.5 and at the chosen threshold.  :func:`hub_sections` is the Markdown part,
+for the report stage to call when it renders the card itself.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import yaml
+
+from arxivcat.errors import ArxivcatError
+
+METRICS = ("accuracy", "f1", "precision", "recall")
+
+
+class HubCardError(ArxivcatError, ValueError):
+    """A card that cannot be turned into the model folder's README."""
+
+
+def class_names(labels: list[str], dataset_config: str) -> tuple[str, str]:
+    """The names of the negative and positive classes: ``not cs.CV`` / ``cs.CV``.
+
+    Several labels are named after the experiment's data (``AI``), whose list the card gives.
+    """
+    positive = labels[0] if len(labels) == 1 else dataset_config
+    return f"not {positive}", positive
+
+
+def _split_front_matter(card: str) -> tuple[dict[str, Any], str]:
+    if not card.startswith("---\n") or "\n---\n" not in card[4:]:
+        raise HubCardError("the card has no YAML front matter")
+    head, body = card[4:].split("\n---\n", 1)
+    return yaml.safe_load(head) or {}, body
+
+
+def hub_metadata(
+    metadata: dict[str, Any], base_model: str | None, test: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The card's metadata with the Hub keys and the test split's results added."""
+    out = dict(metadata)
+    out["pipeline_tag"] = "text-classification"
+    out["library_name"] = "transformers"
+    out["language"] = ["en"]
+    if base_model and "base_model" not in out:
+        out["base_model"] = base_model
+    if test:
+        for entry in out.get("model-index", []):
+            validation = [r for r in entry["results"] if r["dataset"].get("split") == "validation"]
+            for result in validation:
+                extra = copy.deepcopy(result)
+                extra["dataset"]["split"] = "test"
+                for metric in extra["metrics"]:
+                    metric["value"] = test[metric["type"]]
+                entry["results"].append(extra)
+    return out
+
+
+def _row(name: str, metrics: dict[str, float]) -> str:
+    return f"| {name} | " + " | ".join(f"{metrics[m]:.4f}" for m in METRICS) + " |"
+
+
+def hub_sections(folder: str, names: tuple[str, str], threshold: dict[str, Any]) -> str:
+    """The "How to use" and "Decision threshold" sections (Markdown).
+
+    Args:
+        folder: The model folder as the snippet names it (a local path, or a Hub repo id).
+        names: The negative and positive class names.
+        threshold: :func:`arxivcat.predict.choose_threshold.choose_threshold`'s result.
+    """
+    t = threshold["threshold"]
+    positive = names[1]
+    rows = []
+    for split in ("validation", "test"):
+        if split in threshold:
+            rows.append(_row(f"{split}, threshold 0.5", threshold[split]["at_0.5"]))
+            rows.append(_row(f"{split}, threshold {t:.4f}", threshold[split]["at_threshold"]))
+    table = "\n".join(rows)
+    return f"""
+## How to use
+
+The classifier reads a paper as the pair (title, abstract), truncated from the abstract to the
+token budget of training; pass `truncation="only_second"` once, when building the pipeline
+(the tokenizer records the budget, but `transformers` pipelines never truncate unless asked).
+
+```python
+from transformers import pipeline
+
+classifier = pipeline("text-classification", model="{folder}", truncation="only_second")
+paper = {{
+    "text": "Fast object detection with region proposal networks",
+    "text_pair": "We present a detector that shares convolutional features with ...",
+}}
+scores = {{r["label"]: r["score"] for r in classifier(paper, top_k=None)}}
+print(scores["{positive}"], scores["{positive}"] > {t!r})
+```
+
+`scores["{positive}"]` is the probability of the positive class; the label above uses the threshold
+of the next section.  To score a whole file: `arxivcat predict --model {folder} --input
+papers.jsonl --output scores.parquet`.
+
+## Decision threshold
+
+The headline numbers use the threshold 0.5 (as the reference runs).  The threshold that maximises
+F1 on the validation split is **{t:.4f}**; it is recorded in `arxivcat.json` and `arxivcat
+predict` labels at it unless told otherwise.
+
+| Split and threshold | Accuracy | F1 | Precision | Recall |
+|---|---|---|---|---|
+{table}
+"""
+
+
+def hub_readme(
+    card: str,
+    folder: str,
+    names: tuple[str, str],
+    threshold: dict[str, Any],
+    base_model: str | None,
+    test: dict[str, Any] | None,
+) -> str:
+    """The folder's README: the card with Hub metadata and the sections above.
+
+    Raises:
+        HubCardError: If the card has no front matter.
+    """
+    metadata, body = _split_front_matter(card)
+    metadata = hub_metadata(metadata, base_model, test)
+    head = yaml.safe_dump(metadata, sort_keys=False, allow_unicode=True, width=1000)
+    return f"---\n{head}---\n{body.rstrip()}\n{hub_sections(folder, names, threshold)}"

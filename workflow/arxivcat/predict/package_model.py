@@ -1,0 +1,117 @@
+"""The Hub-ready model folder of an experiment (rule ``package_model``).
+
+The train stage's ``results/<experiment>/model/`` is another rule's ``directory()`` output, which no
+later rule may write into; this rule copies it to ``results/<experiment>/hub/`` and completes it:
+
+- ``config.json``: ``id2label``/``label2id`` name the classes after the experiment's labels
+  (``not cs.CV`` / ``cs.CV``) instead of negative/positive;
+- the tokenizer records the training truncation: ``model_max_length`` is the token budget and
+  ``tokenizer.json`` truncates from the abstract (``only_second``) to it;
+- ``arxivcat.json``: the validation-F1 threshold (rule ``choose_threshold``), the default 0.5, the
+  budget and truncation;
+- ``README.md``: the card with Hub metadata, "How to use" and the threshold (:mod:`hub_card`),
+  and the card's plots beside it.
+
+The predict rule reads the train stage's folder and ``threshold.json``, not this one, so a new
+card (which re-packages) reruns no prediction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from arxivcat.model.loading import load_tokenizer
+from arxivcat.predict.hub_card import class_names, hub_readme
+from arxivcat.predict.model_folder import DEFAULT_THRESHOLD, FOLDER_INFO, TRUNCATION
+
+logger = logging.getLogger(__name__)
+
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
+
+
+def _label_config(path: Path, names: tuple[str, str]) -> None:
+    config = json.loads(path.read_text(encoding="utf-8"))
+    config["id2label"] = {"0": names[0], "1": names[1]}
+    config["label2id"] = {names[0]: 0, names[1]: 1}
+    path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _record_truncation(folder: Path, max_length: int) -> None:
+    tokenizer = load_tokenizer(str(folder))
+    tokenizer.model_max_length = max_length
+    tokenizer.backend_tokenizer.enable_truncation(max_length=max_length, strategy=TRUNCATION)
+    tokenizer.save_pretrained(str(folder))
+
+
+def package_model(
+    model_dir: str | Path,
+    card_path: str | Path,
+    threshold_path: str | Path,
+    metrics_path: str | Path,
+    output_dir: str | Path,
+    experiment: dict[str, Any],
+    folder_name: str | None = None,
+) -> dict[str, Any]:
+    """Write the Hub-ready folder of one experiment.
+
+    Args:
+        model_dir: The train stage's model directory.
+        card_path: The experiment's ``card.md`` (its plots are read from beside it).
+        threshold_path: The experiment's ``threshold.json`` (rule ``choose_threshold``).
+        metrics_path: The evaluate stage's ``metrics.json`` (test results for the model-index).
+        output_dir: The folder to write.
+        experiment: ``name``, ``labels``, ``dataset_config``, ``model`` (base model reference) and
+            ``max_length`` of the experiment.
+        folder_name: How the card's snippet names the folder (default: ``output_dir``).
+
+    Returns:
+        The contents of ``arxivcat.json``.
+    """
+    output_dir, card_path = Path(output_dir), Path(card_path)
+    partial = output_dir.with_name(output_dir.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    shutil.copytree(model_dir, partial)
+    names = class_names(list(experiment["labels"]), experiment["dataset_config"])
+    max_length = int(experiment["max_length"])
+    _label_config(partial / "config.json", names)
+    _record_truncation(partial, max_length)
+
+    threshold = json.loads(Path(threshold_path).read_text(encoding="utf-8"))
+    info = {
+        "labels": {"0": names[0], "1": names[1]},
+        "positive_categories": list(experiment["labels"]),
+        "threshold": threshold["threshold"],
+        "threshold_source": "validation F1",
+        "default_threshold": DEFAULT_THRESHOLD,
+        "max_length": max_length,
+        "truncation": TRUNCATION,
+        "metrics": {k: v for k, v in threshold.items() if k != "threshold"},
+    }
+    (partial / FOLDER_INFO).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+
+    for plot in card_path.parent.glob(f"{card_path.stem}_*.png"):
+        shutil.copy2(plot, partial / plot.name)
+    metrics = json.loads(Path(metrics_path).read_text(encoding="utf-8"))
+    base = str(experiment["model"])
+    readme = hub_readme(
+        card_path.read_text(encoding="utf-8"),
+        folder_name or str(output_dir),
+        names,
+        threshold,
+        base if _HUB_ID.fullmatch(base) and not Path(base).exists() else None,
+        metrics.get("test"),
+    )
+    (partial / "README.md").write_text(readme, encoding="utf-8")
+    shutil.rmtree(output_dir, ignore_errors=True)
+    os.replace(partial, output_dir)
+    logger.info(
+        "model folder %s: classes %s, threshold %.4f (validation F1), %d tokens (%s)",
+        output_dir, "/".join(names), info["threshold"], max_length, TRUNCATION,
+    )  # fmt: skip
+    return info

@@ -1,0 +1,14 @@
+"""package_model: the experiment's Hub-ready model folder (card, labels, truncation, threshold)."""
+
+from arxivcat.io.runlog import setup_logging
+from arxivcat.predict.package_model import package_model
+
+setup_logging(snakemake.log[0])
+package_model(
+    model_dir=snakemake.input.model,
+    card_path=snakemake.input.card,
+    threshold_path=snakemake.input.threshold,
+    metrics_path=snakemake.input.metrics,
+    output_dir=snakemake.output.folder,
+    experiment=snakemake.params.experiment,
+)
