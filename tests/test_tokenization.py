@@ -69,3 +69,12 @@ def test_missing_column_names_file_and_column(tmp_path):
     with pytest.raises(ValueError, match=r"test\.parquet: test table lacks column\(s\) abstract"):
         tokenize_splits(paths, "builtin:tiny-bert", 32, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_each_tokenizing_process_reports_its_own_share_of_the_rows():
+    from arxivcat.model.tokenize import _share_progress
+
+    shares = [_share_progress("tokenize train", 20_003, 4, rank, 30) for rank in range(4)]
+    assert [p.total for p in shares] == [5001, 5001, 5001, 5000]
+    assert shares[1].name == "tokenize train [worker 2/4]"
+    assert _share_progress("tokenize test", 70, None, None, 30).total == 70

@@ -16,21 +16,14 @@ from pathlib import Path
 
 import pytest
 from synthetic_tables import write_tiny_tokenized
+from training_settings import TINY_TRAINING
 
 from arxivcat.config import schema_defaults
 from arxivcat.model.launch import batch_layout
 from arxivcat.model.settings import TrainingSettings
 
 REPO = Path(__file__).resolve().parents[1]
-SETTINGS = {
-    "model": "builtin:tiny-bert",
-    "max_length": 64,
-    "num_epochs": 1,
-    "learning_rate": 2e-3,
-    "train_batch_size": 16,
-    "device": "cpu",
-    "logging_steps": 5,
-}
+SETTINGS = {**TINY_TRAINING, "logging_steps": 5}
 
 
 def test_two_process_ddp_training_keeps_the_effective_batch(tmp_path: Path) -> None:

@@ -21,20 +21,13 @@ from datasets import DatasetDict
 from synthetic_tables import write_tables, write_tiny_tokenized
 from tiny_run import write_model_dir, write_tokenized
 from tiny_run import write_tables as write_experiment_tables
-from training_settings import training_settings
+from training_settings import TINY_TRAINING, training_settings
 
 from arxivcat.model import evaluate, storage, tokenize
 from arxivcat.model.evaluate import evaluate_model
 from arxivcat.model.train import train_model
 
-SETTINGS = {
-    "model": "builtin:tiny-bert",
-    "max_length": 64,
-    "num_epochs": 1,
-    "learning_rate": 2e-3,
-    "train_batch_size": 16,
-    "device": "cpu",
-}
+SETTINGS = TINY_TRAINING
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
 # A training job whose files may not grow beyond 1 MB: the first checkpoint (4 MB of weights)
 # fails as on a full disk.
@@ -43,7 +36,7 @@ import json, resource, signal, sys
 from pathlib import Path
 from arxivcat.io.runlog import setup_logging
 from arxivcat.model.train import train_model
-from training_settings import training_settings
+from training_settings import TINY_TRAINING, training_settings
 
 root, dataset = Path(sys.argv[1]), sys.argv[2]
 setup_logging(root / "train.log")
@@ -156,7 +149,7 @@ import json, sys
 from pathlib import Path
 from arxivcat.io.runlog import setup_logging
 from arxivcat.model.launch import relaunch
-from training_settings import training_settings
+from training_settings import TINY_TRAINING, training_settings
 
 root, dataset = Path(sys.argv[1]), Path(sys.argv[2])
 setup_logging(root / "train.log")

@@ -7,6 +7,16 @@ from typing import Any
 from arxivcat.config import schema_defaults
 from arxivcat.model.settings import TrainingSettings
 
+#: One epoch of the project's tiny BERT on CPU: the training of the stage's fault and DDP tests.
+TINY_TRAINING = {
+    "model": "builtin:tiny-bert",
+    "max_length": 64,
+    "num_epochs": 1,
+    "learning_rate": 2e-3,
+    "train_batch_size": 16,
+    "device": "cpu",
+}
+
 
 def training_settings(**overrides: Any) -> TrainingSettings:
     """The schema's ``training`` defaults, with ``overrides``, as the rule scripts build them."""

@@ -1,7 +1,9 @@
 # Train stage: fine-tune the experiment's model.  Checkpoints live under results/checkpoints/,
 # outside the declared output (which Snakemake deletes before a job runs), so that a retried or
 # rerun job resumes from the last checkpoint instead of restarting; the store is keyed by the
-# training settings and data, and removed once the model is written.
+# training settings and data, and removed once the model is written.  A full disk or a refused
+# write fails in one line naming the path, before the first step where it can be foreseen, so the
+# retries of such a job cost seconds; Ctrl-C stops a DDP job's torchrun and its workers too.
 
 
 rule train:

@@ -100,7 +100,9 @@ def tokenize_dataset(
 
     def encode(batch: Mapping[str, list[Any]], rank: int | None) -> dict[str, list[Any]]:
         if os.getpid() not in progress:
-            progress[os.getpid()] = _share_progress(desc, len(dataset), workers, rank)
+            progress[os.getpid()] = _share_progress(
+                desc, len(dataset), workers, rank, progress_seconds
+            )
         out: dict[str, list[Any]] = encode_pairs(
             tokenizer, batch["title"], batch["abstract"], max_length
         )
@@ -123,7 +125,7 @@ def tokenize_dataset(
 
 
 def _share_progress(
-    desc: str, rows: int, workers: int | None, rank: int | None, every_seconds: float = 30.0
+    desc: str, rows: int, workers: int | None, rank: int | None, every_seconds: float
 ) -> Progress:
     """Progress of one process's contiguous share of ``rows`` (as ``Dataset.map`` shards)."""
     if not workers or rank is None:
@@ -150,7 +152,7 @@ def tokenize_splits(
         max_length: Most tokens per paper.
         output_dir: Where ``DatasetDict.save_to_disk`` writes; the tokenizer goes to
             ``output_dir/tokenizer``.
-        num_proc: Worker processes for tokenization and saving.
+        num_proc: Worker processes for tokenization.
 
     Returns:
         The tokenized splits.
@@ -172,10 +174,11 @@ def tokenize_splits(
     dataset = DatasetDict(splits)
     output = Path(output_dir)
     partial = output.with_name(output.name + ".partial")
-    workers = num_proc if len(dataset["train"]) >= PARALLEL_MIN_ROWS and num_proc > 1 else None
     with writing(partial, "tokenized dataset", partial=partial):
         shutil.rmtree(partial, ignore_errors=True)
-        dataset.save_to_disk(str(partial), num_proc=workers)
+        # One process: with num_proc, datasets saves through a "spawn" pool, whose workers
+        # re-run the unguarded top level of the calling script (a Snakemake rule script).
+        dataset.save_to_disk(str(partial))
         tokenizer.save_pretrained(str(partial / TOKENIZER_SUBDIR))
         shutil.rmtree(output, ignore_errors=True)
         os.replace(partial, output)
