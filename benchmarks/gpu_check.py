@@ -1,8 +1,9 @@
-"""GPU throughput of the train and evaluate stages: BERT-base at max length 512 on real abstracts.
+"""GPU throughput of the train, evaluate and predict stages: BERT-base, 512 tokens, real abstracts.
 
 Run by ``benchmarks/gpu_check.sh`` (which installs the carried wheels first) on the GPU machine,
 or with ``SMOKE=1`` on this CPU machine with the tiny BERT, so that the script is tested before GPU
-time is spent on it.  Reads ``.gpu-data/tokenized`` (``benchmarks/gpu_prepare.sh`` makes it here).
+time is spent on it.  Reads ``.gpu-data/tokenized`` and ``.gpu-data/corpus.parquet``
+(``benchmarks/gpu_prepare.sh`` makes them here).
 
 Steps, each a call of the stage's own code, in order of importance, each bounded in time:
 
@@ -18,8 +19,15 @@ Steps, each a call of the stage's own code, in order of importance, each bounded
   off), eager attention, plain AdamW (``train_speed.Setting``).  Its steps are timed on the GPU
   alone (batches prepared beforehand), which flatters it slightly.
 - evaluate: the evaluation stage (``evaluate_model``) on the test split, as the rule runs it.
-- predict: the evaluation stage's batched inference (``predict_split``: length-sorted, dynamically
-  padded batches) on the train split's rows, at batch 32 and a larger one.
+- predict stage: ``predict_corpus`` as the rule runs it (streaming reader, one tokenizer call per
+  chunk, length-sorted dynamically padded batches, SDPA, bf16 on CUDA, chunk store, output
+  parquet) on the corpus of real abstracts, at the shipped batch and a larger one, after a warm-up
+  call on its first rows.  ``samples/s`` counts from the first chunk's scoring to the output
+  written (the per-paper cost: reading, tokenizing, scoring, writing); ``stage samples/s`` is the
+  whole call, model loading and the folder digest included.  The tokenizer may use every core, as
+  in the rule's job (``TOKENIZERS_PARALLELISM`` unset there).
+- predict_split: the evaluation stage's batched inference (length-sorted, dynamically padded
+  batches of tokenized rows) on the train split's rows, at batch 32 and a larger one.
 
 MFU: model FLOPs from the padded tokens each step computed: forward ``2 N s + 4 L d s^2`` per
 sequence of width ``s`` (``N`` the parameters outside the embeddings, ``L`` layers, ``d`` width),
@@ -77,11 +85,14 @@ from transformers import (
 )
 from transformers.utils import logging as transformers_logging
 
-import arxivcat.train as train_stage
-from arxivcat.evaluation import _batches as eval_batches
-from arxivcat.evaluation import evaluate_model, placement, predict_split
-from arxivcat.models import ID2LABEL, LABEL2ID, NUM_LABELS, tiny_bert_config
-from arxivcat.tokenization import TOKENIZER_SUBDIR
+import arxivcat.model.train as train_stage
+from arxivcat.config import schema_defaults
+from arxivcat.model.evaluate import _batches as eval_batches
+from arxivcat.model.evaluate import evaluate_model, placement, predict_split
+from arxivcat.model.loading import ID2LABEL, LABEL2ID, NUM_LABELS, tiny_bert_config
+from arxivcat.model.settings import TrainingSettings
+from arxivcat.model.tokenize import TOKENIZER_SUBDIR
+from arxivcat.model.trainer_extensions import MODEL_COLUMNS
 
 # Dense bf16 peaks (TFLOP/s), first match in the device name wins.
 PEAKS = (("H100 PCIe", 756.0), ("H100", 989.4), ("H200", 989.4), ("A100", 312.0))
@@ -106,6 +117,7 @@ class Profile:
     predict_batch: int
     matmul_size: int
     rows: dict[str, int] | None  # rows of each split to measure on; None: all
+    corpus_rows: int | None  # papers of the corpus the predict stage scores; None: all
     compile_backend: str | None  # None: the train stage's (inductor)
     # A step that would end after this many seconds (by its estimate) is skipped; None: no limit.
     deadline_s: float | None
@@ -125,6 +137,7 @@ GPU = Profile(
     predict_batch=256,
     matmul_size=8192,
     rows=None,
+    corpus_rows=None,
     compile_backend=None,
     deadline_s=400.0,  # + GRACE_S at most, + about 30 s of start: under 8 minutes
 )
@@ -139,6 +152,7 @@ SMOKE = Profile(
     predict_batch=128,
     matmul_size=1024,
     rows={"train": 256, "validation": 32, "test": 128},
+    corpus_rows=256,
     # Inductor takes minutes to generate code for the CPU here: the smoke run checks the Trainer's
     # compile path with dynamo's tracing alone.
     compile_backend="eager",
@@ -279,8 +293,68 @@ def plain_fp32() -> Iterator[None]:
         torch.set_float32_matmul_precision(precision)
 
 
+@dataclass
+class PredictClock:
+    """What the predict stage did inside :func:`clocked_predict`: timings and token counts."""
+
+    lengths: list[list[int]]  # tokens of each scored paper, one list per chunk
+    first_scoring: float | None = None  # perf_counter() at the first chunk's scoring
+    scoring_s: float = 0.0  # seconds inside score_papers (tokenizing and the forward passes)
+
+
+@contextlib.contextmanager
+def clocked_predict(predict_module, scoring_module) -> Iterator[PredictClock]:
+    """Make the predict stage's scoring report to a :class:`PredictClock` while the block runs.
+
+    The stage's own functions run; the wrappers only note when scoring starts, how long it takes
+    and how many tokens each paper got (for the padded-token and MFU figures).
+    """
+    clock = PredictClock(lengths=[])
+    score_papers, encode_pairs = predict_module.score_papers, scoring_module.encode_pairs
+
+    def encode(*args, **kwargs):
+        encoded = encode_pairs(*args, **kwargs)
+        clock.lengths.append([len(ids) for ids in encoded["input_ids"]])
+        return encoded
+
+    def score(*args, **kwargs):
+        started = time.perf_counter()
+        if clock.first_scoring is None:
+            clock.first_scoring = started
+        scores = score_papers(*args, **kwargs)  # ends with the scores on the CPU: synchronized
+        clock.scoring_s += time.perf_counter() - started
+        return scores
+
+    predict_module.score_papers, scoring_module.encode_pairs = score, encode
+    try:
+        yield clock
+    finally:
+        predict_module.score_papers, scoring_module.encode_pairs = score_papers, encode_pairs
+
+
+@contextlib.contextmanager
+def parallel_tokenizer() -> Iterator[None]:
+    """Let the fast tokenizer use every core in the block, as in a predict job of the rule."""
+    saved = os.environ.pop("TOKENIZERS_PARALLELISM", None)
+    try:
+        yield
+    finally:
+        # Set again before any later fork (dataloader workers): they run without parallelism
+        # and without the tokenizers library's warning about it.
+        if saved is not None:
+            os.environ["TOKENIZERS_PARALLELISM"] = saved
+
+
+def write_corpus_slice(source: Path, rows: int, target: Path) -> Path:
+    """Write the first ``rows`` papers of the parquet corpus ``source`` to ``target``."""
+    import pyarrow.parquet as pq
+
+    pq.write_table(pq.read_table(source).slice(0, rows), target)
+    return target
+
+
 def sorted_batch_tokens(lengths: list[int], batch_size: int, multiple: int) -> tuple[int, int]:
-    """Padded tokens and sum of rows x width^2 of ``predict_split``'s batches."""
+    """Padded tokens and sum of rows x width^2 of length-sorted batches (both predict paths)."""
     tokens = square = 0
     for batch in eval_batches(lengths, batch_size):
         width = -(-max(lengths[i] for i in batch) // multiple) * multiple
@@ -371,6 +445,16 @@ class Check:
             )
             self.info["rows"] = profile.rows
         self.tokenizer = AutoTokenizer.from_pretrained(str(self.tokenized / TOKENIZER_SUBDIR))
+        self.corpus = data / "corpus.parquet"
+        if profile.corpus_rows:
+            self.corpus = write_corpus_slice(
+                self.corpus, profile.corpus_rows, work / "corpus.parquet"
+            )
+            self.info["corpus_rows"] = profile.corpus_rows
+        # The predict stage's warm-up call reads these (the first batches of the largest batch).
+        self.warmup_corpus = write_corpus_slice(
+            self.corpus, 2 * profile.predict_batch, work / "warm-up.parquet"
+        )
         self.rows: list[dict] = []
         self.failed = False
         self.model_dir = work / "model"
@@ -396,6 +480,9 @@ class Check:
         torch.manual_seed(SEED)
         model = BertForSequenceClassification(config)
         model.save_pretrained(self.model_dir)
+        # The predict stage reads the tokenizer, and its token budget, from the model folder.
+        self.tokenizer.model_max_length = MAX_LENGTH
+        self.tokenizer.save_pretrained(self.model_dir)
         self.layers, self.hidden = config.num_hidden_layers, config.hidden_size
         self.params = model.num_parameters(exclude_embeddings=True)
         self.peak = peak
@@ -462,19 +549,23 @@ class Check:
 
     # ----- steps
 
+    def training_settings(self, **overrides) -> TrainingSettings:
+        """The shipped training settings (the schema's defaults) on this run's device."""
+        defaults = schema_defaults("training")
+        return TrainingSettings.from_dict({**defaults, "device": self.profile.device, **overrides})
+
     def train(self, batch: int, compile_model: bool) -> None:
         """The train stage on the tokenized data, timed by a :class:`StepClock`."""
         if compile_model:
             torch._dynamo.reset()
         run = self.work / f"train-{batch}-{'compiled' if compile_model else 'eager'}"
-        settings = {
-            "model": str(self.model_dir),
-            "max_length": MAX_LENGTH,
-            "train_batch_size": batch,
-            "num_epochs": 1,
-            "device": self.profile.device,
-            "torch_compile": compile_model,
-        }
+        settings = self.training_settings(
+            model=str(self.model_dir),
+            max_length=MAX_LENGTH,
+            train_batch_size=batch,
+            num_epochs=1,
+            torch_compile=compile_model,
+        )
         clock = StepClock(self.profile.device, self.profile.warmup_steps, self.profile.measure_s)
         with clocked_trainer(clock), compile_backend(self.profile.compile_backend):
             info = train_stage.train_model(
@@ -509,9 +600,7 @@ class Check:
             self.tokenizer, padding="max_length", max_length=MAX_LENGTH
         )
         train = self.dataset["train"]
-        train = train.select_columns(
-            [c for c in train_stage.MODEL_COLUMNS if c in train.column_names]
-        )
+        train = train.select_columns([c for c in MODEL_COLUMNS if c in train.column_names])
         order = random.Random(SEED).sample(range(len(train)), len(train))
         batches = (
             collate([train[i] for i in order[s : s + batch]]) for s in range(0, len(order), batch)
@@ -543,24 +632,25 @@ class Check:
     def evaluate(self) -> None:
         """The evaluation stage on validation and test; the test split is measured."""
         run = self.work / "evaluate"
+        settings = self.training_settings()
         metrics = evaluate_model(
             self.model_dir,
             self.tokenized,
             run / "metrics.json",
             run / "predictions.parquet",
-            {"device": self.profile.device},
+            settings,
         )
         test = self.dataset["test"]
         lengths = [len(ids) for ids in test["input_ids"]]
         multiple = 8 if self.device.type == "cuda" else 1
-        tokens, square = sorted_batch_tokens(lengths, 32, multiple)
+        tokens, square = sorted_batch_tokens(lengths, settings.eval_batch_size, multiple)
         seconds = metrics["test"]["runtime_seconds"]
         measured = {"samples": len(test), "tokens": tokens, "square": square, "s": seconds}
         self.add(
             "evaluate (test split)",
             measured,
             train=False,
-            batch=32,
+            batch=settings.eval_batch_size,
             compile=False,
             precision=self.inference_precision(),
         )
@@ -568,17 +658,12 @@ class Check:
 
     def inference_precision(self) -> str:
         """The evaluation stage's precision on this device."""
-        _, dtype = placement({"device": self.profile.device, "precision": "auto"})
+        _, dtype = placement(self.training_settings())
         return "bf16" if dtype else "fp32"
 
-    def predict(self, batch: int) -> None:
-        """The evaluation stage's batched inference (``predict_split``) on the train rows.
-
-        The predict stage (``arxivcat predict``, being written elsewhere) gets its own step
-        beside this one: a method calling its entry point on the same rows, added to
-        :meth:`steps`.
-        """
-        device, dtype = placement({"device": self.profile.device, "precision": "auto"})
+    def predict_split(self, batch: int) -> None:
+        """The evaluation stage's batched inference (``predict_split``) on the train rows."""
+        device, dtype = placement(self.training_settings())
         model = AutoModelForSequenceClassification.from_pretrained(self.model_dir)
         model.to(device).eval()
         split = self.dataset["train"]
@@ -599,7 +684,7 @@ class Check:
         tokens, square = sorted_batch_tokens(lengths, batch, 8 if device.type == "cuda" else 1)
         measured = {"samples": len(split), "tokens": tokens, "square": square, "s": wall}
         self.add(
-            "predict (predict_split)",
+            "predict_split",
             measured,
             train=False,
             batch=batch,
@@ -607,20 +692,66 @@ class Check:
             precision="bf16" if dtype else "fp32",
         )
 
+    def predict_stage(self, batch: int) -> None:
+        """The predict stage (``predict_corpus``, as the rule runs it) on the corpus."""
+        # Imported here: a predict stage that does not import fails this step alone.
+        import arxivcat.predict.predict as predict_module
+        import arxivcat.predict.scoring as scoring_module
+        from arxivcat.predict.settings import PredictSettings
+
+        run = self.work / f"predict-{batch}"
+        defaults = schema_defaults("predict")
+        settings = PredictSettings.from_dict(
+            {**defaults, "batch_size": batch, "device": self.profile.device}
+        )
+
+        def call(corpus: Path, name: str) -> dict:
+            return predict_module.predict_corpus(
+                self.model_dir, [corpus], run / f"{name}.parquet", run / f"{name}.chunks", settings
+            )
+
+        with parallel_tokenizer():
+            call(self.warmup_corpus, "warm-up")
+            with clocked_predict(predict_module, scoring_module) as clock:
+                started = time.perf_counter()
+                manifest = call(self.corpus, "corpus")
+                ended = time.perf_counter()
+        if clock.first_scoring is None:
+            raise RuntimeError(f"{self.corpus}: the predict stage scored no paper")
+        multiple = 8 if manifest["device"] == "cuda" else 1
+        tokens = square = 0
+        for lengths in clock.lengths:  # one tokenizer call, sorted and batched, per chunk
+            chunk_tokens, chunk_square = sorted_batch_tokens(lengths, batch, multiple)
+            tokens, square = tokens + chunk_tokens, square + chunk_square
+        papers = manifest["scored"]
+        seconds = ended - clock.first_scoring
+        measured = {"samples": papers, "tokens": tokens, "square": square, "s": seconds}
+        self.add(
+            "predict_corpus",
+            measured,
+            train=False,
+            batch=batch,
+            compile=False,
+            precision=manifest["precision"],
+            chunk_rows=settings.chunk_rows,
+            scoring_s=round(clock.scoring_s, 3),
+            stage_samples_per_s=round(papers / (ended - started), 1),
+            stage_wall_s=round(ended - started, 3),
+        )
+        shutil.rmtree(run, ignore_errors=True)
+
     def steps(self) -> list[tuple[str, float, Callable[[], None]]]:
         """(name, estimated GPU seconds, run) in order of importance."""
-        large = self.profile.large_batch
+        large, larger = self.profile.large_batch, self.profile.predict_batch
+        shipped = schema_defaults("predict")["batch_size"]
         return [
             ("train batch 32", 60, lambda: self.train(32, False)),
             ("baseline batch 32", 45, self.baseline),
             ("evaluate", 20, self.evaluate),
-            ("predict batch 32", 20, lambda: self.predict(32)),
-            (
-                f"predict batch {self.profile.predict_batch}",
-                20,
-                lambda: self.predict(self.profile.predict_batch),
-            ),
-            # A predict-stage step (arxivcat predict) goes here, beside predict_split's.
+            (f"predict stage batch {shipped}", 25, lambda: self.predict_stage(shipped)),
+            ("predict_split batch 32", 20, lambda: self.predict_split(32)),
+            (f"predict_split batch {larger}", 20, lambda: self.predict_split(larger)),
+            (f"predict stage batch {larger}", 25, lambda: self.predict_stage(larger)),
             ("train batch 32 compiled", 180, lambda: self.train(32, True)),
             (f"train batch {large}", 60, lambda: self.train(large, False)),
             (f"train batch {large} compiled", 150, lambda: self.train(large, True)),

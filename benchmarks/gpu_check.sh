@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# GPU throughput of the train and evaluate stages (benchmarks/gpu_check.py says what and how).
+# GPU throughput of the train, evaluate and predict stages (benchmarks/gpu_check.py: what, how).
 # On the GPU machine, from the repository root, with .whl and .gpu-data carried (made here by
 # benchmarks/gpu_prepare.sh); about 7 minutes on an H200:
 #   bash benchmarks/gpu_check.sh

@@ -13,6 +13,10 @@ stages read there.
 - validation: 32 records (one batch: the Trainer evaluates it at the epoch end);
 - test: every record once (the evaluation stage's measured split).
 
+It also writes ``.gpu-data/corpus.parquet``, the corpus the predict stage scores there: ``id``,
+``title`` and ``abstract`` of the same records cycled to ``--corpus-rows`` papers (default 20,000,
+one chunk of the shipped ``chunk_rows``), dictionary-encoded so that the repeats cost no space.
+
 The packages part (``wheels-check``) reads only the standard library, so that the system Python
 can run it beside ``pip download``.
 
@@ -38,6 +42,7 @@ FALLBACK = "fallback"
 MODEL = "builtin:minilm"
 MAX_LENGTH = 512
 VALIDATION_ROWS = 32
+CORPUS_ROWS = 20_000
 SEED = 20230227
 
 
@@ -187,12 +192,30 @@ def records(shared: Path) -> list[tuple[str, str]]:
     return list(dict.fromkeys(r for path in paths for r in real_records(path, SEED)))
 
 
-def prepare_data(output: Path, train_rows: int) -> None:
-    """Tokenize the real records into ``output/tokenized`` with the tokenize stage's code."""
+def write_corpus(papers: list[tuple[str, str]], rows: int, path: Path) -> None:
+    """The predict stage's corpus: ``papers`` cycled to ``rows`` rows of id, title, abstract."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from arxivcat.tokenization import tokenize_splits
+    chosen = [papers[i % len(papers)] for i in range(rows)]
+    table = {
+        "id": [f"paper-{i}" for i in range(rows)],
+        "title": [title for title, _ in chosen],
+        "abstract": [abstract for _, abstract in chosen],
+    }
+    # A dictionary page large enough for every distinct abstract: each repeat is an index.
+    pq.write_table(pa.table(table), path, dictionary_pagesize_limit=64 * 2**20)
+
+
+def prepare_data(output: Path, train_rows: int, corpus_rows: int) -> None:
+    """Tokenize the real records into ``output/tokenized`` with the tokenize stage's code.
+
+    Also writes the predict stage's corpus, ``output/corpus.parquet``.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from arxivcat.model.tokenize import tokenize_splits
 
     papers = records(shared_dir())
     counts = {"train": train_rows, "validation": VALIDATION_ROWS, "test": len(papers)}
@@ -210,11 +233,13 @@ def prepare_data(output: Path, train_rows: int) -> None:
             }
             pq.write_table(pa.table(table), paths[split])
         dataset = tokenize_splits(paths, MODEL, MAX_LENGTH, output / "tokenized")
+    write_corpus(papers, corpus_rows, output / "corpus.parquet")
     lengths = [len(ids) for ids in dataset["test"]["input_ids"]]
     info = {
         "source": str(shared_dir() / "data" / "arxiv" / "*.jsonl"),
         "records": len(papers),
         "rows": counts,
+        "corpus_rows": corpus_rows,
         "tokenizer": MODEL,
         "max_length": MAX_LENGTH,
         "mean_tokens": round(sum(lengths) / len(lengths), 1),
@@ -231,13 +256,14 @@ def main() -> None:
     data = commands.add_parser("data", help="tokenize the real records into OUTPUT/tokenized")
     data.add_argument("--output", type=Path, default=REPO / ".gpu-data")
     data.add_argument("--train-rows", type=int, default=37 * 256)
+    data.add_argument("--corpus-rows", type=int, default=CORPUS_ROWS)
     check = commands.add_parser("wheels-check", help="check the downloaded wheels")
     check.add_argument("--dir", type=Path, default=REPO / ".whl")
     pick = commands.add_parser("wheels-pick", help="print the wheels to install on this machine")
     pick.add_argument("--dir", type=Path, default=REPO / ".whl")
     options = parser.parse_args()
     if options.command == "data":
-        prepare_data(options.output, options.train_rows)
+        prepare_data(options.output, options.train_rows, options.corpus_rows)
     elif options.command == "wheels-check":
         check_wheels(options.dir)
     else:
