@@ -161,7 +161,7 @@ def test_progress_lines_give_percent_rate_and_eta(tmp_path, body, caplog):
     known = [line for line in lines if line.startswith("downloading a:")]
     unknown = [line for line in lines if line.startswith("downloading b:")]
     assert known and unknown
-    assert all("% (" in line and "/s, ETA " in line for line in known), known[:3]
+    assert all("% (" in line and "/s, elapsed " in line and ", ETA " in line for line in known)
     assert known[-1].startswith("downloading a: 100.0% (")
     assert all(" so far, " in line and "/s" in line for line in unknown), unknown[:3]
     assert not any("\r" in line for line in lines)
@@ -180,7 +180,7 @@ def test_progress_is_rate_limited():
         now[0] += 1
         progress.advance(5)
     assert len(lines) == 3  # at 30, 60 and 90 s
-    assert lines[0] == "work: 15.0% (150 B of 1.0 KB), 5 B/s, ETA 2 min 50 s"
+    assert lines[0] == "work: 15.0% (150 B of 1.0 KB), 5 B/s, elapsed 0:00:30, ETA 0:02:50"
 
 
 def test_publish_table_writes_table_manifest_and_digest_or_nothing(tmp_path):

@@ -76,5 +76,5 @@ def test_each_tokenizing_process_reports_its_own_share_of_the_rows():
 
     shares = [_share_progress("tokenize train", 20_003, 4, rank, 30) for rank in range(4)]
     assert [p.total for p in shares] == [5001, 5001, 5001, 5000]
-    assert shares[1].name == "tokenize train [worker 2/4]"
+    assert shares[1].what == "tokenize train [worker 2/4]"
     assert _share_progress("tokenize test", 70, None, None, 30).total == 70

@@ -327,8 +327,8 @@ def test_train_log_has_a_progress_line_every_logging_steps_and_each_validation(j
     validations = re.findall(r"validation at step (\d+) \(epoch ([\d.]+)\): f1 [\d.]+", log)
     assert validations == [("20", "1.00"), ("40", "2.00")], log
     for split, rows in (("validation", 64), ("test", 64)):
-        assert re.search(rf"evaluate {split}: {rows}/{rows} rows \(100%\), .* ETA 0:00:00", log)
-    assert re.search(r"tokenize train: 320/320 rows \(100%\), [\d.]+ rows/s, .*ETA", log), log
+        assert re.search(rf"evaluate {split}: {rows}/{rows} rows \(100.0%\), .* ETA 0:00:00", log)
+    assert re.search(r"tokenize train: 320/320 rows \(100.0%\), [\d.]+ rows/s, .*ETA", log), log
 
 
 def test_no_carriage_returns_in_the_job_log_or_its_stderr(job):

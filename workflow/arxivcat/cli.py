@@ -126,7 +126,6 @@ def command_predict(args: argparse.Namespace) -> None:
     options = {"device": args.device, "batch_size": args.batch_size, "threshold": args.threshold}
     settings = {**schema_defaults("predict"), "corpora": {}}
     settings.update({key: value for key, value in options.items() if value is not None})
-    logging.getLogger("arxivcat").setLevel(logging.INFO)
     try:
         predict_corpus(
             args.model,
@@ -204,15 +203,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Commands whose progress lines (INFO) are shown, not only their warnings.
+_REPORTS_PROGRESS = ("predict",)
+
+
+class _CommandFormatter(logging.Formatter):
+    """``arxivcat COMMAND: message``, with ``warning:`` before warnings."""
+
+    def __init__(self, command: str) -> None:
+        super().__init__()
+        self.command = command
+
+    def format(self, record: logging.LogRecord) -> str:
+        kind = "warning: " if record.levelno >= logging.WARNING else ""
+        return f"arxivcat {self.command}: {kind}{record.getMessage()}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 success, 1 failure, 2 usage)."""
     args = build_parser().parse_args(argv)
-    # The package's warnings reach stderr as one line each, for this command only.
+    # The package's warnings (and, for long commands, its progress lines) reach stderr as one
+    # line each, for this command only.
     handler = logging.StreamHandler(sys.stderr)
-    handler.setLevel(logging.WARNING)
-    handler.setFormatter(logging.Formatter(f"arxivcat {args.command}: warning: %(message)s"))
+    handler.setLevel(logging.INFO if args.command in _REPORTS_PROGRESS else logging.WARNING)
+    handler.setFormatter(_CommandFormatter(args.command))
     package_logger = logging.getLogger("arxivcat")
     package_logger.addHandler(handler)
+    package_logger.setLevel(logging.INFO)
     try:
         args.run(args)
     except CommandError as error:

@@ -24,9 +24,9 @@ import torch
 
 from arxivcat.errors import ArxivcatError
 from arxivcat.io.atomic import atomic_path, write_text_atomic
+from arxivcat.io.progress import Progress, quiet_progress_bars
 from arxivcat.model import devices
 from arxivcat.model.metrics import binary_metrics
-from arxivcat.model.progress import Progress, quiet_progress_bars
 from arxivcat.model.settings import TrainingSettings
 from arxivcat.model.storage import writing
 
@@ -153,7 +153,7 @@ def predict_split(
     logits = np.zeros((len(ids), 2), dtype=np.float64)
     multiple = 8 if device.type == "cuda" else 1
     batches = _batches(lengths, batch_size)
-    progress = Progress(f"evaluate {name}", len(ids), every_seconds=progress_seconds)
+    progress = Progress(logger, f"evaluate {name}", len(ids), every=progress_seconds, unit="rows")
     autocast = (
         torch.autocast(device_type=device.type, dtype=dtype) if dtype is not None else nullcontext()
     )

@@ -20,8 +20,8 @@ from datasets import Dataset, DatasetDict
 from transformers import PreTrainedTokenizerBase
 
 from arxivcat.errors import ArxivcatError
+from arxivcat.io.progress import Progress, quiet_progress_bars
 from arxivcat.model.loading import load_tokenizer
-from arxivcat.model.progress import Progress, quiet_progress_bars
 from arxivcat.model.storage import writing
 from arxivcat.splits.methods import SPLITS
 
@@ -129,9 +129,10 @@ def _share_progress(
 ) -> Progress:
     """Progress of one process's contiguous share of ``rows`` (as ``Dataset.map`` shards)."""
     if not workers or rank is None:
-        return Progress(desc, rows, every_seconds=every_seconds)
+        return Progress(logger, desc, rows, every=every_seconds, unit="rows")
     share = rows // workers + (1 if rank < rows % workers else 0)
-    return Progress(f"{desc} [worker {rank + 1}/{workers}]", share, every_seconds=every_seconds)
+    name = f"{desc} [worker {rank + 1}/{workers}]"
+    return Progress(logger, name, share, every=every_seconds, unit="rows")
 
 
 def tokenize_splits(

@@ -15,7 +15,7 @@ Resume (:mod:`arxivcat.model.checkpoints`): when a complete checkpoint exists fo
 settings and data, training resumes from it and says so in the log.  Checkpoints are written every
 ``checkpoint_minutes`` (and/or every ``checkpoint_steps`` optimizer steps) and at each epoch end.
 
-Progress (:mod:`arxivcat.model.progress`): a log line every ``logging_steps`` steps and at least
+Progress (:mod:`arxivcat.io.progress`): a log line every ``logging_steps`` steps and at least
 every ``progress_seconds``, and the metrics of each validation pass.
 
 Best vs last: the last epoch's weights are kept, as in the reference; the epoch with the best
@@ -38,11 +38,11 @@ import torch
 from datasets import DatasetDict
 from transformers import AutoTokenizer, TrainerCallback
 
+from arxivcat.io.progress import quiet_progress_bars
 from arxivcat.model.checkpoints import BEST_SUBDIR, CheckpointPolicy, open_store, remove_store
 from arxivcat.model.devices import claim_gpus, resolve_device, resolve_precision
 from arxivcat.model.launch import batch_layout, is_distributed, relaunch, world_size
 from arxivcat.model.loading import load_classifier
-from arxivcat.model.progress import quiet_progress_bars
 from arxivcat.model.record import mean_training_loss, training_info, write_model_dir
 from arxivcat.model.settings import TrainingSettings
 from arxivcat.model.storage import require_space, writing

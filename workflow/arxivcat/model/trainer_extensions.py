@@ -35,9 +35,9 @@ from transformers import (
 )
 from transformers.trainer_pt_utils import LengthGroupedSampler, get_length_grouped_indices
 
+from arxivcat.io.progress import duration
 from arxivcat.model.launch import batch_layout, world_size
 from arxivcat.model.metrics import threshold_metrics
-from arxivcat.model.progress import duration
 from arxivcat.model.settings import TrainingSettings
 from arxivcat.model.storage import writing
 

@@ -26,9 +26,9 @@ import pyarrow.parquet as pq
 
 from arxivcat.errors import ArxivcatError
 from arxivcat.io.atomic import atomic_path, write_text_atomic
+from arxivcat.io.progress import Progress
 from arxivcat.predict.chunk_store import ChunkStore
 from arxivcat.predict.model_folder import folder_digest
-from arxivcat.predict.progress import Progress
 from arxivcat.predict.read_papers import PaperChunk, corpus_files, count_papers, iter_chunks
 from arxivcat.predict.scoring import Classifier, load_classifier_folder, score_papers
 from arxivcat.predict.settings import PredictSettings
@@ -133,7 +133,7 @@ def predict_corpus(
         "%s: %d papers in %d file(s), chunks of %d, batch %d, threshold %.4f",
         name, total, len(files), settings.chunk_rows, settings.batch_size, threshold,
     )  # fmt: skip
-    progress = Progress(logger, name, total, settings.progress_seconds)
+    progress = Progress(logger, name, total, every=settings.progress_seconds, unit="rows")
     chunks = 0
     for index, chunk in enumerate(iter_chunks(files, settings.chunk_rows)):
         chunks = index + 1
@@ -144,8 +144,8 @@ def predict_corpus(
             first = chunk.ids[chunk.has_text().index(False)]
             raise PredictError(f"paper {first!r} has no title or no abstract: nothing to score")
         store.save(index, score_chunk(classifier, chunk, settings.batch_size, threshold))
-        progress.update(len(chunk))
-    progress.update(0, final=True)
+        progress.advance(len(chunk))
+    progress.finish()
 
     without_text = positives = 0
     with atomic_path(output_path) as partial, pq.ParquetWriter(partial, PREDICTIONS_SCHEMA) as out:

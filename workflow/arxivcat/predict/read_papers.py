@@ -1,28 +1,30 @@
 """Streaming reader of the corpora the predict stage scores.
 
 A corpus is one or more files (a path or a glob) of JSON lines (``.jsonl``/``.json``, optionally
-gzipped; read by the corpus stage's own reader), CSV or parquet.  Each record needs an id (column ``id``, ``arxiv_id``, ``paper_id`` or
-``doi``), a title (``title`` or OpenAlex's ``display_name``) and an abstract (``abstract``, or an
-OpenAlex ``abstract_inverted_index``, rebuilt by the weak-negative reader's own code).  Records are
-yielded in file order, in chunks of a fixed number of rows, so memory depends on the chunk size
-and never on the corpus size, and the same corpus always gives the same chunks (resumption relies
-on it).
+gzipped; read by the corpus stage's own reader), CSV or parquet.  Each record needs an id
+(column ``id``, ``arxiv_id``, ``paper_id`` or ``doi``), a title (``title`` or OpenAlex's
+``display_name``) and an abstract (``abstract``, or an OpenAlex ``abstract_inverted_index``,
+rebuilt by the weak-negative reader's own code).  Records are yielded in file order, in chunks of
+a fixed number of rows, so memory depends on the chunk size and never on the corpus size, and the
+same corpus always gives the same chunks (resumption relies on it).
 """
 
 from __future__ import annotations
 
 import csv
 import glob
+import io
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 
-from arxivcat.data.corpus import open_binary, open_text, read_records
+from arxivcat.data.jsonl import open_binary, read_records
 from arxivcat.errors import ArxivcatError
-from arxivcat.negatives.openalex import rebuild_abstract, short_id
+from arxivcat.negatives.openalex_works import rebuild_abstract, short_id
 
 ID_COLUMNS = ("id", "arxiv_id", "paper_id", "doi")
 TITLE_COLUMNS = ("title", "display_name")
@@ -133,7 +135,7 @@ def _records(path: Path) -> Iterator[tuple[str, str, str]]:
             columns = columns or _columns(path, record)
             yield _paper(path, row, record, columns)
         return
-    with open_text(path) as handle:
+    with _open_csv(path) as handle:
         try:
             reader = csv.DictReader(handle)
             columns = _columns(path, reader.fieldnames or [])
@@ -141,6 +143,13 @@ def _records(path: Path) -> Iterator[tuple[str, str, str]]:
                 yield _paper(path, row, record, columns)
         except (UnicodeDecodeError, OSError, csv.Error) as error:
             raise CorpusReadError(f"{path}: unreadable ({type(error).__name__}: {error})") from None
+
+
+@contextmanager
+def _open_csv(path: Path) -> Iterator[io.TextIOWrapper]:
+    """A CSV file (plain or gzip) as UTF-8 text with the newline handling ``csv`` needs."""
+    with open_binary(path) as raw:
+        yield io.TextIOWrapper(raw, encoding="utf-8", newline="")
 
 
 def count_papers(files: list[Path]) -> int:
@@ -154,7 +163,7 @@ def count_papers(files: list[Path]) -> int:
             except Exception as error:
                 raise CorpusReadError(f"{path}: unreadable parquet ({error})") from None
         elif name.endswith(".csv"):
-            with open_text(path) as handle:
+            with _open_csv(path) as handle:
                 total += sum(1 for _ in csv.reader(handle)) - 1
         else:
             with open_binary(path) as handle:
