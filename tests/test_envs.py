@@ -158,6 +158,21 @@ def test_train_and_evaluate_take_the_env_of_their_device(tmp_path, device, model
     assert created == {"data.yaml", model_env}
 
 
+@pytest.mark.parametrize(
+    ("device", "model_env"), [("tpu", "train-tpu.yaml"), ("cuda", "train-gpu.yaml")]
+)
+def test_predict_takes_the_env_of_the_predict_device(tmp_path, device, model_env):
+    tiny_config(tmp_path, tmp_path / "arxiv.jsonl", "cpu")
+    config = yaml.safe_load((tmp_path / "config.yaml").read_text(encoding="utf-8"))
+    config["predict"] = {"device": device}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    target = "results/predictions/arxiv/cv-32.parquet"
+    output = snakemake(tmp_path, tmp_path / "conda", "--dry-run", target)
+    created = set(re.findall(r"Conda environment \S*/envs/([\w.-]+) will be created", output))
+    # cpu training runs in the CUDA env (it runs on CPU too); predict follows predict.device.
+    assert created == {"data.yaml", "train-gpu.yaml", model_env}
+
+
 @pytest.mark.envs
 def test_data_stages_run_in_the_data_env_built_from_its_copy(shared, tmp_path):
     snapshot = write_real_snapshot(shared, tmp_path / "arxiv.jsonl")

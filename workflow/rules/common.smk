@@ -120,11 +120,19 @@ def evaluate_gpus_of(wildcards):
     return min(train_gpus_of(wildcards), 1)
 
 
+def env_for_device(device):
+    """The conda env of a model job on ``device``: TPU (torch_xla) or CUDA (also runs on CPU)."""
+    return "../../envs/train-tpu.yaml" if device == "tpu" else "../../envs/train-gpu.yaml"
+
+
 def env_of(wildcards):
-    """The conda env of a model job (train, evaluate, predict) for its device: TPU or CUDA/CPU."""
-    if experiment_of(wildcards).training["device"] == "tpu":
-        return "../../envs/train-tpu.yaml"
-    return "../../envs/train-gpu.yaml"
+    """The conda env of an experiment's train and evaluate jobs, by its training device."""
+    return env_for_device(experiment_of(wildcards).training["device"])
+
+
+def predict_env_of(wildcards):
+    """The conda env of the predict jobs, by the ``predict.device`` setting."""
+    return env_for_device(config["predict"]["device"])
 
 
 def resources_of(rule, wildcards):

@@ -61,7 +61,7 @@ rule predict:
         "results/benchmarks/predict/{corpus}/{experiment}.tsv"
     retries: 2
     conda:
-        "../../envs/train-gpu.yaml"
+        predict_env_of
     threads: 4
     resources:
         gpu=predict_gpus_of,
