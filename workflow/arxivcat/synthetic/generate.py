@@ -22,18 +22,29 @@ import gzip
 import logging
 import math
 import random
-import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from functools import lru_cache
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
 
 from arxivcat.io.atomic import atomic_path
 from arxivcat.synthetic import vocabulary as vocab
-from arxivcat.taxonomy import CATEGORIES
+from arxivcat.synthetic.material import (
+    FIRST_NEW_STYLE,
+    MAX_SLOTS,
+    POOL_SIZE,
+    categories,
+    interpolated_weights,
+    month_plan,
+    pools,
+    rfc2822,
+    sentences,
+    since,
+    titles,
+    words,
+    wrap,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,51 +66,7 @@ FIELDS = (
     "authors_parsed",
 )
 
-_GROWTH = 1.095  # yearly growth of submissions, about arXiv's over 2005-2025
-_OLD_STYLE_MONTH_CAPACITY = 2997  # three archives' worth of 3-digit numbers: keeps each under 999
-_FIRST_NEW_STYLE = (2007, 4)
-_KEEP_HYPHEN = frozenset(
-    [
-        "super-resolution",
-        "multi-agent",
-        "decision-making",
-        "side-channel",
-        "key-exchange",
-        "rate-distortion",
-        "polynomial-time",
-        "np-hard",
-        "lower-bound",
-        "open-source",
-        "fault-tolerance",
-        "closed-loop",
-        "model-predictive",
-        "click-through",
-        "navier-stokes",
-        "fine-tuning",
-        "c*-algebra",
-        "von-neumann",
-        "bose-einstein",
-        "non-equilibrium",
-        "x-ray",
-        "gamma-ray",
-        "heavy-ion",
-        "lax-pair",
-        "ads/cft",
-        "l-functions",
-        "three-manifolds",
-        "finitely-generated",
-        "lyapunov-exponent",
-    ]
-)
-_WORD = re.compile(r"\$[^$]*\$|\S+")
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-# Share of a sentence's words drawn from the paper's own topic words, by per-paper strength, and
-# the share drawn from neighbouring categories the paper does not list (the confusers).
-_STRENGTHS = ((0.55, 0.05), (0.42, 0.08), (0.30, 0.12), (0.16, 0.16))
 _STRENGTH_CUM = (0.30, 0.65, 0.85, 1.0)
-_POOL_SIZE = 2048
-_MAX_SLOTS = 8  # most %s slots in a skeleton
 _PEOPLE = 4096  # size of a generator's list of people that author teams are sliced from
 _esc = encode_basestring_ascii  # the C escaper behind json.dumps(ensure_ascii=True)
 _VERSION_JSON = '{"version":"%s","created":"%s"}'
@@ -109,179 +76,6 @@ _RECORD_JSON = (
     '"report-no":%s,"categories":%s,"license":%s,"abstract":%s,"versions":[%s],'
     '"update_date":%s,"authors_parsed":[%s]}'
 )
-
-
-@dataclass(frozen=True)
-class _Category:
-    name: str
-    weights: tuple[float, float]
-    family: str
-    neighbours: tuple[str, ...]
-    topic: tuple[str, ...]
-
-
-def _phrase(word: str) -> str:
-    return word if word in _KEEP_HYPHEN else word.replace("-", " ")
-
-
-def _words(text: str) -> tuple[str, ...]:
-    """Split a word list at spaces, keeping each ``$...$`` formula whole."""
-    return tuple(_WORD.findall(text))
-
-
-@lru_cache(maxsize=1)
-def _categories() -> dict[str, _Category]:
-    """Parse :data:`vocab.CATEGORY_TABLE`, checking every name against the taxonomy."""
-    table: dict[str, _Category] = {}
-    for line in vocab.CATEGORY_TABLE.strip().splitlines():
-        name, weights, family, neighbours, topic = (part.strip() for part in line.split("|"))
-        w2005, w2025 = (float(w) for w in weights.split())
-        table[name] = _Category(
-            name, (w2005, w2025), family, tuple(neighbours.split()), tuple(topic.split())
-        )
-    names = set(table) | {n for c in table.values() for n in c.neighbours}
-    names |= {alias for alias, _ in vocab.ALIAS_PAIRS.values()} | {"astro-ph"}
-    unknown = sorted(names - CATEGORIES)
-    if unknown:
-        raise ValueError(f"synthetic vocabulary names unknown categories: {unknown}")
-    return table
-
-
-def _since(category: str) -> int:
-    for prefix, year in vocab.SINCE.items():
-        if category.startswith(prefix):
-            return year
-    return 0
-
-
-@lru_cache(maxsize=1)
-def _pools() -> dict[tuple[str, int], tuple[str, ...]]:
-    """Word pools per (category, strength): fixed shuffled mixtures, independent of the seed.
-
-    A sentence takes a run of consecutive words from a random offset of a pool, which is as good
-    as independent draws and much cheaper.
-    """
-    table = _categories()
-    generic = _words(vocab.GENERIC_NOUNS)
-    family_words = {f: tuple(map(_phrase, _words(ws))) for f, ws in vocab.FAMILY_WORDS.items()}
-    mixer = random.Random(20240501)
-    pools: dict[tuple[str, int], tuple[str, ...]] = {}
-    for name, category in table.items():
-        topic = tuple(_phrase(w) for w in category.topic)
-        leak = (
-            tuple(_phrase(w) for n in category.neighbours if n in table for w in table[n].topic)
-            or topic
-        )
-        family = family_words[category.family]
-        for strength, (own, confuse) in enumerate(_STRENGTHS):
-            counts = [round(_POOL_SIZE * share) for share in (own, confuse, 0.22)]
-            pool = (
-                mixer.choices(topic, k=counts[0])
-                + mixer.choices(leak, k=counts[1])
-                + mixer.choices(family, k=counts[2])
-                + mixer.choices(generic, k=_POOL_SIZE - sum(counts))
-            )
-            mixer.shuffle(pool)
-            pools[name, strength] = tuple(pool)
-    return pools
-
-
-def _expand(skeletons: tuple[str, ...], copies: int) -> tuple[tuple[str, int], ...]:
-    """Fill the {A}/{V}/{O} slots of skeletons with fixed random words; count the %s slots."""
-    adjectives, verbs, outcomes = (
-        s.split() for s in (vocab.ADJECTIVES, vocab.VERBS, vocab.OUTCOMES)
-    )
-    filler = random.Random(7)
-    expanded = []
-    for skeleton in skeletons:
-        for _ in range(copies):
-            text = skeleton.format(
-                A=filler.choice(adjectives), V=filler.choice(verbs), O=filler.choice(outcomes)
-            )
-            if text[0].islower():
-                text = text[0].upper() + text[1:]
-            slots = text.count("%s")
-            if slots > _MAX_SLOTS:
-                raise ValueError(f"skeleton {skeleton!r} has more than {_MAX_SLOTS} slots")
-            expanded.append((text, slots))
-    return tuple(expanded)
-
-
-@lru_cache(maxsize=1)
-def _sentences() -> tuple[tuple[str, int], ...]:
-    return _expand(vocab.SENTENCE_SKELETONS, 12)
-
-
-@lru_cache(maxsize=1)
-def _titles() -> tuple[tuple[str, int], ...]:
-    return _expand(vocab.TITLE_SKELETONS, 8)
-
-
-def _interpolated_weights(year: int) -> tuple[list[str], list[float]]:
-    """Primary categories open in ``year`` and their cumulative weights."""
-    t = min(max((year - 2005) / 20, 0.0), 1.0)
-    names, cumulative, total = [], [], 0.0
-    for name, category in _categories().items():
-        if _since(name) > year:
-            continue
-        w2005, w2025 = category.weights
-        weight = w2005 + t * (w2025 - w2005)
-        if weight <= 0:
-            continue
-        total += weight
-        names.append(name)
-        cumulative.append(total)
-    return names, cumulative
-
-
-def _month_plan(n: int, start_year: int, end_year: int) -> list[tuple[int, int, int]]:
-    """Split ``n`` records over the months, growing yearly; return (year, month, count).
-
-    A month whose id space is full (999 per old-style archive, 9,999 new-style ids a month
-    before 2015, 99,999 from 2015) passes its excess to the next month.
-    """
-    months = [(y, m) for y in range(start_year, end_year + 1) for m in range(1, 13)]
-    weights = [_GROWTH ** (y - start_year) for y, _ in months]
-    total = sum(weights)
-    plan, carry, cumulative, assigned = [], 0, 0.0, 0
-    for (year, month), weight in zip(months, weights, strict=True):
-        cumulative += weight
-        target = round(n * cumulative / total)
-        count, assigned = target - assigned + carry, target
-        if (year, month) < _FIRST_NEW_STYLE:
-            capacity = _OLD_STYLE_MONTH_CAPACITY
-        else:
-            capacity = 9_999 if year < 2015 else 99_999
-        carry = max(count - capacity, 0)
-        plan.append((year, month, count - carry))
-    if carry:
-        raise ValueError(
-            f"{n} records do not fit arXiv's id space for {start_year}-{end_year}; "
-            "use fewer records or more years"
-        )
-    return plan
-
-
-def _rfc2822(timestamp: int) -> str:
-    tm = time.gmtime(timestamp)
-    return (
-        f"{_WEEKDAYS[tm.tm_wday]}, {tm.tm_mday} {_MONTHS[tm.tm_mon]} {tm.tm_year} "
-        f"{tm.tm_hour:02d}:{tm.tm_min:02d}:{tm.tm_sec:02d} GMT"
-    )
-
-
-def _wrap(text: str, width: int) -> str:
-    """Break ``text`` at spaces into lines of at most ``width`` characters.
-
-    One regular-expression pass (the generator's words are all shorter than a line).
-    """
-    pattern = _WRAPPERS.get(width)
-    if pattern is None:
-        pattern = _WRAPPERS[width] = re.compile(rf"(.{{1,{width}}})(?: +|$)")
-    return "\n".join(pattern.findall(text))
-
-
-_WRAPPERS: dict[int, re.Pattern[str]] = {}
 
 
 class _Generator:
@@ -294,13 +88,13 @@ class _Generator:
 
     def __init__(self, seed: int, end_year: int) -> None:
         self.rng = random.Random(seed)
-        self.table = _categories()
-        self.pools = _pools()
-        self.sentences = _sentences()
-        self.titles = _titles()
+        self.table = categories()
+        self.pools = pools()
+        self.sentences = sentences()
+        self.titles = titles()
         self.snapshot_end = calendar.timegm((end_year, 12, 31, 23, 59, 59))
-        first = _words(vocab.FIRST_NAMES)
-        initials = _words(vocab.INITIALS)
+        first = words(vocab.FIRST_NAMES)
+        initials = words(vocab.INITIALS)
         people = []
         for _ in range(_PEOPLE):
             if self.rng.random() < 0.35:
@@ -325,7 +119,7 @@ class _Generator:
         for _ in range(wanted):
             # Earlier neighbours are likelier: the minimum of two uniforms skews low.
             pick = neighbours[int(min(rng.random(), rng.random()) * len(neighbours))]
-            if pick not in chosen and _since(pick) <= year:
+            if pick not in chosen and since(pick) <= year:
                 chosen.append(pick)
         if len(chosen) == 1 and primary not in vocab.ALIAS_PAIRS and year >= 2009:
             return chosen, chosen
@@ -350,7 +144,7 @@ class _Generator:
         pools = self.pools
         own = pools[drawn[0], bisect.bisect_right(_STRENGTH_CUM, random_())]
         others = [pools[c, 1] for c in drawn[1:]]
-        span = _POOL_SIZE - _MAX_SLOTS
+        span = POOL_SIZE - MAX_SLOTS
         skeleton, slots = self.titles[int(random_() * len(self.titles))]
         start = int(random_() * span)
         title = skeleton % own[start : start + slots]
@@ -358,7 +152,7 @@ class _Generator:
         if random_() < 0.4 and "$" not in title and "/" not in title:
             title = title.title()  # Title Case, as many authors write it
         if len(title) > 72:
-            title = _wrap(title, 72).replace("\n", "\n  ")
+            title = wrap(title, 72).replace("\n", "\n  ")
         parts = ["  "]
         sentences = self.sentences
         n_sentences = len(sentences)
@@ -367,7 +161,7 @@ class _Generator:
             skeleton, slots = sentences[int(random_() * n_sentences)]
             start = int(random_() * span)
             parts.append(skeleton % pool[start : start + slots])
-        return title, _wrap(" ".join(parts)[1:], 80) + "\n"
+        return title, wrap(" ".join(parts)[1:], 80) + "\n"
 
     def people(self) -> tuple[str, str, list[list[str]]]:
         """Submitter, the ``authors`` string and ``authors_parsed``."""
@@ -392,7 +186,7 @@ class _Generator:
             if later > self.snapshot_end:
                 break
             stamps.append(later)
-        versions = [{"version": f"v{i}", "created": _rfc2822(s)} for i, s in enumerate(stamps, 1)]
+        versions = [{"version": f"v{i}", "created": rfc2822(s)} for i, s in enumerate(stamps, 1)]
         room = min(self.snapshot_end - stamps[-1], 3 * 365 * 86400)
         updated = time.gmtime(stamps[-1] + int(random_() * random_() * room))
         return versions, f"{updated.tm_year:04d}-{updated.tm_mon:02d}-{updated.tm_mday:02d}"
@@ -446,13 +240,13 @@ class _Generator:
     def month(self, year: int, month: int, count: int) -> Iterator[dict[str, Any]]:
         """The ``count`` records first submitted in ``year``-``month``, in id order."""
         random_ = self.rng.random
-        names, cumulative = _interpolated_weights(year)
+        names, cumulative = interpolated_weights(year)
         total = cumulative[-1]
         families = {name: self.table[name].family for name in names}
         start = calendar.timegm((year, month, 1, 0, 0, 0))
         span = calendar.monthrange(year, month)[1] * 86400
         stamps = sorted([start + int(random_() * span) for _ in range(count)])
-        old_style = (year, month) < _FIRST_NEW_STYLE
+        old_style = (year, month) < FIRST_NEW_STYLE
         yymm = f"{year % 100:02d}{month:02d}"
         number_format = "{}.{:04d}" if year < 2015 else "{}.{:05d}"
         used: dict[str, int] = {}
@@ -460,7 +254,7 @@ class _Generator:
             primary = names[bisect.bisect_right(cumulative, random_() * total)]
             if old_style:
                 archive = primary.split(".")[0]
-                while used.get(archive, 0) >= 999:  # rare, and ends: see _month_plan
+                while used.get(archive, 0) >= 999:  # rare, and ends: see month_plan
                     primary = names[bisect.bisect_right(cumulative, random_() * total)]
                     archive = primary.split(".")[0]
                 used[archive] = used.get(archive, 0) + 1
@@ -542,7 +336,7 @@ def generate_records(
         raise ValueError(
             f"need 1992 <= start_year <= end_year <= 2099, got {start_year}..{end_year}"
         )
-    plan = _month_plan(n, start_year, end_year)
+    plan = month_plan(n, start_year, end_year)
     generator = _Generator(seed, end_year)
     for year, month, count in plan:
         if count:
