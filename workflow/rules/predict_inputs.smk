@@ -17,15 +17,16 @@ def predict_source_of(wildcards):
 
 
 def predict_corpus_of(wildcards):
-    """A corpus's files: the downloaded corpus (by digest), the harvest, or local files."""
+    """A corpus's files (always a list): the downloaded corpus (by digest), the harvest, or local
+    files."""
     source = predict_source_of(wildcards)
     if source == "arxiv":
         return {
-            "corpus": ancient("results/data/arxiv.parquet"),
+            "corpus": [ancient("results/data/arxiv.parquet")],
             "corpus_digest": "results/data/arxiv.sha256",
         }
     if source == "oai":
-        return {"corpus": "results/data/oai_harvest.parquet"}
+        return {"corpus": ["results/data/oai_harvest.parquet"]}
     files = sorted(glob.glob(source)) if glob.has_magic(source) else [source]
     if not files:
         raise WorkflowError(f"predict.corpora.{wildcards.corpus}: nothing matches {source}")
