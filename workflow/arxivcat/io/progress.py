@@ -80,7 +80,7 @@ class Progress:
         self._logged: int | None = None
 
     def _amount(self, count: float) -> str:
-        return human_bytes(count) if self.unit == "bytes" else f"{count:,.0f}"
+        return human_bytes(count) if self.unit == "bytes" else f"{count:.0f}"
 
     def line(self) -> str:
         """The progress line for the work done so far."""
