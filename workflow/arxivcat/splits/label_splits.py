@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 from arxivcat.io.atomic import atomic_path, write_text_atomic
 from arxivcat.io.checksums import file_sha256
 from arxivcat.splits.assign_splits import SplitError, latest_versions, read_assignment_summary
+from arxivcat.splits.labels import positive_mask
 from arxivcat.splits.methods import SPLITS, TRAIN
 from arxivcat.splits.settings import LabellingSettings
 from arxivcat.splits.weak_mixing import (
@@ -61,33 +62,6 @@ _TEXT_BATCH = 65_536
 # The experiment tables hold the corpus text once per experiment and are read once (tokenize):
 # snappy writes about four times faster than zstd; dictionaries only pay for the category.
 _TABLE_OPTIONS = {"compression": "snappy", "use_dictionary": ["primary_category"]}
-
-
-def positive_mask(
-    categories: pa.ChunkedArray | pa.Array,
-    primary: pa.ChunkedArray | pa.Array,
-    labels: Sequence[str],
-    label_mode: str = "any",
-) -> np.ndarray:
-    """Whether each paper is a positive for ``labels``.
-
-    Args:
-        categories: Each paper's categories (canonical names).
-        primary: Each paper's primary category.
-        labels: The experiment's label set (canonical names).
-        label_mode: ``any`` (any category in the set, as in the reference) or ``primary``.
-    """
-    value_set = pa.array(list(labels), pa.string())
-    if label_mode == "primary":
-        return pc.is_in(primary, value_set=value_set).to_numpy(zero_copy_only=False).astype(bool)
-    if isinstance(categories, pa.ChunkedArray):
-        categories = categories.combine_chunks()
-    flat = pc.list_flatten(categories)
-    parents = pc.list_parent_indices(categories).to_numpy()
-    hits = pc.is_in(flat, value_set=value_set).to_numpy(zero_copy_only=False).astype(bool)
-    mask = np.zeros(len(categories), dtype=bool)
-    mask[parents[hits]] = True
-    return mask
 
 
 def _subsample(rows: np.ndarray, pct: float, rng: np.random.Generator) -> np.ndarray:
