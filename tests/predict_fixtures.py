@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -12,12 +11,12 @@ from tiny_run import write_model_dir
 
 from arxivcat.predict.choose_threshold import write_threshold
 from arxivcat.predict.package_model import package_model
+from arxivcat.report.hub_card import class_names, hub_card
 
 EXPERIMENT = {
     "name": "cv-32",
     "labels": ["cs.CV"],
     "dataset_config": "CV",
-    "model": "builtin:tiny-bert",
     "max_length": 64,
 }
 CARD = """---
@@ -66,20 +65,20 @@ def packaged_folder(root: Path) -> Path:
     model = results / "model"
     model.mkdir(parents=True)
     write_model_dir(model, {"max_length": EXPERIMENT["max_length"]})
-    (results / "card.md").write_text(CARD, encoding="utf-8")
     (results / "card_loss.png").write_bytes(b"\x89PNG plot")
     (results / "eval").mkdir()
-    eval_predictions(results / "eval" / "predictions.parquet")
-    metrics = {"test": {"accuracy": 0.6, "f1": 0.55, "precision": 0.5, "recall": 0.61}}
-    (results / "eval" / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
-    write_threshold(results / "eval" / "predictions.parquet", results / "threshold.json")
+    predictions = eval_predictions(results / "eval" / "predictions.parquet")
+    threshold = write_threshold(predictions, results / "threshold.json")
+    names = class_names(EXPERIMENT["labels"], EXPERIMENT["dataset_config"])
+    test = {"accuracy": 0.6, "f1": 0.55, "precision": 0.5, "recall": 0.61}
+    card = hub_card(CARD, "results/cv-32/hub", names, threshold, test)
+    (results / "card.md").write_text(card, encoding="utf-8")
     package_model(
         model,
         results / "card.md",
+        [results / "card_loss.png"],
         results / "threshold.json",
-        results / "eval" / "metrics.json",
         results / "hub",
         EXPERIMENT,
-        folder_name="results/cv-32/hub",
     )
     return results / "hub"

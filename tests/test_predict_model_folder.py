@@ -66,6 +66,7 @@ def test_folder_names_classes_records_threshold_and_truncation(folder):
 def test_readme_is_the_card_with_hub_metadata_and_threshold(workdir):
     folder = packaged_folder(workdir / "again")
     readme = (folder / "README.md").read_text()
+    assert readme == (folder.parent / "card.md").read_text()
     head, body = readme[4:].split("\n---\n", 1)
     meta = yaml.safe_load(head)
     assert meta["pipeline_tag"] == "text-classification"

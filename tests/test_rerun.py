@@ -214,6 +214,7 @@ def test_training_hyperparameter_reruns_only_that_experiments_train_evaluate_car
     assert per_experiment(jobs) == {
         ("train", "cv-32"),
         ("evaluate", "cv-32"),
+        ("choose_threshold", "cv-32"),
         ("write_card", "cv-32"),
     }
     assert other_jobs(jobs) == set()
@@ -262,10 +263,9 @@ def test_card_code_edit_reruns_only_the_cards(rerun_dir):
 def test_training_code_edit_reruns_training_and_after_not_download_or_splits(rerun_dir):
     edit_module(rerun_dir, "model/train")
     jobs = planned(rerun_dir)
-    assert per_experiment(jobs) == {
-        (rule, name) for name in EXPERIMENTS for rule in ("train", "evaluate", "write_card")
-    }
-    assert {rule for rule, _ in jobs} == {"train", "evaluate", "write_card", *AGGREGATES}
+    rules = ("train", "evaluate", "choose_threshold", "write_card")
+    assert per_experiment(jobs) == {(rule, name) for name in EXPERIMENTS for rule in rules}
+    assert {rule for rule, _ in jobs} == {*rules, *AGGREGATES}
 
 
 def test_new_experiment_runs_only_its_own_jobs(rerun_dir, pipeline):

@@ -60,11 +60,19 @@ def test_card_reports_the_evaluate_stage_numbers(completed_run):
     for name in ("cv-32", "ai-full-weak-negs"):
         card = ModelCard.load(workdir / "results" / name / "card.md")
         metrics = json.loads((workdir / "results" / name / "eval" / "metrics.json").read_text())
-        result = card.data.eval_results
-        reported = {r.metric_type: r.metric_value for r in result}
-        for metric in ("accuracy", "f1", "precision", "recall"):
-            assert reported[metric] == pytest.approx(metrics["validation"][metric], abs=0)
-        assert result[0].dataset_split == "validation"
+        results = {}
+        for result in card.data.eval_results:
+            results.setdefault(result.dataset_split, {})[result.metric_type] = result.metric_value
+        assert list(results) == ["validation", "test"]
+        for split in results:
+            for metric in ("accuracy", "f1", "precision", "recall"):
+                assert results[split][metric] == pytest.approx(metrics[split][metric], abs=0)
+        # The Hub parts: the card is also the model folder's README.
+        assert card.data.pipeline_tag == "text-classification"
+        assert card.data.library_name == "transformers"
+        threshold = json.loads((workdir / "results" / name / "threshold.json").read_text())
+        assert f"**{threshold['threshold']:.4f}**" in card.text
+        assert f'model="results/{name}/hub"' in card.text
         assert "More information needed" not in card.text
         table = card.text.split("### Training results", 1)[1].split("###", 1)[0]
         rows = [line for line in table.splitlines() if line.startswith("|")][2:]
@@ -101,7 +109,7 @@ def test_changed_learning_rate_reruns_only_training_evaluation_and_card(complete
     changed = json.loads(json.dumps(config))
     changed["experiments"]["cv-32"]["training"] = {"learning_rate": 5e-4}
     jobs = planned_jobs(workdir, *TARGETS, config=changed, layered=False)
-    assert jobs == {"train": 1, "evaluate": 1, "write_card": 1}
+    assert jobs == {"train": 1, "evaluate": 1, "choose_threshold": 1, "write_card": 1}
 
 
 def test_config_errors_are_one_line_and_name_the_problem(tmp_path):

@@ -1,5 +1,6 @@
-# Card stage: the Hugging Face model card of an experiment and the plots it links, each also in
-# `snakemake --report` under the experiment's name (the report's front page is workflow.rst).
+# Card stage: the Hugging Face model card of an experiment (with its Hub metadata, "How to use" and
+# the validation-F1 threshold: it is also the model folder's README) and the plots it links, each
+# also in `snakemake --report` under the experiment's name (the report's front page is workflow.rst).
 
 
 report: "../report/workflow.rst"
@@ -17,6 +18,7 @@ rule write_card:
         split_report="results/{experiment}/data/split_report.json",
         manifest="results/data/arxiv.manifest.json",
         baseline="results/{experiment}/baseline/metrics.json",
+        threshold="results/{experiment}/threshold.json",
     output:
         card=report(
             "results/{experiment}/card.md",
@@ -45,6 +47,8 @@ rule write_card:
         "../../envs/data.yaml"
     params:
         experiment=card_facts_of,
+        # How the card's "How to use" snippet names the model folder (rule package_model's).
+        folder="results/{experiment}/hub",
         code=code_digest("arxivcat.report.write_card"),
     script:
         "../scripts/write_card.py"

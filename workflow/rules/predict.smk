@@ -1,9 +1,10 @@
-# Predict stage: the validation-F1 threshold of each experiment, its Hub-ready model folder (card
-# as README, class names, recorded truncation, threshold), and every experiment's scores on the
-# corpora of `predict.corpora`.  Predictions read the trained model and threshold.json, never the
-# card: a new card re-packages the folder and reruns no prediction.  The downloaded corpus is
-# `ancient` (its digest decides).  Chunks live under results/checkpoints/predict/, outside the
-# declared output, so a killed job resumes at its last finished chunk.
+# Predict stage: the validation-F1 threshold of each experiment (which its card states), its
+# Hub-ready model folder (card as README, class names, recorded truncation, threshold), and every
+# experiment's scores on the corpora of `predict.corpora`.  Predictions read the trained model and
+# threshold.json, never the card: a new card re-packages the folder and reruns no prediction.  The
+# downloaded corpus is `ancient` (its digest decides).  Chunks live under
+# results/checkpoints/predict/, outside the declared output, so a killed job resumes at its last
+# finished chunk.
 include: "predict_inputs.smk"
 
 
@@ -32,8 +33,8 @@ rule package_model:
     input:
         model="results/{experiment}/model",
         card="results/{experiment}/card.md",
+        plots=["results/{experiment}/card_pr_curve.png", "results/{experiment}/card_loss.png"],
         threshold="results/{experiment}/threshold.json",
-        metrics="results/{experiment}/eval/metrics.json",
     output:
         folder=directory("results/{experiment}/hub"),
     log:

@@ -51,6 +51,5 @@ def package_facts_of(wildcards):
         "name": experiment.name,
         "labels": list(experiment.labels),
         "dataset_config": experiment.dataset_config,
-        "model": experiment.training["model"],
         "max_length": experiment.training["max_length"],
     }

@@ -7,8 +7,8 @@ setup_logging(snakemake.log[0])
 package_model(
     model_dir=snakemake.input.model,
     card_path=snakemake.input.card,
+    plot_paths=list(snakemake.input.plots),
     threshold_path=snakemake.input.threshold,
-    metrics_path=snakemake.input.metrics,
     output_dir=snakemake.output.folder,
     experiment=snakemake.params.experiment,
 )

@@ -14,4 +14,6 @@ write_card(
     predictions_path=snakemake.input.predictions,
     baseline_path=snakemake.input.baseline,
     plot_paths={"pr_curve": snakemake.output.pr_curve, "loss": snakemake.output.loss},
+    threshold_path=snakemake.input.threshold,
+    folder_name=snakemake.params.folder,
 )

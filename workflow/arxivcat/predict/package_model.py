@@ -9,8 +9,9 @@ later rule may write into; this rule copies it to ``results/<experiment>/hub/`` 
   ``tokenizer.json`` truncates from the abstract (``only_second``) to it;
 - ``arxivcat.json``: the validation-F1 threshold (rule ``choose_threshold``), the default 0.5, the
   budget and truncation;
-- ``README.md``: the card with Hub metadata, "How to use" and the threshold (:mod:`hub_card`),
-  and the card's plots beside it.
+- ``README.md``: the experiment's ``card.md`` as it is (the workflow's card carries the Hub
+  metadata, "How to use" and the threshold: :mod:`arxivcat.report.hub_card`), and the plots it
+  links beside it.
 
 The predict rule reads the train stage's folder and ``threshold.json``, not this one, so a new
 card (which re-packages) reruns no prediction.
@@ -21,18 +22,15 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 from arxivcat.model.loading import load_tokenizer
-from arxivcat.predict.hub_card import class_names, hub_readme
 from arxivcat.predict.model_folder import DEFAULT_THRESHOLD, FOLDER_INFO, TRUNCATION
+from arxivcat.report.hub_card import class_names
 
 logger = logging.getLogger(__name__)
-
-_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
 
 
 def _label_config(path: Path, names: tuple[str, str]) -> None:
@@ -52,28 +50,25 @@ def _record_truncation(folder: Path, max_length: int) -> None:
 def package_model(
     model_dir: str | Path,
     card_path: str | Path,
+    plot_paths: list[str | Path],
     threshold_path: str | Path,
-    metrics_path: str | Path,
     output_dir: str | Path,
     experiment: dict[str, Any],
-    folder_name: str | None = None,
 ) -> dict[str, Any]:
     """Write the Hub-ready folder of one experiment.
 
     Args:
         model_dir: The train stage's model directory.
-        card_path: The experiment's ``card.md`` (its plots are read from beside it).
+        card_path: The experiment's ``card.md``, which becomes ``README.md``.
+        plot_paths: The plots the card links (copied beside it under their names).
         threshold_path: The experiment's ``threshold.json`` (rule ``choose_threshold``).
-        metrics_path: The evaluate stage's ``metrics.json`` (test results for the model-index).
         output_dir: The folder to write.
-        experiment: ``name``, ``labels``, ``dataset_config``, ``model`` (base model reference) and
-            ``max_length`` of the experiment.
-        folder_name: How the card's snippet names the folder (default: ``output_dir``).
+        experiment: ``name``, ``labels``, ``dataset_config`` and ``max_length`` of the experiment.
 
     Returns:
         The contents of ``arxivcat.json``.
     """
-    output_dir, card_path = Path(output_dir), Path(card_path)
+    output_dir = Path(output_dir)
     partial = output_dir.with_name(output_dir.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     shutil.copytree(model_dir, partial)
@@ -95,19 +90,9 @@ def package_model(
     }
     (partial / FOLDER_INFO).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
 
-    for plot in card_path.parent.glob(f"{card_path.stem}_*.png"):
+    for plot in map(Path, plot_paths):
         shutil.copy2(plot, partial / plot.name)
-    metrics = json.loads(Path(metrics_path).read_text(encoding="utf-8"))
-    base = str(experiment["model"])
-    readme = hub_readme(
-        card_path.read_text(encoding="utf-8"),
-        folder_name or str(output_dir),
-        names,
-        threshold,
-        base if _HUB_ID.fullmatch(base) and not Path(base).exists() else None,
-        metrics.get("test"),
-    )
-    (partial / "README.md").write_text(readme, encoding="utf-8")
+    shutil.copy2(card_path, partial / "README.md")
     shutil.rmtree(output_dir, ignore_errors=True)
     os.replace(partial, output_dir)
     logger.info(

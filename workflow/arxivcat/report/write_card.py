@@ -8,12 +8,14 @@ touches the network.  Facts are gathered in :mod:`~arxivcat.report.card_facts`, 
 written in :mod:`~arxivcat.report.card_sections`/:mod:`~arxivcat.report.card_training` and put
 together in :mod:`~arxivcat.report.card_render`.
 
-Two entry points: :func:`write_card` for the workflow (every path from the rule) and
-:func:`card_from_run_dir` for any Trainer output directory (the CLI).
+Two entry points: :func:`write_card` for the workflow (every path from the rule), whose card also
+carries the Hub parts of :mod:`~arxivcat.report.hub_card` (it is the model folder's README), and
+:func:`card_from_run_dir` for any Trainer output directory (the CLI), in the reference's format.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Mapping
@@ -24,6 +26,7 @@ from huggingface_hub import ModelCard
 
 from arxivcat.report.card_facts import CardError, CardFacts, run_dir_facts, workflow_facts
 from arxivcat.report.card_render import render_card
+from arxivcat.report.hub_card import class_names, hub_card
 from arxivcat.report.outputs import writing
 
 logger = logging.getLogger(__name__)
@@ -107,6 +110,8 @@ def write_card(
     predictions_path: str | Path | None = None,
     baseline_path: str | Path | None = None,
     plot_paths: Mapping[str, str | Path] | None = None,
+    threshold_path: str | Path | None = None,
+    folder_name: str | None = None,
 ) -> ModelCard:
     """Write the workflow's card of one experiment, and its plots.
 
@@ -120,6 +125,10 @@ def write_card(
         predictions_path: The evaluate stage's predictions, for the PR curves.
         baseline_path: The TF-IDF baseline's ``metrics.json``.
         plot_paths: Where to draw the plots (``pr_curve``, ``loss``); the card links them.
+        threshold_path: The experiment's ``threshold.json`` (rule ``choose_threshold``): with it
+            the card gets its Hub parts (metadata, "How to use", the decision threshold).
+        folder_name: How the "How to use" snippet names the model folder (default: the card's
+            folder).
 
     Returns:
         The parsed card.
@@ -129,7 +138,12 @@ def write_card(
     )
     output_path = Path(output_path)
     facts.plots = _draw_plots(facts, output_path, plot_paths or {}, predictions_path)
-    return save_card(render_card(facts), output_path)
+    text = render_card(facts)
+    if threshold_path is not None:
+        threshold = json.loads(Path(threshold_path).read_text(encoding="utf-8"))
+        names = class_names(list(experiment["labels"]), experiment["dataset_config"])
+        text = hub_card(text, folder_name or str(output_path.parent), names, threshold, facts.test)
+    return save_card(text, output_path)
 
 
 def card_from_run_dir(

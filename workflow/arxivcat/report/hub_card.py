@@ -1,11 +1,10 @@
-"""What the card of a Hub-ready model folder adds to the experiment's card.
+"""What the workflow's card adds to the reference's card format, for the Hugging Face Hub.
 
-The workflow's card (``card.md``) stays as the report stage renders it (its golden tests pin it).
-This module adds, for the folder's ``README.md``: the metadata the Hub reads (``pipeline_tag``,
-``library_name``, ``language``, ``base_model``, test results beside validation in the
-model-index), a "How to use" section whose snippet runs as written, and the decision threshold
-with test metrics at 0.5 and at the chosen threshold.  :func:`hub_sections` is the Markdown part,
-for the report stage to call when it renders the card itself.
+The card in the reference format (what ``arxivcat card`` writes, pinned by the golden tests) gets,
+in the workflow, the metadata the Hub reads (``pipeline_tag``, ``library_name``, ``language``,
+test results beside validation in the model-index), a "How to use" section whose snippet runs as
+written, and the decision threshold with test metrics at 0.5 and at the chosen threshold.  The
+model folder's ``README.md`` is that card, copied as it is.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ METRICS = ("accuracy", "f1", "precision", "recall")
 
 
 class HubCardError(ArxivcatError, ValueError):
-    """A card that cannot be turned into the model folder's README."""
+    """A card that cannot be given its Hub parts."""
 
 
 def class_names(labels: list[str], dataset_config: str) -> tuple[str, str]:
@@ -40,16 +39,12 @@ def _split_front_matter(card: str) -> tuple[dict[str, Any], str]:
     return yaml.safe_load(head) or {}, body
 
 
-def hub_metadata(
-    metadata: dict[str, Any], base_model: str | None, test: dict[str, Any] | None
-) -> dict[str, Any]:
+def hub_metadata(metadata: dict[str, Any], test: dict[str, Any] | None) -> dict[str, Any]:
     """The card's metadata with the Hub keys and the test split's results added."""
     out = dict(metadata)
     out["pipeline_tag"] = "text-classification"
     out["library_name"] = "transformers"
     out["language"] = ["en"]
-    if base_model and "base_model" not in out:
-        out["base_model"] = base_model
     if test:
         for entry in out.get("model-index", []):
             validation = [r for r in entry["results"] if r["dataset"].get("split") == "validation"]
@@ -117,20 +112,19 @@ predict` labels at it unless told otherwise.
 """
 
 
-def hub_readme(
+def hub_card(
     card: str,
     folder: str,
     names: tuple[str, str],
     threshold: dict[str, Any],
-    base_model: str | None,
     test: dict[str, Any] | None,
 ) -> str:
-    """The folder's README: the card with Hub metadata and the sections above.
+    """The card with the Hub metadata and the sections above.
 
     Raises:
         HubCardError: If the card has no front matter.
     """
     metadata, body = _split_front_matter(card)
-    metadata = hub_metadata(metadata, base_model, test)
+    metadata = hub_metadata(metadata, test)
     head = yaml.safe_dump(metadata, sort_keys=False, allow_unicode=True, width=1000)
     return f"---\n{head}---\n{body.rstrip()}\n{hub_sections(folder, names, threshold)}"
