@@ -20,6 +20,7 @@ from arxivcat.config import schema_defaults
 from arxivcat.predict.join_predictions import JoinError, join_predictions
 from arxivcat.predict.model_folder import read_folder_info
 from arxivcat.predict.predict import predict_corpus
+from arxivcat.predict.scoring_job import PredictError
 from arxivcat.predict.settings import PredictSettings
 from arxivcat.synthetic.generate import write_snapshot
 
@@ -128,6 +129,38 @@ def test_killed_job_resumes_at_its_last_chunk_byte_identical(folder, corpus, tmp
     assert output.read_bytes() == reference.read_bytes()
     assert pq.ParquetFile(output).metadata.num_row_groups == 6
     assert not store.exists()
+
+
+def test_two_processes_resume_any_finished_chunks_and_write_the_same_bytes(
+    folder, corpus, tmp_path
+):
+    """The spread over processes (one per GPU on CUDA; here two on the CPU)."""
+    reference = tmp_path / "reference.parquet"
+    predict_corpus(folder, [corpus], reference, tmp_path / "store-reference", settings())
+    output, store = tmp_path / "out.parquet", tmp_path / "store"
+    killed = run_child(folder, corpus, output, store, kill_after=2)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
+    (store / "chunk-00001.parquet").unlink()  # chunks 0 and 2 finished, 1 not
+    manifest = predict_corpus(folder, [corpus], output, store, settings(), processes=2)
+    assert output.read_bytes() == reference.read_bytes()
+    assert manifest["processes"] == 2 and manifest["resumed_chunks"] == 2
+    assert manifest["device"] == "cpu" and manifest["papers"] == 260
+    assert not store.exists()
+
+
+def test_a_failing_process_stops_the_job_in_one_line(folder, corpus, tmp_path):
+    lines = corpus.read_text().splitlines()
+    hole = json.loads(lines[CHUNK + 1])  # in chunk 1: the second process's
+    hole["abstract"] = ""
+    source = tmp_path / "papers.jsonl"
+    source.write_text("\n".join([*lines[: CHUNK + 1], json.dumps(hole), *lines[CHUNK + 2 :]]))
+    with pytest.raises(PredictError, match=rf"^scoring process 1: paper '{hole['id']}' has no"):
+        predict_corpus(
+            folder, [source], tmp_path / "out.parquet", tmp_path / "store", settings(),
+            rows_without_text="error", processes=2,
+        )  # fmt: skip
+    assert not (tmp_path / "out.parquet").exists()
+    assert not list((tmp_path / "store").glob("job-*"))
 
 
 def test_join_puts_one_column_per_experiment(tmp_path):

@@ -123,7 +123,12 @@ def command_predict(args: argparse.Namespace) -> None:
 
     if args.output.suffix != ".parquet":
         raise CommandError(f"{args.output}: the output must be a .parquet file")
-    options = {"device": args.device, "batch_size": args.batch_size, "threshold": args.threshold}
+    options = {
+        "device": args.device,
+        "gpus": args.gpus,
+        "batch_size": args.batch_size,
+        "threshold": args.threshold,
+    }
     settings = {**schema_defaults("predict"), "corpora": {}}
     settings.update({key: value for key, value in options.items() if value is not None})
     try:
@@ -194,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--threshold", type=float, help="label threshold (default: recorded)")
     predict.add_argument("--batch-size", type=int, help="papers per forward pass")
     predict.add_argument("--device", choices=("auto", "cuda", "tpu", "cpu"), help="(auto)")
+    predict.add_argument("--gpus", type=int, help="GPUs to spread the papers over, on CUDA (1)")
     predict.add_argument(
         "--keep-rows-without-text",
         action="store_true",

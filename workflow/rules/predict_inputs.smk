@@ -40,8 +40,9 @@ def predict_settings_of(wildcards):
 
 
 def predict_gpus_of(wildcards):
-    """GPUs a prediction job takes: one, unless predict runs on CPU or TPU."""
-    return 0 if config["predict"]["device"] in ("cpu", "tpu") else 1
+    """GPUs a prediction job takes: predict.gpus, none when predict runs on CPU or TPU."""
+    predict = config["predict"]
+    return 0 if predict["device"] in ("cpu", "tpu") else predict["gpus"]
 
 
 def package_facts_of(wildcards):

@@ -3,8 +3,9 @@
 Snakemake deletes a job's outputs before running it, so the chunks live in their own store
 (``results/checkpoints/predict/<corpus>/<experiment>/``, as training checkpoints do).  The store
 holds ``fingerprint.json`` (model digest, input files, settings): a store made for anything else
-is wiped instead of resumed.  Each chunk appears under its final name only once complete, and the
-store is removed once the output is written.
+is wiped instead of resumed.  Each chunk appears under its final name only once complete (so the
+chunks of several processes may finish in any order), and the store is removed once the output is
+written.
 """
 
 from __future__ import annotations
@@ -37,23 +38,24 @@ class ChunkStore:
         """The file of chunk ``index``."""
         return self.directory / f"chunk-{index:05d}.parquet"
 
-    def open(self) -> int:
-        """Prepare the store; return how many chunks (from the first) are already finished."""
+    def open(self) -> frozenset[int]:
+        """Prepare the store; return the indices of the chunks already finished in it."""
         marker = self.directory / FINGERPRINT
         wanted = json.dumps(self.fingerprint, sort_keys=True)
         if marker.is_file() and marker.read_text(encoding="utf-8") == wanted:
-            done = 0
-            while self.path(done).is_file():
-                done += 1
+            done = frozenset(
+                int(path.stem.removeprefix("chunk-"))
+                for path in self.directory.glob("chunk-[0-9]*.parquet")
+            )
             if done:
-                logger.info("RESUMING: %d finished chunk(s) in %s", done, self.directory)
+                logger.info("RESUMING: %d finished chunk(s) in %s", len(done), self.directory)
             return done
         if self.directory.exists():
             logger.info("chunk store %s was made for other inputs: starting over", self.directory)
             shutil.rmtree(self.directory)
         self.directory.mkdir(parents=True)
         marker.write_text(wanted, encoding="utf-8")
-        return 0
+        return frozenset()
 
     def save(self, index: int, table: pa.Table) -> None:
         """Write chunk ``index`` (atomically)."""

@@ -2,9 +2,10 @@
 
 The corpus is streamed in chunks of ``chunk_rows`` papers (:mod:`arxivcat.predict.read_papers`);
 each chunk is scored (:mod:`arxivcat.predict.scoring`) and saved in a chunk store outside the
-declared output (:mod:`arxivcat.predict.chunk_store`), so a killed job resumes at its last finished
-chunk.  The output is then assembled from the chunks, in order, one row group per chunk: a resumed
-run writes the same bytes as an uninterrupted one.
+declared output (:mod:`arxivcat.predict.chunk_store`), so a killed job resumes at its finished
+chunks.  With ``gpus`` above 1 on CUDA the chunks are dealt out to one process per GPU
+(:mod:`arxivcat.predict.spread`).  The output is then assembled from the chunks, in order, one row
+group per chunk: a resumed or spread run writes the same bytes as an uninterrupted one.
 
 Output columns: ``id``, ``probability`` (of the positive class) and ``label`` (1 when the
 probability is above the threshold, else 0).  Papers without both a title and an abstract are kept
@@ -15,58 +16,26 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from arxivcat.errors import ArxivcatError
 from arxivcat.io.atomic import atomic_path, write_text_atomic
 from arxivcat.io.progress import Progress
+from arxivcat.model import devices
 from arxivcat.predict.chunk_store import ChunkStore
-from arxivcat.predict.model_folder import folder_digest
-from arxivcat.predict.read_papers import PaperChunk, corpus_files, count_papers, iter_chunks
-from arxivcat.predict.scoring import Classifier, load_classifier_folder, score_papers
+from arxivcat.predict.model_folder import folder_digest, read_folder_info
+from arxivcat.predict.read_papers import corpus_files, count_papers
+from arxivcat.predict.scoring import load_classifier_folder
+from arxivcat.predict.scoring_job import PREDICTIONS_SCHEMA, ScoringJob, score_share
 from arxivcat.predict.settings import PredictSettings
+from arxivcat.predict.spread import score_in_processes
 
 logger = logging.getLogger(__name__)
-
-PREDICTIONS_SCHEMA = pa.schema(
-    [("id", pa.string()), ("probability", pa.float64()), ("label", pa.int8())]
-)
-
-
-class PredictError(ArxivcatError, RuntimeError):
-    """A prediction job that cannot go on, described in one line."""
-
-
-def score_chunk(
-    classifier: Classifier, chunk: PaperChunk, batch_size: int, threshold: float
-) -> pa.Table:
-    """The prediction table of one chunk (null score and label for papers without text)."""
-    keep = np.asarray(chunk.has_text(), dtype=bool)
-    rows = np.flatnonzero(keep)
-    scores = score_papers(
-        classifier,
-        [chunk.titles[i] for i in rows],
-        [chunk.abstracts[i] for i in rows],
-        batch_size,
-    )
-    probability = np.zeros(len(chunk), dtype=np.float64)
-    probability[rows] = scores
-    mask = ~keep
-    return pa.table(
-        {
-            "id": pa.array(chunk.ids, pa.string()),
-            "probability": pa.array(probability, pa.float64(), mask=mask),
-            "label": pa.array((probability > threshold).astype(np.int8), pa.int8(), mask=mask),
-        },
-        schema=PREDICTIONS_SCHEMA,
-    )
 
 
 def _fingerprint(
@@ -92,6 +61,7 @@ def predict_corpus(
     threshold_path: str | Path | None = None,
     name: str = "predict",
     rows_without_text: str = "keep",
+    processes: int | None = None,
 ) -> dict[str, Any]:
     """Score every paper of ``sources`` with the model of ``model_dir``.
 
@@ -106,6 +76,8 @@ def predict_corpus(
             unless ``settings.threshold`` is set; without it, the folder's recorded one.
         name: What the log lines call the job.
         rows_without_text: ``keep`` (null score) or ``error`` (stop, naming the paper).
+        processes: Scoring processes; None: one per GPU of ``settings.gpus`` on CUDA, else one
+            (more than one on the CPU only divides its cores among them).
 
     Returns:
         The manifest.
@@ -117,34 +89,42 @@ def predict_corpus(
     started = time.monotonic()
     model_dir = Path(model_dir)
     files = [path for source in sources for path in corpus_files(source)]
-    classifier = load_classifier_folder(model_dir, settings.device, settings.precision)
-    threshold, source = classifier.threshold, classifier.threshold_source
+    info = read_folder_info(model_dir)
+    threshold, source = info.threshold, info.threshold_source
     if settings.threshold is not None:
         threshold, source = settings.threshold, "setting"
     elif threshold_path is not None:
         recorded = json.loads(Path(threshold_path).read_text(encoding="utf-8"))
         threshold, source = float(recorded["threshold"]), "validation F1"
-    store = ChunkStore(
-        store_dir, _fingerprint(model_dir, files, settings, threshold, classifier.device.type)
-    )
+    gpus = _gpus(settings, processes)
+    count = processes or (len(gpus) if gpus else 1)
+    classifier = None
+    if count == 1:
+        classifier = load_classifier_folder(model_dir, settings.device, settings.precision)
+        device = classifier.device.type
+    else:
+        device = "cuda" if gpus else devices.resolve_device(settings.device)
+    store = ChunkStore(store_dir, _fingerprint(model_dir, files, settings, threshold, device))
     total = count_papers(files)
-    finished = store.open()
+    job = ScoringJob(
+        model_dir, tuple(files), settings, threshold, store.directory, store.fingerprint,
+        store.open(), rows_without_text,
+    )  # fmt: skip
     logger.info(
-        "%s: %d papers in %d file(s), chunks of %d, batch %d, threshold %.4f",
-        name, total, len(files), settings.chunk_rows, settings.batch_size, threshold,
+        "%s: %d papers in %d file(s), chunks of %d, batch %d, threshold %.4f, %d process(es)",
+        name, total, len(files), settings.chunk_rows, settings.batch_size, threshold, count,
     )  # fmt: skip
     progress = Progress(logger, name, total, every=settings.progress_seconds, unit="rows")
-    chunks = 0
-    for index, chunk in enumerate(iter_chunks(files, settings.chunk_rows)):
-        chunks = index + 1
-        if index < finished:
-            progress.skip(len(chunk))
-            continue
-        if rows_without_text == "error" and not all(chunk.has_text()):
-            first = chunk.ids[chunk.has_text().index(False)]
-            raise PredictError(f"paper {first!r} has no title or no abstract: nothing to score")
-        store.save(index, score_chunk(classifier, chunk, settings.batch_size, threshold))
-        progress.advance(len(chunk))
+    if classifier is None:
+        chunks, loaded = score_in_processes(job, count, gpus, progress)
+    else:
+        loaded = {
+            "device": classifier.device.type,
+            "precision": classifier.precision,
+            "max_length": classifier.max_length,
+        }
+        report = {"scored": progress.advance, "skipped": progress.skip}
+        chunks = score_share(job, classifier, 0, 1, lambda kind, rows: report[kind](rows))
     progress.finish()
 
     without_text = positives = 0
@@ -169,14 +149,32 @@ def predict_corpus(
         "threshold": threshold,
         "threshold_source": source,
         "model_digest": store.fingerprint["model"],
-        "device": classifier.device.type,
-        "precision": classifier.precision,
-        "max_length": classifier.max_length,
+        **loaded,
+        "processes": count,
         "seconds": round(seconds, 3),
-        "resumed_chunks": finished,
+        "resumed_chunks": len(job.finished),
     }
     if manifest_path is not None:
         write_text_atomic(manifest_path, json.dumps(manifest, indent=2) + "\n")
     logger.info("%s: %d papers scored, %d positive, written to %s", name, scored, positives,
                 output_path)  # fmt: skip
     return manifest
+
+
+def _gpus(settings: PredictSettings, processes: int | None) -> list[str] | None:
+    """The GPUs (``CUDA_VISIBLE_DEVICES`` entries) of a job spread over several, else None.
+
+    The GPUs are claimed before CUDA is first asked about, so that the claim can still restrict it.
+    """
+    if processes is not None or settings.gpus < 2 or settings.device not in ("auto", "cuda"):
+        return None
+    devices.claim_gpus(settings.gpus)
+    if devices.resolve_device(settings.device) != "cuda":
+        return None
+    import torch
+
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    gpus = visible.split(",") if visible else [str(i) for i in range(torch.cuda.device_count())]
+    if len(gpus) < settings.gpus:
+        logger.warning("predict.gpus is %d but %d GPU(s) are visible", settings.gpus, len(gpus))
+    return gpus[: settings.gpus] if len(gpus) > 1 else None

@@ -21,6 +21,7 @@ class PredictSettings:
         batch_size: Papers per forward pass.
         chunk_rows: Papers per chunk: the unit of streaming, memory and resumption.
         device: ``auto``, ``cuda``, ``tpu`` or ``cpu`` (the training device rules).
+        gpus: GPUs one job spreads its chunks over (one process each), on CUDA.
         precision: ``auto``, ``bf16`` or ``fp32``.
         threshold: Probability above which a paper gets the positive label; None uses the
             threshold recorded in the model folder (0.5 when it records none).
@@ -31,6 +32,7 @@ class PredictSettings:
     batch_size: int
     chunk_rows: int
     device: str
+    gpus: int
     precision: str
     threshold: float | None
     progress_seconds: float

@@ -1,0 +1,122 @@
+"""What one scoring process of a prediction job does: its share of the corpus's chunks.
+
+A job is run by one process, or by one process per GPU (:mod:`arxivcat.predict.spread`); process
+``rank`` of ``processes`` takes the chunks whose index is ``rank`` modulo ``processes`` and saves
+each to the job's chunk store as it finishes.  Every process reads the whole corpus (reading is
+cheap beside scoring) so that the chunks, and so the output, are the same whatever the number of
+processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from arxivcat.errors import ArxivcatError
+from arxivcat.predict.chunk_store import ChunkStore
+from arxivcat.predict.read_papers import PaperChunk, iter_chunks
+from arxivcat.predict.scoring import Classifier, score_papers
+from arxivcat.predict.settings import PredictSettings
+
+PREDICTIONS_SCHEMA = pa.schema(
+    [("id", pa.string()), ("probability", pa.float64()), ("label", pa.int8())]
+)
+
+
+class PredictError(ArxivcatError, RuntimeError):
+    """A prediction job that cannot go on, described in one line."""
+
+
+@dataclass(frozen=True)
+class ScoringJob:
+    """Everything a scoring process needs (picklable, for processes started by spawn).
+
+    Attributes:
+        model_dir: The model folder.
+        files: The corpus files, in order.
+        settings: The predict settings.
+        threshold: The label threshold.
+        store_dir: The chunk store's directory.
+        fingerprint: The chunk store's fingerprint.
+        finished: Indices of the chunks already in the store.
+        rows_without_text: ``keep`` (null score) or ``error`` (stop, naming the paper).
+    """
+
+    model_dir: Path
+    files: tuple[Path, ...]
+    settings: PredictSettings
+    threshold: float
+    store_dir: Path
+    fingerprint: dict[str, Any]
+    finished: frozenset[int]
+    rows_without_text: str
+
+
+def score_chunk(
+    classifier: Classifier, chunk: PaperChunk, batch_size: int, threshold: float
+) -> pa.Table:
+    """The prediction table of one chunk (null score and label for papers without text)."""
+    keep = np.asarray(chunk.has_text(), dtype=bool)
+    rows = np.flatnonzero(keep)
+    scores = score_papers(
+        classifier,
+        [chunk.titles[i] for i in rows],
+        [chunk.abstracts[i] for i in rows],
+        batch_size,
+    )
+    probability = np.zeros(len(chunk), dtype=np.float64)
+    probability[rows] = scores
+    mask = ~keep
+    return pa.table(
+        {
+            "id": pa.array(chunk.ids, pa.string()),
+            "probability": pa.array(probability, pa.float64(), mask=mask),
+            "label": pa.array((probability > threshold).astype(np.int8), pa.int8(), mask=mask),
+        },
+        schema=PREDICTIONS_SCHEMA,
+    )
+
+
+def score_share(
+    job: ScoringJob,
+    classifier: Classifier,
+    rank: int,
+    processes: int,
+    report: Callable[[str, int], None],
+) -> int:
+    """Score and save the unfinished chunks of process ``rank``'s share.
+
+    Args:
+        job: The job.
+        classifier: The model, loaded by this process.
+        rank: This process's index.
+        processes: How many processes share the job.
+        report: Called with ``("scored", rows)`` after each chunk this process saves and
+            ``("skipped", rows)`` for each of its chunks found finished.
+
+    Returns:
+        The number of chunks of the whole corpus.
+
+    Raises:
+        PredictError: With ``rows_without_text="error"``, on the first paper without text.
+    """
+    store = ChunkStore(job.store_dir, job.fingerprint)
+    chunks = 0
+    for index, chunk in enumerate(iter_chunks(list(job.files), job.settings.chunk_rows)):
+        chunks = index + 1
+        if index % processes != rank:
+            continue
+        if index in job.finished:
+            report("skipped", len(chunk))
+            continue
+        if job.rows_without_text == "error" and not all(chunk.has_text()):
+            first = chunk.ids[chunk.has_text().index(False)]
+            raise PredictError(f"paper {first!r} has no title or no abstract: nothing to score")
+        store.save(index, score_chunk(classifier, chunk, job.settings.batch_size, job.threshold))
+        report("scored", len(chunk))
+    return chunks
