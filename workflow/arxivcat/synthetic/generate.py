@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from arxivcat.io.atomic import atomic_path
+from arxivcat.synthetic import metadata_vocabulary as meta
 from arxivcat.synthetic import vocabulary as vocab
 from arxivcat.synthetic.material import (
     FIRST_NEW_STYLE,
@@ -67,15 +68,15 @@ class _Generator:
         self.sentences = sentences()
         self.titles = titles()
         self.snapshot_end = calendar.timegm((end_year, 12, 31, 23, 59, 59))
-        first = words(vocab.FIRST_NAMES)
-        initials = words(vocab.INITIALS)
+        first = words(meta.FIRST_NAMES)
+        initials = words(meta.INITIALS)
         people = []
         for _ in range(_PEOPLE):
             if self.rng.random() < 0.35:
                 given = " ".join(self.rng.choices(initials, k=1 + (self.rng.random() < 0.3)))
             else:
                 given = self.rng.choice(first)
-            latex, plain = self.rng.choice(vocab.LAST_NAMES)
+            latex, plain = self.rng.choice(meta.LAST_NAMES)
             people.append((f"{given} {latex}", [plain, given, ""]))
         self.people_pool = tuple(people)
 
@@ -186,10 +187,10 @@ class _Generator:
             "s": (bits >> 49) % 99_999,
             "y": min(year + (bits >> 63), 2099),
         }
-        comments = vocab.COMMENTS[numbers["f"] % len(vocab.COMMENTS)] % numbers
+        comments = meta.COMMENTS[numbers["f"] % len(meta.COMMENTS)] % numbers
         journal = doi = None
         if published:
-            venues = vocab.PUBLICATIONS[family]
+            venues = meta.PUBLICATIONS[family]
             journal_form, doi_form = venues[numbers["n"] % len(venues)]
             v = random_()
             if v < 0.75:
@@ -197,7 +198,7 @@ class _Generator:
             if v > 0.12:
                 doi = doi_form % numbers
         if report:
-            report = vocab.REPORT_NUMBERS[numbers["s"] % len(vocab.REPORT_NUMBERS)] % numbers
+            report = meta.REPORT_NUMBERS[numbers["s"] % len(meta.REPORT_NUMBERS)] % numbers
         else:
             report = None
         return comments, journal, doi, report
@@ -208,7 +209,7 @@ class _Generator:
         null_share = 0.93 if year < 2008 else 0.4 if year < 2016 else 0.03
         if u < null_share:
             return None
-        choices = vocab.LICENSES_OLD if year < 2014 else vocab.LICENSES_NEW
+        choices = meta.LICENSES_OLD if year < 2014 else meta.LICENSES_NEW
         return choices[int((u - null_share) / (1 - null_share) * len(choices))]
 
     def month(self, year: int, month: int, count: int) -> Iterator[dict[str, Any]]:
