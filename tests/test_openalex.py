@@ -15,7 +15,6 @@ from arxivcat.negatives.openalex_api import works_filter
 from arxivcat.negatives.openalex_works import (
     is_arxiv,
     is_computer_science,
-    normalize_doi,
     rebuild_abstract,
     top_level0_concept,
     work_row,
@@ -112,7 +111,7 @@ def test_computer_science_uses_top_concept_and_primary_field(biodiversity, snowb
     assert top_level0_concept({"concepts": None}) is None
 
 
-def test_work_row_and_doi():
+def test_work_row_cleans_title_abstract_and_doi():
     row = work_row(
         {
             "id": "https://openalex.org/W1",
@@ -130,7 +129,6 @@ def test_work_row_and_doi():
         "year": 2012,
         "source": "openalex",
     }
-    assert normalize_doi("doi:10.5/X") == "10.5/x" and normalize_doi("") is None
 
 
 def test_filter_retry_after_and_error_message(shared):

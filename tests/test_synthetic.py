@@ -12,7 +12,8 @@ import pytest
 
 from arxivcat.data.corpus import normalize_record
 from arxivcat.data.jsonl import read_records
-from arxivcat.synthetic.generate import FIELDS, _json_line, generate_records, write_snapshot
+from arxivcat.synthetic.generate import generate_records, write_snapshot
+from arxivcat.synthetic.snapshot_json import FIELDS, json_line
 from arxivcat.taxonomy import CATEGORIES
 
 REAL_SAMPLE = "data/arxiv/snapshot-sample-2007-0704.0001-0704.1000.jsonl"
@@ -45,10 +46,10 @@ def test_gzip_output_reads_back_as_the_same_records(tmp_path):
 
 def test_lines_are_compact_ascii_json_like_kaggle(records):
     for record in records[:500]:
-        line = _json_line(record)
+        line = json_line(record)
         assert line == json.dumps(record, ensure_ascii=True, separators=(",", ":"))
         assert line.isascii()
-    assert any("\\u00" in _json_line(r) for r in records)  # accented names, escaped
+    assert any("\\u00" in json_line(r) for r in records)  # accented names, escaped
 
 
 def test_fields_equal_the_real_snapshots(records, shared):

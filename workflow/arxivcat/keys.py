@@ -7,15 +7,19 @@ repeats.  So the two agree on what "the same paper" is.
 
 - Title key: NFKC, lower case, ASCII punctuation and spaces removed (``"Deep  Nets."`` and
   ``"deep-nets"`` match; non-ASCII letters such as ``é`` stay, so ``Café`` is not ``Cafe``).
-- DOI key: lower case, without a resolver prefix (``https://doi.org/``, ``http://dx.doi.org/``,
-  ``doi:``); a field holding several DOIs separated by spaces has one key per DOI, the first of
-  which is the record's DOI.
+- Clean DOI (:func:`clean_doi`, what a weak-negative row stores): trimmed, without a resolver
+  prefix in any case (``https://doi.org/``, ``http://dx.doi.org/``, ``doi:``), lower case.
+- DOI key: the first DOI of the cleaned field (DOIs are separated by whitespace); a field holding
+  several DOIs has one key per DOI (:func:`every_doi_key`), each cleaned the same way.
 
 Keys are computed on Arrow arrays, vectorised; one call costs about a millisecond whatever its
-size up to thousands of records, so callers batch.
+size up to thousands of records, so callers batch.  :func:`clean_doi` cleans one value, for rows
+built one at a time; the DOI keys apply the same steps, in the same order, to whole arrays.
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pyarrow as pa
@@ -23,7 +27,9 @@ import pyarrow.compute as pc
 
 #: DOI prefix of arXiv-minted DOIs, as a DOI key starts (lower case).
 ARXIV_DOI_PREFIX = "10.48550/arxiv."
-_DOI_URL_PREFIX = r"^(?:https?://(?:dx\.)?doi\.org/|doi:)"
+# A DOI resolver prefix, matched in any case: re.IGNORECASE for one value, (?i) for Arrow's RE2.
+_DOI_PREFIX = r"^(?:https?://(?:dx\.)?doi\.org/|doi:)"
+_DOI_PREFIX_ANY_CASE = re.compile(_DOI_PREFIX, re.IGNORECASE)
 
 # Bytes kept by the title key: ASCII digits and lower-case letters, and every byte of a
 # multi-byte UTF-8 character (non-ASCII letters such as é stay; ASCII punctuation and spaces go).
@@ -65,24 +71,30 @@ def _strip_title_bytes(folded: pa.Array) -> pa.Array:
     return pa.StringArray.from_buffers(n, pa.py_buffer(new_offsets), pa.py_buffer(data[keep]))
 
 
-def _lowered_dois(dois: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    return pc.utf8_lower(pc.utf8_trim_whitespace(dois.cast(pa.string())))
+def clean_doi(value: object) -> str | None:
+    """Return a DOI trimmed, without its resolver prefix and lower case; None when empty."""
+    if not value:
+        return None
+    doi = _DOI_PREFIX_ANY_CASE.sub("", str(value).strip()).strip().lower()
+    return doi or None
 
 
-def _without_prefix(dois: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    return pc.replace_substring_regex(dois, pattern=_DOI_URL_PREFIX, replacement="")
+def _clean_dois(dois: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """:func:`clean_doi` of each value, vectorised ("" where it gives None; nulls stay null)."""
+    trimmed = pc.utf8_trim_whitespace(dois.cast(pa.string()))
+    bare = pc.replace_substring_regex(trimmed, pattern=f"(?i){_DOI_PREFIX}", replacement="")
+    return pc.utf8_lower(pc.utf8_trim_whitespace(bare))
 
 
 def doi_keys(dois: pa.Array | pa.ChunkedArray) -> pa.Array:
     """One DOI key per row (that of the field's first DOI); null where the field has none."""
-    first = pc.replace_substring_regex(_lowered_dois(dois), pattern=r"\s.*$", replacement="")
-    keys = _without_prefix(first)
+    keys = pc.replace_substring_regex(_clean_dois(dois), pattern=r"\s.*$", replacement="")
     keys = pc.if_else(pc.greater(pc.utf8_length(keys), 0), keys, pa.scalar(None, pa.string()))
     return keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
 
 
 def every_doi_key(dois: pa.Array | pa.ChunkedArray) -> pa.Array:
     """The DOI keys of every DOI in the fields, flat (a field may hold several; nulls dropped)."""
-    parts = _without_prefix(pc.list_flatten(pc.utf8_split_whitespace(_lowered_dois(dois))))
+    parts = _clean_dois(pc.list_flatten(pc.utf8_split_whitespace(dois.cast(pa.string()))))
     parts = pc.filter(parts, pc.greater(pc.utf8_length(parts), 0))
     return parts.combine_chunks() if isinstance(parts, pa.ChunkedArray) else parts

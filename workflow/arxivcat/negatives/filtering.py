@@ -16,12 +16,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from arxivcat.keys import doi_keys, title_keys
+from arxivcat.keys import clean_doi, doi_keys, title_keys
 from arxivcat.negatives.openalex_works import (
     is_arxiv,
     is_computer_science,
     is_work,
-    normalize_doi,
     work_row,
 )
 
@@ -35,7 +34,7 @@ def plain_row(record: dict[str, Any], default_source: str = "local") -> dict[str
         "id": str(record.get("id") or "").strip(),
         "title": title,
         "abstract": " ".join(str(record.get("abstract") or "").split()),
-        "doi": normalize_doi(record.get("doi")),
+        "doi": clean_doi(record.get("doi")),
         "year": int(year) if year not in (None, "") else None,
         "source": source if isinstance(source, str) and source else default_source,
     }

@@ -13,8 +13,9 @@ The API client that fetches works is :mod:`arxivcat.negatives.openalex_api`.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
+
+from arxivcat.keys import ARXIV_DOI_PREFIX, clean_doi
 
 OPENALEX_PREFIX = "https://openalex.org/"
 
@@ -45,21 +46,11 @@ LEVEL0_CONCEPTS: dict[str, str] = {
 COMPUTER_SCIENCE_CONCEPT = LEVEL0_CONCEPTS["Computer science"]
 COMPUTER_SCIENCE_FIELD = "fields/17"
 ARXIV_SOURCE = "S4306400194"
-_ARXIV_DOI_PREFIX = "10.48550/arxiv."
-_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)", re.IGNORECASE)
 
 
 def short_id(value: Any) -> str:
     """Return an OpenAlex id without its ``https://openalex.org/`` prefix (``W123``)."""
     return str(value or "").strip().removeprefix(OPENALEX_PREFIX)
-
-
-def normalize_doi(value: Any) -> str | None:
-    """Return a DOI lower-cased without resolver prefix, or None when empty."""
-    if not value:
-        return None
-    doi = _DOI_PREFIX.sub("", str(value).strip()).strip().lower()
-    return doi or None
 
 
 def inverted_index_words(index: Any) -> dict[str, list[int]] | None:
@@ -112,13 +103,11 @@ def is_arxiv(work: dict[str, Any]) -> bool:
     Sources whose names merely contain "arxiv" (PsyArXiv, SocArXiv, ...) are different servers
     and do not count.
     """
-    doi = normalize_doi(work.get("doi")) or ""
-    if doi.startswith(_ARXIV_DOI_PREFIX):
+    doi = clean_doi(work.get("doi")) or ""
+    if doi.startswith(ARXIV_DOI_PREFIX):
         return True
     ids = work.get("ids") or {}
-    if isinstance(ids, dict) and (normalize_doi(ids.get("doi")) or "").startswith(
-        _ARXIV_DOI_PREFIX
-    ):
+    if isinstance(ids, dict) and (clean_doi(ids.get("doi")) or "").startswith(ARXIV_DOI_PREFIX):
         return True
     if any(str(entry).lower() == "arxiv" for entry in work.get("indexed_in") or ()):
         return True
@@ -161,7 +150,7 @@ def work_row(work: dict[str, Any]) -> dict[str, Any]:
         "id": short_id(work.get("id")),
         "title": " ".join(str(work.get("title") or work.get("display_name") or "").split()),
         "abstract": rebuild_abstract(work.get("abstract_inverted_index")),
-        "doi": normalize_doi(work.get("doi")),
+        "doi": clean_doi(work.get("doi")),
         "year": int(year) if year not in (None, "") else None,
         "source": "openalex",
     }

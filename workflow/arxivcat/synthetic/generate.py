@@ -24,11 +24,11 @@ import math
 import random
 import time
 from collections.abc import Iterator
-from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
 
 from arxivcat.io.atomic import atomic_path
+from arxivcat.synthetic import metadata_vocabulary as meta
 from arxivcat.synthetic import vocabulary as vocab
 from arxivcat.synthetic.material import (
     FIRST_NEW_STYLE,
@@ -45,37 +45,12 @@ from arxivcat.synthetic.material import (
     words,
     wrap,
 )
+from arxivcat.synthetic.snapshot_json import json_line
 
 log = logging.getLogger(__name__)
 
-#: The fields of a snapshot record, in the snapshot's order.
-FIELDS = (
-    "id",
-    "submitter",
-    "authors",
-    "title",
-    "comments",
-    "journal-ref",
-    "doi",
-    "report-no",
-    "categories",
-    "license",
-    "abstract",
-    "versions",
-    "update_date",
-    "authors_parsed",
-)
-
 _STRENGTH_CUM = (0.30, 0.65, 0.85, 1.0)
 _PEOPLE = 4096  # size of a generator's list of people that author teams are sliced from
-_esc = encode_basestring_ascii  # the C escaper behind json.dumps(ensure_ascii=True)
-_VERSION_JSON = '{"version":"%s","created":"%s"}'
-_PARSED_JSON = "[%s,%s,%s]"
-_RECORD_JSON = (
-    '{"id":%s,"submitter":%s,"authors":%s,"title":%s,"comments":%s,"journal-ref":%s,"doi":%s,'
-    '"report-no":%s,"categories":%s,"license":%s,"abstract":%s,"versions":[%s],'
-    '"update_date":%s,"authors_parsed":[%s]}'
-)
 
 
 class _Generator:
@@ -93,15 +68,15 @@ class _Generator:
         self.sentences = sentences()
         self.titles = titles()
         self.snapshot_end = calendar.timegm((end_year, 12, 31, 23, 59, 59))
-        first = words(vocab.FIRST_NAMES)
-        initials = words(vocab.INITIALS)
+        first = words(meta.FIRST_NAMES)
+        initials = words(meta.INITIALS)
         people = []
         for _ in range(_PEOPLE):
             if self.rng.random() < 0.35:
                 given = " ".join(self.rng.choices(initials, k=1 + (self.rng.random() < 0.3)))
             else:
                 given = self.rng.choice(first)
-            latex, plain = self.rng.choice(vocab.LAST_NAMES)
+            latex, plain = self.rng.choice(meta.LAST_NAMES)
             people.append((f"{given} {latex}", [plain, given, ""]))
         self.people_pool = tuple(people)
 
@@ -212,10 +187,10 @@ class _Generator:
             "s": (bits >> 49) % 99_999,
             "y": min(year + (bits >> 63), 2099),
         }
-        comments = vocab.COMMENTS[numbers["f"] % len(vocab.COMMENTS)] % numbers
+        comments = meta.COMMENTS[numbers["f"] % len(meta.COMMENTS)] % numbers
         journal = doi = None
         if published:
-            venues = vocab.PUBLICATIONS[family]
+            venues = meta.PUBLICATIONS[family]
             journal_form, doi_form = venues[numbers["n"] % len(venues)]
             v = random_()
             if v < 0.75:
@@ -223,7 +198,7 @@ class _Generator:
             if v > 0.12:
                 doi = doi_form % numbers
         if report:
-            report = vocab.REPORT_NUMBERS[numbers["s"] % len(vocab.REPORT_NUMBERS)] % numbers
+            report = meta.REPORT_NUMBERS[numbers["s"] % len(meta.REPORT_NUMBERS)] % numbers
         else:
             report = None
         return comments, journal, doi, report
@@ -234,7 +209,7 @@ class _Generator:
         null_share = 0.93 if year < 2008 else 0.4 if year < 2016 else 0.03
         if u < null_share:
             return None
-        choices = vocab.LICENSES_OLD if year < 2014 else vocab.LICENSES_NEW
+        choices = meta.LICENSES_OLD if year < 2014 else meta.LICENSES_NEW
         return choices[int((u - null_share) / (1 - null_share) * len(choices))]
 
     def month(self, year: int, month: int, count: int) -> Iterator[dict[str, Any]]:
@@ -282,37 +257,6 @@ class _Generator:
                 "update_date": update_date,
                 "authors_parsed": parsed,
             }
-
-
-def _json_line(record: dict[str, Any]) -> str:
-    """Serialise a generated record exactly as ``json.dumps(ensure_ascii, compact)`` would.
-
-    About twice as fast as the generic encoder; a test checks the two agree byte for byte.
-    """
-    versions = ",".join([_VERSION_JSON % (v["version"], v["created"]) for v in record["versions"]])
-    parsed = ",".join(
-        [_PARSED_JSON % (_esc(a), _esc(b), _esc(c)) for a, b, c in record["authors_parsed"]]
-    )
-    return _RECORD_JSON % (
-        _esc(record["id"]),
-        _esc(record["submitter"]),
-        _esc(record["authors"]),
-        _esc(record["title"]),
-        _nullable(record["comments"]),
-        _nullable(record["journal-ref"]),
-        _nullable(record["doi"]),
-        _nullable(record["report-no"]),
-        _esc(record["categories"]),
-        _nullable(record["license"]),
-        _esc(record["abstract"]),
-        versions,
-        _esc(record["update_date"]),
-        parsed,
-    )
-
-
-def _nullable(value: str | None) -> str:
-    return "null" if value is None else _esc(value)
 
 
 def generate_records(
@@ -369,7 +313,7 @@ def write_snapshot(
     """
     if compress not in (None, "gz"):
         raise ValueError(f"compress must be None or 'gz', got {compress!r}")
-    encode = _json_line
+    encode = json_line
     count = 0
     with (
         atomic_path(path) as partial,
