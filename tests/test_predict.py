@@ -163,6 +163,44 @@ def test_a_failing_process_stops_the_job_in_one_line(folder, corpus, tmp_path):
     assert not list((tmp_path / "store").glob("job-*"))
 
 
+SPREAD_CHILD = """
+import json, logging, sys
+logging.basicConfig(level=logging.INFO)
+from arxivcat.predict.predict import predict_corpus
+from arxivcat.predict.settings import PredictSettings
+folder, source, output, store, settings = sys.argv[1:6]
+predict_corpus(folder, [source], output, store, PredictSettings.from_dict(json.loads(settings)),
+               processes=2)
+"""
+
+
+def test_sigterm_stops_every_scoring_process(folder, tmp_path):
+    import time
+
+    source = tmp_path / "many.jsonl"
+    write_snapshot(source, 4000, seed=6)
+    store = tmp_path / "store"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
+    job = subprocess.Popen(
+        [sys.executable, "-c", SPREAD_CHILD, str(folder), str(source), str(tmp_path / "o.parquet"),
+         str(store), json.dumps(settings(chunk_rows=20).to_dict())],
+        env=env, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not list(store.glob("chunk-*.parquet")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert list(store.glob("chunk-*.parquet")), "no chunk was scored"
+    job.send_signal(signal.SIGTERM)
+    _, stderr = job.communicate(timeout=60)
+    assert job.returncode == 1, stderr[-3000:]
+    assert "prediction interrupted by SIGTERM" in stderr
+    workers = subprocess.run(
+        ["pgrep", "-f", f"arxivcat.predict.spread {store}"], capture_output=True, text=True
+    )
+    assert workers.stdout == "", "scoring processes still running"
+    assert not (tmp_path / "o.parquet").exists() and list(store.glob("chunk-*.parquet"))
+
+
 def test_join_puts_one_column_per_experiment(tmp_path):
     import pyarrow as pa
 
