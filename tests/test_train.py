@@ -232,6 +232,8 @@ def test_auto_device_and_precision_on_this_machine():
     assert devices.resolve_precision("auto", "cpu") == "fp32"
     assert devices.resolve_precision("auto", "tpu") == "bf16"
     assert devices.resolve_precision("bf16", "cpu") == "bf16"
+    native = "bf16" if devices.cpu_has_native_bf16() else "fp32"
+    assert devices.resolve_precision("auto", "cpu", inference=True) == native
 
 
 HOLD_LOCK = """

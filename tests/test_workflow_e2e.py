@@ -1,24 +1,31 @@
 """End to end: the real workflow on the 3,200 real arXiv records in ../shared, tiny model.
 
 One completed run (cv-32 and ai-full-weak-negs as configured in config/config.yaml, with a 2-layer
-BERT trained for one epoch, and their summary) is shared by the tests of this module: the cards'
-contents, the summary, the no-op rerun, and what a changed learning rate reruns.
+BERT trained for one epoch, their summary, and their predictions on the downloaded corpus and on a
+generated one) is shared by the tests of this module: the cards' contents, the summary, the
+predictions, the no-op rerun, and what a changed learning rate reruns.
 """
 
 from __future__ import annotations
 
+import copy
 import json
+import re
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from huggingface_hub import ModelCard
 from workflow_runner import default_config, planned_jobs, snakemake, write_real_snapshot
+
+from arxivcat.synthetic.generate import write_snapshot
 
 pytestmark = pytest.mark.e2e
 
 TARGETS = ("results/cv-32/card.md", "results/ai-full-weak-negs/card.md")
 EXPERIMENTS = ("cv-32", "ai-full-weak-negs")
 STAGES = {"download_snapshot", "assign_splits", "label_splits", "tokenize", "train", "evaluate"}
+GENERATED = 300  # records of the generated corpus the experiments also predict
 
 
 def real_inputs(shared: Path, workdir: Path) -> dict:
@@ -36,6 +43,14 @@ def real_inputs(shared: Path, workdir: Path) -> dict:
     config["training"].update(
         model="builtin:tiny-bert", max_length=64, num_epochs=1, learning_rate=1e-3, device="cpu"
     )
+    generated = workdir / "inputs" / "generated.jsonl"
+    write_snapshot(generated, GENERATED, seed=11)
+    config["predict"].update(
+        corpora={"arxiv": "arxiv", "generated": str(generated)},
+        device="cpu",
+        chunk_rows=1000,
+        batch_size=64,
+    )
     return config
 
 
@@ -43,7 +58,7 @@ def real_inputs(shared: Path, workdir: Path) -> dict:
 def completed_run(tmp_path_factory, shared) -> tuple[Path, dict]:
     workdir = tmp_path_factory.mktemp("e2e")
     config = real_inputs(shared, workdir)
-    snakemake(workdir, "--", "summary", *TARGETS, config=config, layered=False)
+    snakemake(workdir, "--", "summary", "predictions", *TARGETS, config=config, layered=False)
     return workdir, config
 
 
@@ -165,3 +180,77 @@ def test_workflow_leaves_no_checkpoints_behind(completed_run):
     workdir, _ = completed_run
     checkpoints = workdir / "results" / "checkpoints"
     assert not checkpoints.exists() or not any(checkpoints.rglob("*.safetensors"))
+
+
+def planned(workdir: Path, config: dict, *targets: str) -> set[tuple[str, str]]:
+    """(rule, wildcards) of every job a dry run of ``targets`` would execute."""
+    result = snakemake(workdir, "--dry-run", "--", *targets, config=config, layered=False)
+    text = result.stdout + result.stderr
+    jobs = set()
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", text):
+        header = re.match(r"(?:local)?rule (\w+):", block)
+        if header:
+            wildcards = re.search(r"^\s+wildcards: (.+)$", block, re.MULTILINE)
+            jobs.add((header.group(1), wildcards.group(1).strip() if wildcards else ""))
+    return jobs
+
+
+def test_predictions_of_every_experiment_on_every_corpus(completed_run):
+    workdir, _ = completed_run
+    results = workdir / "results"
+    corpus_rows = pq.ParquetFile(results / "data" / "arxiv.parquet").metadata.num_rows
+    for corpus, rows in (("arxiv", corpus_rows), ("generated", GENERATED)):
+        joined = pq.read_table(results / "predictions" / f"{corpus}.parquet")
+        # One score column per experiment, in the (merged) config's order of experiments.
+        assert joined.column_names[0] == "id"
+        assert sorted(joined.column_names[1:]) == ["ai-full-weak-negs", "cv-32"]
+        # One row per corpus record, in the corpus's order (a record listed twice is scored twice).
+        source = results / "data" / "arxiv.parquet" if corpus == "arxiv" else None
+        assert joined.num_rows == rows
+        if source is not None:
+            assert joined.column("id").to_pylist() == pq.read_table(source)["id"].to_pylist()
+        for experiment in ("cv-32", "ai-full-weak-negs"):
+            table = pq.read_table(results / "predictions" / corpus / f"{experiment}.parquet")
+            assert table.column("probability").to_pylist() == joined.column(experiment).to_pylist()
+            manifest = json.loads(
+                (results / "predictions" / corpus / f"{experiment}.json").read_text()
+            )
+            threshold = json.loads((results / experiment / "threshold.json").read_text())
+            assert manifest["papers"] == rows and manifest["threshold"] == threshold["threshold"]
+            log = (results / "logs" / "predict" / corpus / f"{experiment}.log").read_text()
+            assert "\r" not in log and f"{rows}/{rows} rows (100.0%)" in log and "ETA" in log
+    assert not (results / "checkpoints" / "predict").exists() or not any(
+        (results / "checkpoints" / "predict").rglob("chunk-*")
+    )
+
+
+def test_retrained_experiment_reruns_only_its_predictions(completed_run):
+    workdir, config = completed_run
+    assert planned(workdir, config, "predictions") == set()
+    retrained = copy.deepcopy(config)
+    retrained["experiments"]["cv-32"]["training"] = {"learning_rate": 5e-4}
+    jobs = planned(workdir, retrained, "predictions")
+    predict = {w for rule, w in jobs if rule == "predict"}
+    assert predict == {"corpus=arxiv, experiment=cv-32", "corpus=generated, experiment=cv-32"}
+    assert {w for rule, w in jobs if rule == "join_predictions"} == {
+        "corpus=arxiv", "corpus=generated"
+    }  # fmt: skip
+    assert not any("ai-full-weak-negs" in w for _, w in jobs)
+    assert not {rule for rule, _ in jobs} & {"download_snapshot", "assign_splits", "label_splits"}
+
+
+def test_predictions_never_depend_on_the_card(tmp_path, shared):
+    """The rule graph: no card (nor model folder) upstream of predict; the folder after the card."""
+    config = real_inputs(shared, tmp_path)
+    result = snakemake(tmp_path, "--rulegraph", "--", "predictions", "hub", config=config,
+                       layered=False)  # fmt: skip
+    names = dict(re.findall(r'^\s*(\d+)\[label = "(\w+)"', result.stdout, re.MULTILINE))
+    edges = [(names[a], names[b]) for a, b in re.findall(r"^\s*(\d+) -> (\d+)", result.stdout,
+                                                         re.MULTILINE)]  # fmt: skip
+    upstream, frontier = set(), {"predict"}
+    while frontier:
+        frontier = {a for a, b in edges if b in frontier} - upstream
+        upstream |= frontier
+    assert {"train", "choose_threshold", "download_snapshot"} <= upstream
+    assert not upstream & {"write_card", "package_model", "train_baseline"}
+    assert ("write_card", "package_model") in edges

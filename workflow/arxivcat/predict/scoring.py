@@ -2,8 +2,9 @@
 
 Within a chunk the papers are tokenized in one call, sorted by token count and cut into batches
 that are padded only to their own longest row (dynamic padding); the scores are put back in the
-chunk's order.  On CUDA the weights run in bf16 (when the GPU supports it) with PyTorch's fused
-attention (SDPA); the device follows the training rules (``auto``, a GPU claimed per job).
+chunk's order.  The weights run in bf16 on CUDA (when the GPU supports it), TPU and CPUs that
+multiply bf16 in hardware, with PyTorch's fused attention (SDPA); the device follows the training
+rules (``auto``, a GPU claimed per job).
 """
 
 from __future__ import annotations
@@ -79,7 +80,9 @@ def load_classifier_folder(model_dir: str | Path, device: str, precision: str) -
     transformers_logging.disable_progress_bar()
     info = read_folder_info(model_dir)
     place = _place(device)
-    resolved = devices.resolve_precision(precision, place.type if place.type != "xla" else "tpu")
+    resolved = devices.resolve_precision(
+        precision, place.type if place.type != "xla" else "tpu", inference=True
+    )
     dtype = torch.bfloat16 if resolved == "bf16" else torch.float32
     try:
         tokenizer = load_tokenizer(str(model_dir))
