@@ -303,14 +303,14 @@ class PredictClock:
 
 
 @contextlib.contextmanager
-def clocked_predict(predict_module, scoring_module) -> Iterator[PredictClock]:
+def clocked_predict(job_module, scoring_module) -> Iterator[PredictClock]:
     """Make the predict stage's scoring report to a :class:`PredictClock` while the block runs.
 
     The stage's own functions run; the wrappers only note when scoring starts, how long it takes
     and how many tokens each paper got (for the padded-token and MFU figures).
     """
     clock = PredictClock(lengths=[])
-    score_papers, encode_pairs = predict_module.score_papers, scoring_module.encode_pairs
+    score_papers, encode_pairs = job_module.score_papers, scoring_module.encode_pairs
 
     def encode(*args, **kwargs):
         encoded = encode_pairs(*args, **kwargs)
@@ -325,11 +325,11 @@ def clocked_predict(predict_module, scoring_module) -> Iterator[PredictClock]:
         clock.scoring_s += time.perf_counter() - started
         return scores
 
-    predict_module.score_papers, scoring_module.encode_pairs = score, encode
+    job_module.score_papers, scoring_module.encode_pairs = score, encode
     try:
         yield clock
     finally:
-        predict_module.score_papers, scoring_module.encode_pairs = score_papers, encode_pairs
+        job_module.score_papers, scoring_module.encode_pairs = score_papers, encode_pairs
 
 
 @contextlib.contextmanager
@@ -697,6 +697,7 @@ class Check:
         # Imported here: a predict stage that does not import fails this step alone.
         import arxivcat.predict.predict as predict_module
         import arxivcat.predict.scoring as scoring_module
+        import arxivcat.predict.scoring_job as job_module
         from arxivcat.predict.settings import PredictSettings
 
         run = self.work / f"predict-{batch}"
@@ -712,7 +713,7 @@ class Check:
 
         with parallel_tokenizer():
             call(self.warmup_corpus, "warm-up")
-            with clocked_predict(predict_module, scoring_module) as clock:
+            with clocked_predict(job_module, scoring_module) as clock:
                 started = time.perf_counter()
                 manifest = call(self.corpus, "corpus")
                 ended = time.perf_counter()
