@@ -13,13 +13,11 @@ repeats.  So the two agree on what "the same paper" is.
   several DOIs has one key per DOI (:func:`every_doi_key`), each cleaned the same way.
 
 Keys are computed on Arrow arrays, vectorised; one call costs about a millisecond whatever its
-size up to thousands of records, so callers batch.  :func:`clean_doi` cleans one value, for rows
-built one at a time; the DOI keys apply the same steps, in the same order, to whole arrays.
+size up to thousands of records, so callers batch.  :func:`clean_doi` cleans one value (for rows
+built one at a time) with the same vectorised steps.
 """
 
 from __future__ import annotations
-
-import re
 
 import numpy as np
 import pyarrow as pa
@@ -27,9 +25,8 @@ import pyarrow.compute as pc
 
 #: DOI prefix of arXiv-minted DOIs, as a DOI key starts (lower case).
 ARXIV_DOI_PREFIX = "10.48550/arxiv."
-# A DOI resolver prefix, matched in any case: re.IGNORECASE for one value, (?i) for Arrow's RE2.
-_DOI_PREFIX = r"^(?:https?://(?:dx\.)?doi\.org/|doi:)"
-_DOI_PREFIX_ANY_CASE = re.compile(_DOI_PREFIX, re.IGNORECASE)
+# A DOI resolver prefix, matched in any case.
+_DOI_PREFIX = r"(?i)^(?:https?://(?:dx\.)?doi\.org/|doi:)"
 
 # Bytes kept by the title key: ASCII digits and lower-case letters, and every byte of a
 # multi-byte UTF-8 character (non-ASCII letters such as é stay; ASCII punctuation and spaces go).
@@ -75,14 +72,13 @@ def clean_doi(value: object) -> str | None:
     """Return a DOI trimmed, without its resolver prefix and lower case; None when empty."""
     if not value:
         return None
-    doi = _DOI_PREFIX_ANY_CASE.sub("", str(value).strip()).strip().lower()
-    return doi or None
+    return _clean_dois(pa.array([str(value)], pa.string()))[0].as_py() or None
 
 
 def _clean_dois(dois: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """:func:`clean_doi` of each value, vectorised ("" where it gives None; nulls stay null)."""
     trimmed = pc.utf8_trim_whitespace(dois.cast(pa.string()))
-    bare = pc.replace_substring_regex(trimmed, pattern=f"(?i){_DOI_PREFIX}", replacement="")
+    bare = pc.replace_substring_regex(trimmed, pattern=_DOI_PREFIX, replacement="")
     return pc.utf8_lower(pc.utf8_trim_whitespace(bare))
 
 
