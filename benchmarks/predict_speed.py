@@ -136,12 +136,11 @@ def speed(args: argparse.Namespace, folder: Path) -> dict:
     for name, (wall, cpu) in totals.items():
         out[f"{name}_papers_per_s_wall"] = round(n / wall, 1)
         out[f"{name}_papers_per_cpu_s"] = round(n / cpu, 1)
-    for name in runs:
-        if name != "pipeline":
-            for kind in ("wall", "cpu"):
-                ours_rate = out[f"{name}_papers_per_{'s_wall' if kind == 'wall' else 'cpu_s'}"]
-                theirs_rate = out[f"pipeline_papers_per_{'s_wall' if kind == 'wall' else 'cpu_s'}"]
-                out[f"{name}_speedup_{kind}"] = round(ours_rate / theirs_rate, 2)
+    for name in [name for name in runs if name != "pipeline"]:
+        for kind, rate in (("wall", "papers_per_s_wall"), ("cpu", "papers_per_cpu_s")):
+            out[f"{name}_speedup_{kind}"] = round(
+                out[f"{name}_{rate}"] / out[f"pipeline_{rate}"], 2
+            )
     return out
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 import fcntl
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from workflow_runner import write_real_snapshot
+from workflow_runner import dry_run_jobs, write_real_snapshot
 
 pytestmark = pytest.mark.e2e
 
@@ -88,13 +87,7 @@ def planned(workdir: Path, *args: str) -> set[tuple[str, str]]:
     text = result.stdout + result.stderr
     if "Nothing to be done" in text:
         return set()
-    jobs = set()
-    for block in re.split(r"\n(?=(?:local)?rule \w+:)", text):
-        header = re.match(r"(?:local)?rule (\w+):", block)
-        if header is None:
-            continue
-        wildcards = re.search(r"^\s+wildcards: (.+)$", block, re.MULTILINE)
-        jobs.add((header.group(1), wildcards.group(1).strip() if wildcards else ""))
+    jobs = dry_run_jobs(text)
     assert jobs, f"no jobs parsed from the dry run:\n{text[-3000:]}"
     return jobs
 

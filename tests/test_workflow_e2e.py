@@ -16,7 +16,13 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 from huggingface_hub import ModelCard
-from workflow_runner import default_config, planned_jobs, snakemake, write_real_snapshot
+from workflow_runner import (
+    default_config,
+    dry_run_jobs,
+    planned_jobs,
+    snakemake,
+    write_real_snapshot,
+)
 
 from arxivcat.synthetic.generate import write_snapshot
 
@@ -185,14 +191,7 @@ def test_workflow_leaves_no_checkpoints_behind(completed_run):
 def planned(workdir: Path, config: dict, *targets: str) -> set[tuple[str, str]]:
     """(rule, wildcards) of every job a dry run of ``targets`` would execute."""
     result = snakemake(workdir, "--dry-run", "--", *targets, config=config, layered=False)
-    text = result.stdout + result.stderr
-    jobs = set()
-    for block in re.split(r"\n(?=(?:local)?rule \w+:)", text):
-        header = re.match(r"(?:local)?rule (\w+):", block)
-        if header:
-            wildcards = re.search(r"^\s+wildcards: (.+)$", block, re.MULTILINE)
-            jobs.add((header.group(1), wildcards.group(1).strip() if wildcards else ""))
-    return jobs
+    return dry_run_jobs(result.stdout + result.stderr)
 
 
 def test_predictions_of_every_experiment_on_every_corpus(completed_run):

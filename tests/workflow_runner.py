@@ -62,6 +62,17 @@ def snakemake(
     return result
 
 
+def dry_run_jobs(text: str) -> set[tuple[str, str]]:
+    """The (rule, wildcards) pairs of the jobs a ``--dry-run``'s output lists."""
+    jobs = set()
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", text):
+        header = re.match(r"(?:local)?rule (\w+):", block)
+        if header:
+            wildcards = re.search(r"^\s+wildcards: (.+)$", block, re.MULTILINE)
+            jobs.add((header.group(1), wildcards.group(1).strip() if wildcards else ""))
+    return jobs
+
+
 def planned_jobs(
     workdir: Path, *targets: str, config: dict | None = None, layered: bool = True
 ) -> dict[str, int]:

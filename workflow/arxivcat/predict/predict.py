@@ -23,6 +23,7 @@ from typing import Any
 
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+import torch
 
 from arxivcat.io.atomic import atomic_path, write_text_atomic
 from arxivcat.io.progress import Progress
@@ -171,8 +172,6 @@ def _gpus(settings: PredictSettings, processes: int | None) -> list[str] | None:
     devices.claim_gpus(settings.gpus)
     if devices.resolve_device(settings.device) != "cuda":
         return None
-    import torch
-
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     gpus = visible.split(",") if visible else [str(i) for i in range(torch.cuda.device_count())]
     if len(gpus) < settings.gpus:

@@ -71,7 +71,7 @@ def score_in_processes(
     threads = max(1, (os.cpu_count() or 1) // processes)
     inbox: queue.Queue = queue.Queue()
     workers: list[subprocess.Popen] = []
-    chunks, loaded, running, errors = 0, {}, processes, {}
+    chunks, loaded, running = 0, {}, processes
     with _signals_raise():
         try:
             for rank in range(processes):
@@ -97,12 +97,10 @@ def score_in_processes(
                 elif kind == "done":
                     chunks = max(chunks, report["chunks"])
                 elif kind == "error":
-                    errors[rank] = report["message"]
                     raise PredictError(f"scoring process {rank}: {report['message']}")
                 elif kind == "ended":
                     running -= 1
-                    if workers[rank].wait() and rank not in errors:
-                        code = workers[rank].returncode
+                    if code := workers[rank].wait():
                         raise PredictError(f"scoring process {rank} failed (exit code {code})")
         finally:
             for worker in workers:

@@ -15,8 +15,7 @@ from typing import Any
 import yaml
 
 from arxivcat.errors import ArxivcatError
-
-METRICS = ("accuracy", "f1", "precision", "recall")
+from arxivcat.report.card_facts import CARD_METRICS
 
 
 class HubCardError(ArxivcatError, ValueError):
@@ -58,7 +57,7 @@ def hub_metadata(metadata: dict[str, Any], test: dict[str, Any] | None) -> dict[
 
 
 def _row(name: str, metrics: dict[str, float]) -> str:
-    return f"| {name} | " + " | ".join(f"{metrics[m]:.4f}" for m in METRICS) + " |"
+    return f"| {name} | " + " | ".join(f"{metrics[m]:.4f}" for m in CARD_METRICS) + " |"
 
 
 def hub_sections(folder: str, names: tuple[str, str], threshold: dict[str, Any]) -> str:

@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 from arxivcat.io.atomic import atomic_path, write_text_atomic
 from arxivcat.io.checksums import file_sha256
 from arxivcat.splits.assign_splits import SplitError, latest_versions, read_assignment_summary
-from arxivcat.splits.labels import positive_mask
+from arxivcat.splits.labels import check_both_classes, positive_mask
 from arxivcat.splits.methods import SPLITS, TRAIN
 from arxivcat.splits.settings import LabellingSettings
 from arxivcat.splits.weak_mixing import (
@@ -257,7 +257,7 @@ def build_experiment_data(
         selections[split] = (rows[chosen], positive[chosen].astype(np.int8))
     n_train = len(selections["train"][0])
     wanted = weak_negative_count(n_train, weak_negative_share)
-    _check_classes(experiment, summary.get("split"), labelling, selections, wanted)
+    check_both_classes(experiment, summary.get("split"), labelling, selections, wanted)
     weak, pool = _weak_table(
         weak_negatives_path,
         weak_negative_share,
@@ -310,31 +310,6 @@ def build_experiment_data(
         ", ".join(f"{s} {v['rows']} rows/{v['positives']} pos" for s, v in split_stats.items()),
     )
     return report
-
-
-def _check_classes(
-    experiment: str,
-    split_definition: str | None,
-    labelling: LabellingSettings,
-    selections: Mapping[str, tuple[np.ndarray, np.ndarray]],
-    weak_negatives: int,
-) -> None:
-    """Refuse an experiment with a split that holds no positive or no negative paper.
-
-    Raises:
-        SplitError: Naming the experiment, the split and the label set.
-    """
-    for split, (rows, labels) in selections.items():
-        positives = int(labels.sum())
-        negatives = len(rows) - positives + (weak_negatives if split == "train" else 0)
-        if positives and negatives:
-            continue
-        missing = "positive" if not positives else "negative"
-        raise SplitError(
-            f"experiment {experiment}: the {split} split (of split {split_definition!r}) has no "
-            f"{missing} paper for labels {', '.join(labelling.labels)} ({labelling.label_mode}); "
-            f"{positives} of its {len(rows)} papers are positive"
-        )
 
 
 def _corpus_digest(corpus_path: str | Path, digest_path: str | Path | None) -> str:

@@ -1,12 +1,19 @@
-"""Which papers are positives for an experiment's label set (vectorised over Arrow arrays)."""
+"""Label selection: which papers are positives for an experiment's label set.
+
+:func:`positive_mask` is vectorised over Arrow arrays; :func:`check_both_classes` stops an
+experiment whose split holds no positive or no negative paper, before any tokenizing or training.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from arxivcat.splits.assign_splits import SplitError
+from arxivcat.splits.settings import LabellingSettings
 
 
 def positive_mask(
@@ -34,3 +41,28 @@ def positive_mask(
     mask = np.zeros(len(categories), dtype=bool)
     mask[parents[hits]] = True
     return mask
+
+
+def check_both_classes(
+    experiment: str,
+    split_definition: str | None,
+    labelling: LabellingSettings,
+    selections: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    weak_negatives: int,
+) -> None:
+    """Refuse an experiment with a split that holds no positive or no negative paper.
+
+    Raises:
+        SplitError: Naming the experiment, the split and the label set.
+    """
+    for split, (rows, labels) in selections.items():
+        positives = int(labels.sum())
+        negatives = len(rows) - positives + (weak_negatives if split == "train" else 0)
+        if positives and negatives:
+            continue
+        missing = "positive" if not positives else "negative"
+        raise SplitError(
+            f"experiment {experiment}: the {split} split (of split {split_definition!r}) has no "
+            f"{missing} paper for labels {', '.join(labelling.labels)} ({labelling.label_mode}); "
+            f"{positives} of its {len(rows)} papers are positive"
+        )
