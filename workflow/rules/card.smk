@@ -47,8 +47,7 @@ rule write_card:
         "../../envs/data.yaml"
     params:
         experiment=card_facts_of,
-        # How the card's "How to use" snippet names the model folder (rule package_model's).
-        folder="results/{experiment}/hub",
+        folder=HUB_FOLDER,
         code=code_digest("arxivcat.report.write_card"),
     script:
         "../scripts/write_card.py"

@@ -27,6 +27,8 @@ except ConfigError as error:
     raise WorkflowError(str(error)) from None
 
 EXPERIMENTS = list(config["experiments"])
+# An experiment's Hub-ready model folder (rule package_model), which its card's snippet names.
+HUB_FOLDER = "results/{experiment}/hub"
 
 
 wildcard_constraints:

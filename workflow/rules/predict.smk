@@ -36,7 +36,7 @@ rule package_model:
         plots=["results/{experiment}/card_pr_curve.png", "results/{experiment}/card_loss.png"],
         threshold="results/{experiment}/threshold.json",
     output:
-        folder=directory("results/{experiment}/hub"),
+        folder=directory(HUB_FOLDER),
     log:
         "results/logs/package_model/{experiment}.log",
     conda:
@@ -105,4 +105,4 @@ rule predictions:
 # `snakemake hub`: every experiment's Hub-ready model folder.
 rule hub:
     input:
-        expand("results/{experiment}/hub", experiment=EXPERIMENTS),
+        expand(HUB_FOLDER, experiment=EXPERIMENTS),
