@@ -9,9 +9,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tiny_run import write_model_dir
 
-from arxivcat.predict.choose_threshold import write_threshold
-from arxivcat.predict.package_model import package_model
+from arxivcat.report.choose_threshold import write_threshold
 from arxivcat.report.hub_card import class_names, hub_card
+from arxivcat.report.package_model import package_model
 
 EXPERIMENT = {
     "name": "cv-32",

@@ -104,6 +104,17 @@ def card_facts_of(wildcards):
     return experiment_of(wildcards).card_facts()
 
 
+def package_facts_of(wildcards):
+    """What the model folder records of its experiment."""
+    experiment = experiment_of(wildcards)
+    return {
+        "name": experiment.name,
+        "labels": list(experiment.labels),
+        "dataset_config": experiment.dataset_config,
+        "max_length": experiment.training["max_length"],
+    }
+
+
 def oai_harvest_of(wildcards):
     """The OAI-PMH harvest table, when one is merged into (or is) the corpus."""
     if config["oai"]["enabled"] or config["snapshot"]["source"] == "oai":

@@ -43,14 +43,3 @@ def predict_gpus_of(wildcards):
     """GPUs a prediction job takes: predict.gpus, none when predict runs on CPU or TPU."""
     predict = config["predict"]
     return 0 if predict["device"] in ("cpu", "tpu") else predict["gpus"]
-
-
-def package_facts_of(wildcards):
-    """What the model folder records of its experiment."""
-    experiment = experiment_of(wildcards)
-    return {
-        "name": experiment.name,
-        "labels": list(experiment.labels),
-        "dataset_config": experiment.dataset_config,
-        "max_length": experiment.training["max_length"],
-    }

@@ -1,7 +1,7 @@
 """package_model: the experiment's Hub-ready model folder (card, labels, truncation, threshold)."""
 
 from arxivcat.io.runlog import setup_logging
-from arxivcat.predict.package_model import package_model
+from arxivcat.report.package_model import package_model
 
 setup_logging(snakemake.log[0])
 package_model(

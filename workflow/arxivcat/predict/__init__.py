@@ -1,1 +1,1 @@
-"""The predict stage: trained classifiers applied to whole corpora; the Hub-ready model folder."""
+"""The predict stage: classifiers applied to whole corpora; what a model folder records."""

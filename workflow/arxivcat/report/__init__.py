@@ -1,1 +1,1 @@
-"""Report stages: model cards, plots and the summary across experiments."""
+"""Report stages: the card (threshold, card, Hub-ready model folder) and the summary."""

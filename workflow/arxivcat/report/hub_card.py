@@ -66,7 +66,7 @@ def hub_sections(folder: str, names: tuple[str, str], threshold: dict[str, Any])
     Args:
         folder: The model folder as the snippet names it (a local path, or a Hub repo id).
         names: The negative and positive class names.
-        threshold: :func:`arxivcat.predict.choose_threshold.choose_threshold`'s result.
+        threshold: :func:`arxivcat.report.choose_threshold.choose_threshold`'s result.
     """
     t = threshold["threshold"]
     positive = names[1]
