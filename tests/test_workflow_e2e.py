@@ -133,6 +133,19 @@ def test_changed_learning_rate_reruns_only_training_evaluation_and_card(complete
     assert jobs == {"train": 1, "evaluate": 1, "choose_threshold": 1, "write_card": 1}
 
 
+def test_predict_jobs_ask_for_their_own_resources(tmp_path):
+    """resources.predict (and an experiment's own predict block), not evaluate's."""
+    config = {
+        "resources": {"evaluate": {"mem_mb": 1111}, "predict": {"mem_mb": 2222}},
+        "experiments": {"cv-32": {"resources": {"predict": {"runtime": 33}}}},
+    }
+    target = "results/predictions/arxiv/cv-32.parquet"
+    result = snakemake(tmp_path, "--dry-run", "--", target, config=config)
+    job = (result.stdout + result.stderr).split("rule predict:", 1)[1].split("\n\n", 1)[0]
+    resources = re.search(r"^\s+resources: (.+)$", job, re.MULTILINE).group(1).split(", ")
+    assert {"mem_mb=2222", "runtime=33", "cpus_per_task=4"} <= set(resources), resources
+
+
 def test_config_errors_are_one_line_and_name_the_problem(tmp_path):
     cases = [
         ({"training": {"learning_rate": "fast"}}, "config: training.learning_rate: 'fast'"),

@@ -28,10 +28,10 @@ rule predict:
     threads: 4
     resources:
         gpu=predict_gpus_of,
-        gpu_model=resource_of("evaluate", "gpu_model"),
-        cpus_per_task=resource_of("evaluate", "cpus_per_task"),
-        mem_mb=resource_of("evaluate", "mem_mb"),
-        runtime=resource_of("evaluate", "runtime"),
+        gpu_model=resource_of("predict", "gpu_model"),
+        cpus_per_task=resource_of("predict", "cpus_per_task"),
+        mem_mb=resource_of("predict", "mem_mb"),
+        runtime=resource_of("predict", "runtime"),
     params:
         settings=predict_settings_of,
         store="results/checkpoints/predict/{corpus}/{experiment}",
