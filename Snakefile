@@ -24,11 +24,11 @@ include: "workflow/rules/predict.smk"
 rule all:
     default_target: True
     input:
-        expand("results/{experiment}/card.md", experiment=EXPERIMENTS),
-        "results/summary.md",
+        expand(rules.write_card.output.card, experiment=EXPERIMENTS),
+        rules.summarize.output.markdown,
 
 
 # `snakemake summary`: the summary table and chart of every experiment in config.
 rule summary:
     input:
-        "results/summary.md",
+        rules.summarize.output.markdown,

@@ -4,15 +4,15 @@
 
 rule train_baseline:
     input:
-        train="results/{experiment}/data/train.parquet",
-        validation="results/{experiment}/data/validation.parquet",
-        test="results/{experiment}/data/test.parquet",
+        train=rules.label_splits.output.train,
+        validation=rules.label_splits.output.validation,
+        test=rules.label_splits.output.test,
     output:
-        metrics="results/{experiment}/baseline/metrics.json",
+        metrics=layout.BASELINE_METRICS,
     log:
-        "results/logs/train_baseline/{experiment}.log",
+        layout.log("train_baseline", "{experiment}"),
     benchmark:
-        "results/benchmarks/train_baseline/{experiment}.tsv"
+        layout.benchmark("train_baseline", "{experiment}")
     conda:
         "../../envs/data.yaml"
     threads: 1

@@ -16,11 +16,11 @@ localrules:
 
 rule choose_threshold:
     input:
-        predictions="results/{experiment}/eval/predictions.parquet",
+        predictions=rules.evaluate.output.predictions,
     output:
-        threshold="results/{experiment}/threshold.json",
+        threshold=layout.THRESHOLD,
     log:
-        "results/logs/choose_threshold/{experiment}.log",
+        layout.log("choose_threshold", "{experiment}"),
     conda:
         "../../envs/data.yaml"
     params:
@@ -31,42 +31,42 @@ rule choose_threshold:
 
 rule write_card:
     input:
-        model="results/{experiment}/model",
-        metrics="results/{experiment}/eval/metrics.json",
-        predictions="results/{experiment}/eval/predictions.parquet",
-        split_report="results/{experiment}/data/split_report.json",
-        manifest="results/data/arxiv.manifest.json",
-        baseline="results/{experiment}/baseline/metrics.json",
-        threshold="results/{experiment}/threshold.json",
+        model=rules.train.output.model,
+        metrics=rules.evaluate.output.metrics,
+        predictions=rules.evaluate.output.predictions,
+        split_report=rules.label_splits.output.report,
+        manifest=rules.download_snapshot.output.manifest,
+        baseline=rules.train_baseline.output.metrics,
+        threshold=rules.choose_threshold.output.threshold,
     output:
         card=report(
-            "results/{experiment}/card.md",
+            layout.CARD,
             caption="../report/card.rst",
             category="Experiments",
             subcategory="{experiment}",
             labels={"experiment": "{experiment}", "figure": "model card"},
         ),
         pr_curve=report(
-            "results/{experiment}/card_pr_curve.png",
+            layout.CARD_PR_CURVE,
             caption="../report/pr_curve.rst",
             category="Experiments",
             subcategory="{experiment}",
             labels={"experiment": "{experiment}", "figure": "precision-recall curves"},
         ),
         loss=report(
-            "results/{experiment}/card_loss.png",
+            layout.CARD_LOSS,
             caption="../report/loss.rst",
             category="Experiments",
             subcategory="{experiment}",
             labels={"experiment": "{experiment}", "figure": "loss curves"},
         ),
     log:
-        "results/logs/write_card/{experiment}.log",
+        layout.log("write_card", "{experiment}"),
     conda:
         "../../envs/data.yaml"
     params:
         experiment=card_facts_of,
-        folder=HUB_FOLDER,
+        folder=layout.HUB_FOLDER,
         code=code_digest("arxivcat.report.write_card"),
     script:
         "../scripts/write_card.py"
@@ -74,14 +74,14 @@ rule write_card:
 
 rule package_model:
     input:
-        model="results/{experiment}/model",
-        card="results/{experiment}/card.md",
-        plots=["results/{experiment}/card_pr_curve.png", "results/{experiment}/card_loss.png"],
-        threshold="results/{experiment}/threshold.json",
+        model=rules.train.output.model,
+        card=rules.write_card.output.card,
+        plots=[rules.write_card.output.pr_curve, rules.write_card.output.loss],
+        threshold=rules.choose_threshold.output.threshold,
     output:
-        folder=directory(HUB_FOLDER),
+        folder=directory(layout.HUB_FOLDER),
     log:
-        "results/logs/package_model/{experiment}.log",
+        layout.log("package_model", "{experiment}"),
     conda:
         "../../envs/data.yaml"
     params:
@@ -94,4 +94,4 @@ rule package_model:
 # `snakemake hub`: every experiment's Hub-ready model folder.
 rule hub:
     input:
-        expand(HUB_FOLDER, experiment=EXPERIMENTS),
+        expand(rules.package_model.output.folder, experiment=EXPERIMENTS),

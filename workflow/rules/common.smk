@@ -17,6 +17,7 @@ os.environ.update(
     PYTHONPATH=os.pathsep.join([PACKAGE_DIR, *(p for p in _INHERITED if p and p != PACKAGE_DIR)])
 )
 
+from arxivcat import layout
 from arxivcat.config import ConfigError, get_experiment, load_schema, validate_config
 from arxivcat.provenance import code_digest
 
@@ -27,8 +28,6 @@ except ConfigError as error:
     raise WorkflowError(str(error)) from None
 
 EXPERIMENTS = list(config["experiments"])
-# An experiment's Hub-ready model folder (rule package_model), which its card's snippet names.
-HUB_FOLDER = "results/{experiment}/hub"
 
 
 wildcard_constraints:
@@ -55,20 +54,20 @@ def split_of(wildcards):
 
 def assignment_of(wildcards):
     """The split assignment an experiment uses."""
-    return f"results/splits/{experiment_of(wildcards).split}/assignment.parquet"
+    return rules.assign_splits.output.assignment.format(split=experiment_of(wildcards).split)
 
 
 def weak_negatives_of(wildcards):
     """The weak-negative table (`ancient`: its digest decides), for experiments that add them."""
     if experiment_of(wildcards).weak_negatives > 0:
-        return ancient("results/data/weak_negatives.parquet")
+        return ancient(rules.prepare_weak_negatives.output.table)
     return []
 
 
 def weak_negatives_digest_of(wildcards):
     """The weak-negative table's digest, for experiments that add weak negatives."""
     if experiment_of(wildcards).weak_negatives > 0:
-        return "results/data/weak_negatives.sha256"
+        return rules.prepare_weak_negatives.output.digest
     return []
 
 
@@ -118,7 +117,7 @@ def package_facts_of(wildcards):
 def oai_harvest_of(wildcards):
     """The OAI-PMH harvest table, when one is merged into (or is) the corpus."""
     if config["oai"]["enabled"] or config["snapshot"]["source"] == "oai":
-        return "results/data/oai_harvest.parquet"
+        return rules.harvest_oai.output.table
     return []
 
 

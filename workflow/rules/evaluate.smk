@@ -3,15 +3,15 @@
 
 rule evaluate:
     input:
-        model="results/{experiment}/model",
-        dataset="results/{experiment}/tokenized",
+        model=rules.train.output.model,
+        dataset=rules.tokenize.output.dataset,
     output:
-        metrics="results/{experiment}/eval/metrics.json",
-        predictions="results/{experiment}/eval/predictions.parquet",
+        metrics=layout.EVAL_METRICS,
+        predictions=layout.EVAL_PREDICTIONS,
     log:
-        "results/logs/evaluate/{experiment}.log",
+        layout.log("evaluate", "{experiment}"),
     benchmark:
-        "results/benchmarks/evaluate/{experiment}.tsv"
+        layout.benchmark("evaluate", "{experiment}")
     conda:
         env_of
     threads: 4

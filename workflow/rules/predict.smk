@@ -1,7 +1,7 @@
 # Predict stage: every experiment's scores on the corpora of `predict.corpora`.  Predictions read
 # the trained model and threshold.json (from the card stage), never the card: a new card
 # re-packages the model folder and reruns no prediction.  The downloaded corpus is `ancient` (its
-# digest decides).  Chunks live under results/checkpoints/predict/, outside the declared output,
+# digest decides).  Finished chunks (params.store) live outside the declared output,
 # so a killed job resumes at its last finished chunk.
 include: "predict_inputs.smk"
 
@@ -13,15 +13,15 @@ localrules:
 rule predict:
     input:
         unpack(predict_corpus_of),
-        model="results/{experiment}/model",
-        threshold="results/{experiment}/threshold.json",
+        model=rules.train.output.model,
+        threshold=rules.choose_threshold.output.threshold,
     output:
-        predictions="results/predictions/{corpus}/{experiment}.parquet",
-        manifest="results/predictions/{corpus}/{experiment}.json",
+        predictions=layout.PREDICTIONS,
+        manifest=layout.PREDICTIONS_MANIFEST,
     log:
-        "results/logs/predict/{corpus}/{experiment}.log",
+        layout.log("predict", "{corpus}", "{experiment}"),
     benchmark:
-        "results/benchmarks/predict/{corpus}/{experiment}.tsv"
+        layout.benchmark("predict", "{corpus}", "{experiment}")
     retries: 2
     conda:
         predict_env_of
@@ -34,7 +34,7 @@ rule predict:
         runtime=resource_of("predict", "runtime"),
     params:
         settings=predict_settings_of,
-        store="results/checkpoints/predict/{corpus}/{experiment}",
+        store=layout.PREDICT_CHUNKS,
         code=code_digest("arxivcat.predict.predict"),
     script:
         "../scripts/predict.py"
@@ -43,12 +43,12 @@ rule predict:
 rule join_predictions:
     input:
         predictions=expand(
-            "results/predictions/{{corpus}}/{experiment}.parquet", experiment=EXPERIMENTS
+            rules.predict.output.predictions, experiment=EXPERIMENTS, allow_missing=True
         ),
     output:
-        table="results/predictions/{corpus}.parquet",
+        table=layout.JOINED_PREDICTIONS,
     log:
-        "results/logs/join_predictions/{corpus}.log",
+        layout.log("join_predictions", "{corpus}"),
     conda:
         "../../envs/data.yaml"
     params:
@@ -61,4 +61,4 @@ rule join_predictions:
 # `snakemake predictions`: every corpus of predict.corpora scored by every experiment.
 rule predictions:
     input:
-        expand("results/predictions/{corpus}.parquet", corpus=config["predict"]["corpora"]),
+        expand(rules.join_predictions.output.table, corpus=config["predict"]["corpora"]),

@@ -22,11 +22,11 @@ def predict_corpus_of(wildcards):
     source = predict_source_of(wildcards)
     if source == "arxiv":
         return {
-            "corpus": [ancient("results/data/arxiv.parquet")],
-            "corpus_digest": "results/data/arxiv.sha256",
+            "corpus": [ancient(rules.download_snapshot.output.corpus)],
+            "corpus_digest": rules.download_snapshot.output.digest,
         }
     if source == "oai":
-        return {"corpus": ["results/data/oai_harvest.parquet"]}
+        return {"corpus": [rules.harvest_oai.output.table]}
     files = sorted(glob.glob(source)) if glob.has_magic(source) else [source]
     if not files:
         raise WorkflowError(f"predict.corpora.{wildcards.corpus}: nothing matches {source}")

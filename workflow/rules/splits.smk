@@ -5,14 +5,14 @@
 
 rule assign_splits:
     input:
-        corpus=ancient("results/data/arxiv.parquet"),
-        digest="results/data/arxiv.sha256",
+        corpus=ancient(rules.download_snapshot.output.corpus),
+        digest=rules.download_snapshot.output.digest,
     output:
-        assignment="results/splits/{split}/assignment.parquet",
+        assignment=layout.ASSIGNMENT,
     log:
-        "results/logs/assign_splits/{split}.log",
+        layout.log("assign_splits", "{split}"),
     benchmark:
-        "results/benchmarks/assign_splits/{split}.tsv"
+        layout.benchmark("assign_splits", "{split}")
     conda:
         "../../envs/data.yaml"
     params:
@@ -24,20 +24,20 @@ rule assign_splits:
 
 rule label_splits:
     input:
-        corpus=ancient("results/data/arxiv.parquet"),
-        digest="results/data/arxiv.sha256",
+        corpus=ancient(rules.download_snapshot.output.corpus),
+        digest=rules.download_snapshot.output.digest,
         assignment=assignment_of,
         weak_negatives=weak_negatives_of,
         weak_negatives_digest=weak_negatives_digest_of,
     output:
-        train="results/{experiment}/data/train.parquet",
-        validation="results/{experiment}/data/validation.parquet",
-        test="results/{experiment}/data/test.parquet",
-        report="results/{experiment}/data/split_report.json",
+        train=layout.TRAIN_TABLE,
+        validation=layout.VALIDATION_TABLE,
+        test=layout.TEST_TABLE,
+        report=layout.SPLIT_REPORT,
     log:
-        "results/logs/label_splits/{experiment}.log",
+        layout.log("label_splits", "{experiment}"),
     benchmark:
-        "results/benchmarks/label_splits/{experiment}.tsv"
+        layout.benchmark("label_splits", "{experiment}")
     conda:
         "../../envs/data.yaml"
     params:

@@ -8,28 +8,28 @@ localrules:
 
 rule summarize:
     input:
-        metrics=expand("results/{experiment}/eval/metrics.json", experiment=EXPERIMENTS),
-        models=expand("results/{experiment}/model", experiment=EXPERIMENTS),
-        split_reports=expand("results/{experiment}/data/split_report.json", experiment=EXPERIMENTS),
-        baselines=expand("results/{experiment}/baseline/metrics.json", experiment=EXPERIMENTS),
+        metrics=expand(rules.evaluate.output.metrics, experiment=EXPERIMENTS),
+        models=expand(rules.train.output.model, experiment=EXPERIMENTS),
+        split_reports=expand(rules.label_splits.output.report, experiment=EXPERIMENTS),
+        baselines=expand(rules.train_baseline.output.metrics, experiment=EXPERIMENTS),
     output:
         markdown=report(
-            "results/summary.md",
+            layout.SUMMARY,
             caption="../report/summary_table.rst",
             category="Summary",
             subcategory="All experiments",
             labels={"figure": "table"},
         ),
-        csv="results/summary.csv",
+        csv=layout.SUMMARY_CSV,
         plot=report(
-            "results/summary.png",
+            layout.SUMMARY_PLOT,
             caption="../report/summary_chart.rst",
             category="Summary",
             subcategory="All experiments",
             labels={"figure": "F1 chart"},
         ),
     log:
-        "results/logs/summarize.log",
+        layout.log("summarize"),
     conda:
         "../../envs/data.yaml"
     params:

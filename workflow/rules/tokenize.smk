@@ -3,15 +3,15 @@
 
 rule tokenize:
     input:
-        train="results/{experiment}/data/train.parquet",
-        validation="results/{experiment}/data/validation.parquet",
-        test="results/{experiment}/data/test.parquet",
+        train=rules.label_splits.output.train,
+        validation=rules.label_splits.output.validation,
+        test=rules.label_splits.output.test,
     output:
-        dataset=directory("results/{experiment}/tokenized"),
+        dataset=directory(layout.TOKENIZED),
     log:
-        "results/logs/tokenize/{experiment}.log",
+        layout.log("tokenize", "{experiment}"),
     benchmark:
-        "results/benchmarks/tokenize/{experiment}.tsv"
+        layout.benchmark("tokenize", "{experiment}")
     conda:
         "../../envs/data.yaml"
     threads: 4

@@ -1,4 +1,4 @@
-# Train stage: fine-tune the experiment's model.  Checkpoints live under results/checkpoints/,
+# Train stage: fine-tune the experiment's model.  Checkpoints (params.checkpoints) live
 # outside the declared output (which Snakemake deletes before a job runs), so that a retried or
 # rerun job resumes from the last checkpoint instead of restarting; the store is keyed by the
 # training settings and data, and removed once the model is written.  A full disk or a refused
@@ -8,13 +8,13 @@
 
 rule train:
     input:
-        dataset="results/{experiment}/tokenized",
+        dataset=rules.tokenize.output.dataset,
     output:
-        model=directory("results/{experiment}/model"),
+        model=directory(layout.MODEL),
     log:
-        "results/logs/train/{experiment}.log",
+        layout.log("train", "{experiment}"),
     benchmark:
-        "results/benchmarks/train/{experiment}.tsv"
+        layout.benchmark("train", "{experiment}")
     retries: 2
     conda:
         env_of
@@ -27,7 +27,7 @@ rule train:
         runtime=resource_of("train", "runtime"),
     params:
         training=training_of,
-        checkpoints="results/checkpoints/{experiment}",
+        checkpoints=layout.TRAIN_CHECKPOINTS,
         code=code_digest("arxivcat.model.train"),
     script:
         "../scripts/train.py"
