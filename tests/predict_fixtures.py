@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tiny_run import write_model_dir
 
+from arxivcat import layout
 from arxivcat.report.choose_threshold import write_threshold
 from arxivcat.report.hub_card import class_names, hub_card
 from arxivcat.report.package_model import package_model
@@ -60,25 +61,28 @@ def eval_predictions(path: Path, rows: int = 40, seed: int = 0) -> Path:
 
 
 def packaged_folder(root: Path) -> Path:
-    """A tiny model trained nowhere (random weights), packaged as ``root/results/cv-32/hub``."""
-    results = root / "results" / "cv-32"
-    model = results / "model"
+    """A tiny model trained nowhere (random weights), packaged as the workflow would in ``root``."""
+
+    def path(pattern: str) -> Path:
+        return root / pattern.format(experiment=EXPERIMENT["name"])
+
+    model = path(layout.MODEL)
     model.mkdir(parents=True)
     write_model_dir(model, {"max_length": EXPERIMENT["max_length"]})
-    (results / "card_loss.png").write_bytes(b"\x89PNG plot")
-    (results / "eval").mkdir()
-    predictions = eval_predictions(results / "eval" / "predictions.parquet")
-    threshold = write_threshold(predictions, results / "threshold.json")
+    path(layout.CARD_LOSS).write_bytes(b"\x89PNG plot")
+    path(layout.EVAL_PREDICTIONS).parent.mkdir()
+    predictions = eval_predictions(path(layout.EVAL_PREDICTIONS))
+    threshold = write_threshold(predictions, path(layout.THRESHOLD))
     names = class_names(EXPERIMENT["labels"], EXPERIMENT["dataset_config"])
     test = {"accuracy": 0.6, "f1": 0.55, "precision": 0.5, "recall": 0.61}
-    card = hub_card(CARD, "results/cv-32/hub", names, threshold, test)
-    (results / "card.md").write_text(card, encoding="utf-8")
+    folder = layout.HUB_FOLDER.format(experiment=EXPERIMENT["name"])
+    path(layout.CARD).write_text(hub_card(CARD, folder, names, threshold, test), encoding="utf-8")
     package_model(
         model,
-        results / "card.md",
-        [results / "card_loss.png"],
-        results / "threshold.json",
-        results / "hub",
+        path(layout.CARD),
+        [path(layout.CARD_LOSS)],
+        path(layout.THRESHOLD),
+        path(layout.HUB_FOLDER),
         EXPERIMENT,
     )
-    return results / "hub"
+    return path(layout.HUB_FOLDER)

@@ -10,6 +10,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
+from arxivcat import layout
 from arxivcat.config import schema_defaults
 from arxivcat.data import corpus
 from arxivcat.data.corpus import (
@@ -302,8 +303,8 @@ def test_the_workflow_counts_and_drops_as_configured(tmp_path: Path):
             "unknown_categories": "drop",
         }
     }
-    snakemake(tmp_path, "--", "results/data/arxiv.manifest.json", config=config)
-    manifest = json.loads((tmp_path / "results/data/arxiv.manifest.json").read_text())
+    snakemake(tmp_path, "--", layout.CORPUS_MANIFEST, config=config)
+    manifest = json.loads((tmp_path / layout.CORPUS_MANIFEST).read_text())
     assert manifest["records"] == 2
     assert manifest["record_checks"]["missing_abstract"]["dropped"] == 3
     assert manifest["record_checks"]["unknown_categories"]["categories"] == {"cs.NOTREAL": 2}

@@ -13,8 +13,9 @@ import pytest
 from loopback_http import Fault, Route, serve
 from workflow_runner import snakemake
 
+from arxivcat import layout
+
 SAMPLE = "data/arxiv/snapshot-sample-2007-0704.0001-0704.1000.jsonl"
-CORPUS = "results/data/arxiv.parquet"
 SIGNATURE = "5ec7e75ec7e7f00d"
 PRESIGNED = (
     "/bucket/arxiv-metadata.json?X-Amz-Algorithm=AWS4-HMAC-SHA256"
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.e2e
 
 
 def _written(workdir: Path) -> list[Path]:
-    folders = (workdir / "results", workdir / ".snakemake" / "log")
+    folders = (workdir / layout.RESULTS, workdir / ".snakemake" / "log")
     return [path for folder in folders for path in folder.rglob("*") if path.is_file()]
 
 
@@ -38,7 +39,7 @@ def _assert_nowhere(workdir: Path, *secrets: str) -> None:
             assert secret.encode() not in data, f"{secret} in {path}"
 
 
-def _run(workdir: Path, config: dict, target: str = CORPUS, timeout: int = 300):
+def _run(workdir: Path, config: dict, target: str = layout.CORPUS, timeout: int = 300):
     return snakemake(workdir, "--", target, config=config, check=False, timeout=timeout)
 
 
@@ -62,11 +63,11 @@ def test_unframed_download_cut_mid_line_is_fetched_again_by_the_next_run(tmp_pat
         config = {"snapshot": {"source": server.base + PRESIGNED}}
         first = _run(tmp_path, config)
         assert first.returncode != 0
-        log = (tmp_path / "results/logs/download_snapshot.log").read_text()
+        log = (tmp_path / layout.log("download_snapshot")).read_text()
         second = _run(tmp_path, config)
         assert second.returncode == 0, second.stderr[-3000:]
     assert "malformed JSON" in log and "next run fetches it again" in log
-    manifest = json.loads((tmp_path / "results/data/arxiv.manifest.json").read_text())
+    manifest = json.loads((tmp_path / layout.CORPUS_MANIFEST).read_text())
     assert manifest["records"] == 1000
     assert "If-None-Match" not in server.requests[-1]["headers"]
     _assert_nowhere(tmp_path, SIGNATURE, "AKIAFAKE")
@@ -79,11 +80,11 @@ def test_unframed_download_cut_at_a_line_boundary_says_it_is_unverified(tmp_path
     with serve({"/bucket/arxiv-metadata.json": route}) as server:
         result = _run(tmp_path, {"snapshot": {"source": server.base + PRESIGNED}})
     assert result.returncode == 0, result.stderr[-3000:]
-    manifest = json.loads((tmp_path / "results/data/arxiv.manifest.json").read_text())
+    manifest = json.loads((tmp_path / layout.CORPUS_MANIFEST).read_text())
     assert manifest["records"] == 500
     assert manifest["download"]["completeness"] == "unverified"
     assert manifest["source"].endswith("X-Amz-Signature=REDACTED")
-    log = (tmp_path / "results/logs/download_snapshot.log").read_text()
+    log = (tmp_path / layout.log("download_snapshot")).read_text()
     assert "completeness is unverified" in log and "\r" not in log
     _assert_nowhere(tmp_path, SIGNATURE, "AKIAFAKE")
 
@@ -95,7 +96,7 @@ def test_a_day_long_retry_after_fails_the_job_at_once_with_the_servers_reason(tm
     with serve({"/bucket/arxiv-metadata.json": route}) as server:
         result = _run(tmp_path, {"snapshot": {"source": server.base + PRESIGNED}}, timeout=180)
     assert result.returncode != 0 and time.monotonic() - started < 120
-    log = (tmp_path / "results/logs/download_snapshot.log").read_text()
+    log = (tmp_path / layout.log("download_snapshot")).read_text()
     failure = [line for line in log.splitlines() if "job failed" in line]
     assert len(failure) == 1 and "Traceback" not in log
     assert "86400 s" in failure[0] and "SlowDown" in failure[0]
@@ -124,10 +125,10 @@ def test_openalex_error_body_echoing_the_key_stays_out_of_the_log(tmp_path, shar
     monkeypatch.setenv("OPENALEX_API_KEY", key)
     with serve({"/works": Route(responder=echo)}) as server:
         config = {"weak_negatives": {"source": "openalex", "openalex": {"base_url": server.base}}}
-        result = _run(tmp_path, config, target="results/data/weak_negatives.parquet")
+        result = _run(tmp_path, config, target=layout.WEAK_NEGATIVES)
     assert result.returncode != 0
     assert server.requests and server.requests[0]["query"]["api_key"] == [key]
-    log = (tmp_path / "results/logs/prepare_weak_negatives.log").read_text()
+    log = (tmp_path / layout.log("prepare_weak_negatives")).read_text()
     assert "HTTP 400" in log and "api_key=REDACTED" in log
     _assert_nowhere(tmp_path, key)
 
@@ -136,6 +137,6 @@ def test_synthetic_source_is_generated_by_its_own_rule_and_read_as_a_file(tmp_pa
     result = _run(tmp_path, {"snapshot": {"source": "synthetic:200"}})
     assert result.returncode == 0, result.stderr[-3000:]
     assert "localrule generate_synthetic_snapshot:" in result.stderr
-    manifest = json.loads((tmp_path / "results/data/arxiv.manifest.json").read_text())
+    manifest = json.loads((tmp_path / layout.CORPUS_MANIFEST).read_text())
     assert manifest["source"] == "synthetic:200" and manifest["records"] == 200
     assert "download" not in manifest

@@ -22,6 +22,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from workflow_runner import write_real_snapshot
 
+from arxivcat import layout
+
 REPO = Path(__file__).resolve().parents[1]
 ENVS = sorted((REPO / "envs").glob("*.yaml"))
 #: pip options an env's pip list may hold, each on its own line with one URL.
@@ -152,7 +154,8 @@ def tiny_config(workdir: Path, snapshot: Path, device: str) -> None:
 )
 def test_train_and_evaluate_take_the_env_of_their_device(tmp_path, device, model_env):
     tiny_config(tmp_path, tmp_path / "arxiv.jsonl", device)
-    output = snakemake(tmp_path, tmp_path / "conda", "--dry-run", "results/cv-32/eval/metrics.json")
+    target = layout.EVAL_METRICS.format(experiment="cv-32")
+    output = snakemake(tmp_path, tmp_path / "conda", "--dry-run", target)
     created = set(re.findall(r"Conda environment \S*/envs/([\w.-]+) will be created", output))
     # evaluate runs in the env train runs in: no other model env is planned.
     assert created == {"data.yaml", model_env}
@@ -166,7 +169,7 @@ def test_predict_takes_the_env_of_the_predict_device(tmp_path, device, model_env
     config = yaml.safe_load((tmp_path / "config.yaml").read_text(encoding="utf-8"))
     config["predict"] = {"device": device}
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
-    target = "results/predictions/arxiv/cv-32.parquet"
+    target = layout.PREDICTIONS.format(corpus="arxiv", experiment="cv-32")
     output = snakemake(tmp_path, tmp_path / "conda", "--dry-run", target)
     created = set(re.findall(r"Conda environment \S*/envs/([\w.-]+) will be created", output))
     # cpu training runs in the CUDA env (it runs on CPU too); predict follows predict.device.
@@ -180,7 +183,10 @@ def test_data_stages_run_in_the_data_env_built_from_its_copy(shared, tmp_path):
     workdir.mkdir()
     tiny_config(workdir, snapshot, "cpu")
     conda = tmp_path / "conda"
-    targets = ("results/cv-32/tokenized", "results/cv-32/baseline/metrics.json")
+    targets = [
+        pattern.format(experiment="cv-32")
+        for pattern in (layout.TOKENIZED, layout.BASELINE_METRICS)
+    ]
     snakemake(workdir, conda, *targets)
     answered = calls(conda)
     (created,) = [line for line in answered if line.startswith("conda env create")]
@@ -190,7 +196,7 @@ def test_data_stages_run_in_the_data_env_built_from_its_copy(shared, tmp_path):
     # Every job ran in it: download, assign and label splits, tokenize, baseline; each activates
     # it twice (Snakemake first asks the env's Python for its version, then runs the script).
     assert answered.count(f"activate {env_dir}") == 2 * 5, answered
-    assert (workdir / "results/cv-32/tokenized").is_dir()
+    assert (workdir / targets[0]).is_dir()
     # Nothing of the data stages needs more than the env: isolated from this environment (-I),
     # with only the workflow's package added, every module they run imports (from files: torch's
     # `_classes` and `_ops` pseudo-modules name no file).

@@ -14,6 +14,7 @@ import pytest
 import yaml
 from predict_fixtures import CARD, packaged_folder
 
+from arxivcat import layout
 from arxivcat.model.metrics import threshold_metrics
 from arxivcat.predict.model_folder import folder_digest, read_folder_info
 from arxivcat.predict.scoring import load_classifier_folder, score_papers
@@ -29,7 +30,7 @@ def workdir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def folder(workdir) -> Path:
-    return workdir / "results" / "cv-32" / "hub"
+    return workdir / layout.HUB_FOLDER.format(experiment="cv-32")
 
 
 def test_threshold_maximises_f1_among_all_cuts():

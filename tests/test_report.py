@@ -7,14 +7,17 @@ records in ../shared), built once per session; each test reports from its own co
 from __future__ import annotations
 
 import zipfile
+from pathlib import PurePosixPath
 
 import pytest
 from test_rerun import EXPERIMENTS, completed_run, rerun_dir, run  # noqa: F401 (fixtures)
 
+from arxivcat import layout
+
 pytestmark = pytest.mark.e2e
 
-PER_EXPERIMENT = ("card.md", "card_pr_curve.png", "card_loss.png")
-SUMMARY = ("summary.md", "summary.png")
+PER_EXPERIMENT = (layout.CARD, layout.CARD_PR_CURVE, layout.CARD_LOSS)
+SUMMARY = (layout.SUMMARY, layout.SUMMARY_PLOT)
 
 
 def test_report_zip_holds_every_card_and_plot_by_experiment(rerun_dir, tmp_path):  # noqa: F811
@@ -25,12 +28,12 @@ def test_report_zip_holds_every_card_and_plot_by_experiment(rerun_dir, tmp_path)
         page = archive.read("report/report.html").decode("utf-8")
         files = {name: archive.read(name) for name in names if not name.endswith("/")}
     for experiment in EXPERIMENTS:
-        for name in PER_EXPERIMENT:
-            source = (rerun_dir / "results" / experiment / name).read_bytes()
-            assert source in files.values(), f"{experiment}/{name} not in the report"
+        for pattern in PER_EXPERIMENT:
+            path = pattern.format(experiment=experiment)
+            assert (rerun_dir / path).read_bytes() in files.values(), f"{path} not in the report"
         assert f'"{experiment}"' in page  # its subcategory
-    for name in SUMMARY:
-        assert (rerun_dir / "results" / name).read_bytes() in files.values(), name
+    for path in SUMMARY:
+        assert (rerun_dir / path).read_bytes() in files.values(), path
     assert sum(n.endswith(".png") for n in names) == 2 * len(EXPERIMENTS) + 1
     for caption in ("Precision-recall curves of the positive class", "Hugging Face model card"):
         assert caption in page
@@ -41,8 +44,10 @@ def test_report_html_embeds_every_card_and_plot(rerun_dir, tmp_path):  # noqa: F
     report = tmp_path / "report.html"
     run(rerun_dir, "--report", str(report))
     page = report.read_text(encoding="utf-8")
-    for name in PER_EXPERIMENT:
+    for pattern in PER_EXPERIMENT:
+        name = PurePosixPath(pattern).name
         assert page.count(f"filename={name};") == len(EXPERIMENTS), name
-    for name in SUMMARY:
+    for path in SUMMARY:
+        name = PurePosixPath(path).name
         assert page.count(f"filename={name};") == 1, name
     assert "Training loss (every logged optimizer step)" in page

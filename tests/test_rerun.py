@@ -22,6 +22,8 @@ import pytest
 import yaml
 from workflow_runner import dry_run_jobs, write_real_snapshot
 
+from arxivcat import layout
+
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[1]
@@ -270,9 +272,9 @@ def test_new_experiment_runs_only_its_own_jobs(rerun_dir, pipeline):
 
 
 def test_byte_identical_redownload_retrains_nothing(rerun_dir):
-    corpus = rerun_dir / "results" / "data" / "arxiv.parquet"
+    corpus = rerun_dir / layout.CORPUS
     before = corpus.stat().st_mtime_ns
-    run(rerun_dir, "--forcerun", "download_snapshot", "--", "results/data/arxiv.parquet")
+    run(rerun_dir, "--forcerun", "download_snapshot", "--", layout.CORPUS)
     assert corpus.stat().st_mtime_ns > before, "the snapshot was not downloaded again"
     # Only the cards are rewritten: they state the snapshot's retrieval time, which did change.
     jobs = planned(rerun_dir)

@@ -22,6 +22,8 @@ import yaml
 from slurm_cluster import GPU_TYPE, ClusterUnavailable, SlurmCluster
 from workflow_runner import write_real_snapshot
 
+from arxivcat import layout
+
 pytestmark = pytest.mark.slurm
 
 REPO = Path(__file__).resolve().parents[1]
@@ -200,11 +202,11 @@ def test_tiny_experiment_end_to_end_through_slurm(cluster, tmp_path, shared):
         tmp_path,
         "--snakefile", str(REPO / "Snakefile"),
         "--configfile", str(REPO / "config" / "config.yaml"), str(tmp_path / "test-config.yaml"),
-        "--", "results/cv-32/card.md",
+        "--", layout.CARD.format(experiment="cv-32"),
         timeout_s=420,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-6000:]
-    card = tmp_path / "results" / "cv-32" / "card.md"
+    card = tmp_path / layout.CARD.format(experiment="cv-32")
     assert card.is_file() and "cv-32" in card.read_text(encoding="utf-8")
 
     jobs = [job for job in cluster.jobs() if job["JobId"] not in earlier]
@@ -221,5 +223,6 @@ def test_tiny_experiment_end_to_end_through_slurm(cluster, tmp_path, shared):
     assert "gpu" not in submitted["tokenize"].get("TresPerJob", "")
     assert submitted["train"]["NumCPUs"] == "1"
     # slurmd gave the training job its (fake) GPU; the CPU build of torch then trained on the CPU.
-    info = json.loads((tmp_path / "results" / "cv-32" / "model" / "training_info.json").read_text())
+    model = tmp_path / layout.MODEL.format(experiment="cv-32")
+    info = json.loads((model / "training_info.json").read_text())
     assert info["device"].startswith("cpu"), info["device"]

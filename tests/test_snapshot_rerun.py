@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from arxivcat import layout
+
 REPO = Path(__file__).resolve().parents[1]
 
 SNAKEFILE = """
@@ -26,10 +28,10 @@ include: "{repo}/workflow/rules/download.smk"
 
 rule consumer:
     input:
-        corpus=ancient("results/data/arxiv.parquet"),
-        digest="results/data/arxiv.sha256",
+        corpus=ancient(rules.download_snapshot.output.corpus),
+        digest=rules.download_snapshot.output.digest,
     output:
-        "results/splits/reference/assignment.parquet",
+        layout.ASSIGNMENT.format(split="reference"),
     shell:
         "cp {{input.digest}} {{output}}"
 """
@@ -73,14 +75,14 @@ def test_redownloading_an_unchanged_snapshot_reruns_nothing(shared: Path, tmp_pa
     config["snapshot"]["source"] = str(source)
     (tmp_path / "config" / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     (tmp_path / "Snakefile").write_text(SNAKEFILE.format(repo=REPO), encoding="utf-8")
-    target = "results/splits/reference/assignment.parquet"
+    target = layout.ASSIGNMENT.format(split="reference")
 
     _snakemake(tmp_path, target)
-    corpus = tmp_path / "results/data/arxiv.parquet"
+    corpus = tmp_path / layout.CORPUS
     before = corpus.read_bytes()
     mtime = corpus.stat().st_mtime_ns
 
-    _snakemake(tmp_path, "--forcerun", "download_snapshot", "--", "results/data/arxiv.sha256")
+    _snakemake(tmp_path, "--forcerun", "download_snapshot", "--", layout.CORPUS_DIGEST)
     assert corpus.stat().st_mtime_ns > mtime, "the download rule did not run again"
     assert corpus.read_bytes() == before
     assert "Nothing to be done" in _snakemake(tmp_path, "--dry-run", target)
@@ -90,5 +92,5 @@ def test_redownloading_an_unchanged_snapshot_reruns_nothing(shared: Path, tmp_pa
     changed.write_text("".join(source.read_text(encoding="utf-8").splitlines(True)[:50]))
     config["snapshot"]["source"] = str(changed)
     (tmp_path / "config" / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
-    _snakemake(tmp_path, "--forcerun", "download_snapshot", "--", "results/data/arxiv.sha256")
+    _snakemake(tmp_path, "--forcerun", "download_snapshot", "--", layout.CORPUS_DIGEST)
     assert "consumer" in _snakemake(tmp_path, "--dry-run", target)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from workflow_runner import planned_jobs, snakemake
 
-TABLES = "results/{}/data/train.parquet"
+from arxivcat import layout
 
 
 def _plan(workdir, *experiments, config=None):
-    return planned_jobs(workdir, *(TABLES.format(e) for e in experiments), config=config)
+    tables = (layout.TRAIN_TABLE.format(experiment=name) for name in experiments)
+    return planned_jobs(workdir, *tables, config=config)
 
 
 def test_experiments_sharing_a_split_do_not_resplit(tmp_path):
@@ -36,12 +37,13 @@ def test_split_without_a_positive_stops_before_tokenizing(tmp_path, shared):
         "splits": {"reference": {"min_year": 2007}},
         "experiments": {"ma": {"labels": ["cs.MA"]}},  # one paper of the hundred
     }
-    result = snakemake(tmp_path, "--", "results/ma/card.md", config=config, check=False)
+    target = layout.CARD.format(experiment="ma")
+    result = snakemake(tmp_path, "--", target, config=config, check=False)
     assert result.returncode != 0
-    log = (tmp_path / "results" / "logs" / "label_splits" / "ma.log").read_text()
+    log = (tmp_path / layout.log("label_splits", "ma")).read_text()
     errors = [line for line in log.splitlines() if "has no positive paper" in line]
     assert len(errors) == 1 and "experiment ma: the " in errors[0] and "cs.MA (any)" in errors[0]
     assert "Traceback" not in log
     output = result.stdout + result.stderr
     assert "rule tokenize" not in output and "rule train" not in output
-    assert not (tmp_path / "results" / "ma" / "data").exists()
+    assert not (tmp_path / layout.TRAIN_TABLE.format(experiment="ma")).parent.exists()

@@ -7,8 +7,9 @@ import json
 
 import pytest
 
+from arxivcat import layout
+from arxivcat.cli import workflow_results
 from arxivcat.report.summarize import (
-    ExperimentResults,
     SummaryError,
     experiment_results,
     write_summary,
@@ -16,32 +17,29 @@ from arxivcat.report.summarize import (
 
 
 def fake_results(root, name, f1, weak=0.0, baseline=True):
-    base = root / name
-    for sub in ("eval", "model", "data", "baseline"):
-        (base / sub).mkdir(parents=True)
+    """Experiment ``name``'s files in the results folder ``root``, laid out as the workflow's."""
+    results = workflow_results(root, name)
+    for path in (results.metrics, results.model_dir / "training_info.json", results.split_report):
+        path.parent.mkdir(parents=True, exist_ok=True)
     metrics = {
         split: {"f1": f1 - d, "precision": 0.9 - d, "recall": 0.8 - d, "accuracy": 0.97 - d}
         for split, d in (("validation", 0.0), ("test", 0.01))
     }
-    (base / "eval" / "metrics.json").write_text(json.dumps(metrics))
+    results.metrics.write_text(json.dumps(metrics))
     info = {
         "train_runtime": 7200.0,
         "train_samples_per_second": 57.1,
         "best_epoch": 2.0,  # as the train stage writes it
         "device": "NVIDIA H100",
     }
-    (base / "model" / "training_info.json").write_text(json.dumps(info))
+    (results.model_dir / "training_info.json").write_text(json.dumps(info))
     report = {"weak_negative_share": weak, "splits": {"train": {"rows": 1203010}}}
-    (base / "data" / "split_report.json").write_text(json.dumps(report))
+    results.split_report.write_text(json.dumps(report))
     if baseline:
-        (base / "baseline" / "metrics.json").write_text(json.dumps({"test": {"f1": 0.7}}))
-    return ExperimentResults(
-        name=name,
-        metrics=base / "eval" / "metrics.json",
-        model_dir=base / "model",
-        split_report=base / "data" / "split_report.json",
-        baseline=base / "baseline" / "metrics.json" if baseline else None,
-    )
+        path = layout.under(root, layout.BASELINE_METRICS, experiment=name)
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps({"test": {"f1": 0.7}}))
+    return workflow_results(root, name)
 
 
 def test_summary_has_one_row_per_experiment(tmp_path):
@@ -70,22 +68,22 @@ def test_summary_has_one_row_per_experiment(tmp_path):
 
 def test_missing_results_name_the_file(tmp_path):
     results = fake_results(tmp_path, "cv-32", 0.87)
-    (tmp_path / "cv-32" / "model" / "training_info.json").unlink()
+    (results.model_dir / "training_info.json").unlink()
     with pytest.raises(SummaryError, match=r"training_info\.json: file not found"):
         write_summary([results], tmp_path / "s.md", tmp_path / "s.csv", tmp_path / "s.png")
     assert not (tmp_path / "s.md").exists()
 
 
 def test_rows_come_from_the_files_given(tmp_path):
-    fake_results(tmp_path / "a", "cv-32", 0.873)
-    fake_results(tmp_path / "b", "cv-32", 0.5, baseline=False)
+    a = fake_results(tmp_path / "a", "cv-32", 0.873)
+    b = fake_results(tmp_path / "b", "cv-32", 0.5, baseline=False)
     # The metrics of one tree, the rest of the other: the row reads what it is given.
     (results,) = experiment_results(
         ["cv-32"],
-        metrics=[tmp_path / "a" / "cv-32" / "eval" / "metrics.json"],
-        models=[tmp_path / "b" / "cv-32" / "model"],
-        split_reports=[tmp_path / "b" / "cv-32" / "data" / "split_report.json"],
-        baselines=[tmp_path / "a" / "cv-32" / "baseline" / "metrics.json"],
+        metrics=[a.metrics],
+        models=[b.model_dir],
+        split_reports=[b.split_report],
+        baselines=[a.baseline],
     )
     (row,) = write_summary([results], tmp_path / "s.md", tmp_path / "s.csv", tmp_path / "s.png")
     assert row["validation_f1"] == 0.873 and row["baseline_test_f1"] == 0.7

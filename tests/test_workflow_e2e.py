@@ -24,12 +24,14 @@ from workflow_runner import (
     write_real_snapshot,
 )
 
+from arxivcat import layout
+from arxivcat.cli import main
 from arxivcat.synthetic.generate import write_snapshot
 
 pytestmark = pytest.mark.e2e
 
-TARGETS = ("results/cv-32/card.md", "results/ai-full-weak-negs/card.md")
 EXPERIMENTS = ("cv-32", "ai-full-weak-negs")
+TARGETS = tuple(layout.CARD.format(experiment=name) for name in EXPERIMENTS)
 STAGES = {"download_snapshot", "assign_splits", "label_splits", "tokenize", "train", "evaluate"}
 GENERATED = 300  # records of the generated corpus the experiments also predict
 
@@ -78,9 +80,9 @@ def test_dry_run_of_default_config_lists_every_stage(tmp_path):
 
 def test_card_reports_the_evaluate_stage_numbers(completed_run):
     workdir, _ = completed_run
-    for name in ("cv-32", "ai-full-weak-negs"):
-        card = ModelCard.load(workdir / "results" / name / "card.md")
-        metrics = json.loads((workdir / "results" / name / "eval" / "metrics.json").read_text())
+    for name in EXPERIMENTS:
+        card = ModelCard.load(workdir / layout.CARD.format(experiment=name))
+        metrics = json.loads((workdir / layout.EVAL_METRICS.format(experiment=name)).read_text())
         results = {}
         for result in card.data.eval_results:
             results.setdefault(result.dataset_split, {})[result.metric_type] = result.metric_value
@@ -91,9 +93,9 @@ def test_card_reports_the_evaluate_stage_numbers(completed_run):
         # The Hub parts: the card is also the model folder's README.
         assert card.data.pipeline_tag == "text-classification"
         assert card.data.library_name == "transformers"
-        threshold = json.loads((workdir / "results" / name / "threshold.json").read_text())
+        threshold = json.loads((workdir / layout.THRESHOLD.format(experiment=name)).read_text())
         assert f"**{threshold['threshold']:.4f}**" in card.text
-        assert f'model="results/{name}/hub"' in card.text
+        assert f'model="{layout.HUB_FOLDER.format(experiment=name)}"' in card.text
         assert "More information needed" not in card.text
         table = card.text.split("### Training results", 1)[1].split("###", 1)[0]
         rows = [line for line in table.splitlines() if line.startswith("|")][2:]
@@ -104,20 +106,36 @@ def test_weak_negatives_only_in_training(completed_run):
     import pyarrow.parquet as pq
 
     workdir, _ = completed_run
-    data = workdir / "results" / "ai-full-weak-negs" / "data"
-    train = pq.read_table(data / "train.parquet")
-    assert sum(train["is_weak_negative"].to_pylist()) > 0
+    tables = {
+        split: workdir / pattern.format(experiment="ai-full-weak-negs")
+        for split, pattern in (
+            ("train", layout.TRAIN_TABLE),
+            ("validation", layout.VALIDATION_TABLE),
+            ("test", layout.TEST_TABLE),
+        )
+    }
+    assert sum(pq.read_table(tables["train"])["is_weak_negative"].to_pylist()) > 0
     for split in ("validation", "test"):
-        assert not any(pq.read_table(data / f"{split}.parquet")["is_weak_negative"].to_pylist())
+        assert not any(pq.read_table(tables[split])["is_weak_negative"].to_pylist())
 
 
 def test_summary_has_a_row_per_experiment(completed_run):
     workdir, _ = completed_run
-    summary = (workdir / "results" / "summary.md").read_text(encoding="utf-8")
+    summary = (workdir / layout.SUMMARY).read_text(encoding="utf-8")
     for name in EXPERIMENTS:
         assert sum(line.startswith(f"| {name} ") for line in summary.splitlines()) == 1, summary
-    csv_rows = (workdir / "results" / "summary.csv").read_text().strip().splitlines()
+    csv_rows = (workdir / layout.SUMMARY_CSV).read_text().strip().splitlines()
     assert len(csv_rows) == 1 + len(EXPERIMENTS)
+
+
+def test_summary_command_reads_the_workflows_results(completed_run, tmp_path):
+    """`arxivcat summary` finds every file of the run where the workflow wrote it."""
+    workdir, _ = completed_run
+    output = tmp_path / "summary.md"
+    argv = ["summary", "--results", str(workdir / layout.RESULTS), "--output", str(output)]
+    assert main([*argv, "--config", str(workdir / "test-config.yaml"), *EXPERIMENTS]) == 0
+    assert output.read_text() == (workdir / layout.SUMMARY).read_text()
+    assert output.with_suffix(".csv").read_text() == (workdir / layout.SUMMARY_CSV).read_text()
 
 
 def test_immediate_rerun_does_nothing(completed_run):
@@ -139,7 +157,7 @@ def test_predict_jobs_ask_for_their_own_resources(tmp_path):
         "resources": {"evaluate": {"mem_mb": 1111}, "predict": {"mem_mb": 2222}},
         "experiments": {"cv-32": {"resources": {"predict": {"runtime": 33}}}},
     }
-    target = "results/predictions/arxiv/cv-32.parquet"
+    target = layout.PREDICTIONS.format(corpus="arxiv", experiment="cv-32")
     result = snakemake(tmp_path, "--dry-run", "--", target, config=config)
     job = (result.stdout + result.stderr).split("rule predict:", 1)[1].split("\n\n", 1)[0]
     resources = re.search(r"^\s+resources: (.+)$", job, re.MULTILINE).group(1).split(", ")
@@ -161,7 +179,8 @@ def test_config_errors_are_one_line_and_name_the_problem(tmp_path):
 
 
 def test_unknown_experiment_fails_listing_known_names(tmp_path):
-    result = snakemake(tmp_path, "-n", "--", "results/cv-64/card.md", check=False)
+    target = layout.CARD.format(experiment="cv-64")
+    result = snakemake(tmp_path, "-n", "--", target, check=False)
     assert result.returncode != 0
     output = result.stdout + result.stderr
     assert "unknown experiment 'cv-64'" in output
@@ -174,10 +193,10 @@ def test_malformed_json_line_fails_with_file_and_line(tmp_path, shared):
     good = lines.read_text(encoding="utf-8").splitlines()
     snapshot.write_text("\n".join([*good[:5], '{"id": "0704.9999", "title": ', *good[5:]]) + "\n")
     config = {"snapshot": {"source": str(snapshot)}}
-    result = snakemake(tmp_path, "--", "results/data/arxiv.parquet", config=config, check=False)
+    result = snakemake(tmp_path, "--", layout.CORPUS, config=config, check=False)
     assert result.returncode != 0
     assert f"{snapshot}:6: malformed JSON" in result.stdout + result.stderr
-    assert not (tmp_path / "results" / "data" / "arxiv.parquet").exists()
+    assert not (tmp_path / layout.CORPUS).exists()
 
 
 def test_label_set_matching_no_paper_fails_clearly(tmp_path, shared):
@@ -187,7 +206,7 @@ def test_label_set_matching_no_paper_fails_clearly(tmp_path, shared):
         "splits": {"reference": {"min_year": 2007}},
         "experiments": {"astro": {"labels": ["astro-ph.GA"]}},
     }
-    target = "results/astro/data/train.parquet"
+    target = layout.TRAIN_TABLE.format(experiment="astro")
     result = snakemake(tmp_path, "--", target, config=config, check=False)
     assert result.returncode != 0
     output = result.stdout + result.stderr
@@ -197,8 +216,9 @@ def test_label_set_matching_no_paper_fails_clearly(tmp_path, shared):
 
 def test_workflow_leaves_no_checkpoints_behind(completed_run):
     workdir, _ = completed_run
-    checkpoints = workdir / "results" / "checkpoints"
-    assert not checkpoints.exists() or not any(checkpoints.rglob("*.safetensors"))
+    for name in EXPERIMENTS:
+        checkpoints = workdir / layout.TRAIN_CHECKPOINTS.format(experiment=name)
+        assert not checkpoints.exists() or not any(checkpoints.rglob("*.safetensors"))
 
 
 def planned(workdir: Path, config: dict, *targets: str) -> set[tuple[str, str]]:
@@ -209,31 +229,30 @@ def planned(workdir: Path, config: dict, *targets: str) -> set[tuple[str, str]]:
 
 def test_predictions_of_every_experiment_on_every_corpus(completed_run):
     workdir, _ = completed_run
-    results = workdir / "results"
-    corpus_rows = pq.ParquetFile(results / "data" / "arxiv.parquet").metadata.num_rows
+    corpus_path = workdir / layout.CORPUS
+    corpus_rows = pq.ParquetFile(corpus_path).metadata.num_rows
     for corpus, rows in (("arxiv", corpus_rows), ("generated", GENERATED)):
-        joined = pq.read_table(results / "predictions" / f"{corpus}.parquet")
+        joined = pq.read_table(workdir / layout.JOINED_PREDICTIONS.format(corpus=corpus))
         # One score column per experiment, in the (merged) config's order of experiments.
         assert joined.column_names[0] == "id"
         assert sorted(joined.column_names[1:]) == ["ai-full-weak-negs", "cv-32"]
         # One row per corpus record, in the corpus's order (a record listed twice is scored twice).
-        source = results / "data" / "arxiv.parquet" if corpus == "arxiv" else None
         assert joined.num_rows == rows
-        if source is not None:
-            assert joined.column("id").to_pylist() == pq.read_table(source)["id"].to_pylist()
-        for experiment in ("cv-32", "ai-full-weak-negs"):
-            table = pq.read_table(results / "predictions" / corpus / f"{experiment}.parquet")
+        if corpus == "arxiv":
+            assert joined.column("id").to_pylist() == pq.read_table(corpus_path)["id"].to_pylist()
+        for experiment in EXPERIMENTS:
+            job = {"corpus": corpus, "experiment": experiment}
+            table = pq.read_table(workdir / layout.PREDICTIONS.format(**job))
             assert table.column("probability").to_pylist() == joined.column(experiment).to_pylist()
-            manifest = json.loads(
-                (results / "predictions" / corpus / f"{experiment}.json").read_text()
+            manifest = json.loads((workdir / layout.PREDICTIONS_MANIFEST.format(**job)).read_text())
+            threshold = json.loads(
+                (workdir / layout.THRESHOLD.format(experiment=experiment)).read_text()
             )
-            threshold = json.loads((results / experiment / "threshold.json").read_text())
             assert manifest["papers"] == rows and manifest["threshold"] == threshold["threshold"]
-            log = (results / "logs" / "predict" / corpus / f"{experiment}.log").read_text()
+            log = (workdir / layout.log("predict", corpus, experiment)).read_text()
             assert "\r" not in log and f"{rows}/{rows} rows (100.0%)" in log and "ETA" in log
-    assert not (results / "checkpoints" / "predict").exists() or not any(
-        (results / "checkpoints" / "predict").rglob("chunk-*")
-    )
+            chunks = workdir / layout.PREDICT_CHUNKS.format(**job)
+            assert not chunks.exists() or not any(chunks.rglob("chunk-*"))
 
 
 def test_retrained_experiment_reruns_only_its_predictions(completed_run):

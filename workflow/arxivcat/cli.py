@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from arxivcat import layout
 from arxivcat.config import (
     SCHEMA_PATH,
     ConfigError,
@@ -78,16 +79,18 @@ def command_card(args: argparse.Namespace) -> None:
 
 
 def workflow_results(results_dir: Path, name: str) -> ExperimentResults:
-    """The files of experiment ``name`` under a results directory laid out as the workflow's."""
+    """The files of experiment ``name`` in a results directory laid out as the workflow's."""
     from arxivcat.report.summarize import ExperimentResults
 
-    base = results_dir / name
-    baseline = base / "baseline" / "metrics.json"
+    def path(pattern: str) -> Path:
+        return layout.under(results_dir, pattern, experiment=name)
+
+    baseline = path(layout.BASELINE_METRICS)
     return ExperimentResults(
         name=name,
-        metrics=base / "eval" / "metrics.json",
-        model_dir=base / "model",
-        split_report=base / "data" / "split_report.json",
+        metrics=path(layout.EVAL_METRICS),
+        model_dir=path(layout.MODEL),
+        split_report=path(layout.SPLIT_REPORT),
         baseline=baseline if baseline.is_file() else None,
     )
 
@@ -179,8 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     summary = commands.add_parser(
         "summary", help="tabulate finished experiments (Markdown, CSV, bar chart)"
     )
-    summary.add_argument("--results", type=Path, default=Path("results"), help="results dir")
-    summary.add_argument("--output", type=Path, default=Path("results/summary.md"))
+    summary.add_argument("--results", type=Path, default=Path(layout.RESULTS), help="results dir")
+    summary.add_argument("--output", type=Path, default=Path(layout.SUMMARY))
     summary.add_argument("experiments", nargs="*", help="experiments (default: all in config)")
     common(summary)
     summary.set_defaults(run=command_summary)
