@@ -10,6 +10,7 @@ import jsonschema
 import pytest
 
 from arxivcat.config import (
+    CONFIG_PATH,
     SCHEMA_PATH,
     ConfigError,
     get_experiment,
@@ -162,6 +163,13 @@ def test_schema_ships_in_the_package_and_config_schema_links_to_it(repo, schema)
     assert (repo / "config" / "schema.yaml").is_symlink()
     assert (repo / "config" / "schema.yaml").resolve() == SCHEMA_PATH.resolve()
     assert load_schema() == schema
+
+
+def test_reference_config_ships_in_the_package_and_config_config_links_to_it(repo):
+    assert Path(str(resources.files("arxivcat") / "config.yaml")) == CONFIG_PATH
+    # One file: config/config.yaml, which Snakemake and users read, is a link to the package's.
+    assert (repo / "config" / "config.yaml").is_symlink()
+    assert (repo / "config" / "config.yaml").resolve() == CONFIG_PATH.resolve()
 
 
 def _schema_node(schema: dict, node: dict, key: str) -> dict | None:

@@ -113,21 +113,23 @@ def test_wheel_imports_every_module_from_the_install(installed):
     for name, file in report["files"].items():
         assert Path(file).is_relative_to(root), f"{name} came from {file}"
     assert (root / "schema.yaml").is_file()
+    # The reference experiments ship too, as config/config.yaml has them.
+    assert (root / "config.yaml").read_bytes() == (REPO / "config" / "config.yaml").read_bytes()
 
 
 def test_wheel_renders_the_golden_card_of_a_reference_run(installed, shared, tmp_path):
+    """Outside any checkout and without --config: the experiment comes from the packaged config."""
     python, env = installed
     run_dir = shared / "data" / "reference-runs" / "cv-32"
     output = tmp_path / "wheel" / "README.md"
-    command = [
-        str(python), "-m", "arxivcat", "card", "--run-dir", str(run_dir), "--experiment", "cv-32",
-        "--output", str(output), "--config", str(REPO / "config" / "config.yaml"),
-        "--distributed-type", "tpu",
-    ]  # fmt: skip
-    _run(command, python.parents[2] / "elsewhere", env)
-    # The same card as the checkout renders, and the reference's values.
+    card = ["card", "--run-dir", str(run_dir), "--experiment", "cv-32", "--distributed-type", "tpu"]
+    elsewhere = python.parents[2] / "elsewhere"
+    assert not (elsewhere / "config").exists()
+    _run([str(python), "-m", "arxivcat", *card, "--output", str(output)], elsewhere, env)
+    # The same card as the checkout renders from config/config.yaml, and the reference's values.
     checkout = tmp_path / "checkout" / "README.md"
-    assert main([*command[3:9], str(checkout), *command[10:]]) == 0
+    config = ["--config", str(REPO / "config" / "config.yaml")]
+    assert main([*card, "--output", str(checkout), *config]) == 0
     assert output.read_text(encoding="utf-8") == checkout.read_text(encoding="utf-8")
     ours = parse(output.read_text(encoding="utf-8"))
     reference = parse((run_dir / "README.md").read_text(encoding="utf-8"))

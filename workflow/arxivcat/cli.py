@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from arxivcat import layout
 from arxivcat.config import (
+    CONFIG_PATH,
     SCHEMA_PATH,
     ConfigError,
     get_experiment,
@@ -28,19 +29,28 @@ from arxivcat.errors import ArxivcatError
 if TYPE_CHECKING:
     from arxivcat.report.summarize import ExperimentResults
 
-DEFAULT_CONFIG = Path("config/config.yaml")
+#: The config of a checkout, where Snakemake reads it (relative to the working directory).
+CHECKOUT_CONFIG = Path("config/config.yaml")
 
 
 class CommandError(ArxivcatError, RuntimeError):
     """A command's failure, reported on one line without a traceback."""
 
 
-def load_config(config_path: Path, schema_path: Path) -> dict:
+def load_config(config_path: Path | None, schema_path: Path) -> dict:
     """Load and validate a configuration file.
+
+    Args:
+        config_path: The configuration; None for a checkout's ``config/config.yaml``, or where
+            there is none (an installed package run elsewhere), the packaged reference
+            experiments.
+        schema_path: The schema to validate it against.
 
     Raises:
         CommandError: If either file is missing, or the configuration is invalid.
     """
+    if config_path is None:
+        config_path = CHECKOUT_CONFIG if CHECKOUT_CONFIG.is_file() else CONFIG_PATH
     for path, what in ((config_path, "config"), (schema_path, "schema")):
         if not path.is_file():
             raise CommandError(f"{path}: {what} file not found")
@@ -155,7 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def common(sub: argparse.ArgumentParser) -> None:
         sub.add_argument(
-            "--config", type=Path, default=DEFAULT_CONFIG, help="workflow config (%(default)s)"
+            "--config",
+            type=Path,
+            help=f"workflow config ({CHECKOUT_CONFIG} if present, else the packaged one)",
         )
         sub.add_argument(
             "--schema", type=Path, default=SCHEMA_PATH, help="config schema (%(default)s)"

@@ -24,6 +24,8 @@ from arxivcat.errors import ArxivcatError
 
 #: The configuration schema (package data): every key, its type, description and default.
 SCHEMA_PATH = Path(str(resources.files("arxivcat") / "schema.yaml"))
+#: The reference experiments' configuration (package data; config/config.yaml links to it).
+CONFIG_PATH = Path(str(resources.files("arxivcat") / "config.yaml"))
 
 
 class ConfigError(ArxivcatError, ValueError):
