@@ -1,8 +1,8 @@
 # Predict stage: every experiment's scores on the corpora of `predict.corpora`.  Predictions read
 # the trained model and threshold.json (from the card stage), never the card: a new card
 # re-packages the model folder and reruns no prediction.  The downloaded corpus is `ancient` (its
-# digest decides).  Finished chunks (params.store) live outside the declared output,
-# so a killed job resumes at its last finished chunk.
+# digest decides).  Finished chunks (params.store) live outside the declared output, so a killed
+# job resumes at its last finished chunk.
 include: "predict_inputs.smk"
 
 
