@@ -83,12 +83,14 @@ def workflow_results(results_dir: Path, name: str) -> ExperimentResults:
 
     base = results_dir / name
     baseline = base / "baseline" / "metrics.json"
+    threshold = base / "threshold.json"
     return ExperimentResults(
         name=name,
         metrics=base / "eval" / "metrics.json",
         model_dir=base / "model",
         split_report=base / "data" / "split_report.json",
         baseline=baseline if baseline.is_file() else None,
+        threshold=threshold if threshold.is_file() else None,
     )
 
 

@@ -12,6 +12,7 @@ rule summarize:
         models=expand("results/{experiment}/model", experiment=EXPERIMENTS),
         split_reports=expand("results/{experiment}/data/split_report.json", experiment=EXPERIMENTS),
         baselines=expand("results/{experiment}/baseline/metrics.json", experiment=EXPERIMENTS),
+        thresholds=expand("results/{experiment}/threshold.json", experiment=EXPERIMENTS),
     output:
         markdown=report(
             "results/summary.md",
