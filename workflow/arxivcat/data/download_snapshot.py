@@ -23,6 +23,7 @@ compare the small digest file rerun nothing after re-downloading an unchanged sn
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Iterator
@@ -58,8 +59,9 @@ def resolve_source(
     if source.startswith(("http://", "https://", "kaggle:")):
         from arxivcat.io import fetch
 
-        options = {"max_retry_wait": settings.max_retry_wait, **(fetch_options or {})}
-        download = fetch.fetch_source(source, cache_dir, settings.sha256, **options)
+        retry = dataclasses.replace(fetch.SNAPSHOT_RETRY, max_retry_wait=settings.max_retry_wait)
+        options = fetch_options or {}
+        download = fetch.fetch_source(source, cache_dir, settings.sha256, retry=retry, **options)
         return download.path, download
     path = Path(source).expanduser()
     if not path.is_file():
@@ -107,8 +109,8 @@ def build_corpus(
         manifest_path: Output JSON manifest (source, retrieval time, records, checksums,
             snapshot date and, for a download, its redacted URL and completeness).
         cache_dir: Where remote downloads are kept (and resumed from).
-        fetch_options: Extra keyword arguments for :func:`arxivcat.io.fetch.download` (retries,
-            back-off, the sleep function).
+        fetch_options: Extra keyword arguments for :func:`arxivcat.io.fetch.download` (the
+            sleep function, for tests).
         harvest_path: An OAI-PMH harvest table to merge in (required for source ``oai``).
         snapshot_path: The generated file of a ``synthetic:N`` source.
 

@@ -42,7 +42,7 @@ import requests
 
 from arxivcat.errors import ArxivcatError
 from arxivcat.io.checksums import file_sha256
-from arxivcat.io.http import TRANSIENT_ERRORS, HttpClient, Retry, describe
+from arxivcat.io.http import TRANSIENT_ERRORS, HttpClient, Retry, RetryPolicy, describe
 from arxivcat.io.kaggle import kaggle_credentials, kaggle_url
 from arxivcat.io.progress import Progress
 from arxivcat.io.redact import redact
@@ -52,6 +52,10 @@ log = logging.getLogger(__name__)
 #: Network reads are small so that little is lost when a connection drops mid-read.
 _NET_CHUNK = 1 << 16
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
+#: The snapshot download's retries; ``snapshot.max_retry_wait`` sets the cap.
+SNAPSHOT_RETRY = RetryPolicy(
+    max_attempts=8, backoff=5.0, timeout=60.0, setting="snapshot.max_retry_wait"
+)
 
 
 class FetchError(ArxivcatError, RuntimeError):
@@ -166,10 +170,7 @@ def download(
     destination: str | Path,
     expected_sha256: str | None = None,
     session: requests.Session | None = None,
-    max_attempts: int = 8,
-    backoff: float = 5.0,
-    timeout: float = 60.0,
-    max_retry_wait: float = 600.0,
+    retry: RetryPolicy = SNAPSHOT_RETRY,
     progress_every: float = 30.0,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Download:
@@ -183,18 +184,15 @@ def download(
         destination: Final path; ``destination.part`` holds the partial download.
         expected_sha256: Expected hex sha256 of the whole file, or None.
         session: The ``requests`` session (carries auth for Kaggle).
-        max_attempts: Requests before giving up (each resumes where the last one stopped).
-        backoff: Seconds to wait after a failed attempt (doubling), unless the server says
-            otherwise with ``Retry-After``.
-        timeout: Connect/read timeout of one request, in seconds.
-        max_retry_wait: Longest wait on the server (``snapshot.max_retry_wait``), seconds.
+        retry: Attempts (each resumes where the last one stopped), back-off (unless the server
+            says otherwise with ``Retry-After``), the longest wait on the server and the timeout.
         progress_every: Seconds between two progress lines in the log.
         sleep: The sleep function (tests inject a fake one).
 
     Raises:
         FetchError: For a client error (4xx other than 408/425/429), exhausted retries, a
-            ``Retry-After`` beyond ``max_retry_wait`` or a checksum mismatch; the partial file is
-            kept for resumption except after a checksum mismatch.
+            ``Retry-After`` beyond ``retry.max_retry_wait`` or a checksum mismatch; the partial
+            file is kept for resumption except after a checksum mismatch.
     """
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
@@ -278,16 +276,7 @@ def download(
             return "chunked"
         return _archive_end(partial)
 
-    client = HttpClient(
-        session,
-        max_attempts=max_attempts,
-        backoff=backoff,
-        max_retry_wait=max_retry_wait,
-        timeout=timeout,
-        setting="snapshot.max_retry_wait",
-        error=FetchError,
-        sleep=sleep,
-    )
+    client = HttpClient(session, retry, error=FetchError, sleep=sleep)
     completeness = client.get(
         url,
         receive,

@@ -23,6 +23,7 @@ import glob
 import json
 import logging
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from arxivcat.negatives.openalex_api import (
     OpenAlexClient,
     PageCache,
     iter_pages,
+    retry_policy,
     works_filter,
 )
 from arxivcat.negatives.settings import WeakNegativeSettings
@@ -183,7 +185,7 @@ def collect_local(source: str | Path, min_year: int) -> tuple[list[dict[str, Any
 def collect_openalex(
     settings: WeakNegativeSettings,
     cache_dir: str | Path,
-    sleep: Callable[[float], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
     max_stale_pages: int = 5,
     max_pages: int | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -198,7 +200,7 @@ def collect_openalex(
     Args:
         settings: The ``weak_negatives`` settings.
         cache_dir: Root of the page cache.
-        sleep: Replaces :func:`time.sleep` between retries (tests).
+        sleep: The sleep function between retries (tests inject a fake one).
         max_stale_pages: Sample pages without new works after which the population counts as
             exhausted.
         max_pages: The page budget; None for ten times the pages ``count`` needs, plus ten.
@@ -211,18 +213,8 @@ def collect_openalex(
     min_year = settings.min_year
     count, per_page, seed, mode = api.count, api.per_page, api.seed, api.mode
     filter_value = works_filter(list(api.concepts), min_year)
-    options: dict[str, Any] = {}
-    if sleep is not None:
-        options["sleep"] = sleep
-    client = OpenAlexClient(
-        base_url=api.base_url,
-        api_key=os.environ.get(API_KEY_VARIABLE) or None,
-        mailto=api.mailto,
-        max_attempts=api.max_attempts,
-        timeout=float(api.timeout),
-        max_retry_wait=float(api.max_retry_wait),
-        **options,
-    )
+    api_key = os.environ.get(API_KEY_VARIABLE) or None
+    client = OpenAlexClient(api.base_url, api_key, retry_policy(api), api.mailto, sleep)
     query = {
         "base_url": client.base_url,
         "filter": filter_value,
