@@ -37,7 +37,7 @@ from arxivcat.data.corpus import CorpusError, normalized_records, normalized_tab
 from arxivcat.data.corpus_table import RecordChecks, write_corpus, write_tables
 from arxivcat.data.settings import SnapshotSettings
 from arxivcat.io.checksums import file_sha256
-from arxivcat.io.publish import publish_table
+from arxivcat.io.publish import publish_table, utc_timestamp
 from arxivcat.io.redact import redact
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ def build_corpus(
         arxivcat.io.fetch.FetchError: For a failed download or checksum mismatch.
     """
     source = settings.source.strip()
-    retrieved = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    retrieved = utc_timestamp()
     download: Download | None = None
     if source == "oai":
         if harvest_path is None:

@@ -42,7 +42,7 @@ from arxivcat.data.oai_pages import HARVEST_SCHEMA, IncompleteReplyError, OAIErr
 from arxivcat.data.settings import OAISettings
 from arxivcat.io.atomic import atomic_path, write_text_atomic
 from arxivcat.io.http import HttpClient, Retry, RetryPolicy, describe, shown_url
-from arxivcat.io.publish import publish_table
+from arxivcat.io.publish import publish_table, utc_timestamp
 from arxivcat.io.redact import redact
 
 log = logging.getLogger(__name__)
@@ -208,7 +208,7 @@ def harvest(
         The manifest written.
     """
     harvester = harvester or Harvester(settings.base_url, retry_policy(settings))
-    retrieved = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    retrieved = utc_timestamp()
     files: list[Path] = []
     for set_spec in settings.sets or [None]:
         params = {"metadataPrefix": settings.metadata_prefix}

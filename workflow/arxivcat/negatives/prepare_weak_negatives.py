@@ -18,7 +18,6 @@ only when complete.
 
 from __future__ import annotations
 
-import datetime as dt
 import glob
 import json
 import logging
@@ -35,6 +34,7 @@ from arxivcat.data.jsonl import CorpusError, read_records
 from arxivcat.errors import ArxivcatError
 from arxivcat.io.atomic import atomic_path, write_text_atomic
 from arxivcat.io.checksums import file_sha256
+from arxivcat.io.publish import utc_timestamp
 from arxivcat.negatives.filtering import WeakNegativeFilter
 from arxivcat.negatives.openalex_api import (
     API_KEY_VARIABLE,
@@ -141,10 +141,6 @@ def write_outputs(
     return manifest
 
 
-def _utc_now() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
 def _batches(records: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
     """``records`` in lists of ``size`` (the last one shorter)."""
     batch: list[dict[str, Any]] = []
@@ -173,7 +169,7 @@ def collect_local(source: str | Path, min_year: int) -> tuple[list[dict[str, Any
     log.info("kept %d of %d records (dropped: %s)", len(rows), seen, dict(keep.dropped) or "none")
     facts = {
         "source": str(source),
-        "retrieved": _utc_now(),
+        "retrieved": utc_timestamp(),
         "source_sha256": {str(path): file_sha256(path) for path in files},
         "records_read": seen,
         "dropped": dict(keep.dropped),
@@ -282,7 +278,7 @@ def collect_openalex(
     )
     facts = {
         "source": "openalex",
-        "retrieved": _utc_now(),
+        "retrieved": utc_timestamp(),
         "base_url": client.base_url,
         "filter": filter_value,
         "mode": mode,
