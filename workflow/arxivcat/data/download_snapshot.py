@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -90,6 +91,78 @@ def _track_tables(tables: Iterator[pa.Table], latest: list[dt.date]) -> Iterator
         yield table
 
 
+@dataclasses.dataclass(frozen=True)
+class _Snapshot:
+    """The local input of a corpus.
+
+    Attributes:
+        local: The snapshot file (downloaded, generated or local); None for the harvest alone.
+        download: The download that brought ``local``, for a remote source.
+        sha256: The sha256 of ``local``, or of the harvest table when there is no snapshot.
+    """
+
+    local: Path | None
+    download: Download | None
+    sha256: str
+
+
+def _local_snapshot(
+    settings: SnapshotSettings,
+    cache_dir: str | Path,
+    fetch_options: dict[str, Any] | None,
+    harvest_path: str | Path | None,
+    snapshot_path: str | Path | None,
+) -> _Snapshot:
+    """The snapshot file of the configured source (downloaded if remote), hashed and checked."""
+    source = settings.source.strip()
+    if source == "oai":
+        if harvest_path is None:
+            raise CorpusError("snapshot source 'oai' needs the OAI harvest (oai.enabled: true)")
+        return _Snapshot(None, None, file_sha256(harvest_path))
+    download: Download | None = None
+    if source.startswith("synthetic:"):
+        if snapshot_path is None:
+            raise CorpusError(
+                f"snapshot source {source!r} needs the file of rule generate_synthetic_snapshot"
+            )
+        local = Path(snapshot_path)
+    else:
+        local, download = resolve_source(settings, cache_dir, fetch_options)
+    log.info("hashing %s", local)
+    sha256 = file_sha256(local)
+    if settings.sha256 and sha256 != settings.sha256.lower():
+        raise CorpusError(f"{local}: sha256 {sha256} does not match the expected {settings.sha256}")
+    return _Snapshot(local, download, sha256)
+
+
+def _write_corpus(
+    partial: Path,
+    local: Path | None,
+    harvest_path: str | Path | None,
+    checks: RecordChecks,
+    source: str,
+) -> dict[str, Any]:
+    """Normalize ``local`` (merged with the harvest, if any) into ``partial``; return its facts."""
+    latest: list[dt.date] = []
+    if harvest_path is None:
+        # The fast path: whole tables, no row dicts.
+        count = write_tables(_track_tables(normalized_tables(local), latest), partial, checks)
+    else:
+        from arxivcat.data import harvest_oai as oai
+
+        log.info("merging the OAI-PMH harvest %s", harvest_path)
+        rows = normalized_records(local) if local is not None else iter(())
+        merged = oai.merge_harvest(rows, oai.read_harvest(harvest_path))
+        count = write_corpus(_track_rows(merged, latest), partial, checks=checks)
+    if count == 0:
+        raise CorpusError(f"snapshot source {redact(source)!r}: no records")
+    return {
+        "records": count,
+        "snapshot_date": max(latest).isoformat() if latest else None,
+        "record_checks": checks.manifest(),
+    }
+
+
 def build_corpus(
     settings: SnapshotSettings,
     corpus_path: str | Path,
@@ -123,68 +196,29 @@ def build_corpus(
     """
     source = settings.source.strip()
     retrieved = utc_timestamp()
-    download: Download | None = None
-    if source == "oai":
-        if harvest_path is None:
-            raise CorpusError("snapshot source 'oai' needs the OAI harvest (oai.enabled: true)")
-        local: Path | None = None
-        source_sha256 = file_sha256(harvest_path)
-    else:
-        if source.startswith("synthetic:"):
-            if snapshot_path is None:
-                raise CorpusError(
-                    f"snapshot source {source!r} needs the file of rule generate_synthetic_snapshot"
-                )
-            local = Path(snapshot_path)
-        else:
-            local, download = resolve_source(settings, cache_dir, fetch_options)
-        log.info("hashing %s", local)
-        source_sha256 = file_sha256(local)
-        if settings.sha256 and source_sha256 != settings.sha256.lower():
-            raise CorpusError(
-                f"{local}: sha256 {source_sha256} does not match the expected {settings.sha256}"
-            )
-
+    snapshot = _local_snapshot(settings, cache_dir, fetch_options, harvest_path, snapshot_path)
     checks = RecordChecks(settings.missing_abstract, settings.unknown_categories)
-
-    def write(partial: Path) -> dict[str, Any]:
-        latest: list[dt.date] = []
-        if harvest_path is None:
-            # The fast path: whole tables, no row dicts.
-            count = write_tables(_track_tables(normalized_tables(local), latest), partial, checks)
-        else:
-            from arxivcat.data import harvest_oai as oai
-
-            log.info("merging the OAI-PMH harvest %s", harvest_path)
-            rows = normalized_records(local) if local is not None else iter(())
-            merged = oai.merge_harvest(rows, oai.read_harvest(harvest_path))
-            count = write_corpus(_track_rows(merged, latest), partial, checks=checks)
-        if count == 0:
-            raise CorpusError(f"snapshot source {redact(source)!r}: no records")
-        return {
-            "records": count,
-            "snapshot_date": max(latest).isoformat() if latest else None,
-            "record_checks": checks.manifest(),
-        }
-
+    write = functools.partial(
+        _write_corpus, local=snapshot.local, harvest_path=harvest_path, checks=checks, source=source
+    )
     log.info("normalizing %s into %s", redact(source), corpus_path)
     facts: dict[str, Any] = {"source": redact(source), "retrieved": retrieved}
-    if download is not None:
-        facts["download"] = download.facts()
+    if snapshot.download is not None:
+        facts["download"] = snapshot.download.facts()
     try:
         manifest = publish_table(
             write,
             corpus_path,
             digest_path,
             manifest_path,
-            {**facts, "source_sha256": source_sha256},
+            {**facts, "source_sha256": snapshot.sha256},
         )
     except CorpusError as error:
-        if download is None:
+        if snapshot.download is None:
             raise
         from arxivcat.io import fetch
 
-        fetch.discard(download)
+        fetch.discard(snapshot.download)
         raise CorpusError(
             f"{error} (the cached download was removed: the next run fetches it again)"
         ) from None
