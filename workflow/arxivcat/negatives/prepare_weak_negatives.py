@@ -2,8 +2,8 @@
 
 Two sources, chosen by ``settings.source``:
 
-* ``"openalex"``: works fetched from the OpenAlex API (see :mod:`arxivcat.negatives.openalex_api`),
-  until ``openalex.count`` rows are kept;
+* ``"openalex"``: works fetched from the OpenAlex API until ``openalex.count`` rows are kept
+  (:mod:`arxivcat.negatives.openalex_source`);
 * a local path (a file, a directory or a glob) of JSON lines (plain or gzip, e.g. OpenAlex
   snapshot parts), JSON API response bodies, or parquet.  Rows are either plain
   ``{title, abstract, ...}`` records or OpenAlex work objects.
@@ -21,9 +21,7 @@ from __future__ import annotations
 import glob
 import json
 import logging
-import os
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,19 +29,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from arxivcat.data.jsonl import CorpusError, read_records
-from arxivcat.errors import ArxivcatError
 from arxivcat.io.atomic import atomic_path, write_text_atomic
 from arxivcat.io.checksums import file_sha256
 from arxivcat.io.publish import utc_timestamp
-from arxivcat.negatives.filtering import WeakNegativeFilter
-from arxivcat.negatives.openalex_api import (
-    API_KEY_VARIABLE,
-    OpenAlexClient,
-    PageCache,
-    iter_pages,
-    retry_policy,
-    works_filter,
-)
+from arxivcat.negatives.filtering import WeakNegativeError, WeakNegativeFilter
+from arxivcat.negatives.openalex_source import collect_openalex
 from arxivcat.negatives.settings import WeakNegativeSettings
 
 log = logging.getLogger(__name__)
@@ -62,10 +52,6 @@ WEAK_NEGATIVE_SCHEMA = pa.schema(
 
 _DATA_SUFFIXES = (".json", ".jsonl", ".ndjson", ".gz", ".parquet")
 _BATCH = 10_000  # local records judged at once (record keys are computed per batch)
-
-
-class WeakNegativeError(ArxivcatError, ValueError):
-    """A weak-negative source problem, described in one line."""
 
 
 def local_files(source: str | Path) -> list[Path]:
@@ -172,125 +158,6 @@ def collect_local(source: str | Path, min_year: int) -> tuple[list[dict[str, Any
         "retrieved": utc_timestamp(),
         "source_sha256": {str(path): file_sha256(path) for path in files},
         "records_read": seen,
-        "dropped": dict(keep.dropped),
-        "min_year": min_year,
-    }
-    return rows, facts
-
-
-def collect_openalex(
-    settings: WeakNegativeSettings,
-    cache_dir: str | Path,
-    sleep: Callable[[float], None] = time.sleep,
-    max_stale_pages: int = 5,
-    max_pages: int | None = None,
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Fetch weak negatives from the OpenAlex API; return the rows with manifest facts.
-
-    Pages are read until ``count`` rows are kept, the cursor chain ends, or (sample mode)
-    ``max_stale_pages`` samples in a row bring no work not seen before, i.e. the filtered
-    population is smaller than ``count``: then every work there is is kept, the manifest says
-    ``exhausted``.  Reading is bounded by a page budget (ten times what ``count`` needs without
-    filtering); spending it is an error.
-
-    Args:
-        settings: The ``weak_negatives`` settings.
-        cache_dir: Root of the page cache.
-        sleep: The sleep function between retries (tests inject a fake one).
-        max_stale_pages: Sample pages without new works after which the population counts as
-            exhausted.
-        max_pages: The page budget; None for ten times the pages ``count`` needs, plus ten.
-
-    Raises:
-        arxivcat.negatives.openalex_api.OpenAlexError: A request failed for good or no API key.
-        WeakNegativeError: The page budget was spent before ``count`` rows were kept.
-    """
-    api = settings.openalex
-    min_year = settings.min_year
-    count, per_page, seed, mode = api.count, api.per_page, api.seed, api.mode
-    filter_value = works_filter(list(api.concepts), min_year)
-    api_key = os.environ.get(API_KEY_VARIABLE) or None
-    client = OpenAlexClient(api.base_url, api_key, retry_policy(api), api.mailto, sleep)
-    query = {
-        "base_url": client.base_url,
-        "filter": filter_value,
-        "mode": mode,
-        "per_page": per_page,
-    }
-    if mode == "sample":
-        query["seed"] = seed
-    cache = PageCache(cache_dir, query)
-    # Filtering drops a share of each page; ten times the pages of a perfect run is plenty.
-    if max_pages is None:
-        max_pages = 10 * -(-count // per_page) + 10
-    keep = WeakNegativeFilter(min_year)
-    rows: list[dict[str, Any]] = []
-    seen_ids: set[str] = set()
-    pages = read = stale = 0
-    stopped = "source exhausted"
-    log.info("fetching %d OpenAlex weak negatives (%s mode, filter %s)", count, mode, filter_value)
-    for page in iter_pages(client, cache, filter_value, mode, per_page, seed):
-        pages += 1
-        new = 0
-        works = list(page.get("results") or ())
-        judged = keep.rows(works, default_source="openalex")
-        for work in works:
-            if len(rows) >= count:
-                break
-            read += 1
-            work_id = str(work.get("id"))
-            new += work_id not in seen_ids
-            seen_ids.add(work_id)
-            row = next(judged)
-            if row is not None:
-                rows.append(row)
-        stale = 0 if new else stale + 1
-        if pages % 10 == 0:
-            log.info("%d pages, %d works read, %d of %d kept", pages, read, len(rows), count)
-        if len(rows) >= count:
-            stopped = "count reached"
-            break
-        if stale >= max_stale_pages:
-            stopped = f"{stale} samples in a row brought no new work"
-            break
-        if pages >= max_pages:
-            # Not an exhausted source: the filters dropped nearly everything.  A short table
-            # here would look complete, so fail (fetched pages stay cached).
-            raise WeakNegativeError(
-                f"weak_negatives.openalex: only {len(rows)} of {count} works kept after "
-                f"{pages} pages (dropped: {dict(keep.dropped)}); check concepts and min_year"
-            )
-    if len(rows) < count:
-        log.warning(
-            "the source ran out: %d of the %d weak negatives asked for (%s)",
-            len(rows),
-            count,
-            stopped,
-        )
-    log.info(
-        "kept %d of %d works from %d pages (%d requests, %.4f USD; dropped: %s)",
-        len(rows),
-        read,
-        pages,
-        client.requests,
-        client.cost_usd,
-        dict(keep.dropped) or "none",
-    )
-    facts = {
-        "source": "openalex",
-        "retrieved": utc_timestamp(),
-        "base_url": client.base_url,
-        "filter": filter_value,
-        "mode": mode,
-        "per_page": per_page,
-        "seeds": [seed, seed + pages - 1] if mode == "sample" else None,
-        "requested": count,
-        "exhausted": len(rows) < count,
-        "stopped": stopped,
-        "pages": pages,
-        "requests": client.requests,
-        "cost_usd": round(client.cost_usd, 6),
-        "records_read": read,
         "dropped": dict(keep.dropped),
         "min_year": min_year,
     }
