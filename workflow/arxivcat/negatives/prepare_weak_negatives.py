@@ -4,9 +4,9 @@ Two sources, chosen by ``settings.source``:
 
 * ``"openalex"``: works fetched from the OpenAlex API until ``openalex.count`` rows are kept
   (:mod:`arxivcat.negatives.openalex_source`);
-* a local path (a file, a directory or a glob) of JSON lines (plain or gzip, e.g. OpenAlex
-  snapshot parts), JSON API response bodies, or parquet.  Rows are either plain
-  ``{title, abstract, ...}`` records or OpenAlex work objects.
+* a local path (a file, a directory or a glob: :func:`arxivcat.io.sources.source_files`) of JSON
+  lines (plain or gzip, e.g. OpenAlex snapshot parts), JSON API response bodies, or parquet.
+  Rows are either plain ``{title, abstract, ...}`` records or OpenAlex work objects.
 
 Whatever the source, the same rules apply (:mod:`arxivcat.negatives.filtering`): rows without a
 title or an abstract are dropped, works from before ``min_year`` are dropped (rows of unknown year
@@ -18,7 +18,6 @@ only when complete.
 
 from __future__ import annotations
 
-import glob
 import json
 import logging
 from collections.abc import Iterable, Iterator
@@ -32,6 +31,7 @@ from arxivcat.data.jsonl import CorpusError, read_records
 from arxivcat.io.atomic import atomic_path, write_text_atomic
 from arxivcat.io.checksums import file_sha256
 from arxivcat.io.publish import utc_timestamp
+from arxivcat.io.sources import source_files
 from arxivcat.negatives.filtering import WeakNegativeError, WeakNegativeFilter
 from arxivcat.negatives.openalex_source import collect_openalex
 from arxivcat.negatives.settings import WeakNegativeSettings
@@ -54,26 +54,6 @@ _DATA_SUFFIXES = (".json", ".jsonl", ".ndjson", ".gz", ".parquet")
 _BATCH = 10_000  # local records judged at once (record keys are computed per batch)
 
 
-def local_files(source: str | Path) -> list[Path]:
-    """Return the data files a local source names: a file, a directory (recursively) or a glob.
-
-    Raises:
-        WeakNegativeError: If nothing matches.
-    """
-    path = Path(source)
-    if path.is_file():
-        return [path]
-    if path.is_dir():
-        files = sorted(
-            p for p in path.rglob("*") if p.is_file() and p.name.endswith(_DATA_SUFFIXES)
-        )
-    else:
-        files = sorted(Path(p) for p in glob.glob(str(source), recursive=True) if Path(p).is_file())
-    if not files:
-        raise WeakNegativeError(f"weak_negatives.source: {source}: no such file or no data files")
-    return files
-
-
 def read_local(path: Path) -> Iterator[dict[str, Any]]:
     """Yield the records of one local file: parquet rows or JSON-lines objects.
 
@@ -82,7 +62,7 @@ def read_local(path: Path) -> Iterator[dict[str, Any]]:
     Raises:
         WeakNegativeError: Naming the file (and line) for unreadable or malformed input.
     """
-    if path.suffix == ".parquet":
+    if path.name.lower().endswith(".parquet"):
         try:
             parquet = pq.ParquetFile(path)
             for batch in parquet.iter_batches(batch_size=10_000):
@@ -141,7 +121,8 @@ def _batches(records: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict
 
 def collect_local(source: str | Path, min_year: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Read a local source into weak-negative rows; return them with manifest facts."""
-    files = local_files(source)
+    setting = "weak_negatives.source"
+    files = source_files(source, _DATA_SUFFIXES, error=WeakNegativeError, setting=setting)
     keep = WeakNegativeFilter(min_year)
     rows: list[dict[str, Any]] = []
     seen = 0
