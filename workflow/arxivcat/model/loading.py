@@ -167,6 +167,13 @@ def label_config(heads: list[str] | None = None) -> dict[str, Any]:
     }
 
 
+def config_heads(config: Any) -> list[str] | None:
+    """A model config's heads (multi-label classification), None for a 2-label classifier."""
+    if config.problem_type != "multi_label_classification":
+        return None
+    return [str(config.id2label[i]) for i in range(config.num_labels)]
+
+
 def tiny_bert_config(vocab_size: int, heads: list[str] | None = None) -> BertConfig:
     """Return the configuration of ``builtin:tiny-bert`` for a vocabulary of ``vocab_size``."""
     return BertConfig(vocab_size=vocab_size, **label_config(heads), **TINY_BERT)

@@ -169,3 +169,20 @@ def threshold_report(
             "at_threshold": threshold_metrics(labels, p > threshold),
         }
     return out
+
+
+def pooled_metrics(labels: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    """A multi-head model's metrics over every (paper, head) pair: micro and macro averages.
+
+    Args:
+        labels: True labels ``[papers, heads]``.
+        predicted: Predicted labels ``[papers, heads]``.
+
+    Returns:
+        Accuracy, F1, precision and recall micro-averaged (pooled over all pairs, so frequent
+        heads weigh more), and ``macro_f1``, the mean of the heads' F1.
+    """
+    y = np.asarray(labels, dtype=np.int64)
+    p = np.asarray(predicted).astype(np.int64)
+    per_head = [threshold_metrics(y[:, k], p[:, k])["f1"] for k in range(y.shape[1])]
+    return {**threshold_metrics(y.ravel(), p.ravel()), "macro_f1": float(np.mean(per_head))}
