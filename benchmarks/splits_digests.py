@@ -47,9 +47,7 @@ SPLIT_TABLES = ("train", "validation", "test")
 
 def labelling_of(experiment: Experiment) -> LabellingSettings:
     """An experiment's labelling settings, as the workflow's rule passes them."""
-    return LabellingSettings(
-        experiment.labels, experiment.weak_negatives, experiment.label_mode, experiment.sample_pct
-    )
+    return LabellingSettings.from_dict(experiment.labelling())
 
 
 def _sha256(path: Path) -> str:

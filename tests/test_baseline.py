@@ -28,6 +28,26 @@ def test_baseline_learns_a_separable_split(tmp_path):
     assert result["train_rows"] == 44  # weak negatives included, as in training
 
 
+def test_baseline_weights_classes_and_chooses_its_threshold_on_validation(tmp_path):
+    data = write_tables(tmp_path / "data")
+    # A rare positive class: one positive in eleven training rows.
+    table = pq.read_table(data / "train.parquet")
+    labels = table.column("label").to_pylist()
+    keep = [i for i, v in enumerate(labels) if v == 0 or i % 10 == 0]
+    pq.write_table(table.take(keep), data / "train.parquet")
+    weighted = train_baseline(tables(data), tmp_path / "w.json", seed=1)
+    plain = train_baseline(tables(data), tmp_path / "p.json", seed=1, class_weight=None)
+    assert weighted["settings"]["class_weight"] == "balanced"
+    assert plain["settings"]["class_weight"] is None
+    # Unweighted, the rare class is sacrificed at 0.5; weighted, it is found.
+    assert plain["test"]["recall"] < weighted["test"]["recall"]
+    chosen = weighted["threshold"]
+    assert 0 < chosen["threshold"] < 1
+    assert set(chosen) == {"threshold", "validation", "test"}
+    assert chosen["validation"]["at_threshold"]["f1"] >= chosen["validation"]["at_0.5"]["f1"]
+    assert chosen["test"]["at_0.5"]["f1"] == weighted["test"]["f1"]
+
+
 def test_baseline_on_shuffled_labels_is_no_better_than_chance(tmp_path):
     data = write_tables(tmp_path / "data")
     for split in ("validation", "test"):

@@ -10,8 +10,10 @@ from tiny_run import write_model_dir, write_tables, write_tokenized
 from training_settings import training_settings
 
 from arxivcat.model.evaluate import evaluate_model
+from arxivcat.model.train_baseline import train_baseline
 from arxivcat.report.card_facts import CardError
 from arxivcat.report.card_training import hyperparameter_lines
+from arxivcat.report.choose_threshold import write_threshold
 from arxivcat.report.trainer_run import RunDirError, maybe_round
 from arxivcat.report.write_card import write_card
 
@@ -101,8 +103,9 @@ def workflow_card(tmp_path_factory):
     )
     (root / "split_report.json").write_text(json.dumps(SPLIT_REPORT))
     (root / "manifest.json").write_text(json.dumps(MANIFEST))
-    baseline = {"validation": {"f1": 0.61}, "test": {"f1": 0.5873}}
-    (root / "baseline.json").write_text(json.dumps(baseline))
+    tables = {split: data / f"{split}.parquet" for split in ("train", "validation", "test")}
+    train_baseline(tables, root / "baseline.json", seed=1)
+    write_threshold(root / "eval" / "predictions.parquet", root / "threshold.json")
     write_card(
         experiment=EXPERIMENT,
         model_dir=model,
@@ -112,6 +115,7 @@ def workflow_card(tmp_path_factory):
         output_path=root / "out" / "card.md",
         predictions_path=root / "eval" / "predictions.parquet",
         baseline_path=root / "baseline.json",
+        threshold_path=root / "threshold.json",
         plot_paths={
             "pr_curve": root / "out" / "card_pr_curve.png",
             "loss": root / "out" / "card_loss.png",
@@ -124,10 +128,11 @@ def test_card_parses_and_reports_the_evaluate_numbers(workflow_card):
     card = ModelCard.load(workflow_card / "out" / "card.md")
     metrics = json.loads((workflow_card / "eval" / "metrics.json").read_text())
     results = card.data.eval_results
-    assert {r.metric_type: r.metric_value for r in results} == {
-        m: metrics["validation"][m] for m in ("accuracy", "f1", "precision", "recall")
-    }
-    assert {r.dataset_split for r in results} == {"validation"}
+    for split in ("validation", "test"):
+        assert {r.metric_type: r.metric_value for r in results if r.dataset_split == split} == {
+            m: metrics[split][m] for m in ("accuracy", "f1", "precision", "recall")
+        }
+    assert {r.dataset_split for r in results} == {"validation", "test"}
     assert results[0].dataset_config == "CV with 10-pct Weak Negatives"
     assert card.data.model_name == "cv-tiny"
     assert "More information needed" not in card.content
@@ -144,11 +149,28 @@ def test_card_states_what_the_reference_left_out(workflow_card):
     assert "10% of the training size" in text  # weak-negative share
     test_f1 = f"{metrics['test']['f1']:.4f}"
     assert "| test | 20 |" in text and test_f1 in text  # test metrics
-    assert "reaches test F1 **0.5873**" in text and f"test F1 is **{test_f1}**" in text
     # Epoch 1 (F1 0.55) beat the last (0.5): the card says so.
     assert "Best validation F1: 0.5500 at epoch 1.0" in text
     assert "cpu (x86_64, 2 threads)" in text and "37.5 samples/s" in text
     assert "- Transformers 5.23.0" in text
+
+
+def test_model_and_baseline_are_compared_each_at_its_own_threshold(workflow_card):
+    text = (workflow_card / "out" / "card.md").read_text()
+    section = text.split("### Comparison with baselines", 1)[1].split("\n## ", 1)[0]
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in section.splitlines()}
+    metrics = json.loads((workflow_card / "eval" / "metrics.json").read_text())
+    chosen = json.loads((workflow_card / "threshold.json").read_text())
+    baseline = json.loads((workflow_card / "baseline.json").read_text())
+    model = rows["this model (fine-tuned)"]
+    assert f"| {metrics['test']['f1']:.4f} | {chosen['threshold']:.4f} |" in model
+    assert f"**{chosen['test']['at_threshold']['f1']:.4f}**" in model
+    assert " training on cpu (" in model
+    tfidf = rows["TF-IDF + logistic regression, class-weighted"]
+    assert f"| {baseline['threshold']['threshold']:.4f} |" in tfidf
+    assert f"**{baseline['threshold']['test']['at_threshold']['f1']:.4f}**" in tfidf
+    assert "fit on one CPU core |" in tfidf
+    assert "never used to choose" in section
 
 
 def test_plots_are_saved_beside_the_card_and_linked(workflow_card):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -17,7 +18,7 @@ from arxivcat.config import schema_defaults
 from arxivcat.data.download_snapshot import build_corpus
 from arxivcat.data.settings import SnapshotSettings
 from arxivcat.io import fetch
-from arxivcat.io.fetch import FetchError, download
+from arxivcat.io.fetch import SNAPSHOT_RETRY, FetchError, download
 from arxivcat.io.http import retry_after
 from arxivcat.io.kaggle import KaggleError, kaggle_credentials
 
@@ -68,7 +69,8 @@ def test_503_with_retry_after_seconds_is_honoured(tmp_path: Path, body: bytes):
     faults = [Fault(status=503, headers={"Retry-After": "7"}), Fault(status=503)]
     sleeps = Sleeps()
     with serve({"/snap.json": Route(body=body, faults=faults)}) as server:
-        download(f"{server.base}/snap.json", tmp_path / "snap.json", sleep=sleeps, backoff=2)
+        retry = dataclasses.replace(SNAPSHOT_RETRY, backoff=2)
+        download(f"{server.base}/snap.json", tmp_path / "snap.json", retry=retry, sleep=sleeps)
     assert sleeps == [7.0, 4.0]
     assert (tmp_path / "snap.json").read_bytes() == body
 

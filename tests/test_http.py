@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gzip
 import json
@@ -15,9 +16,9 @@ import pytest
 from loopback_http import Fault, Route, Sleeps, serve
 
 from arxivcat.config import schema_defaults
-from arxivcat.data.harvest_oai import Harvester, OAIError, harvest
+from arxivcat.data.harvest_oai import Harvester, OAIError, harvest, retry_policy
 from arxivcat.data.settings import OAISettings, SnapshotSettings
-from arxivcat.io.fetch import FetchError, download
+from arxivcat.io.fetch import SNAPSHOT_RETRY, FetchError, download
 from arxivcat.io.progress import Progress
 from arxivcat.io.publish import publish_table
 from arxivcat.io.redact import redact
@@ -88,7 +89,7 @@ def test_download_refused_beyond_the_cap_fails_at_once_with_the_servers_reason(t
     with serve({"/snap.json": Route(body=body, faults=[fault])}) as server:
         url = f"{server.base}/snap.json?X-Amz-Signature=S3CR3T"
         with pytest.raises(FetchError) as info:
-            download(url, tmp_path / "s", sleep=sleeps, max_retry_wait=600)
+            download(url, tmp_path / "s", sleep=sleeps)
     message = str(info.value)
     assert "86400 s" in message and "HTTP 503" in message and "daily quota" in message
     assert "snapshot.max_retry_wait" in message and "S3CR3T" not in message
@@ -99,9 +100,8 @@ def test_backoff_never_waits_longer_than_the_cap(tmp_path, body):
     faults = [Fault(status=503)] * 4
     sleeps = Sleeps()
     with serve({"/snap.json": Route(body=body, faults=faults)}) as server:
-        download(
-            f"{server.base}/snap.json", tmp_path / "s", sleep=sleeps, backoff=5, max_retry_wait=12
-        )
+        retry = dataclasses.replace(SNAPSHOT_RETRY, backoff=5, max_retry_wait=12)
+        download(f"{server.base}/snap.json", tmp_path / "s", retry=retry, sleep=sleeps)
     assert sleeps == [5, 10, 12, 12]
 
 
@@ -113,7 +113,7 @@ def test_oai_refusal_beyond_the_cap_fails_with_the_reason(shared, tmp_path):
     with serve({"/oai": Route(responder=lambda _q: (200, {}, page), faults=[fault])}) as server:
         config = {**schema_defaults("oai"), "base_url": f"{server.base}/oai", "max_retry_wait": 60}
         settings = OAISettings.from_dict(config)
-        harvester = Harvester(settings.base_url, max_retry_wait=60, sleep=sleeps)
+        harvester = Harvester(settings.base_url, retry_policy(settings), sleep=sleeps)
         with pytest.raises(
             OAIError, match=r"refuses for (1799\d|18000) s .*maintenance.*oai\.max_retry_wait"
         ):
@@ -214,7 +214,8 @@ def test_settings_are_strict_about_keys():
 def test_pacing_spaces_requests(shared, tmp_path):
     page = (shared / OAI_PAGE).read_bytes()
     with serve({"/oai": Route(responder=lambda _q: (200, {}, page))}) as server:
-        harvester = Harvester(f"{server.base}/oai", interval=0.3)
+        settings = OAISettings.from_dict({**schema_defaults("oai"), "interval": 0.3})
+        harvester = Harvester(f"{server.base}/oai", retry_policy(settings))
         started = time.monotonic()
         harvester.list_records({"metadataPrefix": "arXiv"})
         harvester.list_records({"resumptionToken": "x"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -13,7 +14,14 @@ from loopback_http import Fault, Route, Sleeps, serve
 
 from arxivcat.config import schema_defaults
 from arxivcat.data.download_snapshot import build_corpus
-from arxivcat.data.harvest_oai import Harvester, OAIError, harvest, merge_harvest, parse_page
+from arxivcat.data.harvest_oai import (
+    Harvester,
+    OAIError,
+    harvest,
+    merge_harvest,
+    parse_page,
+    retry_policy,
+)
 from arxivcat.data.settings import OAISettings, SnapshotSettings
 
 PAGES = "data/arxiv/oai/jtimdwyer-2018-06-17-arXiv"
@@ -49,11 +57,11 @@ class Replay:
 
 def _harvest(tmp_path: Path, base: str, sleeps: Sleeps, **settings) -> dict:
     config = {**schema_defaults("oai"), "base_url": f"{base}/oai", "sets": [], **settings}
-    harvester = Harvester(
-        config["base_url"], interval=3.0, max_attempts=3, sleep=sleeps, clock=sleeps.clock
-    )
+    oai = OAISettings.from_dict(config)
+    retry = dataclasses.replace(retry_policy(oai), max_attempts=3)
+    harvester = Harvester(oai.base_url, retry, sleep=sleeps, clock=sleeps.clock)
     return harvest(
-        OAISettings.from_dict(config),
+        oai,
         output=tmp_path / "oai.parquet",
         manifest_path=tmp_path / "oai.manifest.json",
         state_dir=tmp_path / "state",

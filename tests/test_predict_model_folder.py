@@ -15,10 +15,9 @@ import yaml
 from predict_fixtures import CARD, packaged_folder
 
 from arxivcat import layout
-from arxivcat.model.metrics import threshold_metrics
+from arxivcat.model.metrics import best_f1_threshold, threshold_metrics
 from arxivcat.predict.model_folder import folder_digest, read_folder_info
 from arxivcat.predict.scoring import load_classifier_folder, score_papers
-from arxivcat.report.choose_threshold import best_f1_threshold
 
 
 @pytest.fixture(scope="module")

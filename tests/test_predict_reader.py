@@ -79,8 +79,8 @@ def test_chunks_and_text_check(tmp_path):
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("none.jsonl", None, "no such corpus file"),
-        ("x.txt", "hello", "unknown corpus format"),
+        ("none.jsonl", None, "no such file"),
+        ("x.txt", "hello", "unknown format"),
         ("bad.jsonl", '{"id": "1", "title": "t", "abstract": "a"}\n{oops\n', "2: malformed JSON"),
         ("noid.jsonl", '{"title": "t", "abstract": "a"}\n', "no id column"),
         ("empty-id.csv", "id,title,abstract\n,t,a\n", "row 1 has no id"),

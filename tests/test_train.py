@@ -19,7 +19,6 @@ import pytest
 from training_settings import training_settings
 from transformers import (
     AutoModelForSequenceClassification,
-    EvalPrediction,
     TrainerState,
     TrainingArguments,
 )
@@ -149,16 +148,38 @@ def test_training_info_records_device_speed_and_settings(trained):
     assert json.loads((model_dir / "all_results.json").read_text()) == results
 
 
-def test_compute_metrics_matches_hand_counts():
-    logits = np.array([[0, 1], [1, 0], [0, 1], [0, 1], [1, 0]], dtype=float)
-    labels = np.array([1, 1, 0, 1, 0])
-    metrics = trainer_extensions.compute_metrics(
-        EvalPrediction(predictions=logits, label_ids=labels)
+def test_last_validation_pass_is_computed_once_and_is_what_a_fresh_pass_gives(job, trained):
+    from datasets import DatasetDict
+
+    from arxivcat.model.inference import load_for_inference, place
+    from arxivcat.model.split_scoring import VALIDATION_PASS, read_pass, score_split
+
+    model_dir, _, info = trained
+    saved = read_pass(model_dir / VALIDATION_PASS)
+    # keep: best: the pass of the kept (best) epoch's weights.
+    assert info["validation_pass"]["rows"] == 64 and info["kept"] == "best"
+    assert info["validation_pass"]["padded_tokens"] >= info["validation_pass"]["real_tokens"]
+    log = (job / "job.log").read_text()
+    assert "validation: the training's last pass of these weights" in log
+    assert len(re.findall(r"validation pass: 64/64 rows \(100.0%\)", log)) == 2, log
+    assert len(re.findall(r"test pass: 64/64 rows \(100.0%\)", log)) == 1, log
+    # The evaluate stage's validation rows are that pass ...
+    metrics = json.loads((job / "eval" / "metrics.json").read_text())
+    assert metrics["validation"]["pass"] == saved.stats.to_dict()
+    # ... and they are what scoring the saved model afresh gives, to the last bit.
+    placement = place("cpu", "auto", 64)
+    model = load_for_inference(model_dir, placement)
+    split = DatasetDict.load_from_disk(str(job / "tokenized"))["validation"]
+    fresh = score_split(model, split, 16, placement, "validation")
+    assert fresh.ids == saved.ids
+    np.testing.assert_array_equal(fresh.probabilities, saved.probabilities)
+    assert fresh.loss == pytest.approx(saved.loss, abs=1e-12)
+    best = max(
+        e["eval_f1"]
+        for e in json.loads((model_dir / "trainer_state.json").read_text())["log_history"]
+        if "eval_f1" in e
     )
-    # tp=2, fp=1, fn=1, tn=1
-    assert metrics == pytest.approx(
-        {"accuracy": 3 / 5, "precision": 2 / 3, "recall": 2 / 3, "f1": 2 / 3}
-    )
+    assert metrics["validation"]["f1"] == pytest.approx(best, abs=1e-12)
 
 
 def test_run_key_follows_result_settings_and_data_only():
@@ -182,6 +203,7 @@ def test_incomplete_checkpoint_is_skipped(tmp_path):
 
 def test_keep_best_saves_only_improvements(tmp_path):
     model = load_classifier("builtin:tiny-bert", seed=1)
+    (tmp_path / "validation-last.parquet").write_bytes(b"the pass of the last evaluation")
     callback = trainer_extensions.KeepBest(tmp_path / "best")
     state = TrainerState()
     for epoch, f1 in ((1.0, 0.5), (2.0, 0.4), (3.0, 0.6)):
@@ -191,6 +213,7 @@ def test_keep_best_saves_only_improvements(tmp_path):
         saved = json.loads((tmp_path / "best" / "epoch.json").read_text())
         assert saved["epoch"] == {1.0: 1.0, 2.0: 1.0, 3.0: 3.0}[epoch]
     assert (tmp_path / "best" / "model.safetensors").is_file()
+    assert (tmp_path / "best" / "validation-last.parquet").read_bytes().startswith(b"the pass")
 
 
 def test_effective_batch_is_kept_across_devices():
@@ -329,7 +352,7 @@ def test_train_log_has_a_progress_line_every_logging_steps_and_each_validation(j
     validations = re.findall(r"validation at step (\d+) \(epoch ([\d.]+)\): f1 [\d.]+", log)
     assert validations == [("20", "1.00"), ("40", "2.00")], log
     for split, rows in (("validation", 64), ("test", 64)):
-        assert re.search(rf"evaluate {split}: {rows}/{rows} rows \(100.0%\), .* ETA 0:00:00", log)
+        assert re.search(rf"{split} pass: {rows}/{rows} rows \(100.0%\), .* ETA 0:00:00", log)
     assert re.search(r"tokenize train: 320/320 rows \(100.0%\), [\d.]+ rows/s, .*ETA", log), log
 
 

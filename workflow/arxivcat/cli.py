@@ -96,12 +96,14 @@ def workflow_results(results_dir: Path, name: str) -> ExperimentResults:
         return layout.under(results_dir, pattern, experiment=name)
 
     baseline = path(layout.BASELINE_METRICS)
+    threshold = path(layout.THRESHOLD)
     return ExperimentResults(
         name=name,
         metrics=path(layout.EVAL_METRICS),
         model_dir=path(layout.MODEL),
         split_report=path(layout.SPLIT_REPORT),
         baseline=baseline if baseline.is_file() else None,
+        threshold=threshold if threshold.is_file() else None,
     )
 
 

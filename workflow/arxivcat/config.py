@@ -39,6 +39,7 @@ class Experiment:
     Attributes:
         name: The experiment's name, also its results directory.
         labels: Canonical arXiv categories; a paper is positive if any of its categories is here.
+            Empty for a multi-head experiment.
         dataset_config: The data's name in the card's model-index.
         split: Name of the split definition the experiment uses.
         split_settings: That split definition.
@@ -46,6 +47,9 @@ class Experiment:
         label_mode: ``any`` (any listed category makes a positive) or ``primary``.
         sample_pct: Percentage of the training split's papers kept.
         training: The training settings: defaults merged with the experiment's overrides.
+        heads: A multi-head experiment's heads (name to canonical categories, in config order),
+            or ``every-category``; None for a binary experiment.
+        min_head_positives: With ``every-category``, least positive training papers of a head.
     """
 
     name: str
@@ -57,6 +61,25 @@ class Experiment:
     training: dict[str, Any]
     label_mode: str
     sample_pct: float
+    heads: dict[str, tuple[str, ...]] | str | None = None
+    min_head_positives: int = 0
+
+    @property
+    def multi_head(self) -> bool:
+        """Whether the experiment asks several questions of one model."""
+        return self.heads is not None
+
+    def labelling(self) -> dict[str, Any]:
+        """What decides the experiment's labels and training rows (the ``label_splits`` params)."""
+        heads = self.heads
+        return {
+            "labels": list(self.labels),
+            "weak_negatives": self.weak_negatives,
+            "label_mode": self.label_mode,
+            "sample_pct": self.sample_pct,
+            "heads": {k: list(v) for k, v in heads.items()} if isinstance(heads, dict) else heads,
+            "min_head_positives": self.min_head_positives,
+        }
 
     def card_facts(self) -> dict[str, Any]:
         """What the card states about the experiment (the card rule's parameter)."""
@@ -68,6 +91,8 @@ class Experiment:
             "split_settings": self.split_settings,
             "weak_negatives": self.weak_negatives,
             "training": self.training,
+            "heads": self.labelling()["heads"],
+            "label_mode": self.label_mode,
         }
 
 
@@ -170,13 +195,27 @@ def validate_config(config: dict[str, Any], schema: dict[str, Any]) -> dict[str,
                 f"config: experiments.{name}.split: unknown split {experiment['split']!r} "
                 f"(defined: {known})"
             )
-        unknown = taxonomy.unknown_categories(experiment["labels"])
+        _check_labels(name, experiment)
+    return config
+
+
+def _check_labels(name: str, experiment: dict[str, Any]) -> None:
+    """Exactly one of ``labels`` and ``heads``; every category named is an arXiv category."""
+    if ("labels" in experiment) == ("heads" in experiment):
+        raise ConfigError(
+            f"config: experiments.{name}: give either labels (one binary question) or heads "
+            "(several questions of one model), not both and not neither"
+        )
+    sets = {"labels": experiment.get("labels", [])}
+    if isinstance(experiment.get("heads"), dict):
+        sets.update({f"heads.{head}": labels for head, labels in experiment["heads"].items()})
+    for key, labels in sets.items():
+        unknown = taxonomy.unknown_categories(labels)
         if unknown:
             raise ConfigError(
-                f"config: experiments.{name}.labels: not arXiv categories: {', '.join(unknown)} "
+                f"config: experiments.{name}.{key}: not arXiv categories: {', '.join(unknown)} "
                 "(see https://arxiv.org/category_taxonomy)"
             )
-    return config
 
 
 def get_experiment(config: dict[str, Any], name: str) -> Experiment:
@@ -190,9 +229,12 @@ def get_experiment(config: dict[str, Any], name: str) -> Experiment:
         known = ", ".join(experiments)
         raise ConfigError(f"unknown experiment {name!r}; experiments in config: {known}")
     entry = experiments[name]
+    heads = entry.get("heads")
+    if isinstance(heads, dict):
+        heads = {head: tuple(taxonomy.canonical_list(labels)) for head, labels in heads.items()}
     return Experiment(
         name=name,
-        labels=tuple(taxonomy.canonical_list(entry["labels"])),
+        labels=tuple(taxonomy.canonical_list(entry.get("labels", []))),
         dataset_config=entry.get("dataset_config", name),
         split=entry["split"],
         split_settings=copy.deepcopy(config["splits"][entry["split"]]),
@@ -200,4 +242,6 @@ def get_experiment(config: dict[str, Any], name: str) -> Experiment:
         training={**config["training"], **entry["training"]},
         label_mode=entry["label_mode"],
         sample_pct=float(entry["sample_pct"]),
+        heads=heads,
+        min_head_positives=int(entry["min_head_positives"]) if heads else 0,
     )

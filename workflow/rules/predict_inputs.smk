@@ -1,5 +1,6 @@
 # Input and params functions of the predict stage (rules in predict.smk).
-import glob
+from arxivcat.io.sources import source_files
+from arxivcat.predict.settings import CORPUS_SUFFIXES
 
 
 wildcard_constraints:
@@ -27,10 +28,9 @@ def predict_corpus_of(wildcards):
         }
     if source == "oai":
         return {"corpus": [rules.harvest_oai.output.table]}
-    files = sorted(glob.glob(source)) if glob.has_magic(source) else [source]
-    if not files:
-        raise WorkflowError(f"predict.corpora.{wildcards.corpus}: nothing matches {source}")
-    return {"corpus": files}
+    setting = f"predict.corpora.{wildcards.corpus}"
+    files = source_files(source, CORPUS_SUFFIXES, error=WorkflowError, setting=setting)
+    return {"corpus": [str(path) for path in files]}
 
 
 def predict_settings_of(wildcards):

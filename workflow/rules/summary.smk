@@ -12,6 +12,7 @@ rule summarize:
         models=expand(rules.train.output.model, experiment=EXPERIMENTS),
         split_reports=expand(rules.label_splits.output.report, experiment=EXPERIMENTS),
         baselines=expand(rules.train_baseline.output.metrics, experiment=EXPERIMENTS),
+        thresholds=expand(rules.choose_threshold.output.threshold, experiment=EXPERIMENTS),
     output:
         markdown=report(
             layout.SUMMARY,

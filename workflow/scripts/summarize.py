@@ -11,6 +11,7 @@ write_summary(
         models=snakemake.input.models,
         split_reports=snakemake.input.split_reports,
         baselines=snakemake.input.baselines,
+        thresholds=snakemake.input.thresholds,
     ),
     markdown_path=snakemake.output.markdown,
     csv_path=snakemake.output.csv,

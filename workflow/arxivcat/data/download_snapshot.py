@@ -23,7 +23,9 @@ compare the small digest file rerun nothing after re-downloading an unchanged sn
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,7 +38,7 @@ from arxivcat.data.corpus import CorpusError, normalized_records, normalized_tab
 from arxivcat.data.corpus_table import RecordChecks, write_corpus, write_tables
 from arxivcat.data.settings import SnapshotSettings
 from arxivcat.io.checksums import file_sha256
-from arxivcat.io.publish import publish_table
+from arxivcat.io.publish import publish_table, utc_timestamp
 from arxivcat.io.redact import redact
 
 if TYPE_CHECKING:
@@ -58,8 +60,9 @@ def resolve_source(
     if source.startswith(("http://", "https://", "kaggle:")):
         from arxivcat.io import fetch
 
-        options = {"max_retry_wait": settings.max_retry_wait, **(fetch_options or {})}
-        download = fetch.fetch_source(source, cache_dir, settings.sha256, **options)
+        retry = dataclasses.replace(fetch.SNAPSHOT_RETRY, max_retry_wait=settings.max_retry_wait)
+        options = fetch_options or {}
+        download = fetch.fetch_source(source, cache_dir, settings.sha256, retry=retry, **options)
         return download.path, download
     path = Path(source).expanduser()
     if not path.is_file():
@@ -88,6 +91,78 @@ def _track_tables(tables: Iterator[pa.Table], latest: list[dt.date]) -> Iterator
         yield table
 
 
+@dataclasses.dataclass(frozen=True)
+class _Snapshot:
+    """The local input of a corpus.
+
+    Attributes:
+        local: The snapshot file (downloaded, generated or local); None for the harvest alone.
+        download: The download that brought ``local``, for a remote source.
+        sha256: The sha256 of ``local``, or of the harvest table when there is no snapshot.
+    """
+
+    local: Path | None
+    download: Download | None
+    sha256: str
+
+
+def _local_snapshot(
+    settings: SnapshotSettings,
+    cache_dir: str | Path,
+    fetch_options: dict[str, Any] | None,
+    harvest_path: str | Path | None,
+    snapshot_path: str | Path | None,
+) -> _Snapshot:
+    """The snapshot file of the configured source (downloaded if remote), hashed and checked."""
+    source = settings.source.strip()
+    if source == "oai":
+        if harvest_path is None:
+            raise CorpusError("snapshot source 'oai' needs the OAI harvest (oai.enabled: true)")
+        return _Snapshot(None, None, file_sha256(harvest_path))
+    download: Download | None = None
+    if source.startswith("synthetic:"):
+        if snapshot_path is None:
+            raise CorpusError(
+                f"snapshot source {source!r} needs the file of rule generate_synthetic_snapshot"
+            )
+        local = Path(snapshot_path)
+    else:
+        local, download = resolve_source(settings, cache_dir, fetch_options)
+    log.info("hashing %s", local)
+    sha256 = file_sha256(local)
+    if settings.sha256 and sha256 != settings.sha256.lower():
+        raise CorpusError(f"{local}: sha256 {sha256} does not match the expected {settings.sha256}")
+    return _Snapshot(local, download, sha256)
+
+
+def _write_corpus(
+    partial: Path,
+    local: Path | None,
+    harvest_path: str | Path | None,
+    checks: RecordChecks,
+    source: str,
+) -> dict[str, Any]:
+    """Normalize ``local`` (merged with the harvest, if any) into ``partial``; return its facts."""
+    latest: list[dt.date] = []
+    if harvest_path is None:
+        # The fast path: whole tables, no row dicts.
+        count = write_tables(_track_tables(normalized_tables(local), latest), partial, checks)
+    else:
+        from arxivcat.data import harvest_oai as oai
+
+        log.info("merging the OAI-PMH harvest %s", harvest_path)
+        rows = normalized_records(local) if local is not None else iter(())
+        merged = oai.merge_harvest(rows, oai.read_harvest(harvest_path))
+        count = write_corpus(_track_rows(merged, latest), partial, checks=checks)
+    if count == 0:
+        raise CorpusError(f"snapshot source {redact(source)!r}: no records")
+    return {
+        "records": count,
+        "snapshot_date": max(latest).isoformat() if latest else None,
+        "record_checks": checks.manifest(),
+    }
+
+
 def build_corpus(
     settings: SnapshotSettings,
     corpus_path: str | Path,
@@ -107,8 +182,8 @@ def build_corpus(
         manifest_path: Output JSON manifest (source, retrieval time, records, checksums,
             snapshot date and, for a download, its redacted URL and completeness).
         cache_dir: Where remote downloads are kept (and resumed from).
-        fetch_options: Extra keyword arguments for :func:`arxivcat.io.fetch.download` (retries,
-            back-off, the sleep function).
+        fetch_options: Extra keyword arguments for :func:`arxivcat.io.fetch.download` (the
+            sleep function, for tests).
         harvest_path: An OAI-PMH harvest table to merge in (required for source ``oai``).
         snapshot_path: The generated file of a ``synthetic:N`` source.
 
@@ -120,69 +195,30 @@ def build_corpus(
         arxivcat.io.fetch.FetchError: For a failed download or checksum mismatch.
     """
     source = settings.source.strip()
-    retrieved = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    download: Download | None = None
-    if source == "oai":
-        if harvest_path is None:
-            raise CorpusError("snapshot source 'oai' needs the OAI harvest (oai.enabled: true)")
-        local: Path | None = None
-        source_sha256 = file_sha256(harvest_path)
-    else:
-        if source.startswith("synthetic:"):
-            if snapshot_path is None:
-                raise CorpusError(
-                    f"snapshot source {source!r} needs the file of rule generate_synthetic_snapshot"
-                )
-            local = Path(snapshot_path)
-        else:
-            local, download = resolve_source(settings, cache_dir, fetch_options)
-        log.info("hashing %s", local)
-        source_sha256 = file_sha256(local)
-        if settings.sha256 and source_sha256 != settings.sha256.lower():
-            raise CorpusError(
-                f"{local}: sha256 {source_sha256} does not match the expected {settings.sha256}"
-            )
-
+    retrieved = utc_timestamp()
+    snapshot = _local_snapshot(settings, cache_dir, fetch_options, harvest_path, snapshot_path)
     checks = RecordChecks(settings.missing_abstract, settings.unknown_categories)
-
-    def write(partial: Path) -> dict[str, Any]:
-        latest: list[dt.date] = []
-        if harvest_path is None:
-            # The fast path: whole tables, no row dicts.
-            count = write_tables(_track_tables(normalized_tables(local), latest), partial, checks)
-        else:
-            from arxivcat.data import harvest_oai as oai
-
-            log.info("merging the OAI-PMH harvest %s", harvest_path)
-            rows = normalized_records(local) if local is not None else iter(())
-            merged = oai.merge_harvest(rows, oai.read_harvest(harvest_path))
-            count = write_corpus(_track_rows(merged, latest), partial, checks=checks)
-        if count == 0:
-            raise CorpusError(f"snapshot source {redact(source)!r}: no records")
-        return {
-            "records": count,
-            "snapshot_date": max(latest).isoformat() if latest else None,
-            "record_checks": checks.manifest(),
-        }
-
+    write = functools.partial(
+        _write_corpus, local=snapshot.local, harvest_path=harvest_path, checks=checks, source=source
+    )
     log.info("normalizing %s into %s", redact(source), corpus_path)
     facts: dict[str, Any] = {"source": redact(source), "retrieved": retrieved}
-    if download is not None:
-        facts["download"] = download.facts()
+    if snapshot.download is not None:
+        facts["download"] = snapshot.download.facts()
     try:
         manifest = publish_table(
             write,
             corpus_path,
             digest_path,
             manifest_path,
-            {**facts, "source_sha256": source_sha256},
+            {**facts, "source_sha256": snapshot.sha256},
         )
     except CorpusError as error:
-        if download is None:
+        if snapshot.download is None:
             raise
         from arxivcat.io import fetch
 
-        fetch.discard(download)
+        fetch.discard(snapshot.download)
         raise CorpusError(
             f"{error} (the cached download was removed: the next run fetches it again)"
         ) from None

@@ -41,8 +41,8 @@ from arxivcat.data import corpus
 from arxivcat.data.oai_pages import HARVEST_SCHEMA, IncompleteReplyError, OAIError, Page, parse_page
 from arxivcat.data.settings import OAISettings
 from arxivcat.io.atomic import atomic_path, write_text_atomic
-from arxivcat.io.http import HttpClient, Retry, describe, shown_url
-from arxivcat.io.publish import publish_table
+from arxivcat.io.http import HttpClient, Retry, RetryPolicy, describe, shown_url
+from arxivcat.io.publish import publish_table, utc_timestamp
 from arxivcat.io.redact import redact
 
 log = logging.getLogger(__name__)
@@ -59,15 +59,25 @@ def _from_json(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def retry_policy(settings: OAISettings) -> RetryPolicy:
+    """The harvest's retries: ``oai.interval`` between requests (and as the first back-off)."""
+    return RetryPolicy(
+        max_attempts=6,
+        backoff=max(settings.interval, 1.0),
+        max_retry_wait=settings.max_retry_wait,
+        timeout=120.0,
+        interval=settings.interval,
+        setting="oai.max_retry_wait",
+    )
+
+
 class Harvester:
     """A polite OAI-PMH client: paced requests, capped Retry-After, retries on cut replies.
 
     Args:
         base_url: The OAI-PMH endpoint.
-        interval: Minimum seconds between the starts of two requests.
-        max_attempts: Attempts per request before giving up.
-        timeout: Per-request connect/read timeout, seconds.
-        max_retry_wait: Longest wait on the server (``oai.max_retry_wait``), seconds.
+        retry: Pacing, attempts, back-off and the longest wait on the server
+            (:func:`retry_policy`).
         session: The ``requests`` session.
         sleep: The sleep function; ``clock`` the monotonic clock (tests inject fakes).
     """
@@ -75,27 +85,13 @@ class Harvester:
     def __init__(
         self,
         base_url: str,
-        interval: float = 3.0,
-        max_attempts: int = 6,
-        timeout: float = 120.0,
-        max_retry_wait: float = 600.0,
+        retry: RetryPolicy,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url
-        self.client = HttpClient(
-            session,
-            max_attempts=max_attempts,
-            backoff=max(interval, 1.0),
-            max_retry_wait=max_retry_wait,
-            timeout=timeout,
-            interval=interval,
-            setting="oai.max_retry_wait",
-            error=OAIError,
-            sleep=sleep,
-            clock=clock,
-        )
+        self.client = HttpClient(session, retry, error=OAIError, sleep=sleep, clock=clock)
 
     def list_records(self, params: dict[str, str]) -> Page:
         """Fetch and parse one ``ListRecords`` page (retrying transient failures)."""
@@ -211,10 +207,8 @@ def harvest(
     Returns:
         The manifest written.
     """
-    harvester = harvester or Harvester(
-        settings.base_url, interval=settings.interval, max_retry_wait=settings.max_retry_wait
-    )
-    retrieved = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    harvester = harvester or Harvester(settings.base_url, retry_policy(settings))
+    retrieved = utc_timestamp()
     files: list[Path] = []
     for set_spec in settings.sets or [None]:
         params = {"metadataPrefix": settings.metadata_prefix}

@@ -23,26 +23,21 @@ redacted (signed URLs carry secrets in their query string).
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import json
 import logging
 import os
 import re
 import time
-import zipfile
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 
 from arxivcat.errors import ArxivcatError
 from arxivcat.io.checksums import file_sha256
-from arxivcat.io.http import TRANSIENT_ERRORS, HttpClient, Retry, describe
+from arxivcat.io.download_cache import archive_end, cache_name, read_state, state_file, write_state
+from arxivcat.io.http import TRANSIENT_ERRORS, HttpClient, Retry, RetryPolicy, describe
 from arxivcat.io.kaggle import kaggle_credentials, kaggle_url
 from arxivcat.io.progress import Progress
 from arxivcat.io.redact import redact
@@ -52,6 +47,10 @@ log = logging.getLogger(__name__)
 #: Network reads are small so that little is lost when a connection drops mid-read.
 _NET_CHUNK = 1 << 16
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
+#: The snapshot download's retries; ``snapshot.max_retry_wait`` sets the cap.
+SNAPSHOT_RETRY = RetryPolicy(
+    max_attempts=8, backoff=5.0, timeout=60.0, setting="snapshot.max_retry_wait"
+)
 
 
 class FetchError(ArxivcatError, RuntimeError):
@@ -85,13 +84,6 @@ class Download:
         }
 
 
-def cache_name(url: str) -> str:
-    """A stable file name for ``url`` in the cache: a short hash plus the URL's base name."""
-    tag = hashlib.sha256(url.encode()).hexdigest()[:12]
-    base = re.sub(r"[^\w.-]", "_", Path(urlsplit(url).path).name) or "download"
-    return f"{tag}-{base}"
-
-
 def fetch_source(
     source: str,
     cache_dir: str | Path,
@@ -115,50 +107,152 @@ def fetch_source(
     return download(url, Path(cache_dir) / name, expected_sha256, session=session, **options)
 
 
-def _read_state(path: Path) -> dict[str, Any]:
-    try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return state if isinstance(state, dict) else {}
-
-
-def _write_state(path: Path, url: str, headers: Any, **extra: Any) -> None:
-    state = {"url": redact(url), **extra}
-    for header in ("ETag", "Last-Modified"):
-        if headers.get(header):
-            state[header] = headers[header]
-    path.write_text(json.dumps(state), encoding="utf-8")
-
-
-def _archive_end(path: Path) -> str | None:
-    """``"zip"``/``"gzip"`` for an archive whose end is intact, None for other files.
-
-    Raises:
-        Retry: For a zip or gzip archive that ends early (the transfer was cut).
-    """
-    with open(path, "rb") as handle:
-        magic = handle.read(4)
-    if magic.startswith(b"PK"):
-        if zipfile.is_zipfile(path):
-            return "zip"
-        raise Retry("the zip archive has no end-of-archive record (transfer cut?)")
-    if magic.startswith(b"\x1f\x8b"):
-        try:
-            with gzip.open(path, "rb") as stream:
-                while stream.read(1 << 20):
-                    pass
-        except (EOFError, gzip.BadGzipFile, zlib.error) as error:
-            raise Retry(f"the gzip stream ends early ({error}; transfer cut?)") from None
-        return "gzip"
-    return None
-
-
 def discard(download: Download) -> None:
     """Remove a cached download (one that failed to parse) so that the next run fetches it."""
     download.path.unlink(missing_ok=True)
-    download.path.with_name(download.path.name + ".http.json").unlink(missing_ok=True)
+    state_file(download.path).unlink(missing_ok=True)
     log.warning("removed the cached download %s; the next run fetches it again", download.path)
+
+
+class _Transfer:
+    """One resumable transfer to ``destination.part``, across the client's attempts.
+
+    The client asks :meth:`headers` before each attempt and hands the reply to :meth:`receive`;
+    ``offset`` (the partial file's size when the attempt's headers were made) links the two.
+
+    Args:
+        url: What to download.
+        destination: The final path; the partial file and its validators lie beside it.
+        conditional: ``If-None-Match``/``If-Modified-Since`` of a cached complete copy, or {}.
+        progress_every: Seconds between two progress lines in the log.
+    """
+
+    def __init__(
+        self, url: str, destination: Path, conditional: dict[str, str], progress_every: float
+    ) -> None:
+        self.url = url
+        self.shown = redact(url)
+        self.destination = destination
+        self.partial = destination.with_name(destination.name + ".part")
+        self.partial_state = state_file(self.partial)
+        self.conditional = conditional
+        self.progress_every = progress_every
+        self.offset = 0
+        #: The headers of the reply whose body completed the partial file.
+        self.final_headers: dict[str, str] = {}
+
+    def headers(self) -> dict[str, str]:
+        """This attempt's request headers: a range from the partial file's end, if any."""
+        wanted = {"Accept-Encoding": "identity", **self.conditional}
+        self.offset = self.partial.stat().st_size if self.partial.exists() else 0
+        if self.offset:
+            wanted["Range"] = f"bytes={self.offset}-"
+            validator = read_state(self.partial_state)
+            if validator.get("ETag") or validator.get("Last-Modified"):
+                wanted["If-Range"] = validator.get("ETag") or validator["Last-Modified"]
+        return wanted
+
+    def receive(self, response: requests.Response) -> str | None:
+        """Append (or write) the reply's body to the partial file; return its completeness.
+
+        Returns:
+            ``"cached"`` for a 304 to the conditional request, else the completeness as in
+            :class:`Download` (None when unknown).
+
+        Raises:
+            Retry: For a transfer cut short or a refused resumption (then from byte 0).
+            FetchError: For a client error or a reply to the wrong range.
+        """
+        status = response.status_code
+        if status == 304 and self.conditional:
+            return "cached"
+        if status == 416 and self.offset:
+            return self._already_complete(response)
+        if status >= 400:
+            raise FetchError(f"{self.shown}: {describe(response)}")
+        offset, total, mode = self._start(response)
+        done = self._write_body(response, offset, total, mode)
+        if total is not None and done != total:
+            raise Retry(f"transfer ended at byte {done} of {total}")
+        self.final_headers.update(response.headers)
+        if total is not None:
+            return "length"
+        if "chunked" in response.headers.get("Transfer-Encoding", "").lower():
+            return "chunked"
+        return archive_end(self.partial)
+
+    def _already_complete(self, response: requests.Response) -> str:
+        """A 416 to a range request: the partial file is whole, or it starts over."""
+        total = response.headers.get("Content-Range", "").rpartition("/")[2]
+        if total.isdigit() and int(total) == self.offset:
+            log.info("%s: partial download is already complete", self.partial)
+            return "length"
+        self.partial.unlink()
+        raise Retry("the server refused to resume; starting over", wait=0)
+
+    def _start(self, response: requests.Response) -> tuple[int, int | None, str]:
+        """Where the reply's body starts, the file's whole size if known, and the write mode."""
+        if response.status_code == 206:
+            match = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
+            if not match or int(match.group(1)) != self.offset:
+                raise FetchError(
+                    f"{self.shown}: bad Content-Range {response.headers.get('Content-Range')!r}"
+                    f" for a request from byte {self.offset}"
+                )
+            return self.offset, int(match.group(3)) if match.group(3) != "*" else None, "ab"
+        if self.offset:
+            log.info("%s: server sent the whole file; restarting from byte 0", self.shown)
+        length = response.headers.get("Content-Length")
+        write_state(self.partial_state, self.url, response.headers)
+        return 0, int(length) if length and length.isdigit() else None, "wb"
+
+    def _write_body(
+        self, response: requests.Response, offset: int, total: int | None, mode: str
+    ) -> int:
+        """Write the body to the partial file; return the partial file's size then."""
+        log.info("downloading %s from byte %d of %s", self.shown, offset, total or "unknown size")
+        name = f"downloading {self.destination.name}"
+        progress = Progress(log, name, total, offset, self.progress_every)
+        with open(self.partial, mode) as handle:
+            try:
+                # read1 hands over whatever arrived, so a dropped connection loses nothing
+                # already received (iter_content would drop the last incomplete chunk).
+                while chunk := response.raw.read1(_NET_CHUNK, decode_content=True):
+                    handle.write(chunk)
+                    progress.advance(len(chunk))
+            except TRANSIENT_ERRORS as error:
+                raise Retry(
+                    f"transfer interrupted at byte {progress.done} ({type(error).__name__})"
+                ) from None
+        return progress.done
+
+    def finish(self, expected: str | None, completeness: str | None) -> Download:
+        """Check the partial file against ``expected``, then make it the destination."""
+        if expected:
+            actual = file_sha256(self.partial)
+            if actual != expected:
+                self.partial.unlink()
+                self.partial_state.unlink(missing_ok=True)
+                raise FetchError(
+                    f"{self.shown}: sha256 {actual} does not match the expected {expected} "
+                    "(partial download removed)"
+                )
+            completeness = "sha256"
+        if completeness is None:
+            log.warning(
+                "%s: the server sent neither a length nor a chunked end, so the download's "
+                "completeness is unverified (set snapshot.sha256 to check it)",
+                self.shown,
+            )
+        destination = self.destination
+        os.replace(self.partial, destination)
+        state = state_file(destination)
+        write_state(state, self.url, self.final_headers, completeness=completeness)
+        self.partial_state.unlink(missing_ok=True)
+        size = destination.stat().st_size
+        log.info("downloaded %s to %s (%d bytes, completeness %s)", self.shown, destination,
+                 size, completeness or "unverified")  # fmt: skip
+        return Download(destination, self.shown, size, completeness)
 
 
 def download(
@@ -166,10 +260,7 @@ def download(
     destination: str | Path,
     expected_sha256: str | None = None,
     session: requests.Session | None = None,
-    max_attempts: int = 8,
-    backoff: float = 5.0,
-    timeout: float = 60.0,
-    max_retry_wait: float = 600.0,
+    retry: RetryPolicy = SNAPSHOT_RETRY,
     progress_every: float = 30.0,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Download:
@@ -183,27 +274,21 @@ def download(
         destination: Final path; ``destination.part`` holds the partial download.
         expected_sha256: Expected hex sha256 of the whole file, or None.
         session: The ``requests`` session (carries auth for Kaggle).
-        max_attempts: Requests before giving up (each resumes where the last one stopped).
-        backoff: Seconds to wait after a failed attempt (doubling), unless the server says
-            otherwise with ``Retry-After``.
-        timeout: Connect/read timeout of one request, in seconds.
-        max_retry_wait: Longest wait on the server (``snapshot.max_retry_wait``), seconds.
+        retry: Attempts (each resumes where the last one stopped), back-off (unless the server
+            says otherwise with ``Retry-After``), the longest wait on the server and the timeout.
         progress_every: Seconds between two progress lines in the log.
         sleep: The sleep function (tests inject a fake one).
 
     Raises:
         FetchError: For a client error (4xx other than 408/425/429), exhausted retries, a
-            ``Retry-After`` beyond ``max_retry_wait`` or a checksum mismatch; the partial file is
-            kept for resumption except after a checksum mismatch.
+            ``Retry-After`` beyond ``retry.max_retry_wait`` or a checksum mismatch; the partial
+            file is kept for resumption except after a checksum mismatch.
     """
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
-    partial = destination.with_name(destination.name + ".part")
-    state_file = destination.with_name(destination.name + ".http.json")
-    partial_state = destination.with_name(destination.name + ".part.http.json")
     expected = expected_sha256.lower() if expected_sha256 else None
     shown = redact(url)
-    cached = _read_state(state_file) if destination.is_file() else {}
+    cached = read_state(state_file(destination)) if destination.is_file() else {}
     if destination.is_file() and expected and file_sha256(destination) == expected:
         log.info("%s: cached copy matches the expected sha256; not downloading", destination)
         return Download(destination, shown, destination.stat().st_size, "sha256")
@@ -213,110 +298,15 @@ def download(
             conditional["If-None-Match"] = cached["ETag"]
         if cached.get("Last-Modified"):
             conditional["If-Modified-Since"] = cached["Last-Modified"]
-    attempt_offset = [0]
-    final_headers: dict[str, str] = {}
-
-    def headers() -> dict[str, str]:
-        wanted = {"Accept-Encoding": "identity", **conditional}
-        offset = attempt_offset[0] = partial.stat().st_size if partial.exists() else 0
-        if offset:
-            wanted["Range"] = f"bytes={offset}-"
-            validator = _read_state(partial_state)
-            if validator.get("ETag") or validator.get("Last-Modified"):
-                wanted["If-Range"] = validator.get("ETag") or validator["Last-Modified"]
-        return wanted
-
-    def receive(response: requests.Response) -> str | None:
-        status, offset = response.status_code, attempt_offset[0]
-        if status == 304 and conditional:
-            return "cached"
-        if status == 416 and offset:
-            total = response.headers.get("Content-Range", "").rpartition("/")[2]
-            if total.isdigit() and int(total) == offset:
-                log.info("%s: partial download is already complete", partial)
-                return "length"
-            partial.unlink()
-            raise Retry("the server refused to resume; starting over", wait=0)
-        if status >= 400:
-            raise FetchError(f"{shown}: {describe(response)}")
-        if status == 206:
-            match = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
-            if not match or int(match.group(1)) != offset:
-                raise FetchError(
-                    f"{shown}: bad Content-Range {response.headers.get('Content-Range')!r}"
-                    f" for a request from byte {offset}"
-                )
-            total = int(match.group(3)) if match.group(3) != "*" else None
-            mode = "ab"
-        else:
-            if offset:
-                log.info("%s: server sent the whole file; restarting from byte 0", shown)
-            offset = 0
-            length = response.headers.get("Content-Length")
-            total = int(length) if length and length.isdigit() else None
-            mode = "wb"
-            _write_state(partial_state, url, response.headers)
-        log.info("downloading %s from byte %d of %s", shown, offset, total or "unknown size")
-        progress = Progress(log, f"downloading {destination.name}", total, offset, progress_every)
-        with open(partial, mode) as handle:
-            try:
-                # read1 hands over whatever arrived, so a dropped connection loses nothing
-                # already received (iter_content would drop the last incomplete chunk).
-                while chunk := response.raw.read1(_NET_CHUNK, decode_content=True):
-                    handle.write(chunk)
-                    progress.advance(len(chunk))
-            except TRANSIENT_ERRORS as error:
-                raise Retry(
-                    f"transfer interrupted at byte {progress.done} ({type(error).__name__})"
-                ) from None
-        if total is not None and progress.done != total:
-            raise Retry(f"transfer ended at byte {progress.done} of {total}")
-        final_headers.update(response.headers)
-        if total is not None:
-            return "length"
-        if "chunked" in response.headers.get("Transfer-Encoding", "").lower():
-            return "chunked"
-        return _archive_end(partial)
-
-    client = HttpClient(
-        session,
-        max_attempts=max_attempts,
-        backoff=backoff,
-        max_retry_wait=max_retry_wait,
-        timeout=timeout,
-        setting="snapshot.max_retry_wait",
-        error=FetchError,
-        sleep=sleep,
-    )
+    transfer = _Transfer(url, destination, conditional, progress_every)
+    client = HttpClient(session, retry, error=FetchError, sleep=sleep)
     completeness = client.get(
         url,
-        receive,
-        headers=headers,
-        hint=f"the partial download {partial} is kept and the next run resumes it",
+        transfer.receive,
+        headers=transfer.headers,
+        hint=f"the partial download {transfer.partial} is kept and the next run resumes it",
     )
     if completeness == "cached":
         log.info("%s: unchanged on the server (304); reusing", destination)
         return Download(destination, shown, destination.stat().st_size, cached.get("completeness"))
-    if expected:
-        actual = file_sha256(partial)
-        if actual != expected:
-            partial.unlink()
-            partial_state.unlink(missing_ok=True)
-            raise FetchError(
-                f"{shown}: sha256 {actual} does not match the expected {expected} "
-                "(partial download removed)"
-            )
-        completeness = "sha256"
-    if completeness is None:
-        log.warning(
-            "%s: the server sent neither a length nor a chunked end, so the download's "
-            "completeness is unverified (set snapshot.sha256 to check it)",
-            shown,
-        )
-    os.replace(partial, destination)
-    _write_state(state_file, url, final_headers, completeness=completeness)
-    partial_state.unlink(missing_ok=True)
-    size = destination.stat().st_size
-    log.info("downloaded %s to %s (%d bytes, completeness %s)", shown, destination, size,
-             completeness or "unverified")  # fmt: skip
-    return Download(destination, shown, size, completeness)
+    return transfer.finish(expected, completeness)

@@ -12,6 +12,9 @@ API) sends its requests through :class:`HttpClient`, so these hold everywhere:
 * URLs, headers and error bodies reach logs and messages only through
   :func:`arxivcat.io.redact.redact`.
 
+The numbers (attempts, back-off, cap, timeout, pacing) are one :class:`RetryPolicy` value,
+which each stage builds once from its settings and hands to its client.
+
 The caller's ``handle`` function reads each reply the client does not retry by itself; it
 returns the result, raises to fail, or raises :class:`Retry` when the reply is not usable (a
 truncated body, incomplete XML) so that the same loop tries again.
@@ -25,6 +28,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -130,11 +134,11 @@ def shown_url(url: str, params: Mapping[str, Any] | None = None) -> str:
     return redact(url)
 
 
-class HttpClient:
-    """Sends GET requests with retries, a capped ``Retry-After`` and pacing.
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How a client retries and paces its requests.
 
-    Args:
-        session: The ``requests`` session (carries auth, e.g. Kaggle's); a new one when None.
+    Attributes:
         max_attempts: Requests per call before giving up.
         backoff: Seconds to wait after the first failed attempt; doubled after each.
         max_retry_wait: Longest wait on a server, seconds: back-off stops growing there and a
@@ -142,6 +146,22 @@ class HttpClient:
         timeout: Connect/read timeout of one request, seconds.
         interval: Minimum seconds between the starts of two requests.
         setting: The config key that sets ``max_retry_wait``, named in the error message.
+    """
+
+    max_attempts: int = 6
+    backoff: float = 1.0
+    max_retry_wait: float = 600.0
+    timeout: float = 60.0
+    interval: float = 0.0
+    setting: str = "max_retry_wait"
+
+
+class HttpClient:
+    """Sends GET requests with retries, a capped ``Retry-After`` and pacing.
+
+    Args:
+        session: The ``requests`` session (carries auth, e.g. Kaggle's); a new one when None.
+        retry: Attempts, back-off, the cap on server waits, timeout and pacing.
         error: The error class raised for a request that failed for good (the stage's own).
         sleep: The sleep function; ``clock`` the monotonic clock (tests inject fakes).
     """
@@ -149,24 +169,14 @@ class HttpClient:
     def __init__(
         self,
         session: requests.Session | None = None,
+        retry: RetryPolicy = RetryPolicy(),
         *,
-        max_attempts: int = 6,
-        backoff: float = 1.0,
-        max_retry_wait: float = 600.0,
-        timeout: float = 60.0,
-        interval: float = 0.0,
-        setting: str = "max_retry_wait",
         error: Callable[[str], Exception] = HttpError,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.session = session or requests.Session()
-        self.max_attempts = max_attempts
-        self.backoff = backoff
-        self.max_retry_wait = max_retry_wait
-        self.timeout = timeout
-        self.interval = interval
-        self.setting = setting
+        self.policy = retry
         self.error = error
         self.sleep = sleep
         self.clock = clock
@@ -175,8 +185,9 @@ class HttpClient:
         self._last: float | None = None
 
     def _pace(self) -> None:
-        if self._last is not None and self.interval > 0:
-            wait = self.interval - (self.clock() - self._last)
+        interval = self.policy.interval
+        if self._last is not None and interval > 0:
+            wait = interval - (self.clock() - self._last)
             if wait > 0:
                 self.sleep(wait)
         self._last = self.clock()
@@ -185,10 +196,11 @@ class HttpClient:
         asked = retry_after(response.headers.get("Retry-After"))
         if asked is None:
             return default
-        if asked > self.max_retry_wait:
+        cap = self.policy.max_retry_wait
+        if asked > cap:
             raise self.error(
                 f"{shown}: the server refuses for {asked:.0f} s ({describe(response)}); that is "
-                f"longer than {self.setting} ({self.max_retry_wait:.0f} s): rerun later"
+                f"longer than {self.policy.setting} ({cap:.0f} s): rerun later"
             )
         return asked
 
@@ -218,9 +230,9 @@ class HttpClient:
             errors raised by ``handle`` pass through.
         """
         shown = shown_url(url, params)
-        delay = min(self.backoff, self.max_retry_wait)
+        delay = min(self.policy.backoff, self.policy.max_retry_wait)
         problem = "no attempt made"
-        for attempt in range(1, self.max_attempts + 1):
+        for attempt in range(1, self.policy.max_attempts + 1):
             self._pace()
             wanted = headers() if callable(headers) else dict(headers or {})
             wait: float | None = None
@@ -231,7 +243,7 @@ class HttpClient:
                     params=params,
                     headers={"User-Agent": USER_AGENT, **wanted},
                     stream=True,
-                    timeout=self.timeout,
+                    timeout=self.policy.timeout,
                 ) as response:
                     status = response.status_code
                     if status in RETRY_STATUSES or status >= 500:
@@ -243,17 +255,17 @@ class HttpClient:
                 problem, wait = redact(str(retry)), retry.wait
             except TRANSIENT_ERRORS as error:
                 problem = f"{type(error).__name__}: {redact(str(error))}"
-            if attempt == self.max_attempts:
+            if attempt == self.policy.max_attempts:
                 break
             wait = delay if wait is None else wait
             log.warning(
                 "%s: %s (attempt %d/%d); retrying in %.0f s",
-                shown, problem, attempt, self.max_attempts, wait,
+                shown, problem, attempt, self.policy.max_attempts, wait,
             )  # fmt: skip
             if wait > 0:
                 self.sleep(wait)
-            delay = min(delay * 2, self.max_retry_wait)
+            delay = min(delay * 2, self.policy.max_retry_wait)
         raise self.error(
-            f"{shown}: giving up after {self.max_attempts} attempts ({problem})"
+            f"{shown}: giving up after {self.policy.max_attempts} attempts ({problem})"
             + (f"; {hint}" if hint else "")
         )

@@ -8,6 +8,7 @@ its final name only once complete, and a failure while writing the table publish
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -21,6 +22,11 @@ from arxivcat.io.checksums import file_sha256
 
 #: Writes the table to the path it is given; may return facts for the manifest (a row count).
 TableWriter = Callable[[Path], Mapping[str, Any] | None]
+
+
+def utc_timestamp() -> str:
+    """Now, in UTC to the second (``2024-01-31T12:00:00Z``): a manifest's ``retrieved`` time."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def publish_table(

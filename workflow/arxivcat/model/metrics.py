@@ -4,11 +4,15 @@ One function computes every number that ``metrics.json``, the baseline and the c
 labels and positive-class probabilities alone, so that the saved predictions reproduce them
 without the model.  A paper is predicted positive when its probability is above one half, which
 is the argmax of a two-way softmax (the rule the Trainer's per-epoch metrics use).
+
+Every scorer (the fine-tuned model, the TF-IDF baseline, the frozen-embedding probe) is also
+reported at its own threshold chosen on validation (:func:`threshold_report`), so that a card
+compares like with like: a baseline labelled at 0.5 on a rare category loses by construction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -19,6 +23,8 @@ from sklearn.metrics import (
     precision_recall_curve,
     precision_recall_fscore_support,
 )
+
+from arxivcat.errors import ArxivcatError
 
 THRESHOLD = 0.5
 # Probabilities are clipped this far from 0 and 1 when a loss is derived from them.
@@ -103,3 +109,80 @@ def pr_curve(
         np.asarray(labels, dtype=np.int64), np.asarray(probabilities, dtype=np.float64)
     )
     return recall, precision
+
+
+class ThresholdError(ArxivcatError, ValueError):
+    """Validation scores from which no threshold can be chosen."""
+
+
+def best_f1_threshold(labels: Sequence[int] | np.ndarray, probabilities: np.ndarray) -> float:
+    """The threshold ``t`` maximising the F1 of ``probabilities > t`` against ``labels``.
+
+    Candidates lie halfway between consecutive distinct probabilities (and below the lowest), so
+    ``t`` never coincides with a score; among equal F1 the candidate closest to 0.5 wins.
+
+    Raises:
+        ThresholdError: If there are no rows or no positive label.
+    """
+    y = np.asarray(labels, dtype=np.int64)
+    p = np.asarray(probabilities, dtype=np.float64)
+    if y.size == 0 or not y.any():
+        raise ThresholdError("no validation rows with a positive label: no threshold to choose")
+    order = np.argsort(-p, kind="stable")
+    p, y = p[order], y[order]
+    true_positives = np.cumsum(y)
+    predicted = np.arange(1, y.size + 1)
+    f1 = 2 * true_positives / (predicted + y.sum())
+    # A cut after row k is possible only where the next score is lower.
+    last = np.append(p[1:] < p[:-1], True)
+    below = np.append(p[1:], p[-1] - 1e-6)
+    candidates = ((p + below) / 2)[last]
+    scores = f1[last]
+    best = np.flatnonzero(np.isclose(scores, scores.max(), rtol=0, atol=1e-12))
+    choice = best[np.argmin(np.abs(candidates[best] - THRESHOLD))]
+    return float(np.clip(candidates[choice], 0.0, 1.0))
+
+
+def threshold_report(
+    scored: Mapping[str, tuple[Sequence[int] | np.ndarray, Sequence[float] | np.ndarray]],
+) -> dict[str, Any]:
+    """Choose the threshold on the ``validation`` split; report every split at 0.5 and at it.
+
+    Args:
+        scored: Split name to (labels, positive-class probabilities); ``validation`` required.
+
+    Returns:
+        ``{"threshold", <split>: {"at_0.5": {...}, "at_threshold": {...}}, ...}`` with accuracy,
+        F1, precision and recall (:func:`threshold_metrics`) for each split of ``scored``.
+
+    Raises:
+        ThresholdError: If validation is absent, empty or has no positive label.
+    """
+    if "validation" not in scored:
+        raise ThresholdError("no validation scores: no threshold to choose")
+    threshold = best_f1_threshold(*scored["validation"])
+    out: dict[str, Any] = {"threshold": threshold}
+    for split, (labels, probabilities) in scored.items():
+        p = np.asarray(probabilities, dtype=np.float64)
+        out[split] = {
+            "at_0.5": threshold_metrics(labels, p > THRESHOLD),
+            "at_threshold": threshold_metrics(labels, p > threshold),
+        }
+    return out
+
+
+def pooled_metrics(labels: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    """A multi-head model's metrics over every (paper, head) pair: micro and macro averages.
+
+    Args:
+        labels: True labels ``[papers, heads]``.
+        predicted: Predicted labels ``[papers, heads]``.
+
+    Returns:
+        Accuracy, F1, precision and recall micro-averaged (pooled over all pairs, so frequent
+        heads weigh more), and ``macro_f1``, the mean of the heads' F1.
+    """
+    y = np.asarray(labels, dtype=np.int64)
+    p = np.asarray(predicted).astype(np.int64)
+    per_head = [threshold_metrics(y[:, k], p[:, k])["f1"] for k in range(y.shape[1])]
+    return {**threshold_metrics(y.ravel(), p.ravel()), "macro_f1": float(np.mean(per_head))}

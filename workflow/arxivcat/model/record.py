@@ -21,6 +21,7 @@ from transformers import Trainer, TrainingArguments
 
 from arxivcat.model.launch import world_size
 from arxivcat.model.settings import TrainingSettings
+from arxivcat.model.split_scoring import VALIDATION_PASS
 from arxivcat.model.storage import writing
 
 logger = logging.getLogger(__name__)
@@ -123,12 +124,17 @@ def training_info(
 
 
 def write_model_dir(
-    trainer: Trainer, output_dir: Path, metrics: dict[str, Any], info: dict[str, Any]
+    trainer: Trainer,
+    output_dir: Path,
+    metrics: dict[str, Any],
+    info: dict[str, Any],
+    validation_pass: Path | None = None,
 ) -> None:
     """Write the final model directory under a temporary name and rename it into place.
 
     Call on process 0 only, after training: the Trainer's own savers write to its output
-    directory, which is pointed at the temporary directory here.
+    directory, which is pointed at the temporary directory here.  ``validation_pass``, the kept
+    weights' validation predictions, is copied in as ``VALIDATION_PASS`` when it exists.
     """
     partial = output_dir.with_name(output_dir.name + ".partial")
     with writing(partial, "model directory", partial=partial):
@@ -141,6 +147,8 @@ def write_model_dir(
         (partial / "training_info.json").write_text(
             json.dumps(info, indent=2, default=str), encoding="utf-8"
         )
+        if validation_pass is not None and validation_pass.is_file():
+            shutil.copyfile(validation_pass, partial / VALIDATION_PASS)
         # The pickled TrainingArguments: not needed to load the model, and not portable.
         (partial / "training_args.bin").unlink(missing_ok=True)
         shutil.rmtree(output_dir, ignore_errors=True)

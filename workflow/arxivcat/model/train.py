@@ -16,7 +16,8 @@ settings and data, training resumes from it and says so in the log.  Checkpoints
 ``checkpoint_minutes`` (and/or every ``checkpoint_steps`` optimizer steps) and at each epoch end.
 
 Progress (:mod:`arxivcat.io.progress`): a log line every ``logging_steps`` steps and at least
-every ``progress_seconds``, and the metrics of each validation pass.
+every ``progress_seconds``; each validation pass (:mod:`arxivcat.model.validation_pass`) logs
+its own progress lines and its metrics.
 
 Best vs last: the last epoch's weights are kept, as in the reference; the epoch with the best
 validation F1 is recorded in ``training_info.json`` and, with ``keep: best``, its weights are kept
@@ -41,24 +42,139 @@ from transformers import AutoTokenizer, TrainerCallback
 from arxivcat.io.progress import quiet_progress_bars
 from arxivcat.model.checkpoints import BEST_SUBDIR, CheckpointPolicy, open_store, remove_store
 from arxivcat.model.devices import claim_gpus, resolve_device, resolve_precision
+from arxivcat.model.inference import Placement
 from arxivcat.model.launch import batch_layout, is_distributed, relaunch, world_size
 from arxivcat.model.loading import load_classifier
+from arxivcat.model.loss import ClassifierLoss, positive_weights
 from arxivcat.model.record import mean_training_loss, training_info, write_model_dir
 from arxivcat.model.settings import TrainingSettings
+from arxivcat.model.split_scoring import column_matrix, read_pass
 from arxivcat.model.storage import require_space, writing
-from arxivcat.model.tokenize import TOKENIZER_SUBDIR
+from arxivcat.model.tokenize import TOKENIZER_SUBDIR, read_heads
 from arxivcat.model.trainer_extensions import (
     MODEL_COLUMNS,
     ArxivcatTrainer,
     KeepBest,
     RunningLoss,
     TrainProgress,
-    compute_metrics,
     data_collator,
     training_arguments,
 )
+from arxivcat.model.validation_pass import LAST_PASS, ValidationPass
 
 logger = logging.getLogger(__name__)
+
+
+def _training_data(dataset_dir: Path) -> tuple[DatasetDict, Any, list[int]]:
+    """The tokenized dataset, its tokenizer and the training rows' token counts."""
+    dataset = DatasetDict.load_from_disk(str(dataset_dir))
+    tokenizer = AutoTokenizer.from_pretrained(str(dataset_dir / TOKENIZER_SUBDIR))
+    lengths = pc.list_value_length(dataset["train"].data.column("input_ids")).to_pylist()
+    return dataset, tokenizer, lengths
+
+
+def _loss(
+    dataset: DatasetDict, heads: list[str] | None, settings: TrainingSettings
+) -> ClassifierLoss | None:
+    """The loss to train with: None keeps the model's own (a binary model, no weights)."""
+    labels = column_matrix(dataset["train"].data.column("labels"))
+    weights = positive_weights(labels, settings.pos_weight, settings.pos_weight_cap)
+    if weights is not None:
+        shown = ", ".join(f"{w:.3g}" for w in weights[:10]) + (" ..." if len(weights) > 10 else "")
+        logger.info("positives weighted in the loss (pos_weight %s): %s", settings.pos_weight,
+                    shown)  # fmt: skip
+    if heads is None and weights is None:
+        return None
+    return ClassifierLoss(heads is not None, weights)
+
+
+def _build_trainer(
+    dataset_dir: Path,
+    output_dir: Path,
+    store: Path,
+    settings: TrainingSettings,
+    device: str,
+    precision: str,
+    num_workers: int,
+) -> ArxivcatTrainer:
+    """The Trainer of this run: model, arguments, data, callbacks and the validation pass."""
+    dataset, tokenizer, lengths = _training_data(dataset_dir)
+    heads = read_heads(dataset_dir)
+    columns = [c for c in MODEL_COLUMNS if c in dataset["train"].column_names]
+    train = dataset["train"].select_columns(columns)
+    per_device, accumulation = batch_layout(settings, world_size())
+    steps_per_epoch = max(1, len(train) // (per_device * accumulation * world_size()))
+    model = load_classifier(
+        settings.model,
+        seed=settings.seed,
+        attn_implementation="eager" if device == "tpu" else "sdpa",
+        heads=heads,
+    )
+    weights = sum(p.numel() * p.element_size() for p in model.parameters())
+    # A lower bound: one checkpoint (weights and two AdamW moments) plus the best and final models.
+    best = weights if settings.keep == "best" else 0
+    require_space({store: 3 * weights + best, output_dir.parent: weights})
+    args = training_arguments(settings, device, precision, store, steps_per_epoch, num_workers)
+    running_loss = RunningLoss()
+    callbacks: list[TrainerCallback] = [
+        CheckpointPolicy(settings.checkpoint_minutes),
+        TrainProgress(running_loss, args.logging_steps, settings.progress_seconds),
+    ]
+    if settings.keep == "best":
+        callbacks.append(KeepBest(store / BEST_SUBDIR))
+    inference = Placement(
+        args.device,
+        resolve_precision(settings.precision, device, inference=True),
+        settings.max_length if device == "tpu" else None,
+    )
+    return ArxivcatTrainer(
+        model=model,
+        args=args,
+        train_dataset=train,
+        eval_dataset=dataset["validation"].select_columns(columns),
+        processing_class=tokenizer,
+        data_collator=data_collator(tokenizer, device, settings.max_length),
+        callbacks=callbacks,
+        train_lengths=lengths,
+        running_loss=running_loss,
+        loss=_loss(dataset, heads, settings),
+        validation=ValidationPass(
+            dataset["validation"],
+            inference,
+            args.per_device_eval_batch_size,
+            settings.progress_seconds,
+            store,
+        ),
+    )
+
+
+def _finish(
+    trainer: ArxivcatTrainer,
+    result: Any,
+    store: Path,
+    output_dir: Path,
+    settings: TrainingSettings,
+    info: dict[str, Any],
+) -> None:
+    """Process 0: keep the best epoch's weights if asked, write the model directory, clean up."""
+    kept = store / BEST_SUBDIR
+    if settings.keep == "best" and kept.is_dir():
+        from safetensors.torch import load_file
+
+        weights = load_file(str(kept / "model.safetensors"))
+        trainer.model.load_state_dict(weights, strict=False)
+        logger.info(
+            "keeping the best epoch (%s, F1 %.4f) instead of the last",
+            info["best_epoch"],
+            info["best_validation_f1"],
+        )
+    else:
+        kept = store
+    validation = kept / LAST_PASS
+    if validation.is_file():
+        info["validation_pass"] = read_pass(validation).stats.to_dict()
+    write_model_dir(trainer, output_dir, result.metrics, info, validation)
+    remove_store(store)
 
 
 def train_model(
@@ -75,7 +191,7 @@ def train_model(
             ``tokenizer/`` subdirectory).
         output_dir: The model directory to write (safetensors weights, config, tokenizer,
             ``trainer_state.json``, ``train_results.json``, ``all_results.json``,
-            ``training_info.json``).
+            ``training_info.json``, and the kept weights' validation pass).
         checkpoint_dir: The experiment's checkpoint store; each run keys a subdirectory.
         settings: The experiment's training settings.
         num_workers: CPU threads the job may use (dataloader workers, CPU training threads).
@@ -94,75 +210,27 @@ def train_model(
     device = resolve_device(settings.device)
     precision = resolve_precision(settings.precision, device)
     if device == "cuda" and world_size() == 1 and torch.cuda.device_count() > 1:
-        relaunch(
-            dataset_dir,
-            output_dir,
-            checkpoint_dir,
-            settings,
-            num_workers,
-            torch.cuda.device_count(),
-        )
+        processes = torch.cuda.device_count()
+        relaunch(dataset_dir, output_dir, checkpoint_dir, settings, num_workers, processes)
         return json.loads((output_dir / "training_info.json").read_text(encoding="utf-8"))
     if device == "cpu":
         torch.set_num_threads(max(1, num_workers))
 
     started = time.monotonic()
     store, resume = open_store(checkpoint_dir, settings, dataset_dir)
-    dataset = DatasetDict.load_from_disk(str(dataset_dir))
-    tokenizer = AutoTokenizer.from_pretrained(str(dataset_dir / TOKENIZER_SUBDIR))
-    columns = [c for c in MODEL_COLUMNS if c in dataset["train"].column_names]
-    train = dataset["train"].select_columns(columns)
-    validation = dataset["validation"].select_columns(columns)
-    lengths = pc.list_value_length(dataset["train"].data.column("input_ids")).to_pylist()
-    per_device, accumulation = batch_layout(settings, world_size())
-    steps_per_epoch = max(1, len(train) // (per_device * accumulation * world_size()))
-
-    model = load_classifier(
-        settings.model,
-        seed=settings.seed,
-        attn_implementation="eager" if device == "tpu" else "sdpa",
+    trainer = _build_trainer(
+        dataset_dir, output_dir, store, settings, device, precision, num_workers
     )
-    weights = sum(p.numel() * p.element_size() for p in model.parameters())
-    # A lower bound: one checkpoint (weights and two AdamW moments) plus the best and final models.
-    best = weights if settings.keep == "best" else 0
-    require_space({store: 3 * weights + best, output_dir.parent: weights})
-    args = training_arguments(settings, device, precision, store, steps_per_epoch, num_workers)
-    running_loss = RunningLoss()
-    callbacks: list[TrainerCallback] = [
-        CheckpointPolicy(settings.checkpoint_minutes),
-        TrainProgress(running_loss, args.logging_steps, settings.progress_seconds),
-    ]
-    if settings.keep == "best":
-        callbacks.append(KeepBest(store / BEST_SUBDIR))
-    trainer = ArxivcatTrainer(
-        model=model,
-        args=args,
-        train_dataset=train,
-        eval_dataset=validation,
-        processing_class=tokenizer,
-        data_collator=data_collator(tokenizer, device, settings.max_length),
-        compute_metrics=compute_metrics,
-        callbacks=callbacks,
-        train_lengths=lengths,
-        running_loss=running_loss,
-    )
+    args = trainer.args
     logger.info(
         "training %s on %s (%s): %d train / %d validation rows, batch %d (%d per device x %d "
         "accumulation x %d processes), %s epochs",
-        settings.model,
-        device,
-        precision,
-        len(train),
-        len(validation),
-        settings.train_batch_size,
-        per_device,
-        accumulation,
-        world_size(),
-        settings.num_epochs,
-    )
+        settings.model, device, precision, len(trainer.train_dataset),
+        len(trainer.eval_dataset), settings.train_batch_size, args.per_device_train_batch_size,
+        args.gradient_accumulation_steps, world_size(), settings.num_epochs,
+    )  # fmt: skip
     with writing(store, "checkpoint store"):
         result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
-
     if resume is not None:
         mean_loss = mean_training_loss(trainer.state.log_history)
         if mean_loss is not None:
@@ -173,19 +241,10 @@ def train_model(
     info = training_info(
         trainer, result.metrics, settings, device, precision, resume, time.monotonic() - started
     )
+    weights = trainer.loss.weights if trainer.loss is not None else None
+    info["positive_weights"] = None if weights is None else [round(float(w), 4) for w in weights]
     if trainer.is_world_process_zero():
-        if settings.keep == "best" and (store / BEST_SUBDIR).is_dir():
-            from safetensors.torch import load_file
-
-            kept = load_file(str(store / BEST_SUBDIR / "model.safetensors"))
-            trainer.model.load_state_dict(kept, strict=False)
-            logger.info(
-                "keeping the best epoch (%s, F1 %.4f) instead of the last",
-                info["best_epoch"],
-                info["best_validation_f1"],
-            )
-        write_model_dir(trainer, output_dir, result.metrics, info)
-        remove_store(store)
+        _finish(trainer, result, store, output_dir, settings, info)
     if is_distributed():
         torch.distributed.barrier()
     return info

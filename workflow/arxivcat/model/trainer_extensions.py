@@ -3,9 +3,11 @@
 - :func:`training_arguments` maps the experiment's settings onto ``TrainingArguments`` per device
   (CUDA: bf16, TF32, fused AdamW, pinned memory; TPU: static shapes, last batch dropped; CPU).
 - :class:`ArxivcatTrainer` draws length-grouped batches from precomputed lengths with a sampler
-  whose order depends only on seed and epoch (so a resumed run sees the same batches), and feeds
-  each step's loss to the progress log.
-- :class:`KeepBest` saves the weights of the best validation F1 so far (``keep: best``).
+  whose order depends only on seed and epoch (so a resumed run sees the same batches), feeds
+  each step's loss to the progress log, and validates through the one inference path
+  (:class:`~arxivcat.model.validation_pass.ValidationPass`).
+- :class:`KeepBest` saves the weights (and validation pass) of the best validation F1 so far
+  (``keep: best``).
 - :class:`TrainProgress` writes the train log's progress line and each validation's metrics.
 """
 
@@ -21,11 +23,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from transformers import (
     DataCollatorWithPadding,
-    EvalPrediction,
     PreTrainedTokenizerBase,
     Trainer,
     TrainerCallback,
@@ -36,22 +36,17 @@ from transformers import (
 from transformers.trainer_pt_utils import LengthGroupedSampler, get_length_grouped_indices
 
 from arxivcat.io.progress import duration
+from arxivcat.model.inference import MODEL_INPUTS
 from arxivcat.model.launch import batch_layout, world_size
-from arxivcat.model.metrics import threshold_metrics
+from arxivcat.model.loss import ClassifierLoss
 from arxivcat.model.settings import TrainingSettings
 from arxivcat.model.storage import writing
+from arxivcat.model.validation_pass import LAST_PASS, ValidationPass
 
 logger = logging.getLogger(__name__)
 
-MODEL_COLUMNS = ("input_ids", "attention_mask", "token_type_ids", "labels")
-
-
-def compute_metrics(prediction: EvalPrediction) -> dict[str, float]:
-    """Accuracy, F1, precision and recall of the positive class (scikit-learn)."""
-    logits = prediction.predictions
-    if isinstance(logits, tuple):
-        logits = logits[0]
-    return threshold_metrics(np.asarray(prediction.label_ids), np.asarray(logits).argmax(axis=-1))
+#: The columns the Trainer feeds the model.
+MODEL_COLUMNS = (*MODEL_INPUTS, "labels")
 
 
 def training_arguments(
@@ -136,6 +131,7 @@ class KeepBest(TrainerCallback):
         with writing(partial, "best-epoch weights", partial=partial):
             shutil.rmtree(partial, ignore_errors=True)
             kwargs["model"].save_pretrained(partial)
+            shutil.copyfile(self.directory.parent / LAST_PASS, partial / LAST_PASS)
             (partial / "epoch.json").write_text(
                 json.dumps({"epoch": state.epoch, "eval_f1": metrics["eval_f1"]}), encoding="utf-8"
             )
@@ -170,11 +166,13 @@ class EpochSeededLengthGroupedSampler(LengthGroupedSampler):
 
 
 class ArxivcatTrainer(Trainer):
-    """A Trainer with a resumable length-grouped sampler over precomputed lengths.
+    """A Trainer with a resumable length-grouped sampler and the one inference path's validation.
 
     Args:
         train_lengths: Token count of each training row (for length grouping).
         running_loss: Where each training step's loss is added (for the progress log).
+        validation: Scores the validation split at each evaluation.
+        loss: The loss of a multi-head model or of weighted positives; None keeps the model's.
     """
 
     def __init__(
@@ -182,11 +180,49 @@ class ArxivcatTrainer(Trainer):
         *args: Any,
         train_lengths: list[int] | None = None,
         running_loss: RunningLoss | None = None,
+        validation: ValidationPass | None = None,
+        loss: ClassifierLoss | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.train_lengths = train_lengths
         self.running_loss = running_loss
+        self.validation = validation
+        self.loss = loss
+        if loss is not None:
+            # A batch mean: the Trainer scales it for gradient accumulation itself.
+            self.loss_is_scaled_for_ga = False
+
+    def compute_loss(
+        self,
+        model: torch.nn.Module,
+        inputs: dict[str, Any],
+        return_outputs: bool = False,
+        num_items_in_batch: Any = None,
+    ) -> Any:
+        """The model's own loss, or :attr:`loss` on its logits when one is set."""
+        if self.loss is None:
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        labels = inputs.pop("labels")
+        outputs = model(**inputs)
+        loss = self.loss(outputs.logits, labels)
+        return (loss, outputs) if return_outputs else loss
+
+    def evaluate(
+        self,
+        eval_dataset: Any = None,
+        ignore_keys: list[str] | None = None,
+        metric_key_prefix: str = "eval",
+    ) -> dict[str, float]:
+        """The validation pass (:class:`ValidationPass`), logged as the Trainer logs its own."""
+        if self.validation is None or eval_dataset is not None:
+            return super().evaluate(eval_dataset, ignore_keys, metric_key_prefix)
+        metrics = self.validation.run(self.model, metric_key_prefix)
+        self.log(metrics)
+        self.control = self.callback_handler.on_evaluate(
+            self.args, self.state, self.control, metrics
+        )
+        return metrics
 
     def _get_train_sampler(self, train_dataset: Any = None) -> Any:
         if self.args.train_sampling_strategy == "group_by_length" and self.train_lengths:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from arxivcat.errors import ArxivcatError
 from arxivcat.keys import clean_doi, doi_keys, title_keys
 from arxivcat.negatives.openalex_works import (
     is_arxiv,
@@ -23,6 +24,10 @@ from arxivcat.negatives.openalex_works import (
     is_work,
     work_row,
 )
+
+
+class WeakNegativeError(ArxivcatError, ValueError):
+    """A weak-negative source problem, described in one line."""
 
 
 def plain_row(record: dict[str, Any], default_source: str = "local") -> dict[str, Any]:

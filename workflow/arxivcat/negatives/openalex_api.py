@@ -21,7 +21,8 @@ import requests
 
 from arxivcat.errors import ArxivcatError
 from arxivcat.io.atomic import atomic_path
-from arxivcat.io.http import HttpClient, Retry, describe, shown_url
+from arxivcat.io.http import HttpClient, Retry, RetryPolicy, describe, shown_url
+from arxivcat.negatives.settings import OpenAlexSettings
 
 log = logging.getLogger(__name__)
 
@@ -32,18 +33,27 @@ class OpenAlexError(ArxivcatError, RuntimeError):
     """An OpenAlex request that failed for good, described in one line."""
 
 
+def retry_policy(settings: OpenAlexSettings) -> RetryPolicy:
+    """The API's retries: ``weak_negatives.openalex`` attempts, timeout and longest wait."""
+    return RetryPolicy(
+        max_attempts=settings.max_attempts,
+        backoff=1.0,
+        max_retry_wait=float(settings.max_retry_wait),
+        timeout=float(settings.timeout),
+        setting="weak_negatives.openalex.max_retry_wait",
+    )
+
+
 class OpenAlexClient:
     """Sends ``/works`` requests with retries.
 
     Args:
         base_url: API root, e.g. ``https://api.openalex.org``.
         api_key: The API key (sent as ``api_key``; never shown), or None to fail when needed.
+        retry: Tries per request on 429, 5xx, network errors and truncated bodies, back-off,
+            timeout and the longest wait (:func:`retry_policy`).
         mailto: Optional contact address for the polite pool.
-        max_attempts: Tries per request on 429, 5xx, network errors and truncated bodies.
-        timeout: Seconds to wait for a response.
         sleep: Called with the seconds to wait between tries (injectable for tests).
-        backoff: First wait in seconds; doubled after each failed try.
-        max_retry_wait: Longest wait; a ``Retry-After`` beyond it fails the request instead.
         session: The ``requests`` session.
     """
 
@@ -51,27 +61,15 @@ class OpenAlexClient:
         self,
         base_url: str,
         api_key: str | None,
+        retry: RetryPolicy,
         mailto: str | None = None,
-        max_attempts: int = 6,
-        timeout: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
-        backoff: float = 1.0,
-        max_retry_wait: float = 600.0,
         session: requests.Session | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
         self.mailto = mailto
-        self.http = HttpClient(
-            session,
-            max_attempts=max_attempts,
-            backoff=backoff,
-            max_retry_wait=max_retry_wait,
-            timeout=timeout,
-            setting="weak_negatives.openalex.max_retry_wait",
-            error=OpenAlexError,
-            sleep=sleep,
-        )
+        self.http = HttpClient(session, retry, error=OpenAlexError, sleep=sleep)
         self.cost_usd = 0.0
 
     @property

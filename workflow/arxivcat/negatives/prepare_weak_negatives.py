@@ -2,11 +2,11 @@
 
 Two sources, chosen by ``settings.source``:
 
-* ``"openalex"``: works fetched from the OpenAlex API (see :mod:`arxivcat.negatives.openalex_api`),
-  until ``openalex.count`` rows are kept;
-* a local path (a file, a directory or a glob) of JSON lines (plain or gzip, e.g. OpenAlex
-  snapshot parts), JSON API response bodies, or parquet.  Rows are either plain
-  ``{title, abstract, ...}`` records or OpenAlex work objects.
+* ``"openalex"``: works fetched from the OpenAlex API until ``openalex.count`` rows are kept
+  (:mod:`arxivcat.negatives.openalex_source`);
+* a local path (a file, a directory or a glob: :func:`arxivcat.io.sources.source_files`) of JSON
+  lines (plain or gzip, e.g. OpenAlex snapshot parts), JSON API response bodies, or parquet.
+  Rows are either plain ``{title, abstract, ...}`` records or OpenAlex work objects.
 
 Whatever the source, the same rules apply (:mod:`arxivcat.negatives.filtering`): rows without a
 title or an abstract are dropped, works from before ``min_year`` are dropped (rows of unknown year
@@ -18,12 +18,9 @@ only when complete.
 
 from __future__ import annotations
 
-import datetime as dt
-import glob
 import json
 import logging
-import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,17 +28,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from arxivcat.data.jsonl import CorpusError, read_records
-from arxivcat.errors import ArxivcatError
 from arxivcat.io.atomic import atomic_path, write_text_atomic
 from arxivcat.io.checksums import file_sha256
-from arxivcat.negatives.filtering import WeakNegativeFilter
-from arxivcat.negatives.openalex_api import (
-    API_KEY_VARIABLE,
-    OpenAlexClient,
-    PageCache,
-    iter_pages,
-    works_filter,
-)
+from arxivcat.io.publish import utc_timestamp
+from arxivcat.io.sources import source_files
+from arxivcat.negatives.filtering import WeakNegativeError, WeakNegativeFilter
+from arxivcat.negatives.openalex_source import collect_openalex
 from arxivcat.negatives.settings import WeakNegativeSettings
 
 log = logging.getLogger(__name__)
@@ -62,30 +54,6 @@ _DATA_SUFFIXES = (".json", ".jsonl", ".ndjson", ".gz", ".parquet")
 _BATCH = 10_000  # local records judged at once (record keys are computed per batch)
 
 
-class WeakNegativeError(ArxivcatError, ValueError):
-    """A weak-negative source problem, described in one line."""
-
-
-def local_files(source: str | Path) -> list[Path]:
-    """Return the data files a local source names: a file, a directory (recursively) or a glob.
-
-    Raises:
-        WeakNegativeError: If nothing matches.
-    """
-    path = Path(source)
-    if path.is_file():
-        return [path]
-    if path.is_dir():
-        files = sorted(
-            p for p in path.rglob("*") if p.is_file() and p.name.endswith(_DATA_SUFFIXES)
-        )
-    else:
-        files = sorted(Path(p) for p in glob.glob(str(source), recursive=True) if Path(p).is_file())
-    if not files:
-        raise WeakNegativeError(f"weak_negatives.source: {source}: no such file or no data files")
-    return files
-
-
 def read_local(path: Path) -> Iterator[dict[str, Any]]:
     """Yield the records of one local file: parquet rows or JSON-lines objects.
 
@@ -94,7 +62,7 @@ def read_local(path: Path) -> Iterator[dict[str, Any]]:
     Raises:
         WeakNegativeError: Naming the file (and line) for unreadable or malformed input.
     """
-    if path.suffix == ".parquet":
+    if path.name.lower().endswith(".parquet"):
         try:
             parquet = pq.ParquetFile(path)
             for batch in parquet.iter_batches(batch_size=10_000):
@@ -139,10 +107,6 @@ def write_outputs(
     return manifest
 
 
-def _utc_now() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
 def _batches(records: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
     """``records`` in lists of ``size`` (the last one shorter)."""
     batch: list[dict[str, Any]] = []
@@ -157,7 +121,8 @@ def _batches(records: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict
 
 def collect_local(source: str | Path, min_year: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Read a local source into weak-negative rows; return them with manifest facts."""
-    files = local_files(source)
+    setting = "weak_negatives.source"
+    files = source_files(source, _DATA_SUFFIXES, error=WeakNegativeError, setting=setting)
     keep = WeakNegativeFilter(min_year)
     rows: list[dict[str, Any]] = []
     seen = 0
@@ -171,138 +136,9 @@ def collect_local(source: str | Path, min_year: int) -> tuple[list[dict[str, Any
     log.info("kept %d of %d records (dropped: %s)", len(rows), seen, dict(keep.dropped) or "none")
     facts = {
         "source": str(source),
-        "retrieved": _utc_now(),
+        "retrieved": utc_timestamp(),
         "source_sha256": {str(path): file_sha256(path) for path in files},
         "records_read": seen,
-        "dropped": dict(keep.dropped),
-        "min_year": min_year,
-    }
-    return rows, facts
-
-
-def collect_openalex(
-    settings: WeakNegativeSettings,
-    cache_dir: str | Path,
-    sleep: Callable[[float], None] | None = None,
-    max_stale_pages: int = 5,
-    max_pages: int | None = None,
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Fetch weak negatives from the OpenAlex API; return the rows with manifest facts.
-
-    Pages are read until ``count`` rows are kept, the cursor chain ends, or (sample mode)
-    ``max_stale_pages`` samples in a row bring no work not seen before, i.e. the filtered
-    population is smaller than ``count``: then every work there is is kept, the manifest says
-    ``exhausted``.  Reading is bounded by a page budget (ten times what ``count`` needs without
-    filtering); spending it is an error.
-
-    Args:
-        settings: The ``weak_negatives`` settings.
-        cache_dir: Root of the page cache.
-        sleep: Replaces :func:`time.sleep` between retries (tests).
-        max_stale_pages: Sample pages without new works after which the population counts as
-            exhausted.
-        max_pages: The page budget; None for ten times the pages ``count`` needs, plus ten.
-
-    Raises:
-        arxivcat.negatives.openalex_api.OpenAlexError: A request failed for good or no API key.
-        WeakNegativeError: The page budget was spent before ``count`` rows were kept.
-    """
-    api = settings.openalex
-    min_year = settings.min_year
-    count, per_page, seed, mode = api.count, api.per_page, api.seed, api.mode
-    filter_value = works_filter(list(api.concepts), min_year)
-    options: dict[str, Any] = {}
-    if sleep is not None:
-        options["sleep"] = sleep
-    client = OpenAlexClient(
-        base_url=api.base_url,
-        api_key=os.environ.get(API_KEY_VARIABLE) or None,
-        mailto=api.mailto,
-        max_attempts=api.max_attempts,
-        timeout=float(api.timeout),
-        max_retry_wait=float(api.max_retry_wait),
-        **options,
-    )
-    query = {
-        "base_url": client.base_url,
-        "filter": filter_value,
-        "mode": mode,
-        "per_page": per_page,
-    }
-    if mode == "sample":
-        query["seed"] = seed
-    cache = PageCache(cache_dir, query)
-    # Filtering drops a share of each page; ten times the pages of a perfect run is plenty.
-    if max_pages is None:
-        max_pages = 10 * -(-count // per_page) + 10
-    keep = WeakNegativeFilter(min_year)
-    rows: list[dict[str, Any]] = []
-    seen_ids: set[str] = set()
-    pages = read = stale = 0
-    stopped = "source exhausted"
-    log.info("fetching %d OpenAlex weak negatives (%s mode, filter %s)", count, mode, filter_value)
-    for page in iter_pages(client, cache, filter_value, mode, per_page, seed):
-        pages += 1
-        new = 0
-        works = list(page.get("results") or ())
-        judged = keep.rows(works, default_source="openalex")
-        for work in works:
-            if len(rows) >= count:
-                break
-            read += 1
-            work_id = str(work.get("id"))
-            new += work_id not in seen_ids
-            seen_ids.add(work_id)
-            row = next(judged)
-            if row is not None:
-                rows.append(row)
-        stale = 0 if new else stale + 1
-        if pages % 10 == 0:
-            log.info("%d pages, %d works read, %d of %d kept", pages, read, len(rows), count)
-        if len(rows) >= count:
-            stopped = "count reached"
-            break
-        if stale >= max_stale_pages:
-            stopped = f"{stale} samples in a row brought no new work"
-            break
-        if pages >= max_pages:
-            # Not an exhausted source: the filters dropped nearly everything.  A short table
-            # here would look complete, so fail (fetched pages stay cached).
-            raise WeakNegativeError(
-                f"weak_negatives.openalex: only {len(rows)} of {count} works kept after "
-                f"{pages} pages (dropped: {dict(keep.dropped)}); check concepts and min_year"
-            )
-    if len(rows) < count:
-        log.warning(
-            "the source ran out: %d of the %d weak negatives asked for (%s)",
-            len(rows),
-            count,
-            stopped,
-        )
-    log.info(
-        "kept %d of %d works from %d pages (%d requests, %.4f USD; dropped: %s)",
-        len(rows),
-        read,
-        pages,
-        client.requests,
-        client.cost_usd,
-        dict(keep.dropped) or "none",
-    )
-    facts = {
-        "source": "openalex",
-        "retrieved": _utc_now(),
-        "base_url": client.base_url,
-        "filter": filter_value,
-        "mode": mode,
-        "per_page": per_page,
-        "seeds": [seed, seed + pages - 1] if mode == "sample" else None,
-        "requested": count,
-        "exhausted": len(rows) < count,
-        "stopped": stopped,
-        "pages": pages,
-        "requests": client.requests,
-        "cost_usd": round(client.cost_usd, 6),
-        "records_read": read,
         "dropped": dict(keep.dropped),
         "min_year": min_year,
     }

@@ -102,7 +102,7 @@ def predict_corpus(
     classifier = None
     if count == 1:
         classifier = load_classifier_folder(model_dir, settings.device, settings.precision)
-        device = classifier.device.type
+        device = classifier.placement.device.type
     else:
         device = "cuda" if gpus else devices.resolve_device(settings.device)
     store = ChunkStore(store_dir, _fingerprint(model_dir, files, settings, threshold, device))
@@ -119,13 +119,9 @@ def predict_corpus(
     if classifier is None:
         chunks, loaded = score_in_processes(job, count, gpus, progress)
     else:
-        loaded = {
-            "device": classifier.device.type,
-            "precision": classifier.precision,
-            "max_length": classifier.max_length,
-        }
         report = {"scored": progress.advance, "skipped": progress.skip}
         chunks = score_share(job, classifier, 0, 1, lambda kind, rows: report[kind](rows))
+        loaded = classifier.record()
     progress.finish()
 
     without_text = positives = 0

@@ -1,8 +1,8 @@
 """Streaming reader of the corpora the predict stage scores.
 
-A corpus is one or more files (a path or a glob) of JSON lines (``.jsonl``/``.json``, optionally
-gzipped; read by the corpus stage's own reader), CSV or parquet.  Each record needs an id
-(column ``id``, ``arxiv_id``, ``paper_id`` or ``doi``), a title (``title`` or OpenAlex's
+A corpus is one or more files (a path, a directory or a glob) of JSON lines (``.jsonl``/``.json``,
+optionally gzipped; read by the corpus stage's own reader), CSV or parquet.  Each record needs an
+id (column ``id``, ``arxiv_id``, ``paper_id`` or ``doi``), a title (``title`` or OpenAlex's
 ``display_name``) and an abstract (``abstract``, or an OpenAlex ``abstract_inverted_index``,
 rebuilt by the weak-negative reader's own code).  Records are yielded in file order, in chunks of
 a fixed number of rows, so memory depends on the chunk size and never on the corpus size, and the
@@ -12,7 +12,6 @@ same corpus always gives the same chunks (resumption relies on it).
 from __future__ import annotations
 
 import csv
-import glob
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,12 +23,13 @@ import pyarrow.parquet as pq
 
 from arxivcat.data.jsonl import open_binary, read_records
 from arxivcat.errors import ArxivcatError
+from arxivcat.io.sources import source_files
 from arxivcat.negatives.openalex_works import rebuild_abstract, short_id
+from arxivcat.predict.settings import CORPUS_SUFFIXES
 
 ID_COLUMNS = ("id", "arxiv_id", "paper_id", "doi")
 TITLE_COLUMNS = ("title", "display_name")
 ABSTRACT_COLUMNS = ("abstract", "abstract_inverted_index")
-SUFFIXES = (".parquet", ".csv", ".jsonl", ".json", ".jsonl.gz", ".json.gz")
 # Parquet rows decoded at a time (a record batch), independent of the chunk size.
 _PARQUET_BATCH = 8192
 
@@ -64,20 +64,12 @@ class PaperChunk:
 
 
 def corpus_files(source: str | Path) -> list[Path]:
-    """The files of a corpus: ``source`` itself, or the files its glob matches, sorted.
+    """The files of a corpus source, sorted (:func:`arxivcat.io.sources.source_files`).
 
     Raises:
         CorpusReadError: If nothing matches or a file has an unknown format.
     """
-    text = str(source)
-    paths = [Path(p) for p in sorted(glob.glob(text))] if glob.has_magic(text) else [Path(text)]
-    paths = [p for p in paths if p.is_file()]
-    if not paths:
-        raise CorpusReadError(f"{source}: no such corpus file")
-    for path in paths:
-        if not path.name.lower().endswith(SUFFIXES):
-            raise CorpusReadError(f"{path}: unknown corpus format (expected {', '.join(SUFFIXES)})")
-    return paths
+    return source_files(source, CORPUS_SUFFIXES, error=CorpusReadError)
 
 
 def _first(record: dict[str, Any], columns: tuple[str, ...]) -> str | None:

@@ -1,10 +1,9 @@
 """A trained classifier loaded for scoring, and the scoring of one chunk of papers.
 
-Within a chunk the papers are tokenized in one call, sorted by token count and cut into batches
-that are padded only to their own longest row (dynamic padding); the scores are put back in the
-chunk's order.  The weights run in bf16 on CUDA (when the GPU supports it), TPU and CPUs that
-multiply bf16 in hardware, with PyTorch's fused attention (SDPA); the device follows the training
-rules (``auto``, a GPU claimed per job).
+Within a chunk the papers are tokenized in one call and run through the one inference path
+(:mod:`arxivcat.model.inference`): sorted by token count, batches padded only to their own longest
+row, the precision and device rules the evaluate stage uses, so that the threshold chosen on its
+scores labels these the same way; the scores are put back in the chunk's order.
 """
 
 from __future__ import annotations
@@ -15,16 +14,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
-from arxivcat.model import devices
+from arxivcat.model.inference import (
+    PassStats,
+    Placement,
+    Tokens,
+    classifier_logits,
+    load_for_inference,
+    place,
+    run_batches,
+    softmax_outputs,
+)
 from arxivcat.model.loading import load_tokenizer
 from arxivcat.model.tokenize import encode_pairs
 from arxivcat.predict.model_folder import ModelFolderError, read_folder_info
 
 logger = logging.getLogger(__name__)
-
-MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 @dataclass
@@ -32,33 +37,31 @@ class Classifier:
     """A model ready to score papers.
 
     Attributes:
-        model: The sequence classifier, in eval mode on ``device``.
+        model: The sequence classifier, in eval mode on its placement.
         tokenizer: Its tokenizer.
-        device: Where it runs.
-        precision: ``bf16`` or ``fp32``.
+        placement: Where it runs, and in what precision.
         max_length: Tokens per (title, abstract) pair.
         threshold: The folder's recorded decision threshold.
         threshold_source: Where that threshold comes from.
+        stats: What its scoring has done so far (rows, tokens, seconds).
     """
 
     model: Any
     tokenizer: Any
-    device: torch.device
-    precision: str
+    placement: Placement
     max_length: int
     threshold: float
     threshold_source: str
+    stats: PassStats
 
-
-def _place(requested: str) -> torch.device:
-    if requested in ("auto", "cuda"):
-        devices.claim_gpus(1)
-    name = devices.resolve_device(requested)
-    if name == "tpu":
-        import torch_xla.core.xla_model as xm  # type: ignore[import-not-found]
-
-        return xm.xla_device()
-    return torch.device(name)
+    def record(self) -> dict[str, Any]:
+        """What a prediction job's manifest says of the model and its scoring."""
+        return {
+            "device": self.placement.device.type,
+            "precision": self.placement.precision,
+            "max_length": self.max_length,
+            "tokens": {"real": self.stats.real_tokens, "padded": self.stats.padded_tokens},
+        }
 
 
 def load_classifier_folder(model_dir: str | Path, device: str, precision: str) -> Classifier:
@@ -73,54 +76,44 @@ def load_classifier_folder(model_dir: str | Path, device: str, precision: str) -
         ModelFolderError: If the folder is missing, lacks files or is not a 2-way classifier.
         DeviceError: If the device is not usable here.
     """
-    from transformers import AutoModelForSequenceClassification
-    from transformers.utils import logging as transformers_logging
-
-    # Its progress bars would leave carriage returns in the job's log.
-    transformers_logging.disable_progress_bar()
     info = read_folder_info(model_dir)
-    place = _place(device)
-    resolved = devices.resolve_precision(
-        precision, place.type if place.type != "xla" else "tpu", inference=True
-    )
-    dtype = torch.bfloat16 if resolved == "bf16" else torch.float32
     try:
         tokenizer = load_tokenizer(str(model_dir))
-        model = AutoModelForSequenceClassification.from_pretrained(
-            str(model_dir), attn_implementation="sdpa", dtype=dtype
-        )
+    except OSError as error:
+        raise ModelFolderError(f"{model_dir}: cannot load the tokenizer ({error})") from None
+    max_length = info.max_length or tokenizer.model_max_length
+    placement = place(device, precision, max_length)
+    try:
+        model = load_for_inference(model_dir, placement)
     except OSError as error:
         raise ModelFolderError(f"{model_dir}: cannot load the model ({error})") from None
     if model.config.num_labels != 2:
         raise ModelFolderError(f"{model_dir}: not a 2-label classifier")
     limit = int(getattr(model.config, "max_position_embeddings", 512) or 512)
-    max_length = min(info.max_length or tokenizer.model_max_length, limit)
-    model.to(place).eval()
+    max_length = min(max_length, limit)
     logger.info(
-        "model %s on %s (%s, attention %s), %d tokens per paper, threshold %.4f (%s)",
-        model_dir, place, resolved, model.config._attn_implementation, max_length,
+        "model %s on %s (attention %s), %d tokens per paper, threshold %.4f (%s)",
+        model_dir, placement.describe(), model.config._attn_implementation, max_length,
         info.threshold, info.threshold_source,
     )  # fmt: skip
     return Classifier(
-        model, tokenizer, place, resolved, max_length, info.threshold, info.threshold_source
+        model,
+        tokenizer,
+        placement,
+        max_length,
+        info.threshold,
+        info.threshold_source,
+        PassStats(placement=placement.describe()),
     )
 
 
-def _padded(rows: list[list[int]], width: int, value: int) -> torch.Tensor:
-    out = np.full((len(rows), width), value, dtype=np.int64)
-    for i, row in enumerate(rows):
-        out[i, : len(row)] = row
-    return torch.from_numpy(out)
-
-
-@torch.inference_mode()
 def score_papers(
     classifier: Classifier, titles: list[str], abstracts: list[str], batch_size: int
 ) -> np.ndarray:
     """Probability of the positive class for each (title, abstract) pair, in input order.
 
     Args:
-        classifier: The loaded model.
+        classifier: The loaded model; its ``stats`` count this call's work.
         titles: Titles.
         abstracts: Abstracts, in the same order.
         batch_size: Pairs per forward pass.
@@ -130,22 +123,17 @@ def score_papers(
     """
     if not titles:
         return np.zeros(0, dtype=np.float64)
-    encoded = encode_pairs(classifier.tokenizer, titles, abstracts, classifier.max_length)
-    columns = [c for c in MODEL_INPUTS if c in encoded]
-    lengths = np.fromiter((len(ids) for ids in encoded["input_ids"]), dtype=np.int64)
-    order = np.argsort(-lengths, kind="stable")
-    multiple = 8 if classifier.device.type == "cuda" else 1
-    pad_id = classifier.tokenizer.pad_token_id or 0
-    probabilities = np.empty(len(titles), dtype=np.float64)
-    for start in range(0, len(order), batch_size):
-        batch = order[start : start + batch_size]
-        width = -(-int(lengths[batch[0]]) // multiple) * multiple
-        inputs = {
-            column: _padded(
-                [encoded[column][i] for i in batch], width, pad_id if column == "input_ids" else 0
-            ).to(classifier.device, non_blocking=True)
-            for column in columns
-        }
-        logits = classifier.model(**inputs).logits.double()
-        probabilities[batch] = torch.softmax(logits, dim=-1)[:, 1].cpu().numpy()
-    return probabilities
+    tokens = Tokens.from_lists(
+        encode_pairs(classifier.tokenizer, titles, abstracts, classifier.max_length)
+    )
+    pad = classifier.tokenizer.pad_token_id or 0
+    logits, stats = run_batches(
+        classifier_logits(classifier.model), tokens, batch_size, classifier.placement, pad
+    )
+    total = classifier.stats
+    total.rows += stats.rows
+    total.batches += stats.batches
+    total.real_tokens += stats.real_tokens
+    total.padded_tokens += stats.padded_tokens
+    total.seconds += stats.seconds
+    return softmax_outputs(logits)[0]

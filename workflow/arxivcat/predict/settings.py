@@ -7,6 +7,11 @@ from typing import Any
 
 from arxivcat.errors import ArxivcatError
 
+#: The name endings of the files a local corpus source may hold (read by
+#: :mod:`arxivcat.predict.read_papers`; here so that the Snakefile's input functions can list a
+#: source's files without importing the reader).
+CORPUS_SUFFIXES = (".parquet", ".csv", ".jsonl", ".json", ".jsonl.gz", ".json.gz")
+
 
 class PredictSettingsError(ArxivcatError, ValueError):
     """A ``predict`` settings mapping with unknown or missing keys."""
@@ -17,7 +22,7 @@ class PredictSettings:
     """How the predict stage reads corpora and runs the models (see ``config/schema.yaml``).
 
     Attributes:
-        corpora: Corpus name -> source (``arxiv``, ``oai``, or a local path or glob).
+        corpora: Corpus name -> source (``arxiv``, ``oai``, or a local path, directory or glob).
         batch_size: Papers per forward pass.
         chunk_rows: Papers per chunk: the unit of streaming, memory and resumption.
         device: ``auto``, ``cuda``, ``tpu`` or ``cpu`` (the training device rules).

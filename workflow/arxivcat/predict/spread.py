@@ -60,8 +60,8 @@ def score_in_processes(
     """Score ``job`` with ``processes`` processes (on ``gpus[rank]`` each, or on the CPU).
 
     Returns:
-        The number of chunks of the corpus, and the device, precision and token budget the
-        processes loaded the model with.
+        The number of chunks of the corpus, and the processes' record of the model and their
+        scoring (device, precision, token budget; real and padded tokens summed).
 
     Raises:
         PredictError: If a process fails (naming it and its reason) or the job is interrupted.
@@ -88,14 +88,13 @@ def score_in_processes(
             while running:
                 rank, report = inbox.get()
                 kind = report["kind"]
-                if kind == "loaded":
-                    loaded = report["model"]
-                elif kind == "scored":
+                if kind == "scored":
                     progress.advance(report["rows"])
                 elif kind == "skipped":
                     progress.skip(report["rows"])
                 elif kind == "done":
                     chunks = max(chunks, report["chunks"])
+                    loaded = _add_tokens(loaded, report["model"])
                 elif kind == "error":
                     raise PredictError(f"scoring process {rank}: {report['message']}")
                 elif kind == "ended":
@@ -112,6 +111,14 @@ def score_in_processes(
     return chunks, loaded
 
 
+def _add_tokens(total: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+    """A scoring record with the tokens of ``total`` and ``record`` summed."""
+    if not total:
+        return record
+    tokens = {k: total["tokens"][k] + record["tokens"][k] for k in record["tokens"]}
+    return {**record, "tokens": tokens}
+
+
 def _report(kind: str, **values: Any) -> None:
     print(json.dumps({"kind": kind, **values}), flush=True)
 
@@ -126,17 +133,11 @@ def main(argv: list[str]) -> int:
         classifier = load_classifier_folder(
             job.model_dir, job.settings.device, job.settings.precision
         )
-        model = {
-            "device": classifier.device.type,
-            "precision": classifier.precision,
-            "max_length": classifier.max_length,
-        }
-        _report("loaded", model=model)
         chunks = score_share(job, classifier, rank, processes, lambda k, n: _report(k, rows=n))
     except ArxivcatError as error:
         _report("error", message=str(error))
         return 1
-    _report("done", chunks=chunks)
+    _report("done", chunks=chunks, model=classifier.record())
     return 0
 
 

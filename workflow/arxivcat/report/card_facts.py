@@ -40,6 +40,7 @@ class CardFacts:
         split_report: The experiment's ``split_report.json``, when known.
         manifest: The corpus manifest, when known.
         baseline: The TF-IDF baseline's metrics, when computed.
+        threshold: The model's threshold chosen on validation (``threshold.json``), when chosen.
         distributed_type: How training was distributed, when the run does not record it.
         metrics_source: Where the validation metrics came from, when not from a final
             evaluation (the card says so under them).
@@ -54,6 +55,7 @@ class CardFacts:
     split_report: dict[str, Any] | None = None
     manifest: dict[str, Any] | None = None
     baseline: dict[str, Any] | None = None
+    threshold: dict[str, Any] | None = None
     distributed_type: str | None = None
     metrics_source: str | None = None
     plots: dict[str, str] = field(default_factory=dict)
@@ -85,6 +87,7 @@ def workflow_facts(
     split_report_path: str | Path | None = None,
     manifest_path: str | Path | None = None,
     baseline_path: str | Path | None = None,
+    threshold_path: str | Path | None = None,
 ) -> CardFacts:
     """The facts of one workflow experiment, from the files its card rule declares as inputs.
 
@@ -105,6 +108,7 @@ def workflow_facts(
         split_report=_optional_json(split_report_path),
         manifest=_optional_json(manifest_path),
         baseline=_optional_json(baseline_path),
+        threshold=_optional_json(threshold_path),
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from huggingface_hub import EvalResult, ModelCardData
 
+from arxivcat.report.card_comparison import section_comparison
 from arxivcat.report.card_facts import CARD_METRICS, CardError, CardFacts
 from arxivcat.report.card_sections import (
     base_model_phrase,
@@ -47,6 +48,7 @@ SECTIONS: tuple[tuple[str, Section | None], ...] = (
     ("## Intended uses & limitations", section_uses),
     ("## Training and evaluation data", section_data),
     ("## Evaluation results", section_evaluation),
+    ("### Comparison with baselines", section_comparison),
     ("## Training procedure", None),
     ("### Training hyperparameters", section_hyperparameters),
     ("### Training results", section_training_results),

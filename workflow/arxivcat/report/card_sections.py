@@ -220,7 +220,7 @@ def _metrics_row(name: str, m: dict[str, Any]) -> str:
 
 
 def section_evaluation(facts: CardFacts) -> str:
-    """Final validation and test metrics, confusion matrices, baseline and PR curve."""
+    """Final validation and test metrics, confusion matrices and PR curve."""
     splits = {"validation": facts.validation}
     if facts.validation_without_weak_negatives:
         splits["validation without weak negatives"] = facts.validation_without_weak_negatives
@@ -256,17 +256,6 @@ def section_evaluation(facts: CardFacts) -> str:
             "Validation holds no weak negatives (they were added to training only), so the "
             "validation metrics above are already the metrics without weak negatives."
         )
-    baseline = facts.baseline
-    if baseline and baseline.get("test"):
-        ours = f"{facts.test['f1']:.4f}" if facts.test else "not measured"
-        out.append(
-            "Baseline for context: TF-IDF word n-grams with logistic regression (scikit-learn), "
-            f"trained on the same training split, reaches test F1 **{baseline['test']['f1']:.4f}** "
-            f"(validation F1 {baseline['validation']['f1']:.4f}); this model's test F1 is "
-            f"**{ours}**."
-        )
-    else:
-        out.append("No TF-IDF baseline was computed for this run.")
     if "pr_curve" in facts.plots:
         out.append(f"![Precision-recall curves]({facts.plots['pr_curve']})")
     return "\n\n".join(out)

@@ -15,41 +15,10 @@ from typing import Any
 import numpy as np
 import pyarrow.parquet as pq
 
-from arxivcat.errors import ArxivcatError
 from arxivcat.io.atomic import write_text_atomic
-from arxivcat.model.metrics import threshold_metrics
-
-
-class ThresholdError(ArxivcatError, ValueError):
-    """Evaluation predictions from which no threshold can be chosen."""
-
-
-def best_f1_threshold(labels: np.ndarray, probabilities: np.ndarray) -> float:
-    """The threshold ``t`` maximising the F1 of ``probabilities > t`` against ``labels``.
-
-    Candidates lie halfway between consecutive distinct probabilities (and below the lowest), so
-    ``t`` never coincides with a score; among equal F1 the candidate closest to 0.5 wins.
-
-    Raises:
-        ThresholdError: If there are no rows or no positive label.
-    """
-    y = np.asarray(labels, dtype=np.int64)
-    p = np.asarray(probabilities, dtype=np.float64)
-    if y.size == 0 or not y.any():
-        raise ThresholdError("no validation rows with a positive label: no threshold to choose")
-    order = np.argsort(-p, kind="stable")
-    p, y = p[order], y[order]
-    true_positives = np.cumsum(y)
-    predicted = np.arange(1, y.size + 1)
-    f1 = 2 * true_positives / (predicted + y.sum())
-    # A cut after row k is possible only where the next score is lower.
-    last = np.append(p[1:] < p[:-1], True)
-    below = np.append(p[1:], p[-1] - 1e-6)
-    candidates = ((p + below) / 2)[last]
-    scores = f1[last]
-    best = np.flatnonzero(np.isclose(scores, scores.max(), rtol=0, atol=1e-12))
-    choice = best[np.argmin(np.abs(candidates[best] - 0.5))]
-    return float(np.clip(candidates[choice], 0.0, 1.0))
+from arxivcat.model.metrics import pooled_metrics, threshold_report
+from arxivcat.model.split_scoring import column_matrix
+from arxivcat.splits.table_schema import table_heads
 
 
 def choose_threshold(predictions_path: str | Path) -> dict[str, Any]:
@@ -57,22 +26,34 @@ def choose_threshold(predictions_path: str | Path) -> dict[str, Any]:
 
     Returns:
         ``{"threshold", "validation": {...}, "test": {"at_0.5": {...}, "at_threshold": {...}}}``
-        with accuracy, F1, precision and recall at each threshold (test only when present).
+        with accuracy, F1, precision and recall at each threshold (test only when present).  For
+        a multi-head model: ``{"heads": {<head>: {...as above...}}, "pooled": {<split>: {"at_0.5",
+        "at_threshold"}}}``, the pooled metrics (micro and macro) with each head at 0.5 and at its
+        own threshold.
     """
     table = pq.read_table(predictions_path, columns=["split", "probability", "label"])
     split = table.column("split").to_numpy(zero_copy_only=False)
-    labels = table.column("label").to_numpy().astype(np.int64)
-    scores = table.column("probability").to_numpy()
-    validation = split == "validation"
-    threshold = best_f1_threshold(labels[validation], scores[validation])
-    out: dict[str, Any] = {"threshold": threshold}
-    for name, rows in (("validation", validation), ("test", split == "test")):
-        if rows.any():
-            out[name] = {
-                "at_0.5": threshold_metrics(labels[rows], scores[rows] > 0.5),
-                "at_threshold": threshold_metrics(labels[rows], scores[rows] > threshold),
-            }
-    return out
+    labels = column_matrix(table.column("label")).astype(np.int64)
+    scores = column_matrix(table.column("probability"))
+    splits = {name: split == name for name in ("validation", "test") if (split == name).any()}
+    heads = table_heads(pq.read_schema(predictions_path))
+    if heads is None:
+        return threshold_report({name: (labels[r], scores[r]) for name, r in splits.items()})
+    per_head = {
+        head: threshold_report(
+            {name: (labels[rows, k], scores[rows, k]) for name, rows in splits.items()}
+        )
+        for k, head in enumerate(heads)
+    }
+    thresholds = np.array([per_head[head]["threshold"] for head in heads])
+    pooled = {
+        name: {
+            "at_0.5": pooled_metrics(labels[rows], scores[rows] > 0.5),
+            "at_threshold": pooled_metrics(labels[rows], scores[rows] > thresholds),
+        }
+        for name, rows in splits.items()
+    }
+    return {"heads": per_head, "pooled": pooled}
 
 
 def write_threshold(predictions_path: str | Path, output_path: str | Path) -> dict[str, Any]:

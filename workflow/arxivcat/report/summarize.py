@@ -3,7 +3,9 @@
 Each row comes from the files of one experiment, passed by path (:class:`ExperimentResults`):
 the evaluate stage's ``metrics.json`` (validation and test metrics), the model directory's
 ``training_info.json`` (training time, throughput, best epoch), the ``split_report.json``
-(weak-negative share, training rows) and, when computed, the baseline's ``metrics.json``.
+(weak-negative share, training rows) and, when computed, the baseline's ``metrics.json`` and the
+model's ``threshold.json``.  The model and the baseline are compared like with like: each at its
+own threshold chosen on validation.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ COLUMNS = (
     "experiment",
     *(f"validation_{m}" for m in METRICS),
     *(f"test_{m}" for m in METRICS),
+    "test_f1_at_threshold",
     "baseline_test_f1",
+    "baseline_test_f1_at_threshold",
     "weak_negative_share",
     "train_rows",
     "best_epoch",
@@ -53,6 +57,7 @@ class ExperimentResults:
         model_dir: The trained model directory (its ``training_info.json`` is read).
         split_report: The experiment's ``split_report.json``.
         baseline: The TF-IDF baseline's ``metrics.json``, or None when not computed.
+        threshold: The model's ``threshold.json``, or None when not chosen.
     """
 
     name: str
@@ -60,6 +65,7 @@ class ExperimentResults:
     model_dir: Path
     split_report: Path
     baseline: Path | None = None
+    threshold: Path | None = None
 
 
 def experiment_results(
@@ -68,6 +74,7 @@ def experiment_results(
     models: Sequence[str | Path],
     split_reports: Sequence[str | Path],
     baselines: Sequence[str | Path] | None = None,
+    thresholds: Sequence[str | Path] | None = None,
 ) -> list[ExperimentResults]:
     """Zip the rule's per-experiment input lists (each in the order of ``experiments``).
 
@@ -77,6 +84,8 @@ def experiment_results(
     lists = {"metrics": metrics, "models": models, "split_reports": split_reports}
     if baselines is not None:
         lists["baselines"] = baselines
+    if thresholds is not None:
+        lists["thresholds"] = thresholds
     for key, paths in lists.items():
         if len(paths) != len(experiments):
             raise SummaryError(
@@ -90,17 +99,23 @@ def experiment_results(
             model_dir=Path(models[i]),
             split_report=Path(split_reports[i]),
             baseline=Path(baselines[i]) if baselines is not None else None,
+            threshold=Path(thresholds[i]) if thresholds is not None else None,
         )
         for i, name in enumerate(experiments)
     ]
+
+
+def _f1_at_threshold(report: dict[str, Any] | None) -> float | None:
+    """Test F1 at the threshold chosen on validation, from a threshold report."""
+    return (report or {}).get("test", {}).get("at_threshold", {}).get("f1")
 
 
 def experiment_row(results: ExperimentResults) -> dict[str, Any]:
     """The summary row of one experiment.
 
     Raises:
-        SummaryError: If its metrics, training info, split report or (when given) baseline is
-            missing or malformed.
+        SummaryError: If its metrics, training info, split report or (when given) baseline or
+            threshold is missing or malformed.
     """
     name = results.name
     try:
@@ -108,6 +123,7 @@ def experiment_row(results: ExperimentResults) -> dict[str, Any]:
         info = read_json(results.model_dir / "training_info.json")
         report = read_json(results.split_report)
         baseline = read_json(results.baseline) if results.baseline else None
+        threshold = read_json(results.threshold) if results.threshold else None
     except RunDirError as error:
         raise SummaryError(str(error)) from None
     assert metrics is not None and info is not None and report is not None
@@ -115,7 +131,9 @@ def experiment_row(results: ExperimentResults) -> dict[str, Any]:
     for split in ("validation", "test"):
         for metric in METRICS:
             row[f"{split}_{metric}"] = metrics.get(split, {}).get(metric)
+    row["test_f1_at_threshold"] = _f1_at_threshold(threshold)
     row["baseline_test_f1"] = (baseline or {}).get("test", {}).get("f1")
+    row["baseline_test_f1_at_threshold"] = _f1_at_threshold((baseline or {}).get("threshold"))
     row["weak_negative_share"] = report.get("weak_negative_share", 0.0)
     row["train_rows"] = report.get("splits", {}).get("train", {}).get("rows")
     row["best_epoch"] = info.get("best_epoch")
@@ -146,14 +164,17 @@ def markdown(rows: Sequence[dict[str, Any]], plot_name: str = "summary.png") -> 
     """The summary as a Markdown document linking the bar chart ``plot_name`` beside it."""
     header = (
         "| Experiment | Val F1 | Val P | Val R | Val Acc | Test F1 | Test P | Test R | Test Acc "
-        "| TF-IDF test F1 | Weak neg. | Train rows | Best epoch | Train h | Samples/s | Device |"
+        "| Test F1, own thr. | TF-IDF test F1 | TF-IDF test F1, own thr. | Weak neg. | Train rows "
+        "| Best epoch | Train h | Samples/s | Device |"
     )
     lines = [
         "# arxivcat: experiment summary",
         "",
         "Positive-class metrics of each experiment's final model at threshold 0.5 on its "
-        "validation and test splits, the TF-IDF + logistic-regression baseline's test F1, the "
-        "weak-negative share of training, and training time.",
+        "validation and test splits; test F1 of the model and of the class-weighted TF-IDF + "
+        "logistic-regression baseline at 0.5 and at each one's own threshold chosen on "
+        'validation ("own thr.": compare these like with like); the weak-negative share of '
+        "training, and training time.",
         "",
         f"![F1 by experiment]({plot_name})",
         "",
@@ -177,7 +198,8 @@ def write_summary(
         experiments: Each experiment's result files, in the order of the table.
         markdown_path: The Markdown file to write (it links the chart by its relative path).
         csv_path: The CSV file to write (full precision).
-        plot_path: The PNG bar chart (validation F1, test F1, baseline test F1).
+        plot_path: The PNG bar chart (validation and test F1; test F1 of the model and the
+            baseline at their own thresholds).
 
     Raises:
         SummaryError: If there is no experiment or one's results are missing.
@@ -198,7 +220,8 @@ def write_summary(
             {
                 "validation F1": [r["validation_f1"] for r in rows],
                 "test F1": [r["test_f1"] for r in rows],
-                "TF-IDF baseline test F1": [r["baseline_test_f1"] for r in rows],
+                "test F1, own threshold": [r["test_f1_at_threshold"] for r in rows],
+                "TF-IDF test F1, own threshold": [r["baseline_test_f1_at_threshold"] for r in rows],
             },
             "F1 of the positive class by experiment",
             plot_path,

@@ -15,7 +15,6 @@ carries the Hub parts of :mod:`~arxivcat.report.hub_card` (it is the model folde
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Mapping
@@ -134,15 +133,22 @@ def write_card(
         The parsed card.
     """
     facts = workflow_facts(
-        experiment, model_dir, metrics_path, split_report_path, manifest_path, baseline_path
+        experiment,
+        model_dir,
+        metrics_path,
+        split_report_path,
+        manifest_path,
+        baseline_path,
+        threshold_path,
     )
     output_path = Path(output_path)
     facts.plots = _draw_plots(facts, output_path, plot_paths or {}, predictions_path)
     text = render_card(facts)
-    if threshold_path is not None:
-        threshold = json.loads(Path(threshold_path).read_text(encoding="utf-8"))
+    if facts.threshold is not None:
         names = class_names(list(experiment["labels"]), experiment["dataset_config"])
-        text = hub_card(text, folder_name or str(output_path.parent), names, threshold, facts.test)
+        text = hub_card(
+            text, folder_name or str(output_path.parent), names, facts.threshold, facts.test
+        )
     return save_card(text, output_path)
 
 

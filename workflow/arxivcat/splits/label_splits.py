@@ -2,7 +2,8 @@
 
 Given the split assignment (:mod:`arxivcat.splits.assign_splits`), :func:`build_experiment_data`
 only labels: it joins the corpus to the assignment, marks positives (papers whose categories
-meet the experiment's label set), optionally subsamples the training papers, checks that every
+meet the experiment's label set, or each head's for a multi-head experiment,
+:mod:`arxivcat.splits.heads`), optionally subsamples the training papers, checks that every
 split holds both classes (so that a doomed experiment stops here, before tokenizing and
 training), mixes weak negatives into the training split, and writes the three tables and the
 split report.
@@ -16,10 +17,10 @@ split itself, the ``sample_pct`` subsample and the weak-negative sample (separat
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -29,39 +30,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from arxivcat.io.atomic import atomic_path, write_text_atomic
+from arxivcat.io.atomic import write_text_atomic
 from arxivcat.io.checksums import file_sha256
 from arxivcat.splits.assign_splits import SplitError, latest_versions, read_assignment_summary
+from arxivcat.splits.experiment_tables import weak_table, write_tables
+from arxivcat.splits.heads import EVERY_CATEGORY, every_category_heads, head_matrix
 from arxivcat.splits.labels import check_both_classes, positive_mask
 from arxivcat.splits.methods import SPLITS, TRAIN
 from arxivcat.splits.settings import LabellingSettings
-from arxivcat.splits.weak_mixing import (
-    WeakMixingError,
-    clean_candidates,
-    sample_rows,
-    weak_negative_count,
-)
+from arxivcat.splits.table_schema import experiment_schema
+from arxivcat.splits.weak_mixing import sample_rows, weak_negative_count
 
 LOG = logging.getLogger(__name__)
 
-#: Columns of an experiment's train/validation/test tables.
-EXPERIMENT_SCHEMA = pa.schema(
-    [
-        pa.field("id", pa.string(), nullable=False),
-        pa.field("title", pa.string(), nullable=False),
-        pa.field("abstract", pa.string(), nullable=False),
-        pa.field("label", pa.int8(), nullable=False),
-        pa.field("primary_category", pa.string()),
-        pa.field("year", pa.int16()),
-        pa.field("is_weak_negative", pa.bool_(), nullable=False),
-    ]
-)
-
 _SAMPLE_STREAM, _WEAK_STREAM = 1, 2
-_TEXT_BATCH = 65_536
-# The experiment tables hold the corpus text once per experiment and are read once (tokenize):
-# snappy writes about four times faster than zstd; dictionaries only pay for the category.
-_TABLE_OPTIONS = {"compression": "snappy", "use_dictionary": ["primary_category"]}
 
 
 def _subsample(rows: np.ndarray, pct: float, rng: np.random.Generator) -> np.ndarray:
@@ -70,112 +52,143 @@ def _subsample(rows: np.ndarray, pct: float, rng: np.random.Generator) -> np.nda
     return rows[sample_rows(len(rows), min(wanted, len(rows)), rng)]
 
 
-def _weak_table(
-    weak_negatives_path: str | Path | None,
-    share: float,
-    wanted: int,
-    n_train: int,
-    corpus: pa.Table,
-    rng: np.random.Generator,
-) -> tuple[pa.Table | None, dict[str, int]]:
-    """The ``wanted`` weak negatives (in the experiment table's schema) and pool statistics."""
-    if share <= 0:
-        return None, {"wanted": 0}
-    if weak_negatives_path is None:
-        raise SplitError(f"weak-negative share {share} asked for, but no weak-negative file given")
-    weak = pq.read_table(weak_negatives_path)
-    if weak.num_rows == 0:
-        raise SplitError(
-            f"{weak_negatives_path}: no weak negatives, but a share of {share} was asked for"
-        )
-    pool = clean_candidates(weak, corpus["title"], corpus["doi"])
-    stats = {
-        "wanted": wanted,
-        "offered": pool.offered,
-        "removed_untitled": pool.untitled,
-        "removed_as_arxiv": pool.arxiv_overlap,
-        "removed_as_repeats": pool.repeats,
-        "available": pool.table.num_rows,
-    }
-    try:
-        chosen = sample_rows(pool.table.num_rows, wanted, rng)
-    except WeakMixingError:
-        raise SplitError(
-            f"{weak_negatives_path}: {wanted} weak negatives needed ({share} x {n_train} training "
-            f"papers), only {pool.table.num_rows} of {pool.offered} are usable "
-            f"({pool.arxiv_overlap} are arXiv papers, {pool.repeats} repeats, "
-            f"{pool.untitled} untitled)"
-        ) from None
-    picked = pool.table.take(pa.array(chosen))
-    n = picked.num_rows
-    if "year" in picked.column_names:
-        years = picked["year"].cast(pa.int16())
-    else:
-        years = pa.nulls(n, pa.int16())
-    table = pa.table(
-        [
-            picked["id"].cast(pa.string()),
-            picked["title"].cast(pa.string()).fill_null(""),
-            picked["abstract"].cast(pa.string()).fill_null(""),
-            pa.array(np.zeros(n, dtype=np.int8)),
-            pa.nulls(n, pa.string()),
-            years,
-            pa.array(np.ones(n, dtype=bool)),
-        ],
-        schema=EXPERIMENT_SCHEMA,
-    )
-    return table, stats
+@dataclass(frozen=True)
+class _Selection:
+    """The papers of an experiment, split by split.
 
-
-def _write_tables(
-    corpus_path: str | Path,
-    selections: dict[str, tuple[np.ndarray, np.ndarray]],
-    weak: pa.Table | None,
-    output_paths: Mapping[str, str | Path],
-) -> None:
-    """Stream the corpus once and write each split's selected rows (and weak negatives to train).
-
-    ``selections`` maps a split name to (ascending corpus row numbers, labels).
+    Attributes:
+        papers: The assigned papers' corpus columns, in corpus order.
+        keep: Which of ``papers`` the experiment uses (``sample_pct`` leaves training papers out).
+        splits: Each split's (ascending corpus row numbers, labels): labels ``[papers]`` for a
+            binary experiment, ``[papers, heads]`` for a multi-head one.
+        heads: A multi-head experiment's heads (name to categories), in column order.
+        dropped_heads: ``every-category`` heads left out: a split held no positive of theirs.
     """
-    with contextlib.ExitStack() as stack:
-        writers = {
-            split: stack.enter_context(
-                pq.ParquetWriter(
-                    stack.enter_context(atomic_path(output_paths[split])),
-                    EXPERIMENT_SCHEMA,
-                    **_TABLE_OPTIONS,
-                )
-            )
-            for split in SPLITS
-        }
-        columns = ["id", "title", "abstract", "primary_category", "year"]
-        offset = 0
-        # One thread: this loop is bound by decoding, and jobs run side by side in the workflow.
-        corpus = pq.ParquetFile(corpus_path)
-        for batch in corpus.iter_batches(_TEXT_BATCH, columns=columns, use_threads=False):
-            end = offset + batch.num_rows
-            for split, (rows, labels) in selections.items():
-                lo, hi = np.searchsorted(rows, [offset, end])
-                if hi == lo:
-                    continue
-                part = batch.take(pa.array(rows[lo:hi] - offset))
-                writers[split].write_table(
-                    pa.table(
-                        [
-                            part["id"],
-                            part["title"],
-                            part["abstract"],
-                            pa.array(labels[lo:hi]),
-                            part["primary_category"],
-                            part["year"],
-                            pa.array(np.zeros(hi - lo, dtype=bool)),
-                        ],
-                        schema=EXPERIMENT_SCHEMA,
-                    )
-                )
-            offset = end
-        if weak is not None and weak.num_rows:
-            writers["train"].write_table(weak)
+
+    papers: pa.Table
+    keep: np.ndarray
+    splits: dict[str, tuple[np.ndarray, np.ndarray]]
+    heads: dict[str, tuple[str, ...]] | None = None
+    dropped_heads: tuple[str, ...] = ()
+
+
+def _assigned_rows(
+    corpus: pa.Table, corpus_path: str | Path, assignment_path: str | Path
+) -> tuple[np.ndarray, np.ndarray]:
+    """The corpus rows the assignment places (ascending) and the split code of each.
+
+    Of several versions of a paper, the one updated last is the paper's row.
+
+    Raises:
+        SplitError: If ids of the assignment are not in the corpus.
+    """
+    kept = latest_versions(corpus["id"], corpus["updated"])
+    assignment = pq.read_table(assignment_path)
+    kept_ids = corpus["id"].take(pa.array(kept))
+    position = pc.index_in(kept_ids, value_set=assignment["id"])
+    in_split = position.is_valid().to_numpy(zero_copy_only=False).astype(bool)
+    if int(in_split.sum()) != assignment.num_rows:
+        raise SplitError(
+            f"{assignment_path}: {assignment.num_rows - int(in_split.sum())} of its "
+            f"{assignment.num_rows} ids are not in {corpus_path}; was it made from another corpus?"
+        )
+    split_of_row = pc.index_in(
+        assignment["split"].take(position.filter(in_split)), value_set=pa.array(SPLITS)
+    ).to_numpy(zero_copy_only=False)
+    return kept[in_split], split_of_row
+
+
+def _keep(split_of_row: np.ndarray, sample_pct: float, seed: int) -> np.ndarray:
+    """Which assigned papers the experiment uses: all, or ``sample_pct`` of the training ones."""
+    keep = np.ones(len(split_of_row), dtype=bool)
+    if sample_pct < 100:
+        train_idx = np.flatnonzero(split_of_row == TRAIN)
+        rng = np.random.default_rng([seed, _SAMPLE_STREAM])
+        sampled = _subsample(train_idx, sample_pct, rng)
+        keep[train_idx] = False
+        keep[sampled] = True
+    return keep
+
+
+def _heads(
+    papers: pa.Table, labelling: LabellingSettings, train: np.ndarray
+) -> dict[str, tuple[str, ...]]:
+    """A multi-head experiment's heads: as configured, or one per category with enough positives.
+
+    Raises:
+        SplitError: If ``every-category`` finds no category with enough positive training papers.
+    """
+    if labelling.heads != EVERY_CATEGORY:
+        assert isinstance(labelling.heads, dict)
+        return {name: tuple(labels) for name, labels in labelling.heads.items()}
+    heads = every_category_heads(
+        papers["categories"],
+        papers["primary_category"],
+        train,
+        labelling.min_head_positives,
+        labelling.label_mode,
+    )
+    if not heads:
+        raise SplitError(
+            f"heads every-category: no category has {labelling.min_head_positives} positive "
+            f"training papers of {int(train.sum())}; lower min_head_positives"
+        )
+    return heads
+
+
+def _label_matrix(
+    papers: pa.Table, labelling: LabellingSettings, split_of_row: np.ndarray, keep: np.ndarray
+) -> tuple[np.ndarray, dict[str, tuple[str, ...]] | None, tuple[str, ...]]:
+    """Positives (``[papers]``, or ``[papers, heads]``), the heads, and the heads left out.
+
+    ``every-category`` heads whose validation or test split holds no positive are left out.
+    """
+    categories, primary = papers["categories"], papers["primary_category"]
+    if labelling.heads is None:
+        positive = positive_mask(categories, primary, labelling.labels, labelling.label_mode)
+        return positive, None, ()
+    heads = _heads(papers, labelling, (split_of_row == TRAIN) & keep)
+    matrix = head_matrix(categories, primary, heads, labelling.label_mode)
+    if labelling.heads != EVERY_CATEGORY:
+        return matrix, heads, ()
+    covered = np.ones(len(heads), dtype=bool)
+    for code in range(len(SPLITS)):
+        covered &= matrix[(split_of_row == code) & keep].any(axis=0)
+    dropped = tuple(name for name, ok in zip(heads, covered, strict=True) if not ok)
+    if dropped:
+        LOG.warning("heads left out (a split holds no positive of theirs): %s", ", ".join(dropped))
+    kept = {name: labels for name, labels in heads.items() if name not in dropped}
+    return matrix[:, covered], kept, dropped
+
+
+def _select(
+    corpus: pa.Table,
+    corpus_path: str | Path,
+    assignment_path: str | Path,
+    split: str | None,
+    labelling: LabellingSettings,
+    seed: int,
+) -> _Selection:
+    """Label the assigned papers and subsample the training ones to ``sample_pct``.
+
+    Raises:
+        SplitError: If the assignment does not fit the corpus or no paper is a positive.
+    """
+    rows, split_of_row = _assigned_rows(corpus, corpus_path, assignment_path)
+    papers = corpus.take(pa.array(rows))
+    keep = _keep(split_of_row, labelling.sample_pct, seed)
+    positive, heads, dropped = _label_matrix(papers, labelling, split_of_row, keep)
+    if not positive.any():
+        labels, mode = labelling.labels or list(heads or {}), labelling.label_mode
+        raise SplitError(
+            f"labels {', '.join(labels)} ({mode}) match none of the {len(rows)} papers of "
+            f"split {split!r} ({corpus.num_rows} corpus rows in {corpus_path})"
+        )
+    splits = {}
+    for code, name in enumerate(SPLITS):
+        chosen = (split_of_row == code) & keep
+        splits[name] = (rows[chosen], positive[chosen].astype(np.int8))
+    return _Selection(papers, keep, splits, heads, dropped)
 
 
 def build_experiment_data(
@@ -213,73 +226,59 @@ def build_experiment_data(
             the corpus, or weak negatives are asked for but missing or too few.
     """
     summary = read_assignment_summary(assignment_path)
-    settings = summary["settings"]
-    seed = int(settings["seed"])
-    labels, label_mode = labelling.labels, labelling.label_mode
-    sample_pct, weak_negative_share = labelling.sample_pct, labelling.weak_negatives
-
+    seed = int(summary["settings"]["seed"])
+    share = labelling.weak_negatives
     columns = ["id", "categories", "primary_category", "updated", "year"]
-    if weak_negative_share > 0:
+    if share > 0:
         columns += ["title", "doi"]  # to keep arXiv papers out of the weak negatives
     corpus = pq.read_table(corpus_path, columns=columns)
-    kept = latest_versions(corpus["id"], corpus["updated"])
-    assignment = pq.read_table(assignment_path)
-    kept_ids = corpus["id"].take(pa.array(kept))
-    position = pc.index_in(kept_ids, value_set=assignment["id"])
-    in_split = position.is_valid().to_numpy(zero_copy_only=False).astype(bool)
-    if int(in_split.sum()) != assignment.num_rows:
-        raise SplitError(
-            f"{assignment_path}: {assignment.num_rows - int(in_split.sum())} of its "
-            f"{assignment.num_rows} ids are not in {corpus_path}; was it made from another corpus?"
-        )
-    rows = kept[in_split]
-    split_of_row = pc.index_in(
-        assignment["split"].take(position.filter(in_split)), value_set=pa.array(SPLITS)
-    ).to_numpy(zero_copy_only=False)
-
-    papers = corpus.take(pa.array(rows))
-    positive = positive_mask(papers["categories"], papers["primary_category"], labels, label_mode)
-    if not positive.any():
-        raise SplitError(
-            f"labels {', '.join(labels)} ({label_mode}) match none of the {len(rows)} papers of "
-            f"split {summary.get('split')!r} ({corpus.num_rows} corpus rows in {corpus_path})"
-        )
-
-    keep = np.ones(len(rows), dtype=bool)
-    if sample_pct < 100:
-        train_idx = np.flatnonzero(split_of_row == TRAIN)
-        sampled = _subsample(train_idx, sample_pct, np.random.default_rng([seed, _SAMPLE_STREAM]))
-        keep[train_idx] = False
-        keep[sampled] = True
-    selections = {}
-    for code, split in enumerate(SPLITS):
-        chosen = (split_of_row == code) & keep
-        selections[split] = (rows[chosen], positive[chosen].astype(np.int8))
-    n_train = len(selections["train"][0])
-    wanted = weak_negative_count(n_train, weak_negative_share)
-    check_both_classes(experiment, summary.get("split"), labelling, selections, wanted)
-    weak, pool = _weak_table(
-        weak_negatives_path,
-        weak_negative_share,
-        wanted,
-        n_train,
-        corpus,
-        np.random.default_rng([seed, _WEAK_STREAM]),
+    selection = _select(corpus, corpus_path, assignment_path, summary.get("split"), labelling, seed)
+    n_train = len(selection.splits["train"][0])
+    wanted = weak_negative_count(n_train, share)
+    check_both_classes(
+        experiment, summary.get("split"), labelling, selection.splits, wanted, selection.heads
     )
+    rng = np.random.default_rng([seed, _WEAK_STREAM])
+    schema = experiment_schema(list(selection.heads) if selection.heads else None)
+    weak, pool = weak_table(weak_negatives_path, share, wanted, n_train, corpus, rng, schema)
     n_weak = 0 if weak is None else weak.num_rows
 
     LOG.info("experiment %s: writing tables (%d weak negatives)", experiment, n_weak)
-    _write_tables(corpus_path, selections, weak, output_paths)
+    write_tables(corpus_path, selection.splits, weak, output_paths, schema)
+    digest = _corpus_digest(corpus_path, digest_path)
+    report = _split_report(experiment, labelling, summary, corpus, selection, n_weak, pool, digest)
+    write_text_atomic(report_path, json.dumps(report, indent=2) + "\n")
+    LOG.info(
+        "experiment %s: %s",
+        experiment,
+        ", ".join(
+            f"{s} {v['rows']} rows/{v['positives']} pos" for s, v in report["splits"].items()
+        ),
+    )
+    return report
 
-    years = papers["year"].filter(pa.array(keep))
-    year_min_max = pc.min_max(years)
-    top = pc.value_counts(papers["primary_category"].filter(pa.array(keep))).to_pylist()
+
+def _split_report(
+    experiment: str,
+    labelling: LabellingSettings,
+    summary: dict[str, Any],
+    corpus: pa.Table,
+    selection: _Selection,
+    n_weak: int,
+    pool: dict[str, int],
+    snapshot_sha256: str,
+) -> dict[str, Any]:
+    """The split report: settings, the corpus's digest and date, and counts by split."""
+    kept = selection.papers.select(["year", "primary_category"]).filter(pa.array(selection.keep))
+    year_min_max = pc.min_max(kept["year"])
+    top = pc.value_counts(kept["primary_category"]).to_pylist()
     top.sort(key=lambda entry: (-entry["counts"], entry["values"]))
     split_stats = {}
-    for split, (split_rows, split_labels) in selections.items():
+    for split, (split_rows, split_labels) in selection.splits.items():
         extra = n_weak if split == "train" else 0
         total = len(split_rows) + extra
-        positives = int(split_labels.sum())
+        # A multi-head experiment's positive papers are those positive for any head.
+        positives = int(split_labels.reshape(len(split_rows), -1).any(axis=1).sum())
         split_stats[split] = {
             "rows": total,
             "papers": len(split_rows),
@@ -289,27 +288,41 @@ def build_experiment_data(
         }
     report = {
         "experiment": experiment,
-        "labels": list(labels),
-        "label_mode": label_mode,
+        "labels": list(labelling.labels),
+        "label_mode": labelling.label_mode,
         "split": summary.get("split"),
-        "split_settings": settings,
-        "snapshot_sha256": _corpus_digest(corpus_path, digest_path),
+        "split_settings": summary["settings"],
+        "snapshot_sha256": snapshot_sha256,
         "snapshot_date": _iso(pc.max(corpus["updated"]).as_py()),
         "year_range": [year_min_max["min"].as_py(), year_min_max["max"].as_py()],
-        "sample_pct": sample_pct,
-        "weak_negative_share": weak_negative_share,
+        "sample_pct": labelling.sample_pct,
+        "weak_negative_share": labelling.weak_negatives,
         "weak_negatives": n_weak,
         "weak_negative_pool": pool,
         "splits": split_stats,
         "top_primary_categories": [[e["values"], e["counts"]] for e in top[:10]],
     }
-    write_text_atomic(report_path, json.dumps(report, indent=2) + "\n")
-    LOG.info(
-        "experiment %s: %s",
-        experiment,
-        ", ".join(f"{s} {v['rows']} rows/{v['positives']} pos" for s, v in split_stats.items()),
-    )
+    if selection.heads is not None:
+        report["heads"] = _head_report(selection, n_weak)
+        report["dropped_heads"] = list(selection.dropped_heads)
     return report
+
+
+def _head_report(selection: _Selection, n_weak: int) -> list[dict[str, Any]]:
+    """Each head's categories and, per split, its positives and positive rate."""
+    assert selection.heads is not None
+    out = []
+    for column, (name, labels) in enumerate(selection.heads.items()):
+        counts = {}
+        for split, (rows, split_labels) in selection.splits.items():
+            total = len(rows) + (n_weak if split == "train" else 0)
+            positives = int(split_labels[:, column].sum())
+            counts[split] = {
+                "positives": positives,
+                "positive_rate": round(positives / total, 6) if total else 0.0,
+            }
+        out.append({"name": name, "labels": list(labels), "splits": counts})
+    return out
 
 
 def _corpus_digest(corpus_path: str | Path, digest_path: str | Path | None) -> str:

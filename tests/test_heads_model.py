@@ -1,0 +1,126 @@
+"""A multi-head model through tokenize, train, evaluate and the threshold, on the tiny BERT."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import torch
+from synthetic_tables import write_tables
+from training_settings import TINY_TRAINING, training_settings
+from transformers import AutoConfig
+
+from arxivcat.model.evaluate import evaluate_model
+from arxivcat.model.loss import ClassifierLoss, positive_weights
+from arxivcat.model.tokenize import read_heads, tokenize_splits
+from arxivcat.model.train import train_model
+from arxivcat.report.choose_threshold import choose_threshold
+from arxivcat.splits.table_schema import experiment_schema, label_array
+
+HEADS = ["CV", "other"]
+
+
+def _multi_head_tables(root):
+    """The synthetic tables with two heads: the vision label, and any other arXiv paper."""
+    paths = write_tables(root / "binary")
+    out = {}
+    for split, path in paths.items():
+        table = pq.read_table(path)
+        label = table.column("label").to_numpy().astype(np.int8)
+        weak = table.column("is_weak_negative").to_numpy(zero_copy_only=False)
+        matrix = np.stack([label, ((1 - label) & ~weak).astype(np.int8)], axis=1)
+        schema = experiment_schema(HEADS)
+        columns = {name: table.column(name) for name in schema.names}
+        columns["label"] = label_array(matrix, schema)
+        out[split] = root / f"{split}.parquet"
+        pq.write_table(pa.table(columns, schema=schema), out[split])
+    return out
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("heads")
+    tables = _multi_head_tables(root)
+    tokenize_splits(tables, "builtin:tiny-bert", 64, root / "tokenized", num_proc=1)
+    settings = training_settings(**{**TINY_TRAINING, "num_epochs": 2, "pos_weight": "auto"})
+    info = train_model(root / "tokenized", root / "model", root / "store", settings, 2)
+    metrics = evaluate_model(
+        root / "model",
+        root / "tokenized",
+        root / "eval" / "metrics.json",
+        root / "eval" / "predictions.parquet",
+        settings,
+    )
+    return root, info, metrics
+
+
+def test_the_model_has_one_sigmoid_per_head_named_after_it(run):
+    root, info, _ = run
+    assert read_heads(root / "tokenized") == HEADS
+    config = AutoConfig.from_pretrained(root / "model")
+    assert config.problem_type == "multi_label_classification"
+    assert config.id2label == {0: "CV", 1: "other"} and config.num_labels == 2
+    # pos_weight auto: negatives/positives of each head in the training split (weak included).
+    labels = np.array(pq.read_table(root / "train.parquet")["label"].to_pylist())
+    expected = (len(labels) - labels.sum(axis=0)) / labels.sum(axis=0)
+    assert info["positive_weights"] == pytest.approx(expected.tolist(), rel=1e-3)
+
+
+def test_evaluation_reports_each_head_and_the_pooled_numbers(run):
+    root, info, metrics = run
+    assert set(metrics["heads"]) == set(HEADS)
+    for head in HEADS:
+        for split in ("validation", "test"):
+            m = metrics["heads"][head][split]
+            assert m["samples"] == 64 and {"f1", "precision", "recall", "pr_auc"} <= set(m)
+    pooled = metrics["test"]
+    f1s = [metrics["heads"][h]["test"]["f1"] for h in HEADS]
+    assert pooled["macro_f1"] == pytest.approx(np.mean(f1s))
+    (_, fp0), (fn0, tp0) = metrics["heads"]["CV"]["test"]["confusion_matrix"]
+    (_, fp1), (fn1, tp1) = metrics["heads"]["other"]["test"]["confusion_matrix"]
+    tp, fp, fn = tp0 + tp1, fp0 + fp1, fn0 + fn1
+    assert pooled["f1"] == pytest.approx(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    # The training's last validation pass is the evaluation's (computed once).
+    assert metrics["validation"]["pass"] == info["validation_pass"]
+    table = pq.read_table(root / "eval" / "predictions.parquet")
+    assert table.schema.field("probability").type == pa.list_(pa.float64(), 2)
+
+
+def test_each_head_gets_its_own_threshold_on_validation(run):
+    root, _, _ = run
+    chosen = choose_threshold(root / "eval" / "predictions.parquet")
+    assert set(chosen["heads"]) == set(HEADS)
+    for head in HEADS:
+        report = chosen["heads"][head]
+        assert 0 <= report["threshold"] <= 1
+        at = report["validation"]
+        assert at["at_threshold"]["f1"] >= at["at_0.5"]["f1"]
+    pooled = chosen["pooled"]["validation"]
+    assert pooled["at_threshold"]["macro_f1"] >= pooled["at_0.5"]["macro_f1"] - 1e-12
+
+
+def test_losses_weigh_positives_as_asked():
+    logits = torch.tensor([[2.0, -1.0], [0.5, 0.3]])
+    labels = torch.tensor([[1, 0], [0, 1]])
+    plain = ClassifierLoss(True, None)(logits, labels)
+    weighted = ClassifierLoss(True, np.array([1.0, 3.0]))(logits, labels)
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(
+        logits, labels.float(), pos_weight=torch.tensor([1.0, 3.0])
+    )
+    assert weighted == pytest.approx(float(expected)) and weighted > plain
+    binary = ClassifierLoss(False, np.array([4.0]))(logits, torch.tensor([0, 1]))
+    ce = torch.nn.functional.cross_entropy(logits, torch.tensor([0, 1]), torch.tensor([1.0, 4.0]))
+    assert binary == pytest.approx(float(ce))
+    ys = np.array([[1, 0], [0, 0], [0, 0], [1, 1]])
+    assert positive_weights(ys, "auto", 100).tolist() == [1.0, 3.0]
+    assert positive_weights(ys, "auto", 2).tolist() == [1.0, 2.0]
+    assert positive_weights(ys, 5, 2).tolist() == [5.0, 5.0]
+    assert positive_weights(ys, None, 2) is None
+
+
+def test_split_report_heads_are_read_back_for_training(run):
+    root, _, _ = run
+    assert json.loads((root / "tokenized" / "heads.json").read_text()) == HEADS

@@ -1,0 +1,229 @@
+"""A classifier's predictions on a tokenized split, as training and evaluation record them.
+
+A binary model's probability of label 1 is its softmax; a multi-head model's are its sigmoids,
+one per head (``probability`` and ``label`` are then fixed-size lists, in the order of the heads
+named in the table's metadata).
+
+Training scores the validation split at each epoch's end with :func:`score_split` and keeps the
+pass that belongs to the weights it keeps in the model directory (:data:`VALIDATION_PASS`); the
+evaluate stage scores the test split the same way and reuses that validation pass when it ran
+where evaluation runs, so the last validation pass is computed once per trained model.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from arxivcat.errors import ArxivcatError
+from arxivcat.io.atomic import atomic_path
+from arxivcat.io.progress import Progress
+from arxivcat.model.inference import (
+    PassStats,
+    Placement,
+    Tokens,
+    classifier_logits,
+    run_batches,
+    softmax_outputs,
+)
+from arxivcat.model.loading import config_heads
+from arxivcat.splits.table_schema import HEADS_KEY, table_heads
+
+logger = logging.getLogger(__name__)
+
+#: The file of the model directory holding the validation pass of the kept weights.
+VALIDATION_PASS = "validation_predictions.parquet"
+
+
+def predictions_schema(heads: list[str] | None = None) -> pa.Schema:
+    """The predictions' columns: one probability and label per row, or per head of each row."""
+    width = None if heads is None else len(heads)
+    probability = pa.float64() if width is None else pa.list_(pa.float64(), width)
+    label = pa.int8() if width is None else pa.list_(pa.int8(), width)
+    schema = pa.schema(
+        [
+            ("id", pa.string()),
+            ("split", pa.string()),
+            ("probability", probability),
+            ("label", label),
+            ("is_weak_negative", pa.bool_()),
+        ]
+    )
+    return schema if heads is None else schema.with_metadata({HEADS_KEY: json.dumps(heads)})
+
+
+PREDICTIONS_SCHEMA = predictions_schema()
+
+
+class ScoringError(ArxivcatError, RuntimeError):
+    """A tokenized split that cannot be scored, described in one line."""
+
+
+@dataclass(frozen=True)
+class SplitPredictions:
+    """The model's outputs on one split, in the split's row order.
+
+    Attributes:
+        name: The split.
+        ids: Row ids.
+        labels: True labels (0/1): ``[rows]``, or ``[rows, heads]`` for a multi-head model.
+        probabilities: Probability of label 1 (of each head), shaped as ``labels``.
+        is_weak_negative: Whether the row is a weak negative.
+        loss: Mean cross-entropy (binary cross-entropy of the heads) computed from the logits.
+        stats: The pass's record (rows, tokens, seconds, placement).
+        heads: A multi-head model's heads, in column order; None for a binary one.
+    """
+
+    name: str
+    ids: list[str]
+    labels: np.ndarray
+    probabilities: np.ndarray
+    is_weak_negative: np.ndarray
+    loss: float
+    stats: PassStats
+    heads: list[str] | None = None
+
+    def table(self) -> pa.Table:
+        """The predictions as rows of :func:`predictions_schema`."""
+        schema = predictions_schema(self.heads)
+        return pa.table(
+            {
+                "id": self.ids,
+                "split": [self.name] * len(self.ids),
+                "probability": _column(self.probabilities, schema.field("probability").type),
+                "label": _column(self.labels.astype(np.int8), schema.field("label").type),
+                "is_weak_negative": self.is_weak_negative,
+            },
+            schema=schema,
+        )
+
+    def head(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Labels and probabilities of one head (the only one of a binary model: index 0)."""
+        if self.heads is None:
+            return self.labels, self.probabilities
+        return self.labels[:, index], self.probabilities[:, index]
+
+
+def _column(values: np.ndarray, kind: pa.DataType) -> pa.Array:
+    if isinstance(kind, pa.FixedSizeListType):
+        return pa.FixedSizeListArray.from_arrays(pa.array(values.ravel()), kind.list_size)
+    return pa.array(values)
+
+
+def column_matrix(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """A column of equal-length lists as a ``[rows, width]`` array (a plain one as ``[rows]``)."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if pa.types.is_list(column.type) or isinstance(column.type, pa.FixedSizeListType):
+        flat = column.flatten().to_numpy(zero_copy_only=False)
+        return flat.reshape(len(column), -1) if len(column) else flat.reshape(0, 0)
+    return column.to_numpy(zero_copy_only=False)
+
+
+def head_outputs(
+    logits: np.ndarray, labels: np.ndarray, multi_head: bool
+) -> tuple[np.ndarray, float]:
+    """Probabilities of label 1 (softmax, or a sigmoid per head) and the mean loss.
+
+    Raises:
+        ValueError: If a logit is not finite.
+    """
+    if not multi_head:
+        probabilities, log_probs = softmax_outputs(logits)
+        rows = np.arange(len(labels))
+        return probabilities, float(-np.mean(log_probs[rows, labels])) if len(labels) else 0.0
+    values = np.asarray(logits, dtype=np.float64)
+    if values.size and not np.isfinite(values).all():
+        raise ValueError("the model produced non-finite logits")
+    # log(sigmoid(x)) = -softplus(-x), computed stably.
+    log_p, log_not_p = -np.logaddexp(0, -values), -np.logaddexp(0, values)
+    loss = -np.mean(labels * log_p + (1 - labels) * log_not_p) if len(labels) else 0.0
+    return np.exp(log_p), float(loss)
+
+
+def score_split(
+    model: Any,
+    split: Any,
+    batch_size: int,
+    placement: Placement,
+    name: str,
+    progress_seconds: float = 30.0,
+) -> SplitPredictions:
+    """Run a 2-way classifier over a tokenized split through the one inference path.
+
+    Args:
+        model: The classifier, on ``placement`` in its dtype and in eval mode.
+        split: A ``datasets.Dataset`` with input_ids, attention_mask, optional token_type_ids,
+            labels, id and optional is_weak_negative columns (not padded).
+        batch_size: Rows per forward pass.
+        placement: Where the model runs.
+        name: The split's name, for the records and progress lines.
+        progress_seconds: Longest wait between two progress lines.
+
+    Raises:
+        ScoringError: If a column is missing or the model produced non-finite logits.
+    """
+    missing = {"input_ids", "attention_mask", "labels", "id"} - set(split.column_names)
+    if missing:
+        raise ScoringError(f"{name}: tokenized split lacks columns {sorted(missing)}")
+    heads = config_heads(model.config)
+    labels = _labels(split)
+    weak = (
+        np.asarray(split["is_weak_negative"], dtype=bool)
+        if "is_weak_negative" in split.column_names
+        else np.zeros(len(labels), dtype=bool)
+    )
+    pad = model.config.pad_token_id if model.config.pad_token_id is not None else 0
+    progress = Progress(logger, f"{name} pass", len(labels), every=progress_seconds, unit="rows")
+    logits, stats = run_batches(
+        classifier_logits(model), Tokens.from_arrow(split), batch_size, placement, pad, progress
+    )
+    progress.finish()
+    try:
+        probabilities, loss = head_outputs(logits.reshape(len(labels), -1), labels, bool(heads))
+    except ValueError as error:
+        raise ScoringError(f"{name}: {error}") from None
+    ids = [str(i) for i in split["id"]]
+    return SplitPredictions(name, ids, labels, probabilities, weak, loss, stats, heads)
+
+
+def _labels(split: Any) -> np.ndarray:
+    """The split's labels: ``[rows]``, or ``[rows, heads]`` for a multi-head experiment."""
+    if getattr(split, "_indices", None) is not None:  # a Dataset with a row selection
+        split = split.flatten_indices()
+    return column_matrix(split.data.column("labels")).astype(np.int64)
+
+
+def write_pass(predictions: SplitPredictions, path: str | Path) -> None:
+    """Save a split's predictions with their loss and pass record (atomically)."""
+    record = {"loss": predictions.loss, "stats": predictions.stats.to_dict()}
+    table = predictions.table()
+    metadata = {**(table.schema.metadata or {}), b"arxivcat": json.dumps(record).encode()}
+    table = table.replace_schema_metadata(metadata)
+    with atomic_path(path) as partial:
+        pq.write_table(table, partial)
+
+
+def read_pass(path: str | Path) -> SplitPredictions:
+    """A split's predictions saved by :func:`write_pass`."""
+    table = pq.read_table(path)
+    record = json.loads(table.schema.metadata[b"arxivcat"])
+    stats = PassStats(**{k: v for k, v in record["stats"].items() if k != "samples_per_second"})
+    names = table.column("split").unique().to_pylist()
+    return SplitPredictions(
+        name=names[0] if names else "validation",
+        ids=table.column("id").to_pylist(),
+        labels=column_matrix(table.column("label")).astype(np.int64),
+        probabilities=column_matrix(table.column("probability")),
+        is_weak_negative=table.column("is_weak_negative").to_numpy(zero_copy_only=False),
+        loss=float(record["loss"]),
+        stats=stats,
+        heads=table_heads(table.schema),
+    )
