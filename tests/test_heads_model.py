@@ -211,3 +211,18 @@ def test_the_experiment_card_tabulates_every_head_and_the_pooled_numbers(cards):
     assert "| validation, each head's own |" in text and "Macro F1" in text
     snippet = text.split("```python\n", 1)[1].split("```", 1)[0]
     compile(snippet, "snippet", "exec")
+
+
+def test_the_baseline_fits_one_logistic_regression_per_head(run):
+    from arxivcat.model.train_baseline import train_baseline
+
+    root, _, _ = run
+    tables = {split: root / f"{split}.parquet" for split in ("train", "validation", "test")}
+    result = train_baseline(tables, root / "baseline.json", seed=1)
+    assert set(result["heads"]) == set(HEADS) and "test" not in result
+    for head in HEADS:
+        record = result["heads"][head]
+        assert record["test"]["samples"] == 64
+        assert 0 < record["threshold"]["threshold"] < 1
+    # The synthetic vocabularies separate both questions.
+    assert result["heads"]["CV"]["threshold"]["test"]["at_threshold"]["f1"] > 0.9

@@ -17,8 +17,7 @@ import pyarrow.parquet as pq
 
 from arxivcat.io.atomic import write_text_atomic
 from arxivcat.model.metrics import pooled_metrics, threshold_report
-from arxivcat.model.split_scoring import column_matrix
-from arxivcat.splits.table_schema import table_heads
+from arxivcat.splits.table_schema import column_matrix, table_heads
 
 
 def choose_threshold(predictions_path: str | Path) -> dict[str, Any]:

@@ -78,8 +78,7 @@ def _pr_inputs(
     """Labels and probabilities of each evaluated split (of one head of a multi-head model)."""
     import pyarrow.parquet as pq
 
-    from arxivcat.model.split_scoring import column_matrix
-    from arxivcat.splits.table_schema import table_heads
+    from arxivcat.splits.table_schema import column_matrix, table_heads
 
     table = pq.read_table(predictions_path, columns=["split", "probability", "label"])
     split = table.column("split").to_numpy(zero_copy_only=False)
