@@ -176,19 +176,42 @@ def load_schema() -> dict[str, Any]:
     return load_yaml(SCHEMA_PATH)
 
 
+def schema_node(*path: str) -> dict[str, Any]:
+    """The schema of the configuration key at ``path`` (e.g. ``("predict", "batch_size")``)."""
+    root = load_schema()
+    node: dict[str, Any] = root
+    for key in path:
+        node = _resolve(node, root)["properties"][key]
+    return _resolve(node, root)
+
+
 def schema_defaults(*path: str) -> dict[str, Any]:
     """Return the defaults the schema gives the configuration block at ``path``.
 
     For callers outside the workflow (tests, benchmarks, the card CLI) that pass fewer keys than a
     validated configuration has; e.g. ``schema_defaults("training")``.
     """
-    root = load_schema()
-    node: dict[str, Any] = root
-    for key in path:
-        node = _resolve(node, root)["properties"][key]
     defaults: dict[str, Any] = {}
-    _fill_defaults(defaults, node, root, path)
+    _fill_defaults(defaults, schema_node(*path), load_schema(), path)
     return defaults
+
+
+def check_setting(value: Any, *path: str) -> None:
+    """Check one setting given outside a config file (a command-line option) as a config's is.
+
+    The schema's node for ``path`` decides (type, bounds, choices), and NaN is refused, as
+    :func:`validate_config` does: the same value fails in the config and on the command line.
+
+    Raises:
+        ConfigError: With the reason only (e.g. ``-5 is less than the minimum of 1``); the
+            caller names where the value came from.
+    """
+    node = {**schema_node(*path), "definitions": load_schema().get("definitions", {})}
+    errors = jsonschema.Draft202012Validator(node).iter_errors(value)
+    if (error := jsonschema.exceptions.best_match(errors)) is not None:
+        raise ConfigError(error.message)
+    if _not_a_number(value) is not None:
+        raise ConfigError(f"{value!r} is not a number")
 
 
 def _path(error: jsonschema.ValidationError) -> str:

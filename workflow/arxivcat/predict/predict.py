@@ -32,7 +32,12 @@ from arxivcat.predict.chunk_store import ChunkStore
 from arxivcat.predict.model_folder import folder_digest, read_folder_info
 from arxivcat.predict.read_papers import corpus_files, count_papers
 from arxivcat.predict.scoring import load_classifier_folder
-from arxivcat.predict.scoring_job import PREDICTIONS_SCHEMA, ScoringJob, score_share
+from arxivcat.predict.scoring_job import (
+    PREDICTIONS_SCHEMA,
+    PredictError,
+    ScoringJob,
+    score_share,
+)
 from arxivcat.predict.settings import PredictSettings
 from arxivcat.predict.spread import score_in_processes
 
@@ -84,12 +89,14 @@ def predict_corpus(
         The manifest.
 
     Raises:
-        PredictError: With ``rows_without_text="error"``, on the first paper without text.
+        PredictError: If an output is an input (before anything is read or scored); with
+            ``rows_without_text="error"``, on the first paper without text.
         CorpusReadError, ModelFolderError, DeviceError: On unusable inputs.
     """
     started = time.monotonic()
     model_dir = Path(model_dir)
     files = [path for source in sources for path in corpus_files(source)]
+    _check_outputs_are_not_inputs(files, [output_path, manifest_path])
     info = read_folder_info(model_dir)
     threshold, source = info.threshold, info.threshold_source
     if settings.threshold is not None:
@@ -160,6 +167,20 @@ def predict_corpus(
     logger.info("%s: %d papers scored, %d positive, written to %s", name, scored, positives,
                 output_path)  # fmt: skip
     return manifest
+
+
+def _check_outputs_are_not_inputs(files: list[Path], outputs: list[str | Path | None]) -> None:
+    """Refuse an output that is one of the corpus files (by any name: relative, through links).
+
+    Writing it would replace the corpus with its own predictions.
+
+    Raises:
+        PredictError: Naming the output and the input.
+    """
+    inputs = {path.resolve(): path for path in files}
+    for output in filter(None, outputs):
+        if (same := inputs.get(Path(output).resolve())) is not None:
+            raise PredictError(f"{output}: is also an input ({same}); choose another output")
 
 
 def _gpus(settings: PredictSettings, processes: int | None) -> list[str] | None:
