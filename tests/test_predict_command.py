@@ -5,6 +5,7 @@ that are not probabilities, and model folders that cannot be loaded."""
 from __future__ import annotations
 
 import copy
+import json
 import shutil
 from pathlib import Path
 
@@ -69,7 +70,7 @@ def test_an_output_that_is_an_input_is_refused_and_the_corpus_kept(
     ("output", "message"),
     [
         ("{tmp}/dir.parquet", "{tmp}/dir.parquet: is a directory, not a file to write"),
-        ("{tmp}/papers.parquet/scores.parquet", "cannot write: {tmp}/papers.parquet is not a folder"),
+        ("{tmp}/papers.parquet/s.parquet", "cannot write: {tmp}/papers.parquet is not a folder"),
         ("/sys/scores.parquet", "/sys/scores.parquet: cannot write"),
     ],
 )
@@ -112,3 +113,110 @@ def test_the_bounds_are_read_from_the_schema(folder, corpus, tmp_path, capsys, m
     monkeypatch.setattr(config, "load_schema", lambda: schema)
     status, lines = predict(capsys, folder, corpus, tmp_path / "s.parquet", "--batch-size", "5")
     assert_refused(status, lines, "--batch-size: 5 is less than the minimum of 10")
+
+
+def edited_folder(folder: Path, tmp_path: Path, name: str, change) -> Path:
+    """A copy of ``folder`` with ``change(path)`` applied to its file ``name``."""
+    copy_dir = tmp_path / "hub"
+    shutil.copytree(folder, copy_dir)
+    change(copy_dir / name)
+    return copy_dir
+
+
+def rewrite_json(**values):
+    def change(path: Path) -> None:
+        record = json.loads(path.read_text())
+        for key, value in values.items():
+            if value is None:
+                record.pop(key)
+            else:
+                record[key] = value
+        path.write_text(json.dumps(record))
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (1.5, "threshold: 1.5 is not a probability strictly between 0 and 1"),
+        (float("nan"), "threshold: nan is not a probability strictly between 0 and 1"),
+        (0, "threshold: 0 is not a probability strictly between 0 and 1"),
+        ("0.7", "threshold: '0.7' is not a number"),
+    ],
+)
+def test_a_hand_edited_folder_threshold_is_refused(
+    folder, corpus, tmp_path, capsys, value, message
+):
+    model = edited_folder(folder, tmp_path, "arxivcat.json", rewrite_json(threshold=value))
+    status, lines = predict(capsys, model, corpus, tmp_path / "scores.parquet")
+    assert_refused(status, lines, f"{model / 'arxivcat.json'}: {message}")
+
+
+def truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def only_pickled_weights(path: Path) -> None:
+    path.rename(path.with_name("pytorch_model.bin"))
+
+
+def another_architecture(path: Path) -> None:
+    record = json.loads(path.read_text())
+    record.update(model_type="vit", architectures=["ViTForImageClassification"])
+    path.write_text(json.dumps(record))
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "message"),
+    [
+        ("model.safetensors", truncate, "model.safetensors: incomplete or corrupt weights"),
+        ("model.safetensors", only_pickled_weights, "no model.safetensors"),
+        ("config.json", another_architecture, "config.json: a 'vit' model is not a text"),
+        ("config.json", lambda p: p.write_text("{not json"), "config.json: not JSON"),
+        ("arxivcat.json", lambda p: p.write_text("[1, 2"), "arxivcat.json: not JSON"),
+        ("arxivcat.json", lambda p: p.write_text("[1, 2]"), "arxivcat.json: not a JSON object"),
+        ("arxivcat.json", rewrite_json(max_length="long"), "max_length: 'long' is not a whole"),
+        ("arxivcat.json", rewrite_json(threshold=None), "arxivcat.json: no threshold"),
+        ("arxivcat.json", rewrite_json(max_length=None), "arxivcat.json: no max_length"),
+    ],
+)
+def test_a_damaged_model_folder_fails_in_one_line_naming_the_file(
+    folder, corpus, tmp_path, capsys, name, change, message
+):
+    model = edited_folder(folder, tmp_path, name, change)
+    status, lines = predict(capsys, model, corpus, tmp_path / "scores.parquet")
+    assert_refused(status, lines, message)
+    assert str(model) in lines[0]
+    assert not (tmp_path / "scores.parquet").exists()
+
+
+def test_a_config_that_does_not_fit_the_weights_fails_without_a_traceback(
+    folder, corpus, tmp_path, capsys
+):
+    model = edited_folder(folder, tmp_path, "config.json", rewrite_json(hidden_size=64))
+    status, lines = predict(capsys, model, corpus, tmp_path / "scores.parquet")
+    assert status == 1
+    # transformers prints its table of mismatched shapes first; the error is the last line.
+    assert lines[-1].startswith(f"arxivcat predict: error: {model}: cannot load the model (")
+    assert not any("Traceback" in line for line in lines)
+
+
+@pytest.mark.parametrize("value", [1.5, -0.2, float("nan"), None])
+def test_the_rules_threshold_json_is_checked_too(folder, corpus, tmp_path, value):
+    """The predict rule labels at results/<experiment>/threshold.json (choose_threshold's)."""
+    from arxivcat.config import schema_defaults
+    from arxivcat.predict.model_folder import ModelFolderError
+    from arxivcat.predict.predict import predict_corpus
+    from arxivcat.predict.settings import PredictSettings
+
+    threshold = tmp_path / "threshold.json"
+    threshold.write_text(json.dumps({} if value is None else {"threshold": value}))
+    settings = PredictSettings.from_dict({**schema_defaults("predict"), "device": "cpu"})
+    expected = "no threshold" if value is None else "is not a probability strictly between"
+    with pytest.raises(ModelFolderError, match=rf"^{threshold}: .*{expected}"):
+        predict_corpus(
+            folder, [corpus], tmp_path / "out.parquet", tmp_path / "store", settings,
+            threshold_path=threshold,
+        )  # fmt: skip
+    assert not (tmp_path / "out.parquet").exists()

@@ -29,7 +29,7 @@ from arxivcat.io.atomic import atomic_path, write_text_atomic
 from arxivcat.io.progress import Progress
 from arxivcat.model import devices
 from arxivcat.predict.chunk_store import ChunkStore
-from arxivcat.predict.model_folder import folder_digest, read_folder_info
+from arxivcat.predict.model_folder import folder_digest, read_folder_info, read_threshold
 from arxivcat.predict.read_papers import corpus_files, count_papers
 from arxivcat.predict.scoring import load_classifier_folder
 from arxivcat.predict.scoring_job import (
@@ -102,8 +102,7 @@ def predict_corpus(
     if settings.threshold is not None:
         threshold, source = settings.threshold, "setting"
     elif threshold_path is not None:
-        recorded = json.loads(Path(threshold_path).read_text(encoding="utf-8"))
-        threshold, source = float(recorded["threshold"]), "validation F1"
+        threshold, source = read_threshold(threshold_path), "validation F1"
     gpus = _gpus(settings, processes)
     count = processes or (len(gpus) if gpus else 1)
     classifier = None
