@@ -76,8 +76,13 @@ def check_threshold(value: Any, where: str | Path) -> float:
     return float(value)
 
 
-def read_threshold(path: str | Path) -> float:
-    """The threshold of a ``threshold.json`` (rule ``choose_threshold``), checked.
+def threshold_source(record: dict[str, Any]) -> str:
+    """Where a ``threshold.json`` record's threshold comes from (without signal, the default)."""
+    return "validation F1" if record.get("signal", True) else "default: no signal"
+
+
+def read_threshold(path: str | Path) -> tuple[float, str]:
+    """The threshold of a ``threshold.json`` (rule ``choose_threshold``), checked, and its source.
 
     Raises:
         ModelFolderError: If the file is missing, malformed or its threshold is not a probability.
@@ -88,7 +93,7 @@ def read_threshold(path: str | Path) -> float:
         raise ModelFolderError(f"{path}: no such file")
     if "threshold" not in record:
         raise ModelFolderError(f"{path}: no threshold")
-    return check_threshold(record["threshold"], path)
+    return check_threshold(record["threshold"], path), threshold_source(record)
 
 
 def _tokens(value: Any, where: Path) -> int:

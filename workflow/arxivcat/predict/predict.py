@@ -104,7 +104,7 @@ def predict_corpus(
     if settings.threshold is not None:
         threshold, source = settings.threshold, "setting"
     elif threshold_path is not None:
-        threshold, source = read_threshold(threshold_path), "validation F1"
+        threshold, source = read_threshold(threshold_path)
     counts = papers_per_file(files)
     total = sum(counts)
     for path in (path for path, rows in zip(files, counts, strict=True) if not rows):

@@ -60,6 +60,22 @@ def _row(name: str, metrics: dict[str, float]) -> str:
     return f"| {name} | " + " | ".join(f"{metrics[m]:.4f}" for m in CARD_METRICS) + " |"
 
 
+def _threshold_text(threshold: dict[str, Any]) -> str:
+    """What the "Decision threshold" section says above its table."""
+    t = threshold["threshold"]
+    if threshold.get("signal", True):
+        return (
+            "The headline numbers use the threshold 0.5 (as the reference runs).  The threshold "
+            f"that maximises\nF1 on the validation split is **{t:.4f}**; it is recorded in "
+            "`arxivcat.json` and `arxivcat\npredict` labels at it unless told otherwise."
+        )
+    return (
+        f"**This model shows no signal**: {threshold['reason']}.  No threshold was chosen: "
+        f"`arxivcat.json` records the default {t}, and labels at any threshold mean nothing "
+        "(every paper scores alike).  Check the data and the training settings before using it."
+    )
+
+
 def hub_sections(folder: str, names: tuple[str, str], threshold: dict[str, Any]) -> str:
     """The "How to use" and "Decision threshold" sections (Markdown).
 
@@ -101,9 +117,7 @@ papers.jsonl --output scores.parquet`.
 
 ## Decision threshold
 
-The headline numbers use the threshold 0.5 (as the reference runs).  The threshold that maximises
-F1 on the validation split is **{t:.4f}**; it is recorded in `arxivcat.json` and `arxivcat
-predict` labels at it unless told otherwise.
+{_threshold_text(threshold)}
 
 | Split and threshold | Accuracy | F1 | Precision | Recall |
 |---|---|---|---|---|
