@@ -319,3 +319,12 @@ def test_validated_config_does_not_depend_on_key_order(schema, raw):
     assert list(first["experiments"]) == sorted(first["experiments"])
     for name in first["experiments"]:
         assert repr(get_experiment(first, name)) == repr(get_experiment(second, name))
+
+
+@pytest.mark.parametrize("value", ["AI\n---\nlicense: other", "tab\there", ""])
+def test_a_dataset_config_is_one_line_of_text(schema, value):
+    config = {"experiments": {"x": {"labels": ["cs.CV"], "dataset_config": value}}}
+    with pytest.raises(
+        ConfigError, match=r"^config: experiments\.x\.dataset_config: .* does not match"
+    ):
+        validate_config(config, schema)

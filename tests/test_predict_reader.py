@@ -212,10 +212,12 @@ def test_empty_files_hold_no_papers_and_are_named(folder, tmp_path, capsys):
 
 def test_repeated_ids_are_scored_and_named_in_a_warning(folder, tmp_path, capsys):
     source = tmp_path / "papers.jsonl"
-    rows = [("x1", "Depth", "We estimate depth."), ("x2", "Primes", "Gaps."),
-            ("x1", "Depth", "We estimate depth.")]  # fmt: skip
-    source.write_text("".join(json.dumps(dict(zip(("id", "title", "abstract"), r, strict=True))) + "\n"
-                              for r in rows))  # fmt: skip
+    rows = [
+        {"id": "x1", "title": "Depth", "abstract": "We estimate depth."},
+        {"id": "x2", "title": "Primes", "abstract": "Gaps."},
+        {"id": "x1", "title": "Depth", "abstract": "We estimate depth."},
+    ]
+    source.write_text("".join(json.dumps(row) + "\n" for row in rows))
     status, lines, output = predict(capsys, folder, source)
     assert status == 0, lines
     table = pq.read_table(output).to_pylist()
