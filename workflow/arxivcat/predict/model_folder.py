@@ -3,7 +3,9 @@
 The packaged folder (rule ``package_model``) holds ``arxivcat.json``: the decision threshold chosen
 on validation, the default 0.5, the token budget and truncation used in training, and the class
 names.  A plain training output has no such file; its ``training_info.json`` still gives the token
-budget, and the threshold is then 0.5.
+budget, and the threshold is then 0.5.  Before anything is loaded, the folder's ``config.json``,
+its safetensors weights and these records are checked, so that a damaged or foreign folder fails in
+one line naming the file rather than in a traceback from deep inside ``transformers``.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ class FolderInfo:
 
     Attributes:
         threshold: The recorded decision threshold (0.5 when none is recorded).
-        threshold_source: Where it comes from (``validation F1`` or ``default``).
+        threshold_source: Where it comes from (``validation F1``, ``default: no signal`` or
+            ``default``).
         max_length: Tokens per (title, abstract) pair, as in training; None when unrecorded.
     """
 
