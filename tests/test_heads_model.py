@@ -124,3 +124,105 @@ def test_losses_weigh_positives_as_asked():
 def test_split_report_heads_are_read_back_for_training(run):
     root, _, _ = run
     assert json.loads((root / "tokenized" / "heads.json").read_text()) == HEADS
+
+
+def _split_report(root):
+    splits, heads = {}, {h: {} for h in HEADS}
+    for split in ("train", "validation", "test"):
+        labels = np.array(pq.read_table(root / f"{split}.parquet")["label"].to_pylist())
+        splits[split] = {
+            "rows": len(labels),
+            "papers": len(labels),
+            "weak_negatives": 0,
+            "positives": int(labels.any(axis=1).sum()),
+            "positive_rate": 0.5,
+        }
+        for k, head in enumerate(HEADS):
+            heads[head][split] = {"positives": int(labels[:, k].sum()), "positive_rate": 0.5}
+    report = {"splits": splits, "heads": [
+        {"name": h, "labels": ["cs.CV"] if h == "CV" else ["math.NT"], "splits": heads[h]}
+        for h in HEADS]}  # fmt: skip
+    (root / "split_report.json").write_text(json.dumps(report))
+    return root / "split_report.json"
+
+
+@pytest.fixture(scope="module")
+def cards(run):
+    from arxivcat.report.choose_threshold import write_threshold
+    from arxivcat.report.write_card import write_card
+
+    root, _, _ = run
+    write_threshold(root / "eval" / "predictions.parquet", root / "threshold.json")
+    experiment = {
+        "name": "two", "dataset_config": "two", "labels": [], "split": "reference",
+        "split_settings": {}, "weak_negatives": 0.0, "training": TINY_TRAINING,
+        "heads": {"CV": ["cs.CV"], "other": ["math.NT"]}, "label_mode": "any",
+    }  # fmt: skip
+    common = {
+        "experiment": experiment,
+        "model_dir": root / "model",
+        "metrics_path": root / "eval" / "metrics.json",
+        "split_report_path": _split_report(root),
+        "manifest_path": None,
+        "predictions_path": root / "eval" / "predictions.parquet",
+        "threshold_path": root / "threshold.json",
+        "folder_name": str(root / "model"),
+    }
+    for head in (None, *HEADS):
+        out = root / "cards" / (head or "model") / "card.md"
+        write_card(output_path=out, head=head, plot_paths={"pr_curve": out.with_suffix(".png")},
+                   **common)  # fmt: skip
+    return root
+
+
+def test_each_head_has_a_card_in_the_reference_format(cards):
+    from huggingface_hub import ModelCard
+
+    metrics = json.loads((cards / "eval" / "metrics.json").read_text())
+    chosen = json.loads((cards / "threshold.json").read_text())
+    card = ModelCard.load(cards / "cards" / "CV" / "card.md")
+    assert card.data.model_name == "two-CV"
+    results = card.data.eval_results
+    assert {r.dataset_config for r in results} == {"CV"}
+    by_split = {(r.dataset_split, r.metric_type): r.metric_value for r in results}
+    assert by_split[("validation", "f1")] == metrics["heads"]["CV"]["validation"]["f1"]
+    assert by_split[("test", "f1")] == metrics["heads"]["CV"]["test"]["f1"]
+    text = card.text
+    assert "Head `CV` of `two`, one classifier with 2 heads" in text
+    assert f"**{chosen['heads']['CV']['threshold']:.4f}**" in text
+    assert "pooled over its 2 heads" in text and "`cs.CV`" in text
+    assert "](card.png)" in text
+
+
+def test_the_experiment_card_tabulates_every_head_and_the_pooled_numbers(cards):
+    from huggingface_hub import ModelCard
+
+    metrics = json.loads((cards / "eval" / "metrics.json").read_text())
+    card = ModelCard.load(cards / "cards" / "model" / "card.md")
+    results = card.data.eval_results
+    assert {(r.dataset_config, r.dataset_split) for r in results} == {
+        (h, s) for h in HEADS for s in ("validation", "test")
+    }
+    assert card.data.to_dict()["pipeline_tag"] == "text-classification"
+    text = card.text
+    for head in HEADS:
+        row = next(line for line in text.splitlines() if line.startswith(f"| {head} |"))
+        assert f"| {metrics['heads'][head]['test']['f1']:.4f} |" in row
+    assert "| validation, each head's own |" in text and "Macro F1" in text
+    snippet = text.split("```python\n", 1)[1].split("```", 1)[0]
+    compile(snippet, "snippet", "exec")
+
+
+def test_the_baseline_fits_one_logistic_regression_per_head(run):
+    from arxivcat.model.train_baseline import train_baseline
+
+    root, _, _ = run
+    tables = {split: root / f"{split}.parquet" for split in ("train", "validation", "test")}
+    result = train_baseline(tables, root / "baseline.json", seed=1)
+    assert set(result["heads"]) == set(HEADS) and "test" not in result
+    for head in HEADS:
+        record = result["heads"][head]
+        assert record["test"]["samples"] == 64
+        assert 0 < record["threshold"]["threshold"] < 1
+    # The synthetic vocabularies separate both questions.
+    assert result["heads"]["CV"]["threshold"]["test"]["at_threshold"]["f1"] > 0.9

@@ -34,7 +34,7 @@ from arxivcat.model.inference import (
     softmax_outputs,
 )
 from arxivcat.model.loading import config_heads
-from arxivcat.splits.table_schema import HEADS_KEY, table_heads
+from arxivcat.splits.table_schema import HEADS_KEY, column_matrix, table_heads
 
 logger = logging.getLogger(__name__)
 
@@ -115,16 +115,6 @@ def _column(values: np.ndarray, kind: pa.DataType) -> pa.Array:
     if isinstance(kind, pa.FixedSizeListType):
         return pa.FixedSizeListArray.from_arrays(pa.array(values.ravel()), kind.list_size)
     return pa.array(values)
-
-
-def column_matrix(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """A column of equal-length lists as a ``[rows, width]`` array (a plain one as ``[rows]``)."""
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
-    if pa.types.is_list(column.type) or isinstance(column.type, pa.FixedSizeListType):
-        flat = column.flatten().to_numpy(zero_copy_only=False)
-        return flat.reshape(len(column), -1) if len(column) else flat.reshape(0, 0)
-    return column.to_numpy(zero_copy_only=False)
 
 
 def head_outputs(

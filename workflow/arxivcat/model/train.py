@@ -48,7 +48,7 @@ from arxivcat.model.loading import load_classifier
 from arxivcat.model.loss import ClassifierLoss, positive_weights
 from arxivcat.model.record import mean_training_loss, training_info, write_model_dir
 from arxivcat.model.settings import TrainingSettings
-from arxivcat.model.split_scoring import column_matrix, read_pass
+from arxivcat.model.split_scoring import read_pass
 from arxivcat.model.storage import require_space, writing
 from arxivcat.model.tokenize import TOKENIZER_SUBDIR, read_heads
 from arxivcat.model.trainer_extensions import (
@@ -61,6 +61,7 @@ from arxivcat.model.trainer_extensions import (
     training_arguments,
 )
 from arxivcat.model.validation_pass import LAST_PASS, ValidationPass
+from arxivcat.splits.table_schema import column_matrix
 
 logger = logging.getLogger(__name__)
 

@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import torch
@@ -29,10 +31,15 @@ from arxivcat.io.atomic import atomic_path, write_text_atomic
 from arxivcat.io.progress import Progress
 from arxivcat.model import devices
 from arxivcat.predict.chunk_store import ChunkStore
-from arxivcat.predict.model_folder import folder_digest, read_folder_info
-from arxivcat.predict.read_papers import corpus_files, count_papers
+from arxivcat.predict.model_folder import folder_digest, read_folder_info, read_threshold
+from arxivcat.predict.read_papers import corpus_files, papers_per_file
 from arxivcat.predict.scoring import load_classifier_folder
-from arxivcat.predict.scoring_job import PREDICTIONS_SCHEMA, ScoringJob, score_share
+from arxivcat.predict.scoring_job import (
+    PREDICTIONS_SCHEMA,
+    PredictError,
+    ScoringJob,
+    score_share,
+)
 from arxivcat.predict.settings import PredictSettings
 from arxivcat.predict.spread import score_in_processes
 
@@ -84,19 +91,24 @@ def predict_corpus(
         The manifest.
 
     Raises:
-        PredictError: With ``rows_without_text="error"``, on the first paper without text.
+        PredictError: If an output is an input (before anything is read or scored); with
+            ``rows_without_text="error"``, on the first paper without text.
         CorpusReadError, ModelFolderError, DeviceError: On unusable inputs.
     """
     started = time.monotonic()
     model_dir = Path(model_dir)
     files = [path for source in sources for path in corpus_files(source)]
+    _check_outputs_are_not_inputs(files, [output_path, manifest_path])
     info = read_folder_info(model_dir)
     threshold, source = info.threshold, info.threshold_source
     if settings.threshold is not None:
         threshold, source = settings.threshold, "setting"
     elif threshold_path is not None:
-        recorded = json.loads(Path(threshold_path).read_text(encoding="utf-8"))
-        threshold, source = float(recorded["threshold"]), "validation F1"
+        threshold, source = read_threshold(threshold_path)
+    counts = papers_per_file(files)
+    total = sum(counts)
+    for path in (path for path, rows in zip(files, counts, strict=True) if not rows):
+        logger.warning("%s: %s: no papers in this file", name, path)
     gpus = _gpus(settings, processes)
     count = processes or (len(gpus) if gpus else 1)
     classifier = None
@@ -106,7 +118,6 @@ def predict_corpus(
     else:
         device = "cuda" if gpus else devices.resolve_device(settings.device)
     store = ChunkStore(store_dir, _fingerprint(model_dir, files, settings, threshold, device))
-    total = count_papers(files)
     job = ScoringJob(
         model_dir, tuple(files), settings, threshold, store.directory, store.fingerprint,
         store.open(), rows_without_text,
@@ -124,13 +135,9 @@ def predict_corpus(
         loaded = classifier.record()
     progress.finish()
 
-    without_text = positives = 0
-    with atomic_path(output_path) as partial, pq.ParquetWriter(partial, PREDICTIONS_SCHEMA) as out:
-        for table in store.tables(chunks):
-            without_text += table.column("probability").null_count
-            positives += int(pc.sum(table.column("label")).as_py() or 0)
-            out.write_table(table)
+    without_text, positives, ids = _assemble(store, chunks, output_path)
     store.remove()
+    repeated = _warn_repeated_ids(ids, files, counts, name)
     seconds = time.monotonic() - started
     scored = total - without_text
     if without_text:
@@ -150,12 +157,72 @@ def predict_corpus(
         "processes": count,
         "seconds": round(seconds, 3),
         "resumed_chunks": len(job.finished),
+        "repeated_ids": repeated,
     }
     if manifest_path is not None:
         write_text_atomic(manifest_path, json.dumps(manifest, indent=2) + "\n")
     logger.info("%s: %d papers scored, %d positive, written to %s", name, scored, positives,
                 output_path)  # fmt: skip
     return manifest
+
+
+def _assemble(store: ChunkStore, chunks: int, output_path: str | Path) -> tuple[int, int, pa.Array]:
+    """Write the output from the chunks, in order; return its null scores, positives and ids."""
+    without_text = positives = 0
+    ids = []
+    with atomic_path(output_path) as partial, pq.ParquetWriter(partial, PREDICTIONS_SCHEMA) as out:
+        for table in store.tables(chunks):
+            without_text += table.column("probability").null_count
+            positives += int(pc.sum(table.column("label")).as_py() or 0)
+            ids.extend(table.column("id").chunks)
+            out.write_table(table)
+    return without_text, positives, pa.concat_arrays(ids) if ids else pa.array([], pa.string())
+
+
+def _warn_repeated_ids(ids: pa.Array, files: list[Path], counts: list[int], name: str) -> int:
+    """Count the rows whose id an earlier row has, and name the first of them in a warning.
+
+    Such rows are kept, scored and listed in corpus order like any other: the output then lines up
+    with the corpus row for row, and the joined tables keep one row per corpus record (the arXiv
+    snapshot itself lists a few papers twice).  Refusing would make such a corpus unscorable;
+    dropping rows would silently break that alignment.
+
+    Returns:
+        The number of rows that repeat an earlier id.
+    """
+    codes = ids.dictionary_encode().indices.to_numpy(zero_copy_only=False)
+    _, first = np.unique(codes, return_index=True)
+    repeated = int(codes.size - first.size)
+    if repeated:
+        later = np.ones(codes.size, dtype=bool)
+        later[first] = False
+        row = int(np.argmax(later))
+        bounds = np.cumsum(counts)
+
+        def where(index: int) -> str:
+            file = int(np.searchsorted(bounds, index, side="right"))
+            return f"{files[file]} row {index + 1 - (int(bounds[file - 1]) if file else 0)}"
+
+        rows = "1 row repeats" if repeated == 1 else f"{repeated} rows repeat"
+        logger.warning(
+            "%s: %s: id %r repeats %s (%s an earlier id; every row is scored, in order)",
+            name, where(row), ids[row].as_py(), where(int(first[codes[row]])), rows,
+        )  # fmt: skip
+    return repeated
+
+
+def _check_outputs_are_not_inputs(files: list[Path], outputs: list[str | Path | None]) -> None:
+    """Refuse an output that is one of the corpus files (by any name: relative, through links).
+
+    Writing it would replace the corpus with its own predictions.
+
+    Raises:
+        PredictError: Naming the output and the input.
+    """
+    inputs = {path.resolve(): path for path in files}
+    for output in filter(None, outputs):
+        if (same := inputs.get(Path(output).resolve())) is not None:
+            raise PredictError(f"{output}: is also an input ({same}); choose another output")
 
 
 def _gpus(settings: PredictSettings, processes: int | None) -> list[str] | None:

@@ -85,8 +85,10 @@ def load_classifier_folder(model_dir: str | Path, device: str, precision: str) -
     placement = place(device, precision, max_length)
     try:
         model = load_for_inference(model_dir, placement)
-    except OSError as error:
-        raise ModelFolderError(f"{model_dir}: cannot load the model ({error})") from None
+    except (OSError, ValueError, RuntimeError) as error:
+        # E.g. weights whose shapes do not fit config.json; the first line says which.
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ModelFolderError(f"{model_dir}: cannot load the model ({reason})") from None
     if model.config.num_labels != 2:
         raise ModelFolderError(f"{model_dir}: not a 2-label classifier")
     limit = int(getattr(model.config, "max_position_embeddings", 512) or 512)

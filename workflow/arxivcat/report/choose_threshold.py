@@ -4,11 +4,17 @@
 written to ``results/<experiment>/threshold.json`` with the validation and test metrics at both
 thresholds, copied into the model folder and its card, and ``predict`` labels at it.  It depends
 on the evaluate stage's predictions only, so a new card never reruns a prediction.
+
+A collapsed model (or head), whose validation scores all lie within
+:data:`~arxivcat.model.metrics.NO_SIGNAL_SPREAD` of each other, tells no paper from another: its
+threshold stays at 0.5, the record says ``"signal": false`` with the reason
+(:func:`~arxivcat.model.metrics.threshold_report`), and the log warns.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +23,9 @@ import pyarrow.parquet as pq
 
 from arxivcat.io.atomic import write_text_atomic
 from arxivcat.model.metrics import pooled_metrics, threshold_report
-from arxivcat.model.split_scoring import column_matrix
-from arxivcat.splits.table_schema import table_heads
+from arxivcat.splits.table_schema import column_matrix, table_heads
+
+logger = logging.getLogger(__name__)
 
 
 def choose_threshold(predictions_path: str | Path) -> dict[str, Any]:
@@ -59,5 +66,12 @@ def choose_threshold(predictions_path: str | Path) -> dict[str, Any]:
 def write_threshold(predictions_path: str | Path, output_path: str | Path) -> dict[str, Any]:
     """Choose the threshold (:func:`choose_threshold`) and write it as JSON to ``output_path``."""
     chosen = choose_threshold(predictions_path)
+    reports = chosen.get("heads", {"": chosen})
+    for head, report in reports.items():
+        if not report["signal"]:
+            logger.warning(
+                "%s%s: no signal: %s; the threshold stays at 0.5",
+                predictions_path, f" head {head}" if head else "", report["reason"],
+            )  # fmt: skip
     write_text_atomic(output_path, json.dumps(chosen, indent=2) + "\n")
     return chosen

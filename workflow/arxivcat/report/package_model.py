@@ -27,7 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from arxivcat.model.loading import load_tokenizer
-from arxivcat.predict.model_folder import DEFAULT_THRESHOLD, FOLDER_INFO, TRUNCATION
+from arxivcat.predict.model_folder import (
+    DEFAULT_THRESHOLD,
+    FOLDER_INFO,
+    TRUNCATION,
+    threshold_source,
+)
 from arxivcat.report.hub_card import class_names
 
 logger = logging.getLogger(__name__)
@@ -82,7 +87,7 @@ def package_model(
         "labels": {"0": names[0], "1": names[1]},
         "positive_categories": list(experiment["labels"]),
         "threshold": threshold["threshold"],
-        "threshold_source": "validation F1",
+        "threshold_source": threshold_source(threshold),
         "default_threshold": DEFAULT_THRESHOLD,
         "max_length": max_length,
         "truncation": TRUNCATION,
@@ -96,7 +101,8 @@ def package_model(
     shutil.rmtree(output_dir, ignore_errors=True)
     os.replace(partial, output_dir)
     logger.info(
-        "model folder %s: classes %s, threshold %.4f (validation F1), %d tokens (%s)",
-        output_dir, "/".join(names), info["threshold"], max_length, TRUNCATION,
+        "model folder %s: classes %s, threshold %.4f (%s), %d tokens (%s)",
+        output_dir, "/".join(names), info["threshold"], info["threshold_source"], max_length,
+        TRUNCATION,
     )  # fmt: skip
     return info

@@ -53,3 +53,13 @@ def label_array(labels: np.ndarray, schema: pa.Schema) -> pa.Array:
         flat = pa.array(np.ascontiguousarray(labels, dtype=np.int8).ravel())
         return pa.FixedSizeListArray.from_arrays(flat, kind.list_size)
     return pa.array(labels.astype(np.int8))
+
+
+def column_matrix(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """A column of equal-length lists as a ``[rows, width]`` array (a plain one as ``[rows]``)."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if pa.types.is_list(column.type) or isinstance(column.type, pa.FixedSizeListType):
+        flat = column.flatten().to_numpy(zero_copy_only=False)
+        return flat.reshape(len(column), -1) if len(column) else flat.reshape(0, 0)
+    return column.to_numpy(zero_copy_only=False)
