@@ -108,7 +108,8 @@ def markdown(rows: Sequence[dict[str, Any]]) -> str:
         multi, single = row["training"]
         lines.append(
             f"| {row['experiment']} | {row['head']} | {row['binary']} | "
-            f"{_pair(row['weak_negatives'], '.0%')} | {_pair(row['validation_f1'], '.4f')} | {_pair(row['test_f1'], '.4f')} | "
+            f"{_pair(row['weak_negatives'], '.0%')} | {_pair(row['validation_f1'], '.4f')} | "
+            f"{_pair(row['test_f1'], '.4f')} | "
             f"{row['test_f1'][0] - row['test_f1'][1]:+.4f} | "
             f"{_pair((multi['samples'], single['samples']), ',')} | "
             f"{_pair((multi['hours'], single['hours']), '.3f')} |"
