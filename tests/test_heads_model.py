@@ -226,3 +226,86 @@ def test_the_baseline_fits_one_logistic_regression_per_head(run):
         assert 0 < record["threshold"]["threshold"] < 1
     # The synthetic vocabularies separate both questions.
     assert result["heads"]["CV"]["threshold"]["test"]["at_threshold"]["f1"] > 0.9
+
+
+@pytest.fixture(scope="module")
+def folder(cards):
+    from arxivcat.report.package_model import package_model
+
+    root = cards
+    package_model(
+        root / "model", root / "cards" / "model" / "card.md", [root / "cards" / "model" /
+        "card.png"], root / "threshold.json", root / "hub",
+        {"name": "two", "labels": [], "dataset_config": "two", "max_length": 64,
+         "heads": {"CV": ["cs.CV"], "other": ["math.NT"]}},
+    )  # fmt: skip
+    return root / "hub"
+
+
+def _papers(root, rows=12):
+    table = pq.read_table(root / "validation.parquet").slice(0, rows)
+    path = root / "papers.jsonl"
+    with open(path, "w", encoding="utf-8") as out:
+        for row in table.select(["id", "title", "abstract"]).to_pylist():
+            out.write(json.dumps(row) + "\n")
+    return path, table
+
+
+def test_predict_writes_a_probability_and_a_label_per_head_at_its_threshold(folder):
+    from arxivcat.config import schema_defaults
+    from arxivcat.predict.predict import predict_corpus
+    from arxivcat.predict.settings import PredictSettings
+
+    root = folder.parent
+    papers, _ = _papers(root)
+    settings = PredictSettings.from_dict({**schema_defaults("predict"), "corpora": {},
+                                          "device": "cpu"})  # fmt: skip
+    manifest = predict_corpus(folder, [papers], root / "scores.parquet", root / "store", settings,
+                              manifest_path=root / "scores.json")  # fmt: skip
+    table = pq.read_table(root / "scores.parquet")
+    assert table.column_names == [
+        "id", "probability:CV", "label:CV", "probability:other", "label:other"
+    ]  # fmt: skip
+    chosen = json.loads((root / "threshold.json").read_text())
+    for head in HEADS:
+        t = chosen["heads"][head]["threshold"]
+        assert manifest["thresholds"][head] == t
+        probability = np.array(table[f"probability:{head}"].to_pylist())
+        assert (np.array(table[f"label:{head}"].to_pylist()) == (probability > t)).all()
+        assert manifest["positives"][head] == int((probability > t).sum())
+    info = json.loads((folder / "arxivcat.json").read_text())
+    assert info["thresholds"] == {h: chosen["heads"][h]["threshold"] for h in HEADS}
+
+
+def test_the_pipeline_gives_each_heads_sigmoid_as_predict_does(folder):
+    from transformers import pipeline
+
+    from arxivcat.predict.scoring import load_classifier_folder, score_papers
+
+    root = folder.parent
+    _, table = _papers(root, rows=5)
+    titles, abstracts = table["title"].to_pylist(), table["abstract"].to_pylist()
+    ours = score_papers(load_classifier_folder(folder, "cpu", "fp32"), titles, abstracts, 2)
+    classifier = pipeline("text-classification", model=str(folder), truncation="only_second",
+                          device="cpu")  # fmt: skip
+    outputs = classifier(
+        [{"text": t, "text_pair": a} for t, a in zip(titles, abstracts, strict=True)], top_k=None
+    )
+    theirs = np.array([[{r["label"]: r["score"] for r in out}[h] for h in HEADS]
+                       for out in outputs])  # fmt: skip
+    assert ours.shape == (5, 2) and np.abs(ours - theirs).max() < 1e-4
+
+
+def test_joined_table_names_binary_and_multi_head_columns_apart(folder, tmp_path):
+    from arxivcat.predict.join_predictions import join_predictions
+
+    root = folder.parent
+    multi = pq.read_table(root / "scores.parquet")
+    binary = pa.table({"id": multi["id"], "probability": multi["probability:CV"],
+                       "label": multi["label:CV"]})  # fmt: skip
+    pq.write_table(binary, tmp_path / "cv.parquet")
+    join_predictions({"cv-32": tmp_path / "cv.parquet", "two": root / "scores.parquet"},
+                     tmp_path / "joined.parquet")  # fmt: skip
+    joined = pq.read_table(tmp_path / "joined.parquet")
+    assert joined.column_names == ["id", "cv-32", "two:CV", "two:other"]
+    assert joined["two:other"].equals(multi["probability:other"])

@@ -105,6 +105,7 @@ def package_facts_of(wildcards):
         "labels": list(experiment.labels),
         "dataset_config": experiment.dataset_config,
         "max_length": experiment.training["max_length"],
+        "heads": experiment.labelling()["heads"],
     }
 
 

@@ -30,6 +30,7 @@ from arxivcat.model.inference import (
     Placement,
     Tokens,
     classifier_logits,
+    positive_probabilities,
     run_batches,
     softmax_outputs,
 )
@@ -57,9 +58,6 @@ def predictions_schema(heads: list[str] | None = None) -> pa.Schema:
         ]
     )
     return schema if heads is None else schema.with_metadata({HEADS_KEY: json.dumps(heads)})
-
-
-PREDICTIONS_SCHEMA = predictions_schema()
 
 
 class ScoringError(ArxivcatError, RuntimeError):
@@ -129,13 +127,12 @@ def head_outputs(
         probabilities, log_probs = softmax_outputs(logits)
         rows = np.arange(len(labels))
         return probabilities, float(-np.mean(log_probs[rows, labels])) if len(labels) else 0.0
+    probabilities = positive_probabilities(logits, True)
     values = np.asarray(logits, dtype=np.float64)
-    if values.size and not np.isfinite(values).all():
-        raise ValueError("the model produced non-finite logits")
     # log(sigmoid(x)) = -softplus(-x), computed stably.
     log_p, log_not_p = -np.logaddexp(0, -values), -np.logaddexp(0, values)
     loss = -np.mean(labels * log_p + (1 - labels) * log_not_p) if len(labels) else 0.0
-    return np.exp(log_p), float(loss)
+    return probabilities, float(loss)
 
 
 def score_split(

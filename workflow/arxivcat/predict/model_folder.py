@@ -38,11 +38,13 @@ class FolderInfo:
         threshold_source: Where it comes from (``validation F1``, ``default: no signal`` or
             ``default``).
         max_length: Tokens per (title, abstract) pair, as in training; None when unrecorded.
+        head_thresholds: A multi-head model's thresholds, by head (``threshold`` is then 0.5).
     """
 
     threshold: float
     threshold_source: str
     max_length: int | None
+    head_thresholds: dict[str, float] | None = None
 
 
 def _json(path: Path) -> dict[str, Any] | None:
@@ -84,16 +86,27 @@ def threshold_source(record: dict[str, Any]) -> str:
     return "validation F1" if record.get("signal", True) else "default: no signal"
 
 
-def read_threshold(path: str | Path) -> tuple[float, str]:
+def read_threshold(path: str | Path) -> tuple[float | dict[str, float], str]:
     """The threshold of a ``threshold.json`` (rule ``choose_threshold``), checked, and its source.
 
+    A multi-head model's file gives one threshold per head (a mapping).
+
     Raises:
-        ModelFolderError: If the file is missing, malformed or its threshold is not a probability.
+        ModelFolderError: If the file is missing, malformed or a threshold is not a probability.
     """
     path = Path(path)
     record = _json(path)
     if record is None:
         raise ModelFolderError(f"{path}: no such file")
+    if isinstance(record.get("heads"), dict):
+        heads = record["heads"]
+        thresholds = {h: check_threshold(r.get("threshold"), f"{path} head {h}")
+                      for h, r in heads.items()}  # fmt: skip
+        missing = [h for h, r in heads.items() if not r.get("signal", True)]
+        source = "validation F1 per head"
+        if missing:
+            source += f" (no signal: {', '.join(missing)})"
+        return thresholds, source
     if "threshold" not in record:
         raise ModelFolderError(f"{path}: no threshold")
     return check_threshold(record["threshold"], path), threshold_source(record)
@@ -158,15 +171,24 @@ def read_folder_info(model_dir: str | Path) -> FolderInfo:
     path = model_dir / FOLDER_INFO
     info = _json(path)
     if info is not None:
-        missing = [
-            key for key in ("threshold", "threshold_source", "max_length") if key not in info
-        ]
+        thresholds = info.get("thresholds")
+        required = (
+            "threshold_source",
+            "max_length",
+            "threshold" if thresholds is None else "heads",
+        )
+        missing = [key for key in required if key not in info]
         if missing:
             raise ModelFolderError(f"{path}: no {missing[0]}")
+        if thresholds is not None and not isinstance(thresholds, dict):
+            raise ModelFolderError(f"{path}: thresholds: not a mapping of heads to thresholds")
         return FolderInfo(
-            threshold=check_threshold(info["threshold"], path),
+            threshold=check_threshold(info.get("threshold", DEFAULT_THRESHOLD), path),
             threshold_source=str(info["threshold_source"]),
             max_length=_tokens(info["max_length"], path),
+            head_thresholds=None
+            if thresholds is None
+            else {h: check_threshold(t, f"{path} head {h}") for h, t in thresholds.items()},
         )
     path = model_dir / "training_info.json"
     hyperparameters = (_json(path) or {}).get("hyperparameters")
@@ -176,6 +198,15 @@ def read_folder_info(model_dir: str | Path) -> FolderInfo:
         threshold_source="default",
         max_length=None if max_length is None else _tokens(max_length, path),
     )
+
+
+def folder_heads(model_dir: str | Path) -> tuple[str, ...] | None:
+    """A multi-head model folder's heads (``config.json``), None for a 2-way classifier."""
+    config = _json(Path(model_dir) / "config.json") or {}
+    if config.get("problem_type") != "multi_label_classification":
+        return None
+    labels = config.get("id2label") or {}
+    return tuple(str(labels[key]) for key in sorted(labels, key=int))
 
 
 def folder_digest(model_dir: str | Path) -> str:
