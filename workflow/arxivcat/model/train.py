@@ -59,6 +59,7 @@ from arxivcat.model.trainer_extensions import (
     data_collator,
     training_arguments,
 )
+from arxivcat.model.training_steps import StepRecord
 from arxivcat.model.validation_pass import LAST_PASS, ValidationPass
 
 logger = logging.getLogger(__name__)
@@ -97,10 +98,11 @@ def _build_trainer(
     best = weights if settings.keep == "best" else 0
     require_space({store: 3 * weights + best, output_dir.parent: weights})
     args = training_arguments(settings, device, precision, store, steps_per_epoch, num_workers)
-    running_loss = RunningLoss()
+    running_loss, step_record = RunningLoss(), StepRecord()
     callbacks: list[TrainerCallback] = [
         CheckpointPolicy(settings.checkpoint_minutes),
         TrainProgress(running_loss, args.logging_steps, settings.progress_seconds),
+        step_record,
     ]
     if settings.keep == "best":
         callbacks.append(KeepBest(store / BEST_SUBDIR))
@@ -119,6 +121,7 @@ def _build_trainer(
         callbacks=callbacks,
         train_lengths=lengths,
         running_loss=running_loss,
+        step_record=step_record,
         validation=ValidationPass(
             dataset["validation"],
             inference,
@@ -222,6 +225,7 @@ def train_model(
     info = training_info(
         trainer, result.metrics, settings, device, precision, resume, time.monotonic() - started
     )
+    info["training_steps"] = trainer.step_record.summary()
     if trainer.is_world_process_zero():
         _finish(trainer, result, store, output_dir, settings, info)
     if is_distributed():

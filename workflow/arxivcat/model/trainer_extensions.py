@@ -40,6 +40,7 @@ from arxivcat.model.inference import MODEL_INPUTS
 from arxivcat.model.launch import batch_layout, world_size
 from arxivcat.model.settings import TrainingSettings
 from arxivcat.model.storage import writing
+from arxivcat.model.training_steps import StepRecord
 from arxivcat.model.validation_pass import LAST_PASS, ValidationPass
 
 logger = logging.getLogger(__name__)
@@ -171,6 +172,7 @@ class ArxivcatTrainer(Trainer):
         train_lengths: Token count of each training row (for length grouping).
         running_loss: Where each training step's loss is added (for the progress log).
         validation: Scores the validation split at each evaluation.
+        step_record: Where each training batch is counted (for ``training_info.json``).
     """
 
     def __init__(
@@ -179,12 +181,14 @@ class ArxivcatTrainer(Trainer):
         train_lengths: list[int] | None = None,
         running_loss: RunningLoss | None = None,
         validation: ValidationPass | None = None,
+        step_record: StepRecord | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.train_lengths = train_lengths
         self.running_loss = running_loss
         self.validation = validation
+        self.step_record = step_record
 
     def evaluate(
         self,
@@ -212,11 +216,13 @@ class ArxivcatTrainer(Trainer):
             )
         return super()._get_train_sampler(train_dataset)
 
-    def training_step(self, *args: Any, **kwargs: Any) -> torch.Tensor:
+    def training_step(self, model: Any, inputs: Any, *args: Any, **kwargs: Any) -> torch.Tensor:
         """One micro-batch; its loss (scaled for accumulation) also goes to the progress log."""
-        loss = super().training_step(*args, **kwargs)
+        loss = super().training_step(model, inputs, *args, **kwargs)
         if self.running_loss is not None:
             self.running_loss.add(loss)
+        if self.step_record is not None:
+            self.step_record.count(inputs)
         return loss
 
 
