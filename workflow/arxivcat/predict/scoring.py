@@ -136,4 +136,5 @@ def score_papers(
     total.real_tokens += stats.real_tokens
     total.padded_tokens += stats.padded_tokens
     total.seconds += stats.seconds
+    total.cpu_seconds += stats.cpu_seconds
     return softmax_outputs(logits)[0]
