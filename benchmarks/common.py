@@ -80,9 +80,7 @@ def shipped_config() -> dict:
 
 def labelling_of(experiment: Experiment) -> LabellingSettings:
     """An experiment's labelling settings, as the workflow's rule passes them."""
-    return LabellingSettings(
-        experiment.labels, experiment.weak_negatives, experiment.label_mode, experiment.sample_pct
-    )
+    return LabellingSettings.from_dict(experiment.labelling())
 
 
 def require_shared(path: Path = REAL_20K) -> None:

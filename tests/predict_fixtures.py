@@ -39,11 +39,20 @@ The card's own text.
 """
 
 
-def eval_predictions(path: Path, rows: int = 40, seed: int = 0) -> Path:
-    """Evaluate-stage predictions: labels with informative but noisy probabilities."""
+def eval_predictions(path: Path, rows: int = 40, seed: int = 0, collapsed: bool = False) -> Path:
+    """Evaluate-stage predictions: labels with informative but noisy probabilities.
+
+    ``collapsed``: a model that learnt nothing, whose scores differ by float noise only (under
+    1e-6), with 6% positives.
+    """
     rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 2, size=2 * rows)
-    probability = np.clip(0.35 * labels + rng.uniform(0, 0.65, size=2 * rows), 0, 1)
+    if collapsed:
+        labels = (rng.uniform(size=2 * rows) < 0.06).astype(np.int64)
+        labels[[0, rows]] = 1
+        probability = 0.31 + rng.uniform(0, 1e-6, size=2 * rows)
+    else:
+        labels = rng.integers(0, 2, size=2 * rows)
+        probability = np.clip(0.35 * labels + rng.uniform(0, 0.65, size=2 * rows), 0, 1)
     pq.write_table(
         pa.table(
             {
@@ -59,15 +68,18 @@ def eval_predictions(path: Path, rows: int = 40, seed: int = 0) -> Path:
     return path
 
 
-def packaged_folder(root: Path) -> Path:
-    """A tiny model trained nowhere (random weights), packaged as ``root/results/cv-32/hub``."""
+def packaged_folder(root: Path, collapsed: bool = False) -> Path:
+    """A tiny model trained nowhere (random weights), packaged as ``root/results/cv-32/hub``.
+
+    ``collapsed``: its evaluation predictions are those of a model without signal.
+    """
     results = root / "results" / "cv-32"
     model = results / "model"
     model.mkdir(parents=True)
     write_model_dir(model, {"max_length": EXPERIMENT["max_length"]})
     (results / "card_loss.png").write_bytes(b"\x89PNG plot")
     (results / "eval").mkdir()
-    predictions = eval_predictions(results / "eval" / "predictions.parquet")
+    predictions = eval_predictions(results / "eval" / "predictions.parquet", collapsed=collapsed)
     threshold = write_threshold(predictions, results / "threshold.json")
     names = class_names(EXPERIMENT["labels"], EXPERIMENT["dataset_config"])
     test = {"accuracy": 0.6, "f1": 0.55, "precision": 0.5, "recall": 0.61}

@@ -31,7 +31,7 @@ def labelling(
     labels: Iterable[str], weak_negatives: float = 0.0, label_mode: str = "any", sample_pct=100
 ) -> LabellingSettings:
     """An experiment's labelling settings (the schema's defaults unless given)."""
-    return LabellingSettings(tuple(labels), weak_negatives, label_mode, sample_pct)
+    return LabellingSettings(tuple(labels), weak_negatives, label_mode, sample_pct, None, 0)
 
 
 def paper(

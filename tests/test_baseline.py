@@ -43,7 +43,7 @@ def test_baseline_weights_classes_and_chooses_its_threshold_on_validation(tmp_pa
     assert plain["test"]["recall"] < weighted["test"]["recall"]
     chosen = weighted["threshold"]
     assert 0 < chosen["threshold"] < 1
-    assert set(chosen) == {"threshold", "validation", "test"}
+    assert set(chosen) == {"threshold", "signal", "validation", "test"} and chosen["signal"]
     assert chosen["validation"]["at_threshold"]["f1"] >= chosen["validation"]["at_0.5"]["f1"]
     assert chosen["test"]["at_0.5"]["f1"] == weighted["test"]["f1"]
 

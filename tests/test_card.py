@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 
 import pytest
 from huggingface_hub import ModelCard
@@ -296,3 +298,92 @@ def test_one_epoch_loss_plot_marks_its_points():
     assert train.get_marker() == "o" and validation.get_marker() == "o"
     many = loss_figure([(step, 0.5) for step in range(1, 500)], [], "long run")
     assert many.axes[0].get_lines()[0].get_marker() in (None, "None", "")
+
+
+HOSTILE_NAMES = [
+    'AI "quoted"',
+    'AI"]); import os; os.system("echo injected"); x = (["',
+    "AI' + __import__('os').getcwd() + '",
+    "AI\n---\nlicense: other\n```\nimport os",
+    "AI `code` \\ backslash\\n # not a comment: {yes}",
+]
+
+
+def snippet_of(card_text: str) -> str:
+    (snippet,) = re.findall(r"```python\n(.*?)\n```\n", card_text, re.S)
+    return snippet
+
+
+def snippet_shape(snippet: str) -> tuple[list[str], list[object]]:
+    """The snippet's statements (kinds) and the string constants it holds."""
+    tree = ast.parse(snippet)
+    constants = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)]
+    return [type(node).__name__ for node in tree.body], constants
+
+
+# A folder name that, pasted between double quotes, makes a snippet that still compiles.
+CRAFTED_FOLDER = (
+    'x", truncation="only_second"); import os; os.system("echo injected"); '
+    'pipeline("text-classification", model="x'
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "folder"),
+    [*((name, "results/cv/hub") for name in HOSTILE_NAMES), ("AI", CRAFTED_FOLDER)],
+)
+def test_values_are_escaped_where_they_land_in_the_card(workflow_card, tmp_path, name, folder):
+    """A dataset_config names the positive class of a multi-label experiment: it reaches the
+    snippet (as a label), the prose and the front matter, as does the model folder's name."""
+    from arxivcat.predict.choose_threshold import write_threshold
+
+    threshold = write_threshold(workflow_card / "eval" / "predictions.parquet", tmp_path / "t.json")
+    args = dict(
+        model_dir=workflow_card / "model",
+        metrics_path=workflow_card / "eval" / "metrics.json",
+        split_report_path=None,
+        manifest_path=None,
+        threshold_path=tmp_path / "t.json",
+    )
+    plain = {**EXPERIMENT, "labels": ["cs.AI", "cs.LG"], "dataset_config": "AI"}
+    write_card(experiment=plain, output_path=tmp_path / "plain.md", folder_name="hub", **args)
+    hostile = {**plain, "dataset_config": name}
+    card = write_card(experiment=hostile, output_path=tmp_path / "c.md", folder_name=folder, **args)
+
+    snippet = snippet_of(card.text)
+    compile(snippet, "snippet", "exec")
+    kinds, constants = snippet_shape(snippet)
+    plain_kinds, plain_constants = snippet_shape(snippet_of((tmp_path / "plain.md").read_text()))
+    assert kinds == plain_kinds  # no statement added
+    assert constants == [
+        folder if c == "hub" else name if c == "AI" else c for c in plain_constants
+    ]
+    assert threshold["threshold"] in constants
+    # The front matter holds the name as it is, and nothing more.
+    plain_data = ModelCard.load(tmp_path / "plain.md").data.to_dict()
+    data = card.data.to_dict()
+    assert set(data) == set(plain_data) and data["license"] == "apache-2.0"
+    assert {r.dataset_config for r in card.data.eval_results} == {name}
+    # Markdown sees the same blocks in the Hub sections: one fenced block (the snippet, as
+    # written), no new heading.  (The config refuses line ends in a dataset_config, which the
+    # card's other sections quote.)
+    sections = "## How to use" + card.text.split("## How to use", 1)[1]
+    plain_sections = "## How to use" + (tmp_path / "plain.md").read_text().split("## How to use")[1]
+    assert markdown_blocks(sections) == markdown_blocks(plain_sections)
+    (fence,) = [t for t in markdown_tokens(sections) if t.type == "fence"]
+    assert fence.info == "python" and fence.content == snippet + "\n"
+
+
+def markdown_tokens(body: str) -> list:
+    markdown_it = pytest.importorskip("markdown_it")
+    return markdown_it.MarkdownIt("commonmark").parse(body)
+
+
+def markdown_blocks(body: str) -> list[str]:
+    """A card body's block structure: the kind of each block-level token, headings named."""
+    tokens = markdown_tokens(body)
+    return [
+        f"{t.type}:{tokens[i + 1].content}" if t.type == "heading_open" else t.type
+        for i, t in enumerate(tokens)
+        if t.block and t.type != "inline"
+    ]

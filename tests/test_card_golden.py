@@ -213,8 +213,12 @@ def test_card_with_final_evaluation_names_no_other_source(rendered):
 @pytest.mark.parametrize(
     ("output", "message"),
     [
-        # sysfs refuses new files even to root, so this holds for every user.
-        ("/sys/README.md", "/sys/README_loss.png: cannot write: Permission denied"),
+        # sysfs refuses new files even to root, so this holds for every user; the output is
+        # tried before any work.
+        (
+            "/sys/README.md",
+            "{output}: cannot write: folder /sys is not writable (Permission denied)",
+        ),
         ("{tmp}/file/missing/README.md", "{output}: cannot write: {tmp}/file is not a folder"),
         ("{tmp}", "{output}: is a directory, not a file to write"),
     ],

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import copy
+import os
+import signal
+import subprocess
+import sys
+import time
 from importlib import resources
 from pathlib import Path
 
 import jsonschema
 import pytest
+import yaml
 
 from arxivcat.config import (
     SCHEMA_PATH,
@@ -216,3 +222,109 @@ def test_schema_defaults_alone_make_a_valid_config(schema):
     assert validate_config(config, schema) == validate_config(
         {"experiments": {"x": {"labels": ["cs.CV"]}}}, schema
     )
+
+
+def billion_laughs(levels: int = 9) -> str:
+    """A YAML document whose aliases expand ``oai.sets`` to 9**levels strings."""
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for level in range(1, levels):
+        lines.append(f"l{level}: &l{level} [{', '.join([f'*l{level - 1}'] * 9)}]")
+    lines += ["experiments: {cv-32: {labels: [cs.CV]}}", f"oai: {{sets: *l{levels - 1}}}"]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_config_that_expands_through_aliases_is_refused_quickly(tmp_path, repo):
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(billion_laughs())
+    env = {**os.environ, "PYTHONPATH": str(repo / "workflow")}
+    started = time.monotonic()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "arxivcat", "summary", "--config", str(bomb)],
+            capture_output=True, text=True, env=env, timeout=60, check=False,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        pytest.fail("the command was still validating the expanded config after 60 s")
+    assert time.monotonic() - started < 30
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"arxivcat summary: error: {bomb}: ") and "aliases" in line
+
+
+def test_an_expanding_or_recursive_mapping_is_refused_by_validation_too(schema):
+    """Snakemake loads the config file itself and hands validate_config the mapping."""
+    documents = [yaml.safe_load(billion_laughs()), yaml.safe_load("experiments: &a {x: *a}")]
+
+    def too_slow(*_: object) -> None:
+        raise TimeoutError("still validating after 30 s")
+
+    signal.signal(signal.SIGALRM, too_slow)
+    for document in documents:
+        signal.alarm(30)  # the unchanged code validated for ever
+        try:
+            with pytest.raises(ConfigError, match=r"^config: .*aliases") as caught:
+                validate_config(document, schema)
+        finally:
+            signal.alarm(0)
+        assert "\n" not in str(caught.value)
+
+
+def test_a_few_honest_aliases_are_fine(schema):
+    text = (
+        "training: &shared {num_epochs: 1}\n"
+        "experiments:\n  a: {labels: [cs.CV], training: *shared}\n"
+        "  b: {labels: [cs.AI], training: *shared}\n"
+    )
+    config = validate_config(yaml.safe_load(text), schema)
+    assert config["experiments"]["b"]["training"] == {"num_epochs": 1}
+
+
+@pytest.mark.parametrize("block", ["experiments", "splits", "corpora"])
+@pytest.mark.parametrize("name", ["a/b", "with space", ".hidden", "tab\tname", "", "-x", "é"])
+def test_names_that_break_paths_or_wildcards_are_refused(schema, block, name):
+    config = {"experiments": {"x": {"labels": ["cs.CV"]}}}
+    if block == "experiments":
+        config["experiments"] = {name: {"labels": ["cs.CV"]}}
+    elif block == "splits":
+        config["splits"] = {name: {}}
+        config["experiments"]["x"]["split"] = name
+    else:
+        config["predict"] = {"corpora": {name: "papers.jsonl"}}
+    with pytest.raises(ConfigError, match=r"does not match") as caught:
+        validate_config(config, schema)
+    assert "\n" not in str(caught.value)
+
+
+def test_nan_is_refused_wherever_a_number_goes(schema):
+    for block, key in (("predict", "threshold"), ("training", "learning_rate")):
+        config = {"experiments": {"x": {"labels": ["cs.CV"]}}, block: {key: float("nan")}}
+        with pytest.raises(ConfigError, match=rf"^config: {block}\.{key}: nan is not a number"):
+            validate_config(config, schema)
+
+
+def reordered(value: object) -> object:
+    """``value`` with the keys of every mapping in reverse order (lists unchanged)."""
+    if isinstance(value, dict):
+        return {key: reordered(value[key]) for key in reversed(list(value))}
+    if isinstance(value, list):
+        return [reordered(item) for item in value]
+    return value
+
+
+def test_validated_config_does_not_depend_on_key_order(schema, raw):
+    """Snakemake compares params by their repr: the same meaning must give the same text."""
+    first = validate_config(copy.deepcopy(raw), schema)
+    second = validate_config(reordered(raw), schema)
+    assert repr(first) == repr(second)
+    assert list(first["experiments"]) == sorted(first["experiments"])
+    for name in first["experiments"]:
+        assert repr(get_experiment(first, name)) == repr(get_experiment(second, name))
+
+
+@pytest.mark.parametrize("value", ["AI\n---\nlicense: other", "tab\there", ""])
+def test_a_dataset_config_is_one_line_of_text(schema, value):
+    config = {"experiments": {"x": {"labels": ["cs.CV"], "dataset_config": value}}}
+    with pytest.raises(
+        ConfigError, match=r"^config: experiments\.x\.dataset_config: .* does not match"
+    ):
+        validate_config(config, schema)

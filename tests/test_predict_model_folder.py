@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import subprocess
@@ -128,3 +129,26 @@ def test_card_snippet_runs_as_written(workdir, folder):
     assert result.returncode == 0, result.stderr[-2000:]
     score, label = result.stdout.split()
     assert 0 < float(score) < 1 and label in ("True", "False")
+
+
+def test_a_collapsed_model_gets_no_threshold_and_every_record_says_so(tmp_path, caplog):
+    """Scores within 1e-6 of each other: any cut below them all would label every paper positive."""
+    with caplog.at_level(logging.WARNING, logger="arxivcat"):
+        folder = packaged_folder(tmp_path, collapsed=True)
+    results = folder.parent
+    record = json.loads((results / "threshold.json").read_text())
+    assert record["signal"] is False and record["threshold"] == 0.5
+    assert "do not tell papers apart" in record["reason"]
+    assert record["validation"]["at_threshold"] == record["validation"]["at_0.5"]
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert str(results / "eval" / "predictions.parquet") in warning and "no signal" in warning
+    info = json.loads((folder / "arxivcat.json").read_text())
+    assert info["threshold"] == 0.5 and info["threshold_source"] == "default: no signal"
+    section = (folder / "README.md").read_text().split("## Decision threshold", 1)[1]
+    assert "no signal" in section and record["reason"] in section
+    assert "maximises" not in section
+
+
+def test_a_model_with_signal_records_it(workdir):
+    record = json.loads((workdir / "results" / "cv-32" / "threshold.json").read_text())
+    assert record["signal"] is True and "reason" not in record

@@ -220,6 +220,31 @@ def test_split_parameter_reruns_that_split_and_its_experiments_not_download(reru
     assert other_jobs(jobs) == {("assign_splits", "split=reference")}
 
 
+def reversed_keys(value: object) -> object:
+    """``value`` with the keys of every mapping in reverse order (lists keep theirs)."""
+    if isinstance(value, dict):
+        return {key: reversed_keys(value[key]) for key in reversed(list(value))}
+    if isinstance(value, list):
+        return [reversed_keys(item) for item in value]
+    return value
+
+
+def test_reordered_and_reformatted_config_reruns_nothing_but_a_changed_value_does(rerun_dir):
+    path = rerun_dir / "config" / "config.yaml"
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    # The same settings: every mapping's keys (experiments and splits too) in reverse order, in
+    # YAML's flow style, with a comment and numbers spelled otherwise (1e-3 for 0.001).
+    text = yaml.safe_dump(reversed_keys(config), sort_keys=False, default_flow_style=True)
+    assert "0.001" in text
+    path.write_text("# Reordered.\n" + text.replace("0.001", "1.0e-3"), encoding="utf-8")
+    assert planned(rerun_dir) == set()
+    # A value changed in that file still reruns what depends on it, and only that.
+    edit_config(rerun_dir, lambda c: c["splits"]["other"].update(seed=8))
+    jobs = planned(rerun_dir)
+    assert other_jobs(jobs) == {("assign_splits", "split=other")}
+    assert {name for _, name in per_experiment(jobs)} == {"ai-32"}
+
+
 def reword_docstrings(text: str) -> str:
     """Insert a word at the start of every docstring (module, class, function) of ``text``."""
     starts = []

@@ -122,3 +122,37 @@ def test_chart_legend_covers_no_bar():
     texts = [text.get_text() for text in axes.texts if text.get_text()]
     assert texts.count("0.00") == 1 and texts.count("n/a") == 1 and texts.count("1.00") == 5
     assert "nan" not in texts
+
+
+def test_each_head_is_put_beside_the_binary_model_of_its_question(tmp_path):
+    cv = fake_results(tmp_path, "cv-32", 0.87)
+    ro = fake_results(tmp_path, "ro-32", 0.70)
+    multi = fake_results(tmp_path, "fields", 0.80)
+    split = {"split": "reference", "split_settings": {"seed": 1}, "label_mode": "any",
+             "weak_negative_share": 0.0, "sample_pct": 100}  # fmt: skip
+    for results, labels in ((cv, ["cs.CV"]), (ro, ["cs.RO"])):
+        report = {**split, "labels": labels, "splits": {"train": {"rows": 100}}}
+        results.split_report.write_text(json.dumps(report))
+    heads = [{"name": "CV", "labels": ["cs.CV"]}, {"name": "RO", "labels": ["cs.RO"]},
+             {"name": "NLP", "labels": ["cs.CL"]}]  # fmt: skip
+    report = {**split, "labels": [], "heads": heads, "splits": {"train": {"rows": 100}}}
+    multi.split_report.write_text(json.dumps(report))
+    metrics = json.loads(multi.metrics.read_text())
+    metrics["heads"] = {
+        h: {"validation": {"f1": 0.85}, "test": {"f1": f}}
+        for h, f in (("CV", 0.86), ("RO", 0.71), ("NLP", 0.5))
+    }
+    multi.metrics.write_text(json.dumps(metrics))
+    for results, rows, hours in ((cv, 1000, 2.0), (ro, 1000, 2.0), (multi, 1000, 2.2)):
+        info = {"train_samples": rows, "train_runtime": hours * 3600,
+                "hyperparameters": {"num_epochs": 3}}  # fmt: skip
+        (results.model_dir / "training_info.json").write_text(json.dumps(info))
+    write_summary([cv, ro, multi], tmp_path / "s.md", tmp_path / "s.csv", tmp_path / "s.png")
+    text = (tmp_path / "s.md").read_text()
+    section = text.split("## One encoder for many questions", 1)[1]
+    rows = [line for line in section.splitlines() if line.startswith("| fields")]
+    # NLP has no binary twin in this summary: two rows.
+    assert len(rows) == 2
+    assert "| fields | CV | cv-32 | 0% / 0% | 0.8500 / 0.8700 | 0.8600 / 0.8600 | +0.0000 |" in rows[0]
+    assert "| 3,000 / 3,000 | 2.200 / 2.000 |" in rows[0]
+    assert "3,000 samples processed against 6,000 for the 2 binary models (50% of their" in section

@@ -92,7 +92,11 @@ def test_card_reports_the_evaluate_stage_numbers(completed_run):
         assert card.data.pipeline_tag == "text-classification"
         assert card.data.library_name == "transformers"
         threshold = json.loads((workdir / "results" / name / "threshold.json").read_text())
-        assert f"**{threshold['threshold']:.4f}**" in card.text
+        if threshold["signal"]:
+            assert f"**{threshold['threshold']:.4f}**" in card.text
+        else:  # the tiny run's one-epoch models can collapse to one score for every paper
+            assert threshold["threshold"] == 0.5
+            assert "This model shows no signal" in card.text and threshold["reason"] in card.text
         assert f'model="results/{name}/hub"' in card.text
         assert "More information needed" not in card.text
         table = card.text.split("### Training results", 1)[1].split("###", 1)[0]

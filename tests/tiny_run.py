@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from arxivcat.model.loading import load_classifier, load_tokenizer
-from arxivcat.splits.experiment_tables import EXPERIMENT_SCHEMA
+from arxivcat.splits.table_schema import EXPERIMENT_SCHEMA
 
 TITLES = [
     "Convolutional networks for image segmentation",

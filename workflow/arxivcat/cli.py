@@ -18,8 +18,11 @@ from typing import TYPE_CHECKING
 from arxivcat.config import (
     SCHEMA_PATH,
     ConfigError,
+    check_setting,
     get_experiment,
     load_yaml,
+    schema_defaults,
+    schema_node,
     validate_config,
 )
 from arxivcat.errors import ArxivcatError
@@ -117,34 +120,90 @@ def command_summary(args: argparse.Namespace) -> None:
     print(args.output)
 
 
+#: The predict command's options that set a ``predict`` setting of the same name.
+PREDICT_SETTINGS = (
+    "device", "gpus", "precision", "batch_size", "chunk_rows", "threshold", "progress_seconds",
+)  # fmt: skip
+
+
+def predict_settings(args: argparse.Namespace) -> dict:
+    """The ``predict`` settings: the schema's defaults, and the options given, checked alike.
+
+    Raises:
+        CommandError: Naming the option whose value the schema refuses.
+    """
+    settings = {**schema_defaults("predict"), "corpora": {}}
+    for key in PREDICT_SETTINGS:
+        value = getattr(args, key)
+        if value is None:
+            continue
+        try:
+            check_setting(value, "predict", key)
+        except ConfigError as error:
+            raise CommandError(f"--{key.replace('_', '-')}: {error}") from None
+        settings[key] = value
+    return settings
+
+
 def command_predict(args: argparse.Namespace) -> None:
-    """Score the papers of ``--input`` with the model of ``--model`` into ``--output``."""
-    from arxivcat.config import schema_defaults
+    """Score the papers of ``--input`` with the model of ``--model`` into ``--output``.
+
+    Every option and the output are checked before the model is read or a paper scored.
+    """
     from arxivcat.predict.predict import predict_corpus
     from arxivcat.predict.settings import PredictSettings
+    from arxivcat.report.outputs import OutputError, check_output_path
 
+    settings = PredictSettings.from_dict(predict_settings(args))
     if args.output.suffix != ".parquet":
         raise CommandError(f"{args.output}: the output must be a .parquet file")
-    options = {
-        "device": args.device,
-        "gpus": args.gpus,
-        "batch_size": args.batch_size,
-        "threshold": args.threshold,
-    }
-    settings = {**schema_defaults("predict"), "corpora": {}}
-    settings.update({key: value for key, value in options.items() if value is not None})
     try:
+        check_output_path(args.output)
         predict_corpus(
             args.model,
             [args.input],
             args.output,
             store_dir=args.output.with_name(args.output.name + ".chunks"),
-            settings=PredictSettings.from_dict(settings),
+            settings=settings,
             rows_without_text="keep" if args.keep_rows_without_text else "error",
         )
-    except ArxivcatError as error:
+    except (ArxivcatError, OutputError) as error:
         raise CommandError(str(error)) from None
     print(args.output)
+
+
+def add_predict_command(commands: argparse._SubParsersAction) -> None:
+    """The ``predict`` subcommand; its settings' choices and defaults come from the schema."""
+    predict = commands.add_parser(
+        "predict",
+        help="score a file of papers with a trained model folder",
+        description="Score every paper of a JSON lines, CSV or parquet file (id, title, abstract; "
+        "an OpenAlex abstract_inverted_index works too) with a model folder "
+        "(results/<experiment>/hub or results/<experiment>/model).  Writes id, probability of "
+        "the positive class and label (at the folder's recorded threshold unless --threshold).",
+    )
+    predict.add_argument("--model", type=Path, required=True, help="model folder")
+    predict.add_argument("--input", required=True, help="papers: a file or a glob")
+    predict.add_argument("--output", type=Path, required=True, help="predictions (.parquet)")
+    predict.add_argument("--threshold", type=float, help="label threshold (default: recorded)")
+    defaults = schema_defaults("predict")
+    for key, kind, what in (
+        ("batch_size", int, "papers per forward pass"),
+        ("chunk_rows", int, "papers read, scored and saved at a time"),
+        ("gpus", int, "GPUs to spread the papers over, on CUDA"),
+        ("progress_seconds", float, "seconds between progress lines"),
+        ("device", str, "where the model runs"),
+        ("precision", str, "numeric precision"),
+    ):
+        choices = schema_node("predict", key).get("enum")
+        option = f"--{key.replace('_', '-')}"
+        predict.add_argument(option, type=kind, choices=choices, help=f"{what} ({defaults[key]})")
+    predict.add_argument(
+        "--keep-rows-without-text",
+        action="store_true",
+        help="list papers without a title or abstract with a null score instead of failing",
+    )
+    predict.set_defaults(run=command_predict)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -187,27 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(summary)
     summary.set_defaults(run=command_summary)
 
-    predict = commands.add_parser(
-        "predict",
-        help="score a file of papers with a trained model folder",
-        description="Score every paper of a JSON lines, CSV or parquet file (id, title, abstract; "
-        "an OpenAlex abstract_inverted_index works too) with a model folder "
-        "(results/<experiment>/hub or results/<experiment>/model).  Writes id, probability of "
-        "the positive class and label (at the folder's recorded threshold unless --threshold).",
-    )
-    predict.add_argument("--model", type=Path, required=True, help="model folder")
-    predict.add_argument("--input", required=True, help="papers: a file or a glob")
-    predict.add_argument("--output", type=Path, required=True, help="predictions (.parquet)")
-    predict.add_argument("--threshold", type=float, help="label threshold (default: recorded)")
-    predict.add_argument("--batch-size", type=int, help="papers per forward pass")
-    predict.add_argument("--device", choices=("auto", "cuda", "tpu", "cpu"), help="(auto)")
-    predict.add_argument("--gpus", type=int, help="GPUs to spread the papers over, on CUDA (1)")
-    predict.add_argument(
-        "--keep-rows-without-text",
-        action="store_true",
-        help="list papers without a title or abstract with a null score instead of failing",
-    )
-    predict.set_defaults(run=command_predict)
+    add_predict_command(commands)
     return parser
 
 

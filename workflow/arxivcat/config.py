@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import math
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -26,6 +27,11 @@ from arxivcat.errors import ArxivcatError
 SCHEMA_PATH = Path(str(resources.files("arxivcat") / "schema.yaml"))
 
 
+#: The most values (mappings, lists and scalars, keys included, aliases expanded) a YAML
+#: document may hold: the shipped configuration has about 300.
+MAX_VALUES = 100_000
+
+
 class ConfigError(ArxivcatError, ValueError):
     """A configuration problem, described in one line."""
 
@@ -37,6 +43,7 @@ class Experiment:
     Attributes:
         name: The experiment's name, also its results directory.
         labels: Canonical arXiv categories; a paper is positive if any of its categories is here.
+            Empty for a multi-head experiment.
         dataset_config: The data's name in the card's model-index.
         split: Name of the split definition the experiment uses.
         split_settings: That split definition.
@@ -44,6 +51,9 @@ class Experiment:
         label_mode: ``any`` (any listed category makes a positive) or ``primary``.
         sample_pct: Percentage of the training split's papers kept.
         training: The training settings: defaults merged with the experiment's overrides.
+        heads: A multi-head experiment's heads (name to canonical categories, in config order),
+            or ``every-category``; None for a binary experiment.
+        min_head_positives: With ``every-category``, least positive training papers of a head.
     """
 
     name: str
@@ -55,6 +65,25 @@ class Experiment:
     training: dict[str, Any]
     label_mode: str
     sample_pct: float
+    heads: dict[str, tuple[str, ...]] | str | None = None
+    min_head_positives: int = 0
+
+    @property
+    def multi_head(self) -> bool:
+        """Whether the experiment asks several questions of one model."""
+        return self.heads is not None
+
+    def labelling(self) -> dict[str, Any]:
+        """What decides the experiment's labels and training rows (the ``label_splits`` params)."""
+        heads = self.heads
+        return {
+            "labels": list(self.labels),
+            "weak_negatives": self.weak_negatives,
+            "label_mode": self.label_mode,
+            "sample_pct": self.sample_pct,
+            "heads": {k: list(v) for k, v in heads.items()} if isinstance(heads, dict) else heads,
+            "min_head_positives": self.min_head_positives,
+        }
 
     def card_facts(self) -> dict[str, Any]:
         """What the card states about the experiment (the card rule's parameter)."""
@@ -66,16 +95,65 @@ class Experiment:
             "split_settings": self.split_settings,
             "weak_negatives": self.weak_negatives,
             "training": self.training,
+            "heads": self.labelling()["heads"],
+            "label_mode": self.label_mode,
         }
 
 
 def load_yaml(path: str | Path) -> Any:
-    """Read a YAML file, turning a syntax error into a one-line :class:`ConfigError`."""
+    """Read a YAML file, turning a syntax error or an expanding document into a one-line error.
+
+    Raises:
+        ConfigError: If the file is not YAML, or its aliases expand it beyond
+            :data:`MAX_VALUES` values (or into itself).
+    """
     try:
         with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            document = yaml.safe_load(handle)
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: not valid YAML: {' '.join(str(error).split())}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid YAML: nested too deeply") from None
+    check_expansion(document, str(path))
+    return document
+
+
+def check_expansion(document: Any, where: str) -> None:
+    """Refuse a document that YAML aliases make huge or recursive ("billion laughs").
+
+    A loaded document shares the node of an anchor among its aliases, so a few lines can stand
+    for billions of values, which every later walk (validation, Snakemake's params) expands.  The
+    expanded size is counted once per shared node, in time linear in the document's real size.
+
+    Raises:
+        ConfigError: Naming ``where``, if the expansion exceeds :data:`MAX_VALUES` or is
+            recursive.
+    """
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node: Any) -> int:
+        if not isinstance(node, dict | list):
+            return 1
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if id(node) in open_nodes:
+            raise ConfigError(f"{where}: recursive YAML aliases (a value contains itself)")
+        open_nodes.add(id(node))
+        children = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+        sizes[id(node)] = 1 + sum(size(child) for child in children)
+        open_nodes.discard(id(node))
+        return sizes[id(node)]
+
+    try:
+        total = size(document)
+    except RecursionError:
+        raise ConfigError(f"{where}: nested too deeply") from None
+    if total > MAX_VALUES:
+        raise ConfigError(
+            f"{where}: YAML aliases expand the document to {total:,} values "
+            f"(at most {MAX_VALUES:,} allowed)"
+        )
 
 
 def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
@@ -123,40 +201,96 @@ def load_schema() -> dict[str, Any]:
     return load_yaml(SCHEMA_PATH)
 
 
+def schema_node(*path: str) -> dict[str, Any]:
+    """The schema of the configuration key at ``path`` (e.g. ``("predict", "batch_size")``)."""
+    root = load_schema()
+    node: dict[str, Any] = root
+    for key in path:
+        node = _resolve(node, root)["properties"][key]
+    return _resolve(node, root)
+
+
 def schema_defaults(*path: str) -> dict[str, Any]:
     """Return the defaults the schema gives the configuration block at ``path``.
 
     For callers outside the workflow (tests, benchmarks, the card CLI) that pass fewer keys than a
     validated configuration has; e.g. ``schema_defaults("training")``.
     """
-    root = load_schema()
-    node: dict[str, Any] = root
-    for key in path:
-        node = _resolve(node, root)["properties"][key]
     defaults: dict[str, Any] = {}
-    _fill_defaults(defaults, node, root, path)
+    _fill_defaults(defaults, schema_node(*path), load_schema(), path)
     return defaults
+
+
+def check_setting(value: Any, *path: str) -> None:
+    """Check one setting given outside a config file (a command-line option) as a config's is.
+
+    The schema's node for ``path`` decides (type, bounds, choices), and NaN is refused, as
+    :func:`validate_config` does: the same value fails in the config and on the command line.
+
+    Raises:
+        ConfigError: With the reason only (e.g. ``-5 is less than the minimum of 1``); the
+            caller names where the value came from.
+    """
+    node = {**schema_node(*path), "definitions": load_schema().get("definitions", {})}
+    errors = jsonschema.Draft202012Validator(node).iter_errors(value)
+    if (error := jsonschema.exceptions.best_match(errors)) is not None:
+        raise ConfigError(error.message)
+    if _not_a_number(value) is not None:
+        raise ConfigError(f"{value!r} is not a number")
 
 
 def _path(error: jsonschema.ValidationError) -> str:
     return ".".join(str(part) for part in error.absolute_path) or "(top level)"
 
 
+def canonical(value: Any) -> Any:
+    """A fresh copy of ``value`` with the keys of every mapping sorted (lists keep their order).
+
+    Snakemake compares a rule's params by their text, and a mapping's text follows its key order:
+    sorted keys make the same settings the same text, however the config file orders them.  The
+    copy shares no node, so a YAML alias never makes one block the other's twin.
+    """
+    if isinstance(value, dict):
+        return {key: canonical(value[key]) for key in sorted(value, key=str)}
+    if isinstance(value, list):
+        return [canonical(item) for item in value]
+    return value
+
+
+def _not_a_number(value: Any, path: tuple[str, ...] = ()) -> str | None:
+    """The dotted path of the first NaN in ``value`` (which every schema bound lets through)."""
+    if isinstance(value, float) and math.isnan(value):
+        return ".".join(path)
+    if isinstance(value, dict | list):
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            if (found := _not_a_number(item, (*path, str(key)))) is not None:
+                return found
+    return None
+
+
 def validate_config(config: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     """Check ``config`` against ``schema`` and return a copy with every default filled in.
+
+    The copy's mappings have their keys sorted (:func:`canonical`): experiments, for one, come
+    in name order, which is the order of the summary's rows and the joined predictions' columns.
 
     Raises:
         ConfigError: On the first problem found, naming the offending key.
     """
     if not isinstance(config, dict):
         raise ConfigError("config: expected a mapping at the top level")
+    check_expansion(config, "config")
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         error = errors[0]
         raise ConfigError(f"config: {_path(error)}: {error.message}")
-    config = copy.deepcopy(config)
+    if (where := _not_a_number(config)) is not None:
+        raise ConfigError(f"config: {where}: nan is not a number")
+    config = canonical(config)
     _fill_defaults(config, schema, schema, ())
+    config = canonical(config)
     for name, split in config["splits"].items():
         total = sum(split["fractions"].values())
         if abs(total - 1.0) > 1e-9:
@@ -168,13 +302,27 @@ def validate_config(config: dict[str, Any], schema: dict[str, Any]) -> dict[str,
                 f"config: experiments.{name}.split: unknown split {experiment['split']!r} "
                 f"(defined: {known})"
             )
-        unknown = taxonomy.unknown_categories(experiment["labels"])
+        _check_labels(name, experiment)
+    return config
+
+
+def _check_labels(name: str, experiment: dict[str, Any]) -> None:
+    """Exactly one of ``labels`` and ``heads``; every category named is an arXiv category."""
+    if ("labels" in experiment) == ("heads" in experiment):
+        raise ConfigError(
+            f"config: experiments.{name}: give either labels (one binary question) or heads "
+            "(several questions of one model), not both and not neither"
+        )
+    sets = {"labels": experiment.get("labels", [])}
+    if isinstance(experiment.get("heads"), dict):
+        sets.update({f"heads.{head}": labels for head, labels in experiment["heads"].items()})
+    for key, labels in sets.items():
+        unknown = taxonomy.unknown_categories(labels)
         if unknown:
             raise ConfigError(
-                f"config: experiments.{name}.labels: not arXiv categories: {', '.join(unknown)} "
+                f"config: experiments.{name}.{key}: not arXiv categories: {', '.join(unknown)} "
                 "(see https://arxiv.org/category_taxonomy)"
             )
-    return config
 
 
 def get_experiment(config: dict[str, Any], name: str) -> Experiment:
@@ -188,9 +336,12 @@ def get_experiment(config: dict[str, Any], name: str) -> Experiment:
         known = ", ".join(experiments)
         raise ConfigError(f"unknown experiment {name!r}; experiments in config: {known}")
     entry = experiments[name]
+    heads = entry.get("heads")
+    if isinstance(heads, dict):
+        heads = {head: tuple(taxonomy.canonical_list(labels)) for head, labels in heads.items()}
     return Experiment(
         name=name,
-        labels=tuple(taxonomy.canonical_list(entry["labels"])),
+        labels=tuple(taxonomy.canonical_list(entry.get("labels", []))),
         dataset_config=entry.get("dataset_config", name),
         split=entry["split"],
         split_settings=copy.deepcopy(config["splits"][entry["split"]]),
@@ -198,4 +349,6 @@ def get_experiment(config: dict[str, Any], name: str) -> Experiment:
         training={**config["training"], **entry["training"]},
         label_mode=entry["label_mode"],
         sample_pct=float(entry["sample_pct"]),
+        heads=heads,
+        min_head_positives=int(entry["min_head_positives"]) if heads else 0,
     )

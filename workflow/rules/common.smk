@@ -74,13 +74,7 @@ def weak_negatives_digest_of(wildcards):
 
 def labelling_of(wildcards):
     """What decides an experiment's labels and training rows."""
-    experiment = experiment_of(wildcards)
-    return {
-        "labels": list(experiment.labels),
-        "weak_negatives": experiment.weak_negatives,
-        "label_mode": experiment.label_mode,
-        "sample_pct": experiment.sample_pct,
-    }
+    return experiment_of(wildcards).labelling()
 
 
 def tokenizer_of(wildcards):

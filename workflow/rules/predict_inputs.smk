@@ -53,4 +53,5 @@ def package_facts_of(wildcards):
         "labels": list(experiment.labels),
         "dataset_config": experiment.dataset_config,
         "max_length": experiment.training["max_length"],
+        "heads": experiment.labelling()["heads"],
     }

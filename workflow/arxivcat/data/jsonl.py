@@ -76,19 +76,31 @@ def truncated(path: str | Path, line_number: int, error: Exception) -> CorpusErr
     )
 
 
+def utf8_line(path: str | Path, line_number: int, line: bytes) -> str:
+    """Decode one line of a text file as UTF-8; a byte-order mark on the first line is dropped.
+
+    Text in another encoding (a spreadsheet's cp1252 or latin-1) is refused rather than guessed:
+    any bytes decode as latin-1, so a guess can garble text without anyone noticing.
+
+    Raises:
+        CorpusError: For bytes that are not UTF-8, naming file, line, byte and column.
+    """
+    try:
+        return line.decode("utf-8-sig" if line_number == 1 else "utf-8")
+    except UnicodeDecodeError as error:
+        raise CorpusError(
+            f"{path}:{line_number}: not UTF-8 text: byte 0x{line[error.start]:02x} at column "
+            f"{error.start + 1}"
+        ) from None
+
+
 def decode_line(path: str | Path, line_number: int, line: bytes) -> dict[str, Any] | None:
     """Decode one line: None for a blank line, else a JSON object.
 
     Raises:
         CorpusError: For a line that is not UTF-8, not JSON or not an object, naming file and line.
     """
-    try:
-        text = line.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise CorpusError(
-            f"{path}:{line_number}: not UTF-8 text: byte 0x{line[error.start]:02x} at column "
-            f"{error.start + 1}"
-        ) from None
+    text = utf8_line(path, line_number, line)
     if not text.strip():
         return None
     try:

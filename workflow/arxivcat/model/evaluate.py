@@ -23,7 +23,7 @@ from arxivcat.errors import ArxivcatError
 from arxivcat.io.atomic import atomic_path, write_text_atomic
 from arxivcat.io.progress import quiet_progress_bars
 from arxivcat.model.inference import Placement, load_for_inference, place
-from arxivcat.model.metrics import binary_metrics
+from arxivcat.model.metrics import binary_metrics, pooled_metrics
 from arxivcat.model.settings import TrainingSettings
 from arxivcat.model.split_scoring import (
     VALIDATION_PASS,
@@ -43,15 +43,44 @@ class EvaluationError(ArxivcatError, RuntimeError):
     """A problem with the evaluation's inputs, described in one line."""
 
 
-def split_metrics(predictions: SplitPredictions) -> dict[str, dict[str, Any]]:
-    """Metrics of one split, plus the metrics without weak negatives when it holds some."""
-    out = {"all": binary_metrics(predictions.labels, predictions.probabilities, predictions.loss)}
+def split_metrics(predictions: SplitPredictions, head: int = 0) -> dict[str, dict[str, Any]]:
+    """Metrics of one split (of one head), plus those without weak negatives when it has some."""
+    labels, probabilities = predictions.head(head)
+    loss = predictions.loss if predictions.heads is None else None
+    out = {"all": binary_metrics(labels, probabilities, loss)}
     if predictions.is_weak_negative.any():
         keep = ~predictions.is_weak_negative
-        out["without_weak_negatives"] = binary_metrics(
-            predictions.labels[keep], predictions.probabilities[keep]
-        )
+        out["without_weak_negatives"] = binary_metrics(labels[keep], probabilities[keep])
     return out
+
+
+def _binary_record(metrics: dict[str, Any], split: SplitPredictions) -> None:
+    """A binary model's metrics of ``split`` into ``metrics`` (the reference's layout)."""
+    result = split_metrics(split)
+    metrics[split.name] = {**result["all"], **_pass_record(split)}
+    if "without_weak_negatives" in result:
+        metrics[f"{split.name}_without_weak_negatives"] = result["without_weak_negatives"]
+
+
+def _multi_head_record(metrics: dict[str, Any], split: SplitPredictions) -> None:
+    """A multi-head model's metrics of ``split``: each head's, and the pooled ones."""
+    assert split.heads is not None
+    for index, head in enumerate(split.heads):
+        result = split_metrics(split, index)
+        entry = metrics.setdefault("heads", {}).setdefault(head, {})
+        entry[split.name] = result["all"]
+        if "without_weak_negatives" in result:
+            entry[f"{split.name}_without_weak_negatives"] = result["without_weak_negatives"]
+    metrics[split.name] = {
+        **pooled_metrics(split.labels, split.probabilities > 0.5),
+        "loss": split.loss,
+        "samples": len(split.ids),
+        **_pass_record(split),
+    }
+
+
+def _pass_record(split: SplitPredictions) -> dict[str, Any]:
+    return {"runtime_seconds": round(split.stats.seconds, 3), "pass": split.stats.to_dict()}
 
 
 def _training_pass(model_dir: Path, split: Any, placement: Placement) -> SplitPredictions | None:
@@ -115,7 +144,9 @@ def evaluate_model(
         dataset_dir: The tokenized ``DatasetDict`` (splits validation and test).
         metrics_path: Where to write ``metrics.json``: ``{"validation": {...}, "test": {...}}``
             (each with its pass's record under ``pass``) and
-            ``"validation_without_weak_negatives"`` when validation holds weak negatives.
+            ``"validation_without_weak_negatives"`` when validation holds weak negatives.  A
+            multi-head model's splits hold the pooled metrics (micro-averaged, and
+            ``macro_f1``) and ``"heads"`` each head's, in the binary layout.
         predictions_path: Where to write the predictions parquet (id, split, probability,
             label, is_weak_negative).
         settings: The experiment's training settings (``device``, ``precision``,
@@ -147,25 +178,18 @@ def evaluate_model(
     quiet_progress_bars()
     placement = place(settings.device, settings.precision, settings.max_length)
     model = load_for_inference(model_dir, placement)
-    if model.config.num_labels != 2:
-        raise EvaluationError(f"{model_dir}: expected a 2-label classifier, not {model.num_labels}")
     logger.info(
         "evaluating %s on %s, batch %d", model_dir, placement.describe(), settings.eval_batch_size
     )
     metrics: dict[str, Any] = {}
     predictions = _score(model, model_dir, dataset, placement, settings)
     for split in predictions:
-        result = split_metrics(split)
-        metrics[split.name] = {
-            **result["all"],
-            "runtime_seconds": round(split.stats.seconds, 3),
-            "pass": split.stats.to_dict(),
-        }
-        if "without_weak_negatives" in result:
-            metrics[f"{split.name}_without_weak_negatives"] = result["without_weak_negatives"]
+        record = _binary_record if split.heads is None else _multi_head_record
+        record(metrics, split)
         m = metrics[split.name]
         logger.info(
-            "%s: F1 %.4f, precision %.4f, recall %.4f, accuracy %.4f (%d rows)",
+            "%s: F1 %.4f, precision %.4f, recall %.4f, accuracy %.4f (%d rows; micro over heads "
+            "for a multi-head model)",
             split.name, m["f1"], m["precision"], m["recall"], m["accuracy"], len(split.ids),
         )  # fmt: skip
     with writing(predictions_path, "predictions"), atomic_path(predictions_path) as partial:

@@ -281,6 +281,20 @@ def softmax_outputs(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.exp(log_probs[:, 1]), log_probs
 
 
+def positive_probabilities(logits: np.ndarray, multi_head: bool) -> np.ndarray:
+    """Probability of label 1: a 2-way softmax's, or each head's sigmoid (``[rows, heads]``).
+
+    Raises:
+        ValueError: If a logit is not finite.
+    """
+    if not multi_head:
+        return softmax_outputs(logits)[0]
+    values = np.asarray(logits, dtype=np.float64)
+    if values.size and not np.isfinite(values).all():
+        raise ValueError("the model produced non-finite logits")
+    return np.exp(-np.logaddexp(0, -values))
+
+
 def load_for_inference(model_dir: str | Path, placement: Placement) -> Any:
     """A trained sequence classifier from ``model_dir``, on ``placement``, in eval mode.
 

@@ -1,4 +1,8 @@
-"""Resolution of a training setting's ``model`` into a tokenizer and a 2-way classifier.
+"""Resolution of a training setting's ``model`` into a tokenizer and a classifier.
+
+A binary experiment's classifier has two labels (a softmax, as the reference's); a multi-head
+experiment's has one label per head, named after it, with ``problem_type``
+``multi_label_classification`` (one sigmoid each), which ``transformers`` pipelines honour.
 
 A model reference is one of:
 
@@ -151,26 +155,44 @@ def load_tokenizer(ref: str) -> PreTrainedTokenizerBase:
     return AutoTokenizer.from_pretrained(source.path)
 
 
-def tiny_bert_config(vocab_size: int) -> BertConfig:
+def label_config(heads: list[str] | None = None) -> dict[str, Any]:
+    """The classification settings of a model config: 2 labels, or one sigmoid per head."""
+    if heads is None:
+        return {"num_labels": NUM_LABELS, "id2label": ID2LABEL, "label2id": LABEL2ID}
+    return {
+        "num_labels": len(heads),
+        "id2label": dict(enumerate(heads)),
+        "label2id": {head: index for index, head in enumerate(heads)},
+        "problem_type": "multi_label_classification",
+    }
+
+
+def config_heads(config: Any) -> list[str] | None:
+    """A model config's heads (multi-label classification), None for a 2-label classifier."""
+    if config.problem_type != "multi_label_classification":
+        return None
+    return [str(config.id2label[i]) for i in range(config.num_labels)]
+
+
+def tiny_bert_config(vocab_size: int, heads: list[str] | None = None) -> BertConfig:
     """Return the configuration of ``builtin:tiny-bert`` for a vocabulary of ``vocab_size``."""
-    return BertConfig(
-        vocab_size=vocab_size,
-        num_labels=NUM_LABELS,
-        id2label=ID2LABEL,
-        label2id=LABEL2ID,
-        **TINY_BERT,
-    )
+    return BertConfig(vocab_size=vocab_size, **label_config(heads), **TINY_BERT)
 
 
 def load_classifier(
-    ref: str, seed: int, attn_implementation: str | None = "sdpa", **kwargs: Any
+    ref: str,
+    seed: int,
+    attn_implementation: str | None = "sdpa",
+    heads: list[str] | None = None,
+    **kwargs: Any,
 ) -> PreTrainedModel:
-    """Load a model reference as a 2-way sequence classifier with a freshly initialised head.
+    """Load a model reference as a sequence classifier with a freshly initialised head.
 
     Args:
         ref: The model reference (see the module docstring).
         seed: Seeds the random initialisation (the head, and all of ``builtin:tiny-bert``).
         attn_implementation: Attention kernel; ``"sdpa"`` is PyTorch's fused attention.
+        heads: A multi-head experiment's heads (one sigmoid each); None for two labels.
         **kwargs: Passed on to ``from_pretrained``.
 
     Returns:
@@ -183,14 +205,12 @@ def load_classifier(
         options["attn_implementation"] = attn_implementation
     if ref == BUILTIN_PREFIX + "tiny-bert":
         tokenizer = AutoTokenizer.from_pretrained(source.path)
-        config = tiny_bert_config(len(tokenizer))
+        config = tiny_bert_config(len(tokenizer), heads)
         if attn_implementation:
             config._attn_implementation = attn_implementation
         model = BertForSequenceClassification(config)
     else:
-        config = AutoConfig.from_pretrained(
-            source.path, num_labels=NUM_LABELS, id2label=ID2LABEL, label2id=LABEL2ID
-        )
+        config = AutoConfig.from_pretrained(source.path, **label_config(heads))
         model = AutoModelForSequenceClassification.from_pretrained(
             source.path, config=config, **options
         )

@@ -27,6 +27,8 @@ from sklearn.metrics import (
 from arxivcat.errors import ArxivcatError
 
 THRESHOLD = 0.5
+#: Validation scores all within this of each other carry no signal (a collapsed model).
+NO_SIGNAL_SPREAD = 1e-5
 # Probabilities are clipped this far from 0 and 1 when a loss is derived from them.
 _EPSILON = 1e-12
 
@@ -143,25 +145,53 @@ def best_f1_threshold(labels: Sequence[int] | np.ndarray, probabilities: np.ndar
     return float(np.clip(candidates[choice], 0.0, 1.0))
 
 
+def no_signal(scores: np.ndarray) -> str | None:
+    """Why validation ``scores`` carry no signal (all within :data:`NO_SIGNAL_SPREAD`), or None.
+
+    A collapsed scorer tells no paper from another: a threshold "chosen" among its scores only
+    picks a side of float noise (below them all it labels every paper positive).
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.size == 0:
+        return None  # best_f1_threshold says what is wrong
+    spread = float(scores.max() - scores.min())
+    if spread > NO_SIGNAL_SPREAD:
+        return None
+    return (
+        f"the {scores.size} validation scores lie within {spread:.1e} of each other (at "
+        f"{scores.min():.6f}): they do not tell papers apart"
+    )
+
+
 def threshold_report(
     scored: Mapping[str, tuple[Sequence[int] | np.ndarray, Sequence[float] | np.ndarray]],
 ) -> dict[str, Any]:
     """Choose the threshold on the ``validation`` split; report every split at 0.5 and at it.
 
+    Without signal (:func:`no_signal`) no threshold is chosen: it stays at 0.5, ``signal`` is
+    false and ``reason`` says why.
+
     Args:
         scored: Split name to (labels, positive-class probabilities); ``validation`` required.
 
     Returns:
-        ``{"threshold", <split>: {"at_0.5": {...}, "at_threshold": {...}}, ...}`` with accuracy,
-        F1, precision and recall (:func:`threshold_metrics`) for each split of ``scored``.
+        ``{"threshold", "signal", <split>: {"at_0.5": {...}, "at_threshold": {...}}, ...}`` with
+        accuracy, F1, precision and recall (:func:`threshold_metrics`) for each split of
+        ``scored``, and ``reason`` without signal.
 
     Raises:
         ThresholdError: If validation is absent, empty or has no positive label.
     """
     if "validation" not in scored:
         raise ThresholdError("no validation scores: no threshold to choose")
-    threshold = best_f1_threshold(*scored["validation"])
-    out: dict[str, Any] = {"threshold": threshold}
+    reason = no_signal(np.asarray(scored["validation"][1]))
+    out: dict[str, Any]
+    if reason is None:
+        threshold = best_f1_threshold(*scored["validation"])
+        out = {"threshold": threshold, "signal": True}
+    else:
+        threshold = THRESHOLD
+        out = {"threshold": threshold, "signal": False, "reason": reason}
     for split, (labels, probabilities) in scored.items():
         p = np.asarray(probabilities, dtype=np.float64)
         out[split] = {
@@ -169,3 +199,20 @@ def threshold_report(
             "at_threshold": threshold_metrics(labels, p > threshold),
         }
     return out
+
+
+def pooled_metrics(labels: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    """A multi-head model's metrics over every (paper, head) pair: micro and macro averages.
+
+    Args:
+        labels: True labels ``[papers, heads]``.
+        predicted: Predicted labels ``[papers, heads]``.
+
+    Returns:
+        Accuracy, F1, precision and recall micro-averaged (pooled over all pairs, so frequent
+        heads weigh more), and ``macro_f1``, the mean of the heads' F1.
+    """
+    y = np.asarray(labels, dtype=np.int64)
+    p = np.asarray(predicted).astype(np.int64)
+    per_head = [threshold_metrics(y[:, k], p[:, k])["f1"] for k in range(y.shape[1])]
+    return {**threshold_metrics(y.ravel(), p.ravel()), "macro_f1": float(np.mean(per_head))}

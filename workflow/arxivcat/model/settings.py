@@ -40,4 +40,6 @@ class TrainingSettings(StageSettings):
     progress_seconds: float
     checkpoint_minutes: float | None
     checkpoint_steps: int | None
+    pos_weight: float | str | None
+    pos_weight_cap: float
     keep: str

@@ -1,5 +1,9 @@
 """A classifier's predictions on a tokenized split, as training and evaluation record them.
 
+A binary model's probability of label 1 is its softmax; a multi-head model's are its sigmoids,
+one per head (``probability`` and ``label`` are then fixed-size lists, in the order of the heads
+named in the table's metadata).
+
 Training scores the validation split at each epoch's end with :func:`score_split` and keeps the
 pass that belongs to the weights it keeps in the model directory (:data:`VALIDATION_PASS`); the
 evaluate stage scores the test split the same way and reuses that validation pass when it ran
@@ -26,23 +30,34 @@ from arxivcat.model.inference import (
     Placement,
     Tokens,
     classifier_logits,
+    positive_probabilities,
     run_batches,
     softmax_outputs,
 )
+from arxivcat.model.loading import config_heads
+from arxivcat.splits.table_schema import HEADS_KEY, column_matrix, table_heads
 
 logger = logging.getLogger(__name__)
 
 #: The file of the model directory holding the validation pass of the kept weights.
 VALIDATION_PASS = "validation_predictions.parquet"
-PREDICTIONS_SCHEMA = pa.schema(
-    [
-        ("id", pa.string()),
-        ("split", pa.string()),
-        ("probability", pa.float64()),
-        ("label", pa.int8()),
-        ("is_weak_negative", pa.bool_()),
-    ]
-)
+
+
+def predictions_schema(heads: list[str] | None = None) -> pa.Schema:
+    """The predictions' columns: one probability and label per row, or per head of each row."""
+    width = None if heads is None else len(heads)
+    probability = pa.float64() if width is None else pa.list_(pa.float64(), width)
+    label = pa.int8() if width is None else pa.list_(pa.int8(), width)
+    schema = pa.schema(
+        [
+            ("id", pa.string()),
+            ("split", pa.string()),
+            ("probability", probability),
+            ("label", label),
+            ("is_weak_negative", pa.bool_()),
+        ]
+    )
+    return schema if heads is None else schema.with_metadata({HEADS_KEY: json.dumps(heads)})
 
 
 class ScoringError(ArxivcatError, RuntimeError):
@@ -56,11 +71,12 @@ class SplitPredictions:
     Attributes:
         name: The split.
         ids: Row ids.
-        labels: True labels (0/1).
-        probabilities: Probability of label 1.
+        labels: True labels (0/1): ``[rows]``, or ``[rows, heads]`` for a multi-head model.
+        probabilities: Probability of label 1 (of each head), shaped as ``labels``.
         is_weak_negative: Whether the row is a weak negative.
-        loss: Mean cross-entropy computed from the logits.
+        loss: Mean cross-entropy (binary cross-entropy of the heads) computed from the logits.
         stats: The pass's record (rows, tokens, seconds, placement).
+        heads: A multi-head model's heads, in column order; None for a binary one.
     """
 
     name: str
@@ -70,19 +86,53 @@ class SplitPredictions:
     is_weak_negative: np.ndarray
     loss: float
     stats: PassStats
+    heads: list[str] | None = None
 
     def table(self) -> pa.Table:
-        """The predictions as rows of :data:`PREDICTIONS_SCHEMA`."""
+        """The predictions as rows of :func:`predictions_schema`."""
+        schema = predictions_schema(self.heads)
         return pa.table(
             {
                 "id": self.ids,
                 "split": [self.name] * len(self.ids),
-                "probability": self.probabilities,
-                "label": self.labels.astype(np.int8),
+                "probability": _column(self.probabilities, schema.field("probability").type),
+                "label": _column(self.labels.astype(np.int8), schema.field("label").type),
                 "is_weak_negative": self.is_weak_negative,
             },
-            schema=PREDICTIONS_SCHEMA,
+            schema=schema,
         )
+
+    def head(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Labels and probabilities of one head (the only one of a binary model: index 0)."""
+        if self.heads is None:
+            return self.labels, self.probabilities
+        return self.labels[:, index], self.probabilities[:, index]
+
+
+def _column(values: np.ndarray, kind: pa.DataType) -> pa.Array:
+    if isinstance(kind, pa.FixedSizeListType):
+        return pa.FixedSizeListArray.from_arrays(pa.array(values.ravel()), kind.list_size)
+    return pa.array(values)
+
+
+def head_outputs(
+    logits: np.ndarray, labels: np.ndarray, multi_head: bool
+) -> tuple[np.ndarray, float]:
+    """Probabilities of label 1 (softmax, or a sigmoid per head) and the mean loss.
+
+    Raises:
+        ValueError: If a logit is not finite.
+    """
+    if not multi_head:
+        probabilities, log_probs = softmax_outputs(logits)
+        rows = np.arange(len(labels))
+        return probabilities, float(-np.mean(log_probs[rows, labels])) if len(labels) else 0.0
+    probabilities = positive_probabilities(logits, True)
+    values = np.asarray(logits, dtype=np.float64)
+    # log(sigmoid(x)) = -softplus(-x), computed stably.
+    log_p, log_not_p = -np.logaddexp(0, -values), -np.logaddexp(0, values)
+    loss = -np.mean(labels * log_p + (1 - labels) * log_not_p) if len(labels) else 0.0
+    return probabilities, float(loss)
 
 
 def score_split(
@@ -110,7 +160,8 @@ def score_split(
     missing = {"input_ids", "attention_mask", "labels", "id"} - set(split.column_names)
     if missing:
         raise ScoringError(f"{name}: tokenized split lacks columns {sorted(missing)}")
-    labels = np.asarray(split["labels"], dtype=np.int64)
+    heads = config_heads(model.config)
+    labels = _labels(split)
     weak = (
         np.asarray(split["is_weak_negative"], dtype=bool)
         if "is_weak_negative" in split.column_names
@@ -123,19 +174,26 @@ def score_split(
     )
     progress.finish()
     try:
-        probabilities, log_probs = softmax_outputs(logits.reshape(len(labels), -1))
+        probabilities, loss = head_outputs(logits.reshape(len(labels), -1), labels, bool(heads))
     except ValueError as error:
         raise ScoringError(f"{name}: {error}") from None
-    loss = float(-np.mean(log_probs[np.arange(len(labels)), labels])) if len(labels) else 0.0
-    return SplitPredictions(
-        name, [str(i) for i in split["id"]], labels, probabilities, weak, loss, stats
-    )
+    ids = [str(i) for i in split["id"]]
+    return SplitPredictions(name, ids, labels, probabilities, weak, loss, stats, heads)
+
+
+def _labels(split: Any) -> np.ndarray:
+    """The split's labels: ``[rows]``, or ``[rows, heads]`` for a multi-head experiment."""
+    if getattr(split, "_indices", None) is not None:  # a Dataset with a row selection
+        split = split.flatten_indices()
+    return column_matrix(split.data.column("labels")).astype(np.int64)
 
 
 def write_pass(predictions: SplitPredictions, path: str | Path) -> None:
     """Save a split's predictions with their loss and pass record (atomically)."""
     record = {"loss": predictions.loss, "stats": predictions.stats.to_dict()}
-    table = predictions.table().replace_schema_metadata({"arxivcat": json.dumps(record)})
+    table = predictions.table()
+    metadata = {**(table.schema.metadata or {}), b"arxivcat": json.dumps(record).encode()}
+    table = table.replace_schema_metadata(metadata)
     with atomic_path(path) as partial:
         pq.write_table(table, partial)
 
@@ -149,9 +207,10 @@ def read_pass(path: str | Path) -> SplitPredictions:
     return SplitPredictions(
         name=names[0] if names else "validation",
         ids=table.column("id").to_pylist(),
-        labels=table.column("label").to_numpy().astype(np.int64),
-        probabilities=table.column("probability").to_numpy(),
+        labels=column_matrix(table.column("label")).astype(np.int64),
+        probabilities=column_matrix(table.column("probability")),
         is_weak_negative=table.column("is_weak_negative").to_numpy(zero_copy_only=False),
         loss=float(record["loss"]),
         stats=stats,
+        heads=table_heads(table.schema),
     )

@@ -8,6 +8,7 @@ or pads to ``max_length`` where static shapes are needed (TPU).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -24,11 +25,14 @@ from arxivcat.io.progress import Progress, quiet_progress_bars
 from arxivcat.model.loading import load_tokenizer
 from arxivcat.model.storage import writing
 from arxivcat.splits.methods import SPLITS
+from arxivcat.splits.table_schema import table_heads
 
 logger = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ("id", "title", "abstract", "label", "is_weak_negative")
 TOKENIZER_SUBDIR = "tokenizer"
+#: A multi-head experiment's heads, in the order of its label lists (beside the splits).
+HEADS_FILE = "heads.json"
 # Below this many rows a worker pool costs more than it saves.
 PARALLEL_MIN_ROWS = 20_000
 
@@ -92,8 +96,8 @@ def tokenize_dataset(
     ``progress_seconds`` and when done.
 
     Returns:
-        A dataset with the tokenizer's columns plus ``labels`` (int), ``id`` and
-        ``is_weak_negative``.
+        A dataset with the tokenizer's columns plus ``labels`` (an int, or a list of one per head
+        for a multi-head experiment), ``id`` and ``is_weak_negative``.
     """
     workers = num_proc if len(dataset) >= PARALLEL_MIN_ROWS and num_proc > 1 else None
     progress: dict[int, Progress] = {}
@@ -106,7 +110,10 @@ def tokenize_dataset(
         out: dict[str, list[Any]] = encode_pairs(
             tokenizer, batch["title"], batch["abstract"], max_length
         )
-        out["labels"] = [int(label) for label in batch["label"]]
+        out["labels"] = [
+            [int(v) for v in label] if isinstance(label, list) else int(label)
+            for label in batch["label"]
+        ]
         out["id"] = [str(i) for i in batch["id"]]
         out["is_weak_negative"] = [bool(w) for w in batch["is_weak_negative"]]
         progress[os.getpid()].advance(len(out["id"]))
@@ -167,6 +174,7 @@ def tokenize_splits(
         raise TokenizeError(f"tokenize_splits: split path(s) missing: {', '.join(missing)}")
     quiet_progress_bars()
     tokenizer = load_tokenizer(model)
+    heads = table_heads(pq.read_schema(split_paths["train"]))
     splits = {}
     for split in SPLITS:
         raw = _read_split(split_paths[split], split)
@@ -181,6 +189,8 @@ def tokenize_splits(
         # re-run the unguarded top level of the calling script (a Snakemake rule script).
         dataset.save_to_disk(str(partial))
         tokenizer.save_pretrained(str(partial / TOKENIZER_SUBDIR))
+        if heads is not None:
+            (partial / HEADS_FILE).write_text(json.dumps(heads), encoding="utf-8")
         shutil.rmtree(output, ignore_errors=True)
         os.replace(partial, output)
     for split in SPLITS:
@@ -193,3 +203,9 @@ def tokenize_splits(
         )
     logger.info("tokenized dataset written to %s", output)
     return dataset
+
+
+def read_heads(dataset_dir: str | Path) -> list[str] | None:
+    """The heads of a tokenized multi-head experiment; None for a binary one."""
+    path = Path(dataset_dir) / HEADS_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None

@@ -45,11 +45,12 @@ from arxivcat.model.devices import claim_gpus, resolve_device, resolve_precision
 from arxivcat.model.inference import Placement
 from arxivcat.model.launch import batch_layout, is_distributed, relaunch, world_size
 from arxivcat.model.loading import load_classifier
+from arxivcat.model.loss import ClassifierLoss, positive_weights
 from arxivcat.model.record import mean_training_loss, training_info, write_model_dir
 from arxivcat.model.settings import TrainingSettings
 from arxivcat.model.split_scoring import read_pass
 from arxivcat.model.storage import require_space, writing
-from arxivcat.model.tokenize import TOKENIZER_SUBDIR
+from arxivcat.model.tokenize import TOKENIZER_SUBDIR, read_heads
 from arxivcat.model.trainer_extensions import (
     MODEL_COLUMNS,
     ArxivcatTrainer,
@@ -61,6 +62,7 @@ from arxivcat.model.trainer_extensions import (
 )
 from arxivcat.model.training_steps import StepRecord
 from arxivcat.model.validation_pass import LAST_PASS, ValidationPass
+from arxivcat.splits.table_schema import column_matrix
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +73,21 @@ def _training_data(dataset_dir: Path) -> tuple[DatasetDict, Any, list[int]]:
     tokenizer = AutoTokenizer.from_pretrained(str(dataset_dir / TOKENIZER_SUBDIR))
     lengths = pc.list_value_length(dataset["train"].data.column("input_ids")).to_pylist()
     return dataset, tokenizer, lengths
+
+
+def _loss(
+    dataset: DatasetDict, heads: list[str] | None, settings: TrainingSettings
+) -> ClassifierLoss | None:
+    """The loss to train with: None keeps the model's own (a binary model, no weights)."""
+    labels = column_matrix(dataset["train"].data.column("labels"))
+    weights = positive_weights(labels, settings.pos_weight, settings.pos_weight_cap)
+    if weights is not None:
+        shown = ", ".join(f"{w:.3g}" for w in weights[:10]) + (" ..." if len(weights) > 10 else "")
+        logger.info("positives weighted in the loss (pos_weight %s): %s", settings.pos_weight,
+                    shown)  # fmt: skip
+    if heads is None and weights is None:
+        return None
+    return ClassifierLoss(heads is not None, weights)
 
 
 def _build_trainer(
@@ -84,6 +101,7 @@ def _build_trainer(
 ) -> ArxivcatTrainer:
     """The Trainer of this run: model, arguments, data, callbacks and the validation pass."""
     dataset, tokenizer, lengths = _training_data(dataset_dir)
+    heads = read_heads(dataset_dir)
     columns = [c for c in MODEL_COLUMNS if c in dataset["train"].column_names]
     train = dataset["train"].select_columns(columns)
     per_device, accumulation = batch_layout(settings, world_size())
@@ -92,6 +110,7 @@ def _build_trainer(
         settings.model,
         seed=settings.seed,
         attn_implementation="eager" if device == "tpu" else "sdpa",
+        heads=heads,
     )
     weights = sum(p.numel() * p.element_size() for p in model.parameters())
     # A lower bound: one checkpoint (weights and two AdamW moments) plus the best and final models.
@@ -122,6 +141,7 @@ def _build_trainer(
         train_lengths=lengths,
         running_loss=running_loss,
         step_record=step_record,
+        loss=_loss(dataset, heads, settings),
         validation=ValidationPass(
             dataset["validation"],
             inference,
@@ -226,6 +246,8 @@ def train_model(
         trainer, result.metrics, settings, device, precision, resume, time.monotonic() - started
     )
     info["training_steps"] = trainer.step_record.summary()
+    weights = trainer.loss.weights if trainer.loss is not None else None
+    info["positive_weights"] = None if weights is None else [round(float(w), 4) for w in weights]
     if trainer.is_world_process_zero():
         _finish(trainer, result, store, output_dir, settings, info)
     if is_distributed():

@@ -38,6 +38,7 @@ from transformers.trainer_pt_utils import LengthGroupedSampler, get_length_group
 from arxivcat.io.progress import duration
 from arxivcat.model.inference import MODEL_INPUTS
 from arxivcat.model.launch import batch_layout, world_size
+from arxivcat.model.loss import ClassifierLoss
 from arxivcat.model.settings import TrainingSettings
 from arxivcat.model.storage import writing
 from arxivcat.model.training_steps import StepRecord
@@ -173,6 +174,7 @@ class ArxivcatTrainer(Trainer):
         running_loss: Where each training step's loss is added (for the progress log).
         validation: Scores the validation split at each evaluation.
         step_record: Where each training batch is counted (for ``training_info.json``).
+        loss: The loss of a multi-head model or of weighted positives; None keeps the model's.
     """
 
     def __init__(
@@ -182,6 +184,7 @@ class ArxivcatTrainer(Trainer):
         running_loss: RunningLoss | None = None,
         validation: ValidationPass | None = None,
         step_record: StepRecord | None = None,
+        loss: ClassifierLoss | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -189,6 +192,25 @@ class ArxivcatTrainer(Trainer):
         self.running_loss = running_loss
         self.validation = validation
         self.step_record = step_record
+        self.loss = loss
+        if loss is not None:
+            # A batch mean: the Trainer scales it for gradient accumulation itself.
+            self.loss_is_scaled_for_ga = False
+
+    def compute_loss(
+        self,
+        model: torch.nn.Module,
+        inputs: dict[str, Any],
+        return_outputs: bool = False,
+        num_items_in_batch: Any = None,
+    ) -> Any:
+        """The model's own loss, or :attr:`loss` on its logits when one is set."""
+        if self.loss is None:
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        labels = inputs.pop("labels")
+        outputs = model(**inputs)
+        loss = self.loss(outputs.logits, labels)
+        return (loss, outputs) if return_outputs else loss
 
     def evaluate(
         self,

@@ -22,7 +22,7 @@ import torch
 
 from arxivcat.model.inference import PassStats, Placement, inference_copy
 from arxivcat.model.launch import is_distributed, world_size
-from arxivcat.model.metrics import threshold_metrics
+from arxivcat.model.metrics import pooled_metrics, threshold_metrics
 from arxivcat.model.split_scoring import SplitPredictions, score_split, write_pass
 
 logger = logging.getLogger(__name__)
@@ -36,8 +36,8 @@ def _gather(share: SplitPredictions, rows: int, world: int) -> SplitPredictions:
     shares: list[Any] = [None] * world
     torch.distributed.all_gather_object(shares, share)
     ids: list[str] = [""] * rows
-    labels = np.zeros(rows, np.int64)
-    probabilities = np.zeros(rows, np.float64)
+    labels = np.zeros((rows, *share.labels.shape[1:]), np.int64)
+    probabilities = np.zeros((rows, *share.labels.shape[1:]), np.float64)
     weak = np.zeros(rows, bool)
     stats = PassStats(placement=share.stats.placement)
     loss = 0.0
@@ -54,7 +54,7 @@ def _gather(share: SplitPredictions, rows: int, world: int) -> SplitPredictions:
         stats.padded_tokens += part.stats.padded_tokens
         stats.seconds = max(stats.seconds, part.stats.seconds)
         stats.cpu_seconds += part.stats.cpu_seconds
-    return SplitPredictions(share.name, ids, labels, probabilities, weak, loss, stats)
+    return SplitPredictions(share.name, ids, labels, probabilities, weak, loss, stats, share.heads)
 
 
 class ValidationPass:
@@ -103,9 +103,15 @@ class ValidationPass:
         if rank == 0:
             write_pass(scored, self.store / LAST_PASS)
         seconds = time.time() - started
+        predicted = scored.probabilities > 0.5
+        quality = (
+            threshold_metrics(scored.labels, predicted)
+            if scored.heads is None
+            else pooled_metrics(scored.labels, predicted)
+        )
         metrics = {
             "loss": scored.loss,
-            **threshold_metrics(scored.labels, scored.probabilities > 0.5),
+            **quality,
             "runtime": round(seconds, 4),
             "samples_per_second": round(rows / max(seconds, 1e-9), 3),
             "steps_per_second": round(scored.stats.batches / max(seconds, 1e-9), 3),

@@ -4,11 +4,17 @@
 written to ``results/<experiment>/threshold.json`` with the validation and test metrics at both
 thresholds, copied into the model folder and its card, and ``predict`` labels at it.  It depends
 on the evaluate stage's predictions only, so a new card never reruns a prediction.
+
+A collapsed model (or head), whose validation scores all lie within
+:data:`~arxivcat.model.metrics.NO_SIGNAL_SPREAD` of each other, tells no paper from another: its
+threshold stays at 0.5, the record says ``"signal": false`` with the reason
+(:func:`~arxivcat.model.metrics.threshold_report`), and the log warns.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +22,10 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from arxivcat.io.atomic import write_text_atomic
-from arxivcat.model.metrics import threshold_report
+from arxivcat.model.metrics import pooled_metrics, threshold_report
+from arxivcat.splits.table_schema import column_matrix, table_heads
+
+logger = logging.getLogger(__name__)
 
 
 def choose_threshold(predictions_path: str | Path) -> dict[str, Any]:
@@ -24,23 +33,45 @@ def choose_threshold(predictions_path: str | Path) -> dict[str, Any]:
 
     Returns:
         ``{"threshold", "validation": {...}, "test": {"at_0.5": {...}, "at_threshold": {...}}}``
-        with accuracy, F1, precision and recall at each threshold (test only when present).
+        with accuracy, F1, precision and recall at each threshold (test only when present).  For
+        a multi-head model: ``{"heads": {<head>: {...as above...}}, "pooled": {<split>: {"at_0.5",
+        "at_threshold"}}}``, the pooled metrics (micro and macro) with each head at 0.5 and at its
+        own threshold.
     """
     table = pq.read_table(predictions_path, columns=["split", "probability", "label"])
     split = table.column("split").to_numpy(zero_copy_only=False)
-    labels = table.column("label").to_numpy().astype(np.int64)
-    scores = table.column("probability").to_numpy()
-    return threshold_report(
-        {
-            name: (labels[split == name], scores[split == name])
-            for name in ("validation", "test")
-            if (split == name).any()
+    labels = column_matrix(table.column("label")).astype(np.int64)
+    scores = column_matrix(table.column("probability"))
+    splits = {name: split == name for name in ("validation", "test") if (split == name).any()}
+    heads = table_heads(pq.read_schema(predictions_path))
+    if heads is None:
+        return threshold_report({name: (labels[r], scores[r]) for name, r in splits.items()})
+    per_head = {
+        head: threshold_report(
+            {name: (labels[rows, k], scores[rows, k]) for name, rows in splits.items()}
+        )
+        for k, head in enumerate(heads)
+    }
+    thresholds = np.array([per_head[head]["threshold"] for head in heads])
+    pooled = {
+        name: {
+            "at_0.5": pooled_metrics(labels[rows], scores[rows] > 0.5),
+            "at_threshold": pooled_metrics(labels[rows], scores[rows] > thresholds),
         }
-    )
+        for name, rows in splits.items()
+    }
+    return {"heads": per_head, "pooled": pooled}
 
 
 def write_threshold(predictions_path: str | Path, output_path: str | Path) -> dict[str, Any]:
     """Choose the threshold (:func:`choose_threshold`) and write it as JSON to ``output_path``."""
     chosen = choose_threshold(predictions_path)
+    reports = chosen.get("heads", {"": chosen})
+    for head, report in reports.items():
+        if not report["signal"]:
+            logger.warning(
+                "%s%s: no signal: %s; the threshold stays at 0.5",
+                predictions_path, f" head {head}" if head else "", report["reason"],
+            )  # fmt: skip
     write_text_atomic(output_path, json.dumps(chosen, indent=2) + "\n")
     return chosen

@@ -2,7 +2,9 @@
 
 The experiments' prediction tables list the same papers in the same order (the corpus order), so
 they are joined side by side, streamed in record batches: memory stays flat.  The result has
-``id`` and one probability column per experiment, named after it (null where a paper has no text).
+``id`` and one probability column per experiment, named after it, or per head of a multi-head
+experiment, named ``<experiment>:<head>`` (null where a paper has no text).  Names of experiments
+and heads hold no ``:``, so no two columns can be confused.
 """
 
 from __future__ import annotations
@@ -45,6 +47,18 @@ def _aligned(paths: list[Path]) -> Iterator[list[pa.RecordBatch]]:
         pending = [batch.slice(size) for batch in pending]  # type: ignore[union-attr]
 
 
+def _probability_columns(experiment: str, path: Path) -> dict[str, str]:
+    """An experiment table's probability columns and their names in the joined table."""
+    names = pq.read_schema(path).names
+    if "probability" in names:
+        return {"probability": experiment}
+    return {
+        name: f"{experiment}:{name.split(':', 1)[1]}"
+        for name in names
+        if name.startswith("probability:")
+    }
+
+
 def join_predictions(predictions: dict[str, str | Path], output_path: str | Path) -> int:
     """Write ``id`` plus one probability column per experiment; return the number of papers.
 
@@ -57,7 +71,10 @@ def join_predictions(predictions: dict[str, str | Path], output_path: str | Path
     """
     names = list(predictions)
     paths = [Path(predictions[name]) for name in names]
-    schema = pa.schema([("id", pa.string())] + [(name, pa.float64()) for name in names])
+    sources = [_probability_columns(name, path) for name, path in zip(names, paths, strict=True)]
+    schema = pa.schema(
+        [("id", pa.string())] + [(out, pa.float64()) for cols in sources for out in cols.values()]
+    )
     rows = 0
     with atomic_path(output_path) as partial, pq.ParquetWriter(partial, schema) as writer:
         for batches in _aligned(paths):
@@ -65,7 +82,11 @@ def join_predictions(predictions: dict[str, str | Path], output_path: str | Path
             for name, batch in zip(names[1:], batches[1:], strict=True):
                 if not batch.column("id").equals(ids):
                     raise JoinError(f"{predictions[name]}: papers differ from {paths[0]}")
-            columns = [ids] + [batch.column("probability") for batch in batches]
+            columns = [ids] + [
+                batch.column(column)
+                for batch, cols in zip(batches, sources, strict=True)
+                for column in cols
+            ]
             writer.write_table(pa.Table.from_arrays(columns, schema=schema))
             rows += len(ids)
     logger.info("%d papers x %d experiments joined into %s", rows, len(names), output_path)

@@ -27,7 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from arxivcat.model.loading import load_tokenizer
-from arxivcat.predict.model_folder import DEFAULT_THRESHOLD, FOLDER_INFO, TRUNCATION
+from arxivcat.predict.model_folder import (
+    DEFAULT_THRESHOLD,
+    FOLDER_INFO,
+    TRUNCATION,
+    threshold_source,
+)
 from arxivcat.report.hub_card import class_names
 
 logger = logging.getLogger(__name__)
@@ -63,7 +68,8 @@ def package_model(
         plot_paths: The plots the card links (copied beside it under their names).
         threshold_path: The experiment's ``threshold.json`` (rule ``choose_threshold``).
         output_dir: The folder to write.
-        experiment: ``name``, ``labels``, ``dataset_config`` and ``max_length`` of the experiment.
+        experiment: ``name``, ``labels``, ``dataset_config``, ``max_length`` and (multi-head)
+            ``heads`` of the experiment.
 
     Returns:
         The contents of ``arxivcat.json``.
@@ -72,22 +78,27 @@ def package_model(
     partial = output_dir.with_name(output_dir.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     shutil.copytree(model_dir, partial)
-    names = class_names(list(experiment["labels"]), experiment["dataset_config"])
     max_length = int(experiment["max_length"])
-    _label_config(partial / "config.json", names)
     _record_truncation(partial, max_length)
-
     threshold = json.loads(Path(threshold_path).read_text(encoding="utf-8"))
-    info = {
-        "labels": {"0": names[0], "1": names[1]},
-        "positive_categories": list(experiment["labels"]),
-        "threshold": threshold["threshold"],
-        "threshold_source": "validation F1",
-        "default_threshold": DEFAULT_THRESHOLD,
-        "max_length": max_length,
-        "truncation": TRUNCATION,
-        "metrics": {k: v for k, v in threshold.items() if k != "threshold"},
-    }
+    if "heads" in threshold:
+        info = _multi_head_info(threshold, experiment)
+        names = tuple(threshold["heads"])
+    else:
+        names = class_names(list(experiment["labels"]), experiment["dataset_config"])
+        _label_config(partial / "config.json", names)
+        info = {
+            "labels": {"0": names[0], "1": names[1]},
+            "positive_categories": list(experiment["labels"]),
+            "threshold": threshold["threshold"],
+            "threshold_source": threshold_source(threshold),
+        }
+    info.update(
+        default_threshold=DEFAULT_THRESHOLD,
+        max_length=max_length,
+        truncation=TRUNCATION,
+        metrics={k: v for k, v in threshold.items() if k not in ("threshold", "heads")},
+    )
     (partial / FOLDER_INFO).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
 
     for plot in map(Path, plot_paths):
@@ -96,7 +107,29 @@ def package_model(
     shutil.rmtree(output_dir, ignore_errors=True)
     os.replace(partial, output_dir)
     logger.info(
-        "model folder %s: classes %s, threshold %.4f (validation F1), %d tokens (%s)",
-        output_dir, "/".join(names), info["threshold"], max_length, TRUNCATION,
+        "model folder %s: classes %s (%s), %d tokens (%s)",
+        output_dir, "/".join(names), info["threshold_source"], max_length, TRUNCATION,
     )  # fmt: skip
     return info
+
+
+def _multi_head_info(threshold: dict[str, Any], experiment: dict[str, Any]) -> dict[str, Any]:
+    """``arxivcat.json`` of a multi-head model: each head's categories and threshold.
+
+    ``config.json`` already names each head (``id2label``) and says ``multi_label_classification``
+    (one sigmoid each), as training wrote it.
+    """
+    heads = threshold["heads"]
+    configured = experiment.get("heads") if isinstance(experiment.get("heads"), dict) else {}
+    return {
+        "heads": {
+            head: {
+                "positive_categories": list(configured.get(head, [head])),
+                "threshold": report["threshold"],
+                "threshold_source": threshold_source(report),
+            }
+            for head, report in heads.items()
+        },
+        "thresholds": {head: report["threshold"] for head, report in heads.items()},
+        "threshold_source": "validation F1 per head",
+    }

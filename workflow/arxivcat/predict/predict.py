@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import torch
@@ -29,18 +31,68 @@ from arxivcat.io.atomic import atomic_path, write_text_atomic
 from arxivcat.io.progress import Progress
 from arxivcat.model import devices
 from arxivcat.predict.chunk_store import ChunkStore
-from arxivcat.predict.model_folder import folder_digest, read_folder_info
-from arxivcat.predict.read_papers import corpus_files, count_papers
+from arxivcat.predict.model_folder import (
+    DEFAULT_THRESHOLD,
+    ModelFolderError,
+    folder_digest,
+    folder_heads,
+    read_folder_info,
+    read_threshold,
+)
+from arxivcat.predict.read_papers import corpus_files, papers_per_file
 from arxivcat.predict.scoring import load_classifier_folder
-from arxivcat.predict.scoring_job import PREDICTIONS_SCHEMA, ScoringJob, score_share
+from arxivcat.predict.scoring_job import (
+    PredictError,
+    ScoringJob,
+    prediction_schema,
+    score_share,
+)
 from arxivcat.predict.settings import PredictSettings
 from arxivcat.predict.spread import score_in_processes
 
 logger = logging.getLogger(__name__)
 
 
+def _thresholds(
+    model_dir: Path,
+    settings: PredictSettings,
+    threshold_path: str | Path | None,
+    heads: tuple[str, ...] | None,
+) -> tuple[tuple[float, ...], str]:
+    """Each head's label threshold (one for a 2-way classifier) and where they come from.
+
+    ``settings.threshold`` wins (for every head); then ``threshold_path``; then the folder's.
+
+    Raises:
+        ModelFolderError: If a recorded threshold is missing for a head or is not a probability.
+    """
+    info = read_folder_info(model_dir)
+    if settings.threshold is not None:
+        return (settings.threshold,) * len(heads or (None,)), "setting"
+    recorded, source = (
+        read_threshold(threshold_path)
+        if threshold_path is not None
+        else (info.head_thresholds or info.threshold, info.threshold_source)
+    )
+    if heads is None:
+        if isinstance(recorded, dict):
+            raise ModelFolderError(f"{threshold_path or model_dir}: per-head thresholds for a "
+                                   "2-way classifier")  # fmt: skip
+        return (recorded,), source
+    if not isinstance(recorded, dict):
+        return (DEFAULT_THRESHOLD,) * len(heads), "default"
+    missing = [head for head in heads if head not in recorded]
+    if missing:
+        raise ModelFolderError(f"{threshold_path or model_dir}: no threshold for head {missing[0]}")
+    return tuple(recorded[head] for head in heads), source
+
+
 def _fingerprint(
-    model_dir: Path, files: list[Path], settings: PredictSettings, threshold: float, device: str
+    model_dir: Path,
+    files: list[Path],
+    settings: PredictSettings,
+    thresholds: tuple[float, ...],
+    device: str,
 ) -> dict[str, Any]:
     return {
         "model": folder_digest(model_dir),
@@ -48,7 +100,7 @@ def _fingerprint(
         "chunk_rows": settings.chunk_rows,
         "batch_size": settings.batch_size,
         "device": device,
-        "threshold": threshold,
+        "thresholds": list(thresholds),
     }
 
 
@@ -84,19 +136,20 @@ def predict_corpus(
         The manifest.
 
     Raises:
-        PredictError: With ``rows_without_text="error"``, on the first paper without text.
+        PredictError: If an output is an input (before anything is read or scored); with
+            ``rows_without_text="error"``, on the first paper without text.
         CorpusReadError, ModelFolderError, DeviceError: On unusable inputs.
     """
     started = time.monotonic()
     model_dir = Path(model_dir)
     files = [path for source in sources for path in corpus_files(source)]
-    info = read_folder_info(model_dir)
-    threshold, source = info.threshold, info.threshold_source
-    if settings.threshold is not None:
-        threshold, source = settings.threshold, "setting"
-    elif threshold_path is not None:
-        recorded = json.loads(Path(threshold_path).read_text(encoding="utf-8"))
-        threshold, source = float(recorded["threshold"]), "validation F1"
+    _check_outputs_are_not_inputs(files, [output_path, manifest_path])
+    heads = folder_heads(model_dir)
+    thresholds, source = _thresholds(model_dir, settings, threshold_path, heads)
+    counts = papers_per_file(files)
+    total = sum(counts)
+    for path in (path for path, rows in zip(files, counts, strict=True) if not rows):
+        logger.warning("%s: %s: no papers in this file", name, path)
     gpus = _gpus(settings, processes)
     count = processes or (len(gpus) if gpus else 1)
     classifier = None
@@ -105,15 +158,16 @@ def predict_corpus(
         device = classifier.placement.device.type
     else:
         device = "cuda" if gpus else devices.resolve_device(settings.device)
-    store = ChunkStore(store_dir, _fingerprint(model_dir, files, settings, threshold, device))
-    total = count_papers(files)
+    store = ChunkStore(store_dir, _fingerprint(model_dir, files, settings, thresholds, device))
     job = ScoringJob(
-        model_dir, tuple(files), settings, threshold, store.directory, store.fingerprint,
-        store.open(), rows_without_text,
+        model_dir, tuple(files), settings, thresholds, heads, store.directory,
+        store.fingerprint, store.open(), rows_without_text,
     )  # fmt: skip
     logger.info(
-        "%s: %d papers in %d file(s), chunks of %d, batch %d, threshold %.4f, %d process(es)",
-        name, total, len(files), settings.chunk_rows, settings.batch_size, threshold, count,
+        "%s: %d papers in %d file(s), chunks of %d, batch %d, %s (%s), %d process(es)",
+        name, total, len(files), settings.chunk_rows, settings.batch_size,
+        f"threshold {thresholds[0]:.4f}" if heads is None else f"{len(heads)} heads' thresholds",
+        source, count,
     )  # fmt: skip
     progress = Progress(logger, name, total, every=settings.progress_seconds, unit="rows")
     if classifier is None:
@@ -124,13 +178,9 @@ def predict_corpus(
         loaded = classifier.record()
     progress.finish()
 
-    without_text = positives = 0
-    with atomic_path(output_path) as partial, pq.ParquetWriter(partial, PREDICTIONS_SCHEMA) as out:
-        for table in store.tables(chunks):
-            without_text += table.column("probability").null_count
-            positives += int(pc.sum(table.column("label")).as_py() or 0)
-            out.write_table(table)
+    without_text, positives, ids = _assemble(store, chunks, output_path, heads)
     store.remove()
+    repeated = _warn_repeated_ids(ids, files, counts, name)
     seconds = time.monotonic() - started
     scored = total - without_text
     if without_text:
@@ -142,20 +192,95 @@ def predict_corpus(
         "papers": total,
         "scored": scored,
         "without_text": without_text,
-        "positives": positives,
-        "threshold": threshold,
+        **(
+            {"positives": positives[0], "threshold": thresholds[0]}
+            if heads is None
+            else {
+                "positives": dict(zip(heads, positives, strict=True)),
+                "thresholds": dict(zip(heads, thresholds, strict=True)),
+            }
+        ),
         "threshold_source": source,
         "model_digest": store.fingerprint["model"],
         **loaded,
         "processes": count,
         "seconds": round(seconds, 3),
         "resumed_chunks": len(job.finished),
+        "repeated_ids": repeated,
     }
     if manifest_path is not None:
         write_text_atomic(manifest_path, json.dumps(manifest, indent=2) + "\n")
-    logger.info("%s: %d papers scored, %d positive, written to %s", name, scored, positives,
-                output_path)  # fmt: skip
+    logger.info("%s: %d papers scored, %s positive, written to %s", name, scored,
+                "/".join(map(str, positives)), output_path)  # fmt: skip
     return manifest
+
+
+def _assemble(
+    store: ChunkStore, chunks: int, output_path: str | Path, heads: tuple[str, ...] | None
+) -> tuple[int, list[int], pa.Array]:
+    """Write the output from the chunks, in order.
+
+    Returns:
+        Papers with a null score, positives of each head (one for a 2-way classifier), the ids.
+    """
+    schema = prediction_schema(heads)
+    labels = [name for name in schema.names if name.startswith("label")]
+    without_text, positives = 0, [0] * len(labels)
+    ids = []
+    with atomic_path(output_path) as partial, pq.ParquetWriter(partial, schema) as out:
+        for table in store.tables(chunks):
+            without_text += table.column(labels[0]).null_count
+            for k, name in enumerate(labels):
+                positives[k] += int(pc.sum(table.column(name)).as_py() or 0)
+            ids.extend(table.column("id").chunks)
+            out.write_table(table)
+    return without_text, positives, pa.concat_arrays(ids) if ids else pa.array([], pa.string())
+
+
+def _warn_repeated_ids(ids: pa.Array, files: list[Path], counts: list[int], name: str) -> int:
+    """Count the rows whose id an earlier row has, and name the first of them in a warning.
+
+    Such rows are kept, scored and listed in corpus order like any other: the output then lines up
+    with the corpus row for row, and the joined tables keep one row per corpus record (the arXiv
+    snapshot itself lists a few papers twice).  Refusing would make such a corpus unscorable;
+    dropping rows would silently break that alignment.
+
+    Returns:
+        The number of rows that repeat an earlier id.
+    """
+    codes = ids.dictionary_encode().indices.to_numpy(zero_copy_only=False)
+    _, first = np.unique(codes, return_index=True)
+    repeated = int(codes.size - first.size)
+    if repeated:
+        later = np.ones(codes.size, dtype=bool)
+        later[first] = False
+        row = int(np.argmax(later))
+        bounds = np.cumsum(counts)
+
+        def where(index: int) -> str:
+            file = int(np.searchsorted(bounds, index, side="right"))
+            return f"{files[file]} row {index + 1 - (int(bounds[file - 1]) if file else 0)}"
+
+        rows = "1 row repeats" if repeated == 1 else f"{repeated} rows repeat"
+        logger.warning(
+            "%s: %s: id %r repeats %s (%s an earlier id; every row is scored, in order)",
+            name, where(row), ids[row].as_py(), where(int(first[codes[row]])), rows,
+        )  # fmt: skip
+    return repeated
+
+
+def _check_outputs_are_not_inputs(files: list[Path], outputs: list[str | Path | None]) -> None:
+    """Refuse an output that is one of the corpus files (by any name: relative, through links).
+
+    Writing it would replace the corpus with its own predictions.
+
+    Raises:
+        PredictError: Naming the output and the input.
+    """
+    inputs = {path.resolve(): path for path in files}
+    for output in filter(None, outputs):
+        if (same := inputs.get(Path(output).resolve())) is not None:
+            raise PredictError(f"{output}: is also an input ({same}); choose another output")
 
 
 def _gpus(settings: PredictSettings, processes: int | None) -> list[str] | None:

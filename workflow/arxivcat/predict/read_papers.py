@@ -7,12 +7,20 @@ id (column ``id``, ``arxiv_id``, ``paper_id`` or ``doi``), a title (``title`` or
 rebuilt by the weak-negative reader's own code).  Records are yielded in file order, in chunks of
 a fixed number of rows, so memory depends on the chunk size and never on the corpus size, and the
 same corpus always gives the same chunks (resumption relies on it).
+
+Files as people have them: text is UTF-8 (a byte-order mark, as Excel's "CSV UTF-8" writes, is
+fine); another encoding fails naming file, line and byte rather than being guessed (any bytes
+decode as latin-1, so a guess garbles silently).  A missing value is missing whatever its
+spelling: an empty cell, JSON ``null`` or ``NaN``, or a cell reading ``NaN``, ``null``, ``None``,
+``NA``, ``N/A`` or ``#N/A`` (any case), so no paper is ever scored as the text "nan".  An empty
+file holds no papers.  Repeated ids are read like any other row (see
+:mod:`arxivcat.predict.predict`).
 """
 
 from __future__ import annotations
 
 import csv
-import io
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,7 +29,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from arxivcat.data.jsonl import open_binary, read_records
+from arxivcat.data.jsonl import CorpusError, open_binary, read_records, utf8_line
 from arxivcat.errors import ArxivcatError
 from arxivcat.io.sources import source_files
 from arxivcat.negatives.openalex_works import rebuild_abstract, short_id
@@ -32,6 +40,8 @@ TITLE_COLUMNS = ("title", "display_name")
 ABSTRACT_COLUMNS = ("abstract", "abstract_inverted_index")
 # Parquet rows decoded at a time (a record batch), independent of the chunk size.
 _PARQUET_BATCH = 8192
+# How spreadsheets, pandas and databases spell a missing value in a text cell (compared lowercase).
+MISSING = frozenset({"nan", "null", "none", "na", "n/a", "<na>", "#n/a"})
 
 
 class CorpusReadError(ArxivcatError, ValueError):
@@ -90,14 +100,18 @@ def _columns(path: Path, names: list[str] | dict[str, Any]) -> tuple[str, str, s
 
 
 def _text(value: Any) -> str:
-    return "" if value is None else " ".join(str(value).split())
+    """A cell as single-spaced text; '' for a missing value however it is spelt."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    text = " ".join(str(value).split())
+    return "" if text.lower() in MISSING else text
 
 
 def _paper(
     path: Path, row: int, record: dict[str, Any], columns: tuple[str, str, str]
 ) -> tuple[str, str, str]:
     id_column, title_column, abstract_column = columns
-    paper_id = short_id(record.get(id_column))
+    paper_id = short_id(_text(record.get(id_column)))
     if not paper_id:
         raise CorpusReadError(f"{path}: row {row} has no {id_column}")
     abstract = record.get(abstract_column)
@@ -127,40 +141,64 @@ def _records(path: Path) -> Iterator[tuple[str, str, str]]:
             columns = columns or _columns(path, record)
             yield _paper(path, row, record, columns)
         return
-    with _open_csv(path) as handle:
+    with _csv_lines(path) as lines:
         try:
-            reader = csv.DictReader(handle)
-            columns = _columns(path, reader.fieldnames or [])
+            reader = csv.DictReader(lines)
+            if reader.fieldnames is None:
+                return  # an empty file
+            columns = _columns(path, reader.fieldnames)
             for row, record in enumerate(reader, 1):
                 yield _paper(path, row, record, columns)
-        except (UnicodeDecodeError, OSError, csv.Error) as error:
+        except (OSError, csv.Error) as error:
             raise CorpusReadError(f"{path}: unreadable ({type(error).__name__}: {error})") from None
 
 
 @contextmanager
-def _open_csv(path: Path) -> Iterator[io.TextIOWrapper]:
-    """A CSV file (plain or gzip) as UTF-8 text with the newline handling ``csv`` needs."""
+def _csv_lines(path: Path) -> Iterator[Iterator[str]]:
+    """The lines of a CSV file (plain or gzip) as text, each checked to be UTF-8 by itself.
+
+    Lines keep their line ends, as :mod:`csv` needs for quoted fields that span lines.
+
+    Raises:
+        CorpusReadError: For a line that is not UTF-8, naming file, line and byte.
+    """
+
+    def lines(raw: Iterator[bytes]) -> Iterator[str]:
+        try:
+            for number, line in enumerate(raw, 1):
+                yield utf8_line(path, number, line)
+        except CorpusError as error:
+            raise CorpusReadError(str(error)) from None
+
     with open_binary(path) as raw:
-        yield io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        yield lines(raw)
 
 
 def count_papers(files: list[Path]) -> int:
     """The number of records in ``files`` (parquet metadata; one pass over text files)."""
-    total = 0
+    return sum(papers_per_file(files))
+
+
+def papers_per_file(files: list[Path]) -> list[int]:
+    """The number of records in each of ``files``, in order (an empty file has none)."""
+    counts = []
     for path in files:
         name = path.name.lower()
         if name.endswith(".parquet"):
             try:
-                total += pq.ParquetFile(path).metadata.num_rows
+                counts.append(pq.ParquetFile(path).metadata.num_rows)
             except Exception as error:
                 raise CorpusReadError(f"{path}: unreadable parquet ({error})") from None
         elif name.endswith(".csv"):
-            with _open_csv(path) as handle:
-                total += sum(1 for _ in csv.reader(handle)) - 1
+            with _csv_lines(path) as lines:
+                try:
+                    counts.append(max(sum(1 for row in csv.reader(lines) if row) - 1, 0))
+                except csv.Error as error:
+                    raise CorpusReadError(f"{path}: unreadable (Error: {error})") from None
         else:
             with open_binary(path) as handle:
-                total += sum(1 for line in handle if line.strip())
-    return total
+                counts.append(sum(1 for line in handle if line.strip()))
+    return counts
 
 
 def iter_chunks(files: list[Path], chunk_rows: int) -> Iterator[PaperChunk]:

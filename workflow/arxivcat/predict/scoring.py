@@ -22,10 +22,10 @@ from arxivcat.model.inference import (
     classifier_logits,
     load_for_inference,
     place,
+    positive_probabilities,
     run_batches,
-    softmax_outputs,
 )
-from arxivcat.model.loading import load_tokenizer
+from arxivcat.model.loading import config_heads, load_tokenizer
 from arxivcat.model.tokenize import encode_pairs
 from arxivcat.predict.model_folder import ModelFolderError, read_folder_info
 
@@ -41,8 +41,7 @@ class Classifier:
         tokenizer: Its tokenizer.
         placement: Where it runs, and in what precision.
         max_length: Tokens per (title, abstract) pair.
-        threshold: The folder's recorded decision threshold.
-        threshold_source: Where that threshold comes from.
+        heads: A multi-head model's heads (one sigmoid each); None for a 2-way classifier.
         stats: What its scoring has done so far (rows, tokens, seconds).
     """
 
@@ -50,8 +49,7 @@ class Classifier:
     tokenizer: Any
     placement: Placement
     max_length: int
-    threshold: float
-    threshold_source: str
+    heads: list[str] | None
     stats: PassStats
 
     def record(self) -> dict[str, Any]:
@@ -73,7 +71,8 @@ def load_classifier_folder(model_dir: str | Path, device: str, precision: str) -
         precision: ``auto``, ``bf16`` or ``fp32``.
 
     Raises:
-        ModelFolderError: If the folder is missing, lacks files or is not a 2-way classifier.
+        ModelFolderError: If the folder is missing, lacks files or is not a classifier of ours
+            (two labels, or one sigmoid per head).
         DeviceError: If the device is not usable here.
     """
     info = read_folder_info(model_dir)
@@ -85,25 +84,25 @@ def load_classifier_folder(model_dir: str | Path, device: str, precision: str) -
     placement = place(device, precision, max_length)
     try:
         model = load_for_inference(model_dir, placement)
-    except OSError as error:
-        raise ModelFolderError(f"{model_dir}: cannot load the model ({error})") from None
-    if model.config.num_labels != 2:
-        raise ModelFolderError(f"{model_dir}: not a 2-label classifier")
+    except (OSError, ValueError, RuntimeError) as error:
+        # E.g. weights whose shapes do not fit config.json; the first line says which.
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ModelFolderError(f"{model_dir}: cannot load the model ({reason})") from None
+    heads = config_heads(model.config)
+    if heads is None and model.config.num_labels != 2:
+        raise ModelFolderError(
+            f"{model_dir}: not a 2-label classifier nor a multi-label one "
+            f"({model.config.num_labels} labels, problem_type {model.config.problem_type})"
+        )
     limit = int(getattr(model.config, "max_position_embeddings", 512) or 512)
     max_length = min(max_length, limit)
     logger.info(
-        "model %s on %s (attention %s), %d tokens per paper, threshold %.4f (%s)",
+        "model %s on %s (attention %s), %d tokens per paper, %s",
         model_dir, placement.describe(), model.config._attn_implementation, max_length,
-        info.threshold, info.threshold_source,
+        f"{len(heads)} heads" if heads else "2 labels",
     )  # fmt: skip
     return Classifier(
-        model,
-        tokenizer,
-        placement,
-        max_length,
-        info.threshold,
-        info.threshold_source,
-        PassStats(placement=placement.describe()),
+        model, tokenizer, placement, max_length, heads, PassStats(placement=placement.describe())
     )
 
 
@@ -119,10 +118,12 @@ def score_papers(
         batch_size: Pairs per forward pass.
 
     Returns:
-        A float64 array of probabilities.
+        A float64 array of probabilities: ``[papers]``, or ``[papers, heads]`` (each head's
+        sigmoid) for a multi-head model.
     """
+    width = len(classifier.heads) if classifier.heads else None
     if not titles:
-        return np.zeros(0, dtype=np.float64)
+        return np.zeros((0, width) if width else 0, dtype=np.float64)
     tokens = Tokens.from_lists(
         encode_pairs(classifier.tokenizer, titles, abstracts, classifier.max_length)
     )
@@ -137,4 +138,4 @@ def score_papers(
     total.padded_tokens += stats.padded_tokens
     total.seconds += stats.seconds
     total.cpu_seconds += stats.cpu_seconds
-    return softmax_outputs(logits)[0]
+    return positive_probabilities(logits, classifier.heads is not None)

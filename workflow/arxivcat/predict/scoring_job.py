@@ -23,9 +23,21 @@ from arxivcat.predict.read_papers import PaperChunk, iter_chunks
 from arxivcat.predict.scoring import Classifier, score_papers
 from arxivcat.predict.settings import PredictSettings
 
-PREDICTIONS_SCHEMA = pa.schema(
-    [("id", pa.string()), ("probability", pa.float64()), ("label", pa.int8())]
-)
+
+def prediction_schema(heads: tuple[str, ...] | None = None) -> pa.Schema:
+    """The output's columns: ``id``, then ``probability`` and ``label``.
+
+    A multi-head model has ``probability:<head>`` and ``label:<head>`` for each head.
+    """
+    names = (
+        [("probability", "label")]
+        if heads is None
+        else [(f"probability:{head}", f"label:{head}") for head in heads]
+    )
+    fields = [("id", pa.string())]
+    for probability, label in names:
+        fields += [(probability, pa.float64()), (label, pa.int8())]
+    return pa.schema(fields)
 
 
 class PredictError(ArxivcatError, RuntimeError):
@@ -40,7 +52,8 @@ class ScoringJob:
         model_dir: The model folder.
         files: The corpus files, in order.
         settings: The predict settings.
-        threshold: The label threshold.
+        thresholds: The label threshold of each head (one for a 2-way classifier).
+        heads: A multi-head model's heads; None for a 2-way classifier.
         store_dir: The chunk store's directory.
         fingerprint: The chunk store's fingerprint.
         finished: Indices of the chunks already in the store.
@@ -50,7 +63,8 @@ class ScoringJob:
     model_dir: Path
     files: tuple[Path, ...]
     settings: PredictSettings
-    threshold: float
+    thresholds: tuple[float, ...]
+    heads: tuple[str, ...] | None
     store_dir: Path
     fingerprint: dict[str, Any]
     finished: frozenset[int]
@@ -58,7 +72,11 @@ class ScoringJob:
 
 
 def score_chunk(
-    classifier: Classifier, chunk: PaperChunk, batch_size: int, threshold: float
+    classifier: Classifier,
+    chunk: PaperChunk,
+    batch_size: int,
+    thresholds: tuple[float, ...],
+    heads: tuple[str, ...] | None = None,
 ) -> pa.Table:
     """The prediction table of one chunk (null score and label for papers without text)."""
     keep = np.asarray(chunk.has_text(), dtype=bool)
@@ -69,17 +87,15 @@ def score_chunk(
         [chunk.abstracts[i] for i in rows],
         batch_size,
     )
-    probability = np.zeros(len(chunk), dtype=np.float64)
-    probability[rows] = scores
+    probability = np.zeros((len(chunk), len(thresholds)), dtype=np.float64)
+    probability[rows] = scores.reshape(len(rows), len(thresholds))
+    labels = (probability > np.asarray(thresholds)).astype(np.int8)
     mask = ~keep
-    return pa.table(
-        {
-            "id": pa.array(chunk.ids, pa.string()),
-            "probability": pa.array(probability, pa.float64(), mask=mask),
-            "label": pa.array((probability > threshold).astype(np.int8), pa.int8(), mask=mask),
-        },
-        schema=PREDICTIONS_SCHEMA,
-    )
+    columns = [pa.array(chunk.ids, pa.string())]
+    for k in range(len(thresholds)):
+        columns.append(pa.array(probability[:, k], pa.float64(), mask=mask))
+        columns.append(pa.array(labels[:, k], pa.int8(), mask=mask))
+    return pa.Table.from_arrays(columns, schema=prediction_schema(heads))
 
 
 def score_share(
@@ -117,6 +133,7 @@ def score_share(
         if job.rows_without_text == "error" and not all(chunk.has_text()):
             first = chunk.ids[chunk.has_text().index(False)]
             raise PredictError(f"paper {first!r} has no title or no abstract: nothing to score")
-        store.save(index, score_chunk(classifier, chunk, job.settings.batch_size, job.threshold))
+        table = score_chunk(classifier, chunk, job.settings.batch_size, job.thresholds, job.heads)
+        store.save(index, table)
         report("scored", len(chunk))
     return chunks

@@ -47,13 +47,21 @@ def _f1(metrics: dict[str, Any] | None) -> str:
     return "n/a" if not metrics or metrics.get("f1") is None else f"{metrics['f1']:.4f}"
 
 
+def _threshold(chosen: dict[str, Any]) -> str:
+    if not chosen:
+        return "not chosen"
+    if chosen.get("signal") is False:
+        return "0.5 (no signal: none chosen)"
+    return f"{chosen['threshold']:.4f}"
+
+
 def _row(scorer: Scorer) -> str:
     chosen = scorer.threshold or {}
     cells = [
         scorer.name,
         _f1(scorer.validation),
         _f1(scorer.test),
-        f"{chosen['threshold']:.4f}" if chosen else "not chosen",
+        _threshold(chosen),
         _f1(chosen.get("validation", {}).get("at_threshold")),
         f"**{_f1(chosen.get('test', {}).get('at_threshold'))}**" if chosen else "n/a",
         scorer.compute,

@@ -88,15 +88,30 @@ def workflow_facts(
     manifest_path: str | Path | None = None,
     baseline_path: str | Path | None = None,
     threshold_path: str | Path | None = None,
+    head: str | None = None,
 ) -> CardFacts:
     """The facts of one workflow experiment, from the files its card rule declares as inputs.
 
+    With ``head``, the facts of one head of a multi-head experiment, in the binary layout: its
+    metrics, threshold, baseline and positives, and the experiment named ``<name>-<head>`` with
+    the head as its dataset config.
+
     Raises:
         RunDirError: If a file is missing or malformed (the message names it).
-        CardError: If ``metrics_path`` holds no validation metrics.
+        CardError: If ``metrics_path`` holds no validation metrics, or ``head`` is not a head.
     """
     metrics = read_json(metrics_path)
     assert metrics is not None
+    report = _optional_json(split_report_path)
+    baseline, threshold = _optional_json(baseline_path), _optional_json(threshold_path)
+    if head is not None:
+        if head not in metrics.get("heads", {}):
+            known = ", ".join(metrics.get("heads", {})) or "none: not a multi-head experiment"
+            raise CardError(f"{metrics_path}: no head {head!r} (heads: {known})")
+        experiment = head_experiment(experiment, head, report)
+        metrics, report = metrics["heads"][head], head_report(report, head)
+        baseline = baseline["heads"][head] if baseline and "heads" in baseline else baseline
+        threshold = threshold["heads"][head] if threshold else None
     if "validation" not in metrics:
         raise CardError(f"{metrics_path}: no validation metrics")
     return CardFacts(
@@ -105,11 +120,44 @@ def workflow_facts(
         validation=metrics["validation"],
         test=metrics.get("test"),
         validation_without_weak_negatives=metrics.get("validation_without_weak_negatives"),
-        split_report=_optional_json(split_report_path),
+        split_report=report,
         manifest=_optional_json(manifest_path),
-        baseline=_optional_json(baseline_path),
-        threshold=_optional_json(threshold_path),
+        baseline=baseline,
+        threshold=threshold,
     )
+
+
+def head_experiment(
+    experiment: dict[str, Any], head: str, report: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The experiment's facts as one head's card states them."""
+    heads = {h["name"]: h for h in (report or {}).get("heads", [])}
+    configured = experiment.get("heads")
+    labels = heads.get(head, {}).get("labels") or (
+        configured[head] if isinstance(configured, dict) else [head]
+    )
+    return {
+        **experiment,
+        "name": f"{experiment['name']}-{head}",
+        "dataset_config": head,
+        "labels": list(labels),
+        "head": head,
+        "model_heads": list(heads) or list(configured or []),
+        "multi_head_experiment": experiment["name"],
+    }
+
+
+def head_report(report: dict[str, Any] | None, head: str) -> dict[str, Any] | None:
+    """A multi-head split report as one head's: its positives and positive rates per split."""
+    if report is None:
+        return None
+    counts = {h["name"]: h["splits"] for h in report.get("heads", [])}.get(head)
+    if counts is None:
+        return report
+    splits = {
+        split: {**stats, **counts.get(split, {})} for split, stats in report["splits"].items()
+    }
+    return {**report, "splits": splits}
 
 
 def run_dir_facts(

@@ -58,8 +58,10 @@ SECTIONS: tuple[tuple[str, Section | None], ...] = (
 )
 
 
-def eval_results(dataset_config: str, metrics: dict[str, Any]) -> list[EvalResult]:
-    """The model-index entries: one per card metric, on the validation split."""
+def eval_results(
+    dataset_config: str, metrics: dict[str, Any], split: str = "validation"
+) -> list[EvalResult]:
+    """The model-index entries: one per card metric, on ``split``."""
     return [
         EvalResult(
             task_type="text-classification",
@@ -67,7 +69,7 @@ def eval_results(dataset_config: str, metrics: dict[str, Any]) -> list[EvalResul
             dataset_type=DATASET,
             dataset_name=DATASET,
             dataset_config=dataset_config,
-            dataset_split="validation",
+            dataset_split=split,
             dataset_args=dataset_config,
             metric_type=metric,
             metric_name=metric_title(metric),
@@ -84,8 +86,12 @@ def _ordered(mapping: dict[str, Any], first: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
-def front_matter(facts: CardFacts) -> str:
+def front_matter(facts: CardFacts, results: list[EvalResult] | None = None) -> str:
     """The YAML front matter, keys in the reference's order.
+
+    Args:
+        facts: The card's facts.
+        results: The model-index results; default the validation metrics of ``facts``.
 
     Raises:
         CardError: If a model-index metric is missing from the validation metrics.
@@ -102,7 +108,7 @@ def front_matter(facts: CardFacts) -> str:
         metrics=list(CARD_METRICS),
         base_model=base if is_hub_id(base) else None,
         model_name=experiment["name"],
-        eval_results=eval_results(experiment["dataset_config"], facts.validation),
+        eval_results=results or eval_results(experiment["dataset_config"], facts.validation),
     ).to_dict()
     for entry in data.get("model-index", []):
         for result in entry["results"]:

@@ -64,18 +64,31 @@ def section_description(facts: CardFacts) -> str:
     experiment = facts.experiment
     settings = facts.hyperparameters
     max_length = settings.get("max_length")
-    text = (
-        f"A binary classifier of scientific papers for the arXiv category set "
-        f"{', '.join(f'`{c}`' for c in experiment['labels'])} (model-index config "
-        f'"{experiment["dataset_config"]}"), fine-tuned from '
-        f"{base_model_phrase(facts.base_model)} with a two-way classification head. "
-        f"{_label_definition(experiment)}\n\n"
+    head = experiment.get("head")
+    if head is None:
+        what = (
+            f"A binary classifier of scientific papers for the arXiv category set "
+            f"{', '.join(f'`{c}`' for c in experiment['labels'])} (model-index config "
+            f'"{experiment["dataset_config"]}"), fine-tuned from '
+            f"{base_model_phrase(facts.base_model)} with a two-way classification head. "
+        )
+        output = "two logits; the softmax probability of label 1"
+    else:
+        what = (
+            f"Head `{head}` of `{experiment['multi_head_experiment']}`, one classifier with "
+            f"{len(experiment['model_heads'])} heads (one sigmoid each) on one encoder fine-tuned "
+            f"from {base_model_phrase(facts.base_model)} for all of them at once: the binary "
+            f"question for the arXiv category set "
+            f"{', '.join(f'`{c}`' for c in experiment['labels'])}. "
+        )
+        output = f"one logit per head; the sigmoid probability of head `{head}`"
+    return (
+        f"{what}{_label_definition(experiment)}\n\n"
         "Input: the paper's title and abstract, tokenized as a text pair"
         + (f" and truncated to {max_length} tokens (abstract first)" if max_length else "")
-        + ". Output: two logits; the softmax probability of label 1 above 0.5 means positive "
-        "(the threshold every metric on this card uses)."
+        + f". Output: {output} above 0.5 means positive (the threshold every metric on this card "
+        "uses unless it says otherwise)."
     )
-    return text
 
 
 def section_uses(facts: CardFacts) -> str:

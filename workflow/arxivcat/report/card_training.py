@@ -81,6 +81,12 @@ def section_hyperparameters(facts: CardFacts) -> str:
 def section_training_results(facts: CardFacts) -> str:
     """Training results: the per-evaluation table as the Trainer draws it, and the loss plot."""
     table = markdown_table(facts.run.rows) or "The run logged no evaluations during training.\n"
+    heads = facts.experiment.get("model_heads")
+    if heads and facts.run.rows:
+        table = (
+            f"Validation metrics of the whole model after each epoch, pooled over its "
+            f"{len(heads)} heads (micro-averaged over every paper and head):\n\n" + table
+        )
     if "loss" in facts.plots:
         # Blank lines as in the reference layout (the table ends with its own newline).
         table += f"\n\n![Training and validation loss]({facts.plots['loss']})"

@@ -10,6 +10,9 @@ model folder's ``README.md`` is that card, copied as it is.
 from __future__ import annotations
 
 import copy
+import json
+import re
+import shlex
 from typing import Any
 
 import yaml
@@ -60,8 +63,40 @@ def _row(name: str, metrics: dict[str, float]) -> str:
     return f"| {name} | " + " | ".join(f"{metrics[m]:.4f}" for m in CARD_METRICS) + " |"
 
 
+def _python(text: str) -> str:
+    """``text`` as a Python string literal in double quotes (a JSON string is one)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _code(text: str) -> str:
+    """``text`` as one Markdown code span, whatever backticks or line ends it holds."""
+    text = " ".join(text.split())  # a line end could start a Markdown block
+    fence = "`" * (1 + max((len(run) for run in re.findall("`+", text)), default=0))
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _threshold_text(threshold: dict[str, Any]) -> str:
+    """What the "Decision threshold" section says above its table."""
+    t = threshold["threshold"]
+    if threshold.get("signal", True):
+        return (
+            "The headline numbers use the threshold 0.5 (as the reference runs).  The threshold "
+            f"that maximises\nF1 on the validation split is **{t:.4f}**; it is recorded in "
+            "`arxivcat.json` and `arxivcat\npredict` labels at it unless told otherwise."
+        )
+    return (
+        f"**This model shows no signal**: {threshold['reason']}.  No threshold was chosen: "
+        f"`arxivcat.json` records the default {t}, and labels at any threshold mean nothing "
+        "(every paper scores alike).  Check the data and the training settings before using it."
+    )
+
+
 def hub_sections(folder: str, names: tuple[str, str], threshold: dict[str, Any]) -> str:
     """The "How to use" and "Decision threshold" sections (Markdown).
+
+    Every value is written for where it lands: as a Python literal in the snippet (so that no
+    label or folder name can break it or add a statement), as a code span in the prose.
 
     Args:
         folder: The model folder as the snippet names it (a local path, or a Hub repo id).
@@ -69,13 +104,14 @@ def hub_sections(folder: str, names: tuple[str, str], threshold: dict[str, Any])
         threshold: :func:`arxivcat.predict.choose_threshold.choose_threshold`'s result.
     """
     t = threshold["threshold"]
-    positive = names[1]
+    positive = _python(names[1])
     rows = []
     for split in ("validation", "test"):
         if split in threshold:
             rows.append(_row(f"{split}, threshold 0.5", threshold[split]["at_0.5"]))
             rows.append(_row(f"{split}, threshold {t:.4f}", threshold[split]["at_threshold"]))
     table = "\n".join(rows)
+    command = f"arxivcat predict --model {shlex.quote(folder)} --input papers.jsonl --output"
     return f"""
 ## How to use
 
@@ -86,24 +122,22 @@ token budget of training; pass `truncation="only_second"` once, when building th
 ```python
 from transformers import pipeline
 
-classifier = pipeline("text-classification", model="{folder}", truncation="only_second")
+classifier = pipeline("text-classification", model={_python(folder)}, truncation="only_second")
 paper = {{
     "text": "Fast object detection with region proposal networks",
     "text_pair": "We present a detector that shares convolutional features with ...",
 }}
 scores = {{r["label"]: r["score"] for r in classifier(paper, top_k=None)}}
-print(scores["{positive}"], scores["{positive}"] > {t!r})
+print(scores[{positive}], scores[{positive}] > {t!r})
 ```
 
-`scores["{positive}"]` is the probability of the positive class; the label above uses the threshold
-of the next section.  To score a whole file: `arxivcat predict --model {folder} --input
-papers.jsonl --output scores.parquet`.
+In the snippet, {_code(f"scores[{positive}]")} is the probability of the positive class; the label
+uses the threshold of the next section.  To score a whole file:
+{_code(f"{command} scores.parquet")}.
 
 ## Decision threshold
 
-The headline numbers use the threshold 0.5 (as the reference runs).  The threshold that maximises
-F1 on the validation split is **{t:.4f}**; it is recorded in `arxivcat.json` and `arxivcat
-predict` labels at it unless told otherwise.
+{_threshold_text(threshold)}
 
 | Split and threshold | Accuracy | F1 | Precision | Recall |
 |---|---|---|---|---|

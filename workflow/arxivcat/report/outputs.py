@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,7 +27,8 @@ def check_output_path(path: str | Path) -> Path:
     """Check, before any work, that ``path`` can be written as a file.
 
     Missing folders on the way are fine (they are created when the file is written), as long as
-    the nearest existing one is a writable folder.
+    the nearest existing one is a folder in which a file can be created (a temporary one is, and
+    is gone at once).
 
     Raises:
         OutputError: If ``path`` is a directory, or its nearest existing ancestor is not a
@@ -41,6 +42,12 @@ def check_output_path(path: str | Path) -> Path:
         existing = existing.parent
     if not existing.is_dir():
         raise OutputError(f"{path}: cannot write: {existing} is not a folder")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise OutputError(f"{path}: cannot write: folder {existing} is not writable")
+    try:
+        # A real attempt: permission bits say nothing to root, nor about read-only file systems.
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        raise OutputError(
+            f"{path}: cannot write: folder {existing} is not writable ({error.strerror or error})"
+        ) from None
     return path

@@ -5,7 +5,9 @@ the evaluate stage's ``metrics.json`` (validation and test metrics), the model d
 ``training_info.json`` (training time, throughput, best epoch), the ``split_report.json``
 (weak-negative share, training rows) and, when computed, the baseline's ``metrics.json`` and the
 model's ``threshold.json``.  The model and the baseline are compared like with like: each at its
-own threshold chosen on validation.
+own threshold chosen on validation.  A multi-head experiment's row gives its pooled (micro)
+numbers, and each of its heads is put beside the binary experiment asking the same question
+(:mod:`arxivcat.report.shared_encoder`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 from arxivcat.errors import ArxivcatError
 from arxivcat.io.atomic import write_text_atomic
+from arxivcat.report import shared_encoder
 from arxivcat.report.outputs import writing
 from arxivcat.report.trainer_run import RunDirError, read_json
 
@@ -230,6 +233,9 @@ def write_summary(
         write_text_atomic(csv_path, buffer.getvalue())
     plot_link = Path(os.path.relpath(plot_path, Path(markdown_path).parent)).as_posix()
     with writing(markdown_path):
-        write_text_atomic(markdown_path, markdown(rows, plot_link))
+        text = markdown(rows, plot_link)
+        if shared := shared_encoder.markdown(shared_encoder.comparison_rows(experiments)):
+            text += f"\n{shared}"
+        write_text_atomic(markdown_path, text)
     logger.info("summary of %d experiments written: %s", len(rows), markdown_path)
     return rows

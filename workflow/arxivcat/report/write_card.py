@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from huggingface_hub import ModelCard
 
 from arxivcat.report.card_facts import CardError, CardFacts, run_dir_facts, workflow_facts
@@ -61,13 +62,7 @@ def _draw_plots(
             plots.plot_losses(facts.run.train_losses(), validation, f"{name}: loss", path)
         links["loss"] = path
     if "pr_curve" in plot_paths and predictions_path is not None:
-        import pyarrow.parquet as pq
-
-        table = pq.read_table(predictions_path, columns=["split", "probability", "label"])
-        curves = {}
-        for split in ("validation", "test"):
-            rows = [r for r in table.to_pylist() if r["split"] == split]
-            curves[split] = ([r["label"] for r in rows], [r["probability"] for r in rows])
+        curves = _pr_inputs(predictions_path, facts.experiment.get("head"))
         path = plot_paths["pr_curve"]
         with writing(path):
             plots.plot_pr_curves(curves, f"{name}: precision-recall", path)
@@ -75,6 +70,27 @@ def _draw_plots(
     return {
         key: Path(os.path.relpath(path, card_path.parent)).as_posix() for key, path in links.items()
     }
+
+
+def _pr_inputs(
+    predictions_path: str | Path, head: str | None
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Labels and probabilities of each evaluated split (of one head of a multi-head model)."""
+    import pyarrow.parquet as pq
+
+    from arxivcat.splits.table_schema import column_matrix, table_heads
+
+    table = pq.read_table(predictions_path, columns=["split", "probability", "label"])
+    split = table.column("split").to_numpy(zero_copy_only=False)
+    labels = column_matrix(table.column("label"))
+    scores = column_matrix(table.column("probability"))
+    if head is not None:
+        column = (table_heads(pq.read_schema(predictions_path)) or []).index(head)
+        labels, scores = labels[:, column], scores[:, column]
+    elif labels.ndim == 2:  # every (paper, head) pair of a multi-head model: the micro curve
+        split = np.repeat(split, labels.shape[1])
+        labels, scores = labels.ravel(), scores.ravel()
+    return {name: (labels[split == name], scores[split == name]) for name in ("validation", "test")}
 
 
 def save_card(text: str, output_path: str | Path) -> ModelCard:
@@ -111,8 +127,9 @@ def write_card(
     plot_paths: Mapping[str, str | Path] | None = None,
     threshold_path: str | Path | None = None,
     folder_name: str | None = None,
+    head: str | None = None,
 ) -> ModelCard:
-    """Write the workflow's card of one experiment, and its plots.
+    """Write the workflow's card of one experiment (or of one head of it), and its plots.
 
     Args:
         experiment: The experiment's facts (``Experiment.card_facts``).
@@ -128,10 +145,17 @@ def write_card(
             the card gets its Hub parts (metadata, "How to use", the decision threshold).
         folder_name: How the "How to use" snippet names the model folder (default: the card's
             folder).
+        head: One head of a multi-head experiment: its card, in the reference's format.
 
     Returns:
         The parsed card.
     """
+    output_path = Path(output_path)
+    if experiment.get("heads") and head is None:
+        return _write_multi_head_card(
+            experiment, model_dir, metrics_path, split_report_path, manifest_path, output_path,
+            predictions_path, baseline_path, plot_paths or {}, threshold_path, folder_name,
+        )  # fmt: skip
     facts = workflow_facts(
         experiment,
         model_dir,
@@ -140,16 +164,49 @@ def write_card(
         manifest_path,
         baseline_path,
         threshold_path,
+        head,
     )
-    output_path = Path(output_path)
     facts.plots = _draw_plots(facts, output_path, plot_paths or {}, predictions_path)
     text = render_card(facts)
     if facts.threshold is not None:
-        names = class_names(list(experiment["labels"]), experiment["dataset_config"])
+        names = (
+            (f"not {head}", head)
+            if head is not None
+            else class_names(list(experiment["labels"]), experiment["dataset_config"])
+        )
         text = hub_card(
             text, folder_name or str(output_path.parent), names, facts.threshold, facts.test
         )
     return save_card(text, output_path)
+
+
+def _write_multi_head_card(
+    experiment: dict[str, Any],
+    model_dir: str | Path,
+    metrics_path: str | Path,
+    split_report_path: str | Path | None,
+    manifest_path: str | Path | None,
+    output_path: Path,
+    predictions_path: str | Path | None,
+    baseline_path: str | Path | None,
+    plot_paths: Mapping[str, str | Path],
+    threshold_path: str | Path | None,
+    folder_name: str | None,
+) -> ModelCard:
+    """The card of a multi-head experiment (:mod:`arxivcat.report.multi_head_card`)."""
+    from arxivcat.report.multi_head_card import multi_head_facts, render_multi_head_card
+
+    if threshold_path is None or split_report_path is None:
+        raise CardError(f"{output_path}: a multi-head card needs the thresholds and split report")
+    facts, metrics, threshold, baseline = multi_head_facts(
+        experiment, model_dir, metrics_path, split_report_path, manifest_path, baseline_path,
+        threshold_path,
+    )  # fmt: skip
+    facts.plots = _draw_plots(facts, output_path, plot_paths, predictions_path)
+    folder = folder_name or str(output_path.parent)
+    return save_card(
+        render_multi_head_card(facts, metrics, threshold, baseline, folder), output_path
+    )
 
 
 def card_from_run_dir(

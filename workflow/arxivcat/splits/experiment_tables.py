@@ -18,25 +18,20 @@ import pyarrow.parquet as pq
 from arxivcat.io.atomic import atomic_path
 from arxivcat.splits.assign_splits import SplitError
 from arxivcat.splits.methods import SPLITS
+from arxivcat.splits.table_schema import EXPERIMENT_SCHEMA, label_array
 from arxivcat.splits.weak_mixing import WeakMixingError, clean_candidates, sample_rows
-
-#: Columns of an experiment's train/validation/test tables.
-EXPERIMENT_SCHEMA = pa.schema(
-    [
-        pa.field("id", pa.string(), nullable=False),
-        pa.field("title", pa.string(), nullable=False),
-        pa.field("abstract", pa.string(), nullable=False),
-        pa.field("label", pa.int8(), nullable=False),
-        pa.field("primary_category", pa.string()),
-        pa.field("year", pa.int16()),
-        pa.field("is_weak_negative", pa.bool_(), nullable=False),
-    ]
-)
 
 _TEXT_BATCH = 65_536
 # The experiment tables hold the corpus text once per experiment and are read once (tokenize):
 # snappy writes about four times faster than zstd; dictionaries only pay for the category.
 _TABLE_OPTIONS = {"compression": "snappy", "use_dictionary": ["primary_category"]}
+
+
+def _zero_labels(rows: int, schema: pa.Schema) -> pa.Array:
+    """Negative labels for ``rows`` weak negatives (for every head)."""
+    kind = schema.field("label").type
+    shape = (rows, kind.list_size) if isinstance(kind, pa.FixedSizeListType) else (rows,)
+    return label_array(np.zeros(shape, dtype=np.int8), schema)
 
 
 def weak_table(
@@ -46,8 +41,12 @@ def weak_table(
     n_train: int,
     corpus: pa.Table,
     rng: np.random.Generator,
+    schema: pa.Schema = EXPERIMENT_SCHEMA,
 ) -> tuple[pa.Table | None, dict[str, int]]:
-    """The ``wanted`` weak negatives (in the experiment table's schema) and pool statistics."""
+    """The ``wanted`` weak negatives (in the experiment table's ``schema``) and pool statistics.
+
+    A weak negative is negative for every head of a multi-head experiment.
+    """
     if share <= 0:
         return None, {"wanted": 0}
     if weak_negatives_path is None:
@@ -86,12 +85,12 @@ def weak_table(
             picked["id"].cast(pa.string()),
             picked["title"].cast(pa.string()).fill_null(""),
             picked["abstract"].cast(pa.string()).fill_null(""),
-            pa.array(np.zeros(n, dtype=np.int8)),
+            _zero_labels(n, schema),
             pa.nulls(n, pa.string()),
             years,
             pa.array(np.ones(n, dtype=bool)),
         ],
-        schema=EXPERIMENT_SCHEMA,
+        schema=schema,
     )
     return table, stats
 
@@ -101,17 +100,19 @@ def write_tables(
     selections: dict[str, tuple[np.ndarray, np.ndarray]],
     weak: pa.Table | None,
     output_paths: Mapping[str, str | Path],
+    schema: pa.Schema = EXPERIMENT_SCHEMA,
 ) -> None:
     """Stream the corpus once and write each split's selected rows (and weak negatives to train).
 
-    ``selections`` maps a split name to (ascending corpus row numbers, labels).
+    ``selections`` maps a split name to (ascending corpus row numbers, labels); ``schema`` is
+    :func:`experiment_schema` of the experiment's heads.
     """
     with contextlib.ExitStack() as stack:
         writers = {
             split: stack.enter_context(
                 pq.ParquetWriter(
                     stack.enter_context(atomic_path(output_paths[split])),
-                    EXPERIMENT_SCHEMA,
+                    schema,
                     **_TABLE_OPTIONS,
                 )
             )
@@ -134,12 +135,12 @@ def write_tables(
                             part["id"],
                             part["title"],
                             part["abstract"],
-                            pa.array(labels[lo:hi]),
+                            label_array(labels[lo:hi], schema),
                             part["primary_category"],
                             part["year"],
                             pa.array(np.zeros(hi - lo, dtype=bool)),
                         ],
-                        schema=EXPERIMENT_SCHEMA,
+                        schema=schema,
                     )
                 )
             offset = end

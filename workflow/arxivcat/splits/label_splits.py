@@ -2,7 +2,8 @@
 
 Given the split assignment (:mod:`arxivcat.splits.assign_splits`), :func:`build_experiment_data`
 only labels: it joins the corpus to the assignment, marks positives (papers whose categories
-meet the experiment's label set), optionally subsamples the training papers, checks that every
+meet the experiment's label set, or each head's for a multi-head experiment,
+:mod:`arxivcat.splits.heads`), optionally subsamples the training papers, checks that every
 split holds both classes (so that a doomed experiment stops here, before tokenizing and
 training), mixes weak negatives into the training split, and writes the three tables and the
 split report.
@@ -33,9 +34,11 @@ from arxivcat.io.atomic import write_text_atomic
 from arxivcat.io.checksums import file_sha256
 from arxivcat.splits.assign_splits import SplitError, latest_versions, read_assignment_summary
 from arxivcat.splits.experiment_tables import weak_table, write_tables
+from arxivcat.splits.heads import EVERY_CATEGORY, every_category_heads, head_matrix
 from arxivcat.splits.labels import check_both_classes, positive_mask
 from arxivcat.splits.methods import SPLITS, TRAIN
 from arxivcat.splits.settings import LabellingSettings
+from arxivcat.splits.table_schema import experiment_schema
 from arxivcat.splits.weak_mixing import sample_rows, weak_negative_count
 
 LOG = logging.getLogger(__name__)
@@ -56,12 +59,17 @@ class _Selection:
     Attributes:
         papers: The assigned papers' corpus columns, in corpus order.
         keep: Which of ``papers`` the experiment uses (``sample_pct`` leaves training papers out).
-        splits: Each split's (ascending corpus row numbers, labels).
+        splits: Each split's (ascending corpus row numbers, labels): labels ``[papers]`` for a
+            binary experiment, ``[papers, heads]`` for a multi-head one.
+        heads: A multi-head experiment's heads (name to categories), in column order.
+        dropped_heads: ``every-category`` heads left out: a split held no positive of theirs.
     """
 
     papers: pa.Table
     keep: np.ndarray
     splits: dict[str, tuple[np.ndarray, np.ndarray]]
+    heads: dict[str, tuple[str, ...]] | None = None
+    dropped_heads: tuple[str, ...] = ()
 
 
 def _assigned_rows(
@@ -90,6 +98,69 @@ def _assigned_rows(
     return kept[in_split], split_of_row
 
 
+def _keep(split_of_row: np.ndarray, sample_pct: float, seed: int) -> np.ndarray:
+    """Which assigned papers the experiment uses: all, or ``sample_pct`` of the training ones."""
+    keep = np.ones(len(split_of_row), dtype=bool)
+    if sample_pct < 100:
+        train_idx = np.flatnonzero(split_of_row == TRAIN)
+        rng = np.random.default_rng([seed, _SAMPLE_STREAM])
+        sampled = _subsample(train_idx, sample_pct, rng)
+        keep[train_idx] = False
+        keep[sampled] = True
+    return keep
+
+
+def _heads(
+    papers: pa.Table, labelling: LabellingSettings, train: np.ndarray
+) -> dict[str, tuple[str, ...]]:
+    """A multi-head experiment's heads: as configured, or one per category with enough positives.
+
+    Raises:
+        SplitError: If ``every-category`` finds no category with enough positive training papers.
+    """
+    if labelling.heads != EVERY_CATEGORY:
+        assert isinstance(labelling.heads, dict)
+        return {name: tuple(labels) for name, labels in labelling.heads.items()}
+    heads = every_category_heads(
+        papers["categories"],
+        papers["primary_category"],
+        train,
+        labelling.min_head_positives,
+        labelling.label_mode,
+    )
+    if not heads:
+        raise SplitError(
+            f"heads every-category: no category has {labelling.min_head_positives} positive "
+            f"training papers of {int(train.sum())}; lower min_head_positives"
+        )
+    return heads
+
+
+def _label_matrix(
+    papers: pa.Table, labelling: LabellingSettings, split_of_row: np.ndarray, keep: np.ndarray
+) -> tuple[np.ndarray, dict[str, tuple[str, ...]] | None, tuple[str, ...]]:
+    """Positives (``[papers]``, or ``[papers, heads]``), the heads, and the heads left out.
+
+    ``every-category`` heads whose validation or test split holds no positive are left out.
+    """
+    categories, primary = papers["categories"], papers["primary_category"]
+    if labelling.heads is None:
+        positive = positive_mask(categories, primary, labelling.labels, labelling.label_mode)
+        return positive, None, ()
+    heads = _heads(papers, labelling, (split_of_row == TRAIN) & keep)
+    matrix = head_matrix(categories, primary, heads, labelling.label_mode)
+    if labelling.heads != EVERY_CATEGORY:
+        return matrix, heads, ()
+    covered = np.ones(len(heads), dtype=bool)
+    for code in range(len(SPLITS)):
+        covered &= matrix[(split_of_row == code) & keep].any(axis=0)
+    dropped = tuple(name for name, ok in zip(heads, covered, strict=True) if not ok)
+    if dropped:
+        LOG.warning("heads left out (a split holds no positive of theirs): %s", ", ".join(dropped))
+    kept = {name: labels for name, labels in heads.items() if name not in dropped}
+    return matrix[:, covered], kept, dropped
+
+
 def _select(
     corpus: pa.Table,
     corpus_path: str | Path,
@@ -105,25 +176,19 @@ def _select(
     """
     rows, split_of_row = _assigned_rows(corpus, corpus_path, assignment_path)
     papers = corpus.take(pa.array(rows))
-    labels, label_mode = labelling.labels, labelling.label_mode
-    positive = positive_mask(papers["categories"], papers["primary_category"], labels, label_mode)
+    keep = _keep(split_of_row, labelling.sample_pct, seed)
+    positive, heads, dropped = _label_matrix(papers, labelling, split_of_row, keep)
     if not positive.any():
+        labels, mode = labelling.labels or list(heads or {}), labelling.label_mode
         raise SplitError(
-            f"labels {', '.join(labels)} ({label_mode}) match none of the {len(rows)} papers of "
+            f"labels {', '.join(labels)} ({mode}) match none of the {len(rows)} papers of "
             f"split {split!r} ({corpus.num_rows} corpus rows in {corpus_path})"
         )
-    keep = np.ones(len(rows), dtype=bool)
-    if labelling.sample_pct < 100:
-        train_idx = np.flatnonzero(split_of_row == TRAIN)
-        rng = np.random.default_rng([seed, _SAMPLE_STREAM])
-        sampled = _subsample(train_idx, labelling.sample_pct, rng)
-        keep[train_idx] = False
-        keep[sampled] = True
     splits = {}
     for code, name in enumerate(SPLITS):
         chosen = (split_of_row == code) & keep
         splits[name] = (rows[chosen], positive[chosen].astype(np.int8))
-    return _Selection(papers, keep, splits)
+    return _Selection(papers, keep, splits, heads, dropped)
 
 
 def build_experiment_data(
@@ -170,13 +235,16 @@ def build_experiment_data(
     selection = _select(corpus, corpus_path, assignment_path, summary.get("split"), labelling, seed)
     n_train = len(selection.splits["train"][0])
     wanted = weak_negative_count(n_train, share)
-    check_both_classes(experiment, summary.get("split"), labelling, selection.splits, wanted)
+    check_both_classes(
+        experiment, summary.get("split"), labelling, selection.splits, wanted, selection.heads
+    )
     rng = np.random.default_rng([seed, _WEAK_STREAM])
-    weak, pool = weak_table(weak_negatives_path, share, wanted, n_train, corpus, rng)
+    schema = experiment_schema(list(selection.heads) if selection.heads else None)
+    weak, pool = weak_table(weak_negatives_path, share, wanted, n_train, corpus, rng, schema)
     n_weak = 0 if weak is None else weak.num_rows
 
     LOG.info("experiment %s: writing tables (%d weak negatives)", experiment, n_weak)
-    write_tables(corpus_path, selection.splits, weak, output_paths)
+    write_tables(corpus_path, selection.splits, weak, output_paths, schema)
     digest = _corpus_digest(corpus_path, digest_path)
     report = _split_report(experiment, labelling, summary, corpus, selection, n_weak, pool, digest)
     write_text_atomic(report_path, json.dumps(report, indent=2) + "\n")
@@ -209,7 +277,8 @@ def _split_report(
     for split, (split_rows, split_labels) in selection.splits.items():
         extra = n_weak if split == "train" else 0
         total = len(split_rows) + extra
-        positives = int(split_labels.sum())
+        # A multi-head experiment's positive papers are those positive for any head.
+        positives = int(split_labels.reshape(len(split_rows), -1).any(axis=1).sum())
         split_stats[split] = {
             "rows": total,
             "papers": len(split_rows),
@@ -217,7 +286,7 @@ def _split_report(
             "positive_rate": round(positives / total, 6) if total else 0.0,
             "weak_negatives": extra,
         }
-    return {
+    report = {
         "experiment": experiment,
         "labels": list(labelling.labels),
         "label_mode": labelling.label_mode,
@@ -233,6 +302,27 @@ def _split_report(
         "splits": split_stats,
         "top_primary_categories": [[e["values"], e["counts"]] for e in top[:10]],
     }
+    if selection.heads is not None:
+        report["heads"] = _head_report(selection, n_weak)
+        report["dropped_heads"] = list(selection.dropped_heads)
+    return report
+
+
+def _head_report(selection: _Selection, n_weak: int) -> list[dict[str, Any]]:
+    """Each head's categories and, per split, its positives and positive rate."""
+    assert selection.heads is not None
+    out = []
+    for column, (name, labels) in enumerate(selection.heads.items()):
+        counts = {}
+        for split, (rows, split_labels) in selection.splits.items():
+            total = len(rows) + (n_weak if split == "train" else 0)
+            positives = int(split_labels[:, column].sum())
+            counts[split] = {
+                "positives": positives,
+                "positive_rate": round(positives / total, 6) if total else 0.0,
+            }
+        out.append({"name": name, "labels": list(labels), "splits": counts})
+    return out
 
 
 def _corpus_digest(corpus_path: str | Path, digest_path: str | Path | None) -> str:

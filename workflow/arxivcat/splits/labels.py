@@ -49,20 +49,25 @@ def check_both_classes(
     labelling: LabellingSettings,
     selections: Mapping[str, tuple[np.ndarray, np.ndarray]],
     weak_negatives: int,
+    heads: Mapping[str, Sequence[str]] | None = None,
 ) -> None:
-    """Refuse an experiment with a split that holds no positive or no negative paper.
+    """Refuse an experiment with a split that holds no positive or no negative paper (per head).
 
     Raises:
-        SplitError: Naming the experiment, the split and the label set.
+        SplitError: Naming the experiment, the split, the head and its label set.
     """
+    sets = dict(heads) if heads is not None else {"": labelling.labels}
     for split, (rows, labels) in selections.items():
-        positives = int(labels.sum())
-        negatives = len(rows) - positives + (weak_negatives if split == "train" else 0)
-        if positives and negatives:
-            continue
-        missing = "positive" if not positives else "negative"
-        raise SplitError(
-            f"experiment {experiment}: the {split} split (of split {split_definition!r}) has no "
-            f"{missing} paper for labels {', '.join(labelling.labels)} ({labelling.label_mode}); "
-            f"{positives} of its {len(rows)} papers are positive"
-        )
+        matrix = labels.reshape(len(rows), -1)
+        for column, (head, label_set) in enumerate(sets.items()):
+            positives = int(matrix[:, column].sum())
+            negatives = len(rows) - positives + (weak_negatives if split == "train" else 0)
+            if positives and negatives:
+                continue
+            missing = "positive" if not positives else "negative"
+            what = f"head {head} " if head else ""
+            raise SplitError(
+                f"experiment {experiment}: the {split} split (of split {split_definition!r}) has "
+                f"no {missing} paper for {what}labels {', '.join(label_set)} "
+                f"({labelling.label_mode}); {positives} of its {len(rows)} papers are positive"
+            )

@@ -7,6 +7,7 @@ labels and training rows (the rule ``label_splits`` passes them as its ``labelli
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from arxivcat.stage_settings import StageSettings
@@ -34,13 +35,19 @@ class LabellingSettings(StageSettings):
     """What decides an experiment's labels and training rows (keys of ``experiments.<name>``).
 
     Attributes:
-        labels: The label set (canonical arXiv categories).
+        labels: The label set of a binary experiment (canonical arXiv categories); empty for a
+            multi-head one.
         weak_negatives: Weak negatives added to training, as a share of its arXiv papers.
         label_mode: ``any`` (a paper with any listed category is positive) or ``primary``.
         sample_pct: Percentage of the training split's arXiv papers kept.
+        heads: A multi-head experiment's heads (name to canonical categories), or
+            ``every-category`` (:mod:`arxivcat.splits.heads`); None for a binary experiment.
+        min_head_positives: With ``every-category``: least positive training papers of a head.
     """
 
     labels: tuple[str, ...]
     weak_negatives: float
     label_mode: str
     sample_pct: float
+    heads: Mapping[str, tuple[str, ...]] | str | None
+    min_head_positives: int

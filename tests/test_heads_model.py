@@ -1,0 +1,311 @@
+"""A multi-head model through tokenize, train, evaluate and the threshold, on the tiny BERT."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import torch
+from synthetic_tables import write_tables
+from training_settings import TINY_TRAINING, training_settings
+from transformers import AutoConfig
+
+from arxivcat.model.evaluate import evaluate_model
+from arxivcat.model.loss import ClassifierLoss, positive_weights
+from arxivcat.model.tokenize import read_heads, tokenize_splits
+from arxivcat.model.train import train_model
+from arxivcat.predict.choose_threshold import choose_threshold
+from arxivcat.splits.table_schema import experiment_schema, label_array
+
+HEADS = ["CV", "other"]
+
+
+def _multi_head_tables(root):
+    """The synthetic tables with two heads: the vision label, and any other arXiv paper."""
+    paths = write_tables(root / "binary")
+    out = {}
+    for split, path in paths.items():
+        table = pq.read_table(path)
+        label = table.column("label").to_numpy().astype(np.int8)
+        weak = table.column("is_weak_negative").to_numpy(zero_copy_only=False)
+        matrix = np.stack([label, ((1 - label) & ~weak).astype(np.int8)], axis=1)
+        schema = experiment_schema(HEADS)
+        columns = {name: table.column(name) for name in schema.names}
+        columns["label"] = label_array(matrix, schema)
+        out[split] = root / f"{split}.parquet"
+        pq.write_table(pa.table(columns, schema=schema), out[split])
+    return out
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("heads")
+    tables = _multi_head_tables(root)
+    tokenize_splits(tables, "builtin:tiny-bert", 64, root / "tokenized", num_proc=1)
+    settings = training_settings(**{**TINY_TRAINING, "num_epochs": 2, "pos_weight": "auto"})
+    info = train_model(root / "tokenized", root / "model", root / "store", settings, 2)
+    metrics = evaluate_model(
+        root / "model",
+        root / "tokenized",
+        root / "eval" / "metrics.json",
+        root / "eval" / "predictions.parquet",
+        settings,
+    )
+    return root, info, metrics
+
+
+def test_the_model_has_one_sigmoid_per_head_named_after_it(run):
+    root, info, _ = run
+    assert read_heads(root / "tokenized") == HEADS
+    config = AutoConfig.from_pretrained(root / "model")
+    assert config.problem_type == "multi_label_classification"
+    assert config.id2label == {0: "CV", 1: "other"} and config.num_labels == 2
+    # pos_weight auto: negatives/positives of each head in the training split (weak included).
+    labels = np.array(pq.read_table(root / "train.parquet")["label"].to_pylist())
+    expected = (len(labels) - labels.sum(axis=0)) / labels.sum(axis=0)
+    assert info["positive_weights"] == pytest.approx(expected.tolist(), rel=1e-3)
+
+
+def test_evaluation_reports_each_head_and_the_pooled_numbers(run):
+    root, info, metrics = run
+    assert set(metrics["heads"]) == set(HEADS)
+    for head in HEADS:
+        for split in ("validation", "test"):
+            m = metrics["heads"][head][split]
+            assert m["samples"] == 64 and {"f1", "precision", "recall", "pr_auc"} <= set(m)
+    pooled = metrics["test"]
+    f1s = [metrics["heads"][h]["test"]["f1"] for h in HEADS]
+    assert pooled["macro_f1"] == pytest.approx(np.mean(f1s))
+    (_, fp0), (fn0, tp0) = metrics["heads"]["CV"]["test"]["confusion_matrix"]
+    (_, fp1), (fn1, tp1) = metrics["heads"]["other"]["test"]["confusion_matrix"]
+    tp, fp, fn = tp0 + tp1, fp0 + fp1, fn0 + fn1
+    assert pooled["f1"] == pytest.approx(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    # The training's last validation pass is the evaluation's (computed once).
+    assert metrics["validation"]["pass"] == info["validation_pass"]
+    table = pq.read_table(root / "eval" / "predictions.parquet")
+    assert table.schema.field("probability").type == pa.list_(pa.float64(), 2)
+
+
+def test_each_head_gets_its_own_threshold_on_validation(run):
+    root, _, _ = run
+    chosen = choose_threshold(root / "eval" / "predictions.parquet")
+    assert set(chosen["heads"]) == set(HEADS)
+    for head in HEADS:
+        report = chosen["heads"][head]
+        assert 0 <= report["threshold"] <= 1
+        at = report["validation"]
+        assert at["at_threshold"]["f1"] >= at["at_0.5"]["f1"]
+    pooled = chosen["pooled"]["validation"]
+    assert pooled["at_threshold"]["macro_f1"] >= pooled["at_0.5"]["macro_f1"] - 1e-12
+
+
+def test_losses_weigh_positives_as_asked():
+    logits = torch.tensor([[2.0, -1.0], [0.5, 0.3]])
+    labels = torch.tensor([[1, 0], [0, 1]])
+    plain = ClassifierLoss(True, None)(logits, labels)
+    weighted = ClassifierLoss(True, np.array([1.0, 3.0]))(logits, labels)
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(
+        logits, labels.float(), pos_weight=torch.tensor([1.0, 3.0])
+    )
+    assert weighted == pytest.approx(float(expected)) and weighted > plain
+    binary = ClassifierLoss(False, np.array([4.0]))(logits, torch.tensor([0, 1]))
+    ce = torch.nn.functional.cross_entropy(logits, torch.tensor([0, 1]), torch.tensor([1.0, 4.0]))
+    assert binary == pytest.approx(float(ce))
+    ys = np.array([[1, 0], [0, 0], [0, 0], [1, 1]])
+    assert positive_weights(ys, "auto", 100).tolist() == [1.0, 3.0]
+    assert positive_weights(ys, "auto", 2).tolist() == [1.0, 2.0]
+    assert positive_weights(ys, 5, 2).tolist() == [5.0, 5.0]
+    assert positive_weights(ys, None, 2) is None
+
+
+def test_split_report_heads_are_read_back_for_training(run):
+    root, _, _ = run
+    assert json.loads((root / "tokenized" / "heads.json").read_text()) == HEADS
+
+
+def _split_report(root):
+    splits, heads = {}, {h: {} for h in HEADS}
+    for split in ("train", "validation", "test"):
+        labels = np.array(pq.read_table(root / f"{split}.parquet")["label"].to_pylist())
+        splits[split] = {
+            "rows": len(labels),
+            "papers": len(labels),
+            "weak_negatives": 0,
+            "positives": int(labels.any(axis=1).sum()),
+            "positive_rate": 0.5,
+        }
+        for k, head in enumerate(HEADS):
+            heads[head][split] = {"positives": int(labels[:, k].sum()), "positive_rate": 0.5}
+    report = {"splits": splits, "heads": [
+        {"name": h, "labels": ["cs.CV"] if h == "CV" else ["math.NT"], "splits": heads[h]}
+        for h in HEADS]}  # fmt: skip
+    (root / "split_report.json").write_text(json.dumps(report))
+    return root / "split_report.json"
+
+
+@pytest.fixture(scope="module")
+def cards(run):
+    from arxivcat.predict.choose_threshold import write_threshold
+    from arxivcat.report.write_card import write_card
+
+    root, _, _ = run
+    write_threshold(root / "eval" / "predictions.parquet", root / "threshold.json")
+    experiment = {
+        "name": "two", "dataset_config": "two", "labels": [], "split": "reference",
+        "split_settings": {}, "weak_negatives": 0.0, "training": TINY_TRAINING,
+        "heads": {"CV": ["cs.CV"], "other": ["math.NT"]}, "label_mode": "any",
+    }  # fmt: skip
+    common = {
+        "experiment": experiment,
+        "model_dir": root / "model",
+        "metrics_path": root / "eval" / "metrics.json",
+        "split_report_path": _split_report(root),
+        "manifest_path": None,
+        "predictions_path": root / "eval" / "predictions.parquet",
+        "threshold_path": root / "threshold.json",
+        "folder_name": str(root / "model"),
+    }
+    for head in (None, *HEADS):
+        out = root / "cards" / (head or "model") / "card.md"
+        write_card(output_path=out, head=head, plot_paths={"pr_curve": out.with_suffix(".png")},
+                   **common)  # fmt: skip
+    return root
+
+
+def test_each_head_has_a_card_in_the_reference_format(cards):
+    from huggingface_hub import ModelCard
+
+    metrics = json.loads((cards / "eval" / "metrics.json").read_text())
+    chosen = json.loads((cards / "threshold.json").read_text())
+    card = ModelCard.load(cards / "cards" / "CV" / "card.md")
+    assert card.data.model_name == "two-CV"
+    results = card.data.eval_results
+    assert {r.dataset_config for r in results} == {"CV"}
+    by_split = {(r.dataset_split, r.metric_type): r.metric_value for r in results}
+    assert by_split[("validation", "f1")] == metrics["heads"]["CV"]["validation"]["f1"]
+    assert by_split[("test", "f1")] == metrics["heads"]["CV"]["test"]["f1"]
+    text = card.text
+    assert "Head `CV` of `two`, one classifier with 2 heads" in text
+    assert f"**{chosen['heads']['CV']['threshold']:.4f}**" in text
+    assert "pooled over its 2 heads" in text and "`cs.CV`" in text
+    assert "](card.png)" in text
+
+
+def test_the_experiment_card_tabulates_every_head_and_the_pooled_numbers(cards):
+    from huggingface_hub import ModelCard
+
+    metrics = json.loads((cards / "eval" / "metrics.json").read_text())
+    card = ModelCard.load(cards / "cards" / "model" / "card.md")
+    results = card.data.eval_results
+    assert {(r.dataset_config, r.dataset_split) for r in results} == {
+        (h, s) for h in HEADS for s in ("validation", "test")
+    }
+    assert card.data.to_dict()["pipeline_tag"] == "text-classification"
+    text = card.text
+    for head in HEADS:
+        row = next(line for line in text.splitlines() if line.startswith(f"| {head} |"))
+        assert f"| {metrics['heads'][head]['test']['f1']:.4f} |" in row
+    assert "| validation, each head's own |" in text and "Macro F1" in text
+    snippet = text.split("```python\n", 1)[1].split("```", 1)[0]
+    compile(snippet, "snippet", "exec")
+
+
+def test_the_baseline_fits_one_logistic_regression_per_head(run):
+    from arxivcat.model.train_baseline import train_baseline
+
+    root, _, _ = run
+    tables = {split: root / f"{split}.parquet" for split in ("train", "validation", "test")}
+    result = train_baseline(tables, root / "baseline.json", seed=1)
+    assert set(result["heads"]) == set(HEADS) and "test" not in result
+    for head in HEADS:
+        record = result["heads"][head]
+        assert record["test"]["samples"] == 64
+        assert 0 < record["threshold"]["threshold"] < 1
+    # The synthetic vocabularies separate both questions.
+    assert result["heads"]["CV"]["threshold"]["test"]["at_threshold"]["f1"] > 0.9
+
+
+@pytest.fixture(scope="module")
+def folder(cards):
+    from arxivcat.predict.package_model import package_model
+
+    root = cards
+    package_model(
+        root / "model", root / "cards" / "model" / "card.md", [root / "cards" / "model" /
+        "card.png"], root / "threshold.json", root / "hub",
+        {"name": "two", "labels": [], "dataset_config": "two", "max_length": 64,
+         "heads": {"CV": ["cs.CV"], "other": ["math.NT"]}},
+    )  # fmt: skip
+    return root / "hub"
+
+
+def _papers(root, rows=12):
+    table = pq.read_table(root / "validation.parquet").slice(0, rows)
+    path = root / "papers.jsonl"
+    with open(path, "w", encoding="utf-8") as out:
+        for row in table.select(["id", "title", "abstract"]).to_pylist():
+            out.write(json.dumps(row) + "\n")
+    return path, table
+
+
+def test_predict_writes_a_probability_and_a_label_per_head_at_its_threshold(folder):
+    from arxivcat.config import schema_defaults
+    from arxivcat.predict.predict import predict_corpus
+    from arxivcat.predict.settings import PredictSettings
+
+    root = folder.parent
+    papers, _ = _papers(root)
+    settings = PredictSettings.from_dict({**schema_defaults("predict"), "corpora": {},
+                                          "device": "cpu"})  # fmt: skip
+    manifest = predict_corpus(folder, [papers], root / "scores.parquet", root / "store", settings,
+                              manifest_path=root / "scores.json")  # fmt: skip
+    table = pq.read_table(root / "scores.parquet")
+    assert table.column_names == [
+        "id", "probability:CV", "label:CV", "probability:other", "label:other"
+    ]  # fmt: skip
+    chosen = json.loads((root / "threshold.json").read_text())
+    for head in HEADS:
+        t = chosen["heads"][head]["threshold"]
+        assert manifest["thresholds"][head] == t
+        probability = np.array(table[f"probability:{head}"].to_pylist())
+        assert (np.array(table[f"label:{head}"].to_pylist()) == (probability > t)).all()
+        assert manifest["positives"][head] == int((probability > t).sum())
+    info = json.loads((folder / "arxivcat.json").read_text())
+    assert info["thresholds"] == {h: chosen["heads"][h]["threshold"] for h in HEADS}
+
+
+def test_the_pipeline_gives_each_heads_sigmoid_as_predict_does(folder):
+    from transformers import pipeline
+
+    from arxivcat.predict.scoring import load_classifier_folder, score_papers
+
+    root = folder.parent
+    _, table = _papers(root, rows=5)
+    titles, abstracts = table["title"].to_pylist(), table["abstract"].to_pylist()
+    ours = score_papers(load_classifier_folder(folder, "cpu", "fp32"), titles, abstracts, 2)
+    classifier = pipeline("text-classification", model=str(folder), truncation="only_second",
+                          device="cpu")  # fmt: skip
+    outputs = classifier(
+        [{"text": t, "text_pair": a} for t, a in zip(titles, abstracts, strict=True)], top_k=None
+    )
+    theirs = np.array([[{r["label"]: r["score"] for r in out}[h] for h in HEADS]
+                       for out in outputs])  # fmt: skip
+    assert ours.shape == (5, 2) and np.abs(ours - theirs).max() < 1e-4
+
+
+def test_joined_table_names_binary_and_multi_head_columns_apart(folder, tmp_path):
+    from arxivcat.predict.join_predictions import join_predictions
+
+    root = folder.parent
+    multi = pq.read_table(root / "scores.parquet")
+    binary = pa.table({"id": multi["id"], "probability": multi["probability:CV"],
+                       "label": multi["label:CV"]})  # fmt: skip
+    pq.write_table(binary, tmp_path / "cv.parquet")
+    join_predictions({"cv-32": tmp_path / "cv.parquet", "two": root / "scores.parquet"},
+                     tmp_path / "joined.parquet")  # fmt: skip
+    joined = pq.read_table(tmp_path / "joined.parquet")
+    assert joined.column_names == ["id", "cv-32", "two:CV", "two:other"]
+    assert joined["two:other"].equals(multi["probability:other"])
