@@ -40,5 +40,5 @@ gpu-smoke: venv .gpu-data/info.json
 	SMOKE=1 PYTHON=$(BIN)/python bash benchmarks/gpu_check.sh
 
 # Real abstracts of ../shared, tokenized for the GPU check (benchmarks/gpu_prepare.sh data).
-.gpu-data/info.json: benchmarks/gpu_prepare.py
+.gpu-data/info.json: benchmarks/gpu_prepare.py benchmarks/common.py
 	PYTHON=$(BIN)/python bash benchmarks/gpu_prepare.sh data

@@ -17,7 +17,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from real_records import experiment_tables, require_shared, shipped_config
+from common import experiment_tables, require_shared, shipped_config
 
 from arxivcat.model.train_baseline import train_baseline
 

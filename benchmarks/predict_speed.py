@@ -38,6 +38,7 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+import common
 import numpy as np
 
 from arxivcat.config import schema_defaults
@@ -45,31 +46,19 @@ from arxivcat.model.loading import load_classifier, load_tokenizer
 from arxivcat.predict.read_papers import corpus_files, iter_chunks
 from arxivcat.predict.scoring import load_classifier_folder, score_papers
 
-REPO = Path(__file__).resolve().parents[1]
-REAL = (
-    REPO.parent
-    / "shared"
-    / "data"
-    / "arxiv"
-    / "snapshot-format-cs-2012-2024-from-api-dmarx-stars.jsonl"
-)
-
 
 def model_folder(kind: str, max_length: int, directory: Path) -> Path:
-    """Save a classifier folder with its tokenizer recording ``max_length``."""
-    tokenizer = load_tokenizer("builtin:minilm")
-    if kind == "bert-base":
-        from transformers import BertConfig, BertForSequenceClassification
+    """Save a classifier folder (MiniLM, random BERT-base or tiny BERT) and its tokenizer.
 
-        model = BertForSequenceClassification(BertConfig(vocab_size=len(tokenizer), num_labels=2))
-    else:
-        model = load_classifier(f"builtin:{kind}", seed=0)
-    model.save_pretrained(str(directory))
+    The tokenizer records ``max_length``, the token budget the predict stage reads.
+    """
+    if kind != "minilm":
+        common.random_bert(directory, 0, max_length, tiny=kind == "tiny-bert")
+        return directory
+    load_classifier("builtin:minilm", seed=0).save_pretrained(str(directory))
+    tokenizer = load_tokenizer("builtin:minilm")
     tokenizer.model_max_length = max_length
     tokenizer.save_pretrained(str(directory))
-    (directory / "training_info.json").write_text(
-        json.dumps({"hyperparameters": {"max_length": max_length}})
-    )
     return directory
 
 
@@ -85,15 +74,16 @@ def speed(args: argparse.Namespace, folder: Path) -> dict:
     chunk = next(iter_chunks(corpus_files(args.input), args.papers))
     titles, abstracts = chunk.titles, chunk.abstracts
     classifier = load_classifier_folder(folder, args.device, args.precision)
-    device = 0 if classifier.device.type == "cuda" else -1
+    placement = classifier.placement
+    device = 0 if placement.device.type == "cuda" else -1
     # The pipeline as a user writes it: bf16 on CUDA, its fp32 default on the CPU.
-    bf16 = classifier.device.type == "cuda" and classifier.precision == "bf16"
+    bf16 = placement.device.type == "cuda" and placement.precision == "bf16"
     plain = pipeline(
         "text-classification", model=str(folder), truncation="only_second", batch_size=32,
         device=device, dtype="bfloat16" if bf16 else "float32",
     )  # fmt: skip
     same = classifier
-    if classifier.precision != ("bf16" if bf16 else "fp32"):
+    if placement.precision != ("bf16" if bf16 else "fp32"):
         same = load_classifier_folder(folder, args.device, "bf16" if bf16 else "fp32")
     pairs = [{"text": t, "text_pair": a} for t, a in zip(titles, abstracts, strict=True)]
 
@@ -122,8 +112,8 @@ def speed(args: argparse.Namespace, folder: Path) -> dict:
     out = {
         "papers": len(titles),
         "rounds": args.rounds,
-        "device": classifier.device.type,
-        "precision": classifier.precision,
+        "device": placement.device.type,
+        "precision": placement.precision,
         "pipeline_precision": "bf16" if bf16 else "fp32",
         "max_length": classifier.max_length,
         "predict_batch_size": args.batch_size,
@@ -132,6 +122,8 @@ def speed(args: argparse.Namespace, folder: Path) -> dict:
             np.abs(reference - scores["pipeline"]).max()
         ),
         "max_abs_score_difference": float(np.abs(scores["predict"] - scores["pipeline"]).max()),
+        # The stage's own record of its batches: padded tokens per real token.
+        "predict_padding": round(classifier.stats.padded_tokens / classifier.stats.real_tokens, 3),
     }
     for name, (wall, cpu) in totals.items():
         out[f"{name}_papers_per_s_wall"] = round(n / wall, 1)
@@ -195,7 +187,9 @@ def memory(args: argparse.Namespace, work: Path) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--input", default=str(REAL), help="real papers (JSON lines, CSV, parquet)")
+    parser.add_argument(
+        "--input", default=str(common.CS_RECORDS), help="real papers (JSON lines, CSV, parquet)"
+    )
     parser.add_argument("--papers", type=int, default=1000, help="papers scored per round")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--model", choices=("minilm", "bert-base"), default="minilm")

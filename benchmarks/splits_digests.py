@@ -23,8 +23,9 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from common import labelling_of
+
 from arxivcat.config import (
-    Experiment,
     get_experiment,
     load_yaml,
     schema_defaults,
@@ -37,17 +38,12 @@ from arxivcat.negatives.prepare_weak_negatives import prepare_weak_negatives
 from arxivcat.negatives.settings import WeakNegativeSettings
 from arxivcat.splits.assign_splits import assign_splits
 from arxivcat.splits.label_splits import build_experiment_data
-from arxivcat.splits.settings import LabellingSettings, SplitSettings
+from arxivcat.splits.settings import SplitSettings
 from arxivcat.synthetic.generate_synthetic_snapshot import generate_synthetic_snapshot
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
 SPLIT_TABLES = ("train", "validation", "test")
-
-
-def labelling_of(experiment: Experiment) -> LabellingSettings:
-    """An experiment's labelling settings, as the workflow's rule passes them."""
-    return LabellingSettings.from_dict(experiment.labelling())
 
 
 def _sha256(path: Path) -> str:

@@ -16,7 +16,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from splits_digests import labelling_of
+from common import labelling_of
 
 from arxivcat.config import get_experiment, load_yaml, schema_defaults, validate_config
 from arxivcat.data.corpus import normalized_records

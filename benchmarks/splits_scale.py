@@ -153,7 +153,7 @@ def generate(workdir: Path, records: int, weak_records: int, seed: int = 1) -> N
 
 def run(workdir: Path) -> None:
     """Time the splits stage of all seven experiments; print JSON lines and peak RSS."""
-    from splits_digests import labelling_of
+    from common import labelling_of
 
     from arxivcat.config import get_experiment, load_yaml, validate_config
     from arxivcat.splits.assign_splits import assign_splits

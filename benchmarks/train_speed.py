@@ -1,34 +1,31 @@
-"""Training and evaluation samples/s: the project's settings against a plain baseline.
+"""Training and evaluation samples/s: the train and evaluate stages against a plain baseline.
 
-Both settings train the same model (same initial weights) on the same real arXiv abstracts (by
-default the 2,100 recent CS records in ``../shared/data/arxiv``), in interleaved rounds so that a
-noisy shared machine slows both alike, and then evaluate the same held-out rows.
+The same real arXiv abstracts (by default the 2,100 recent CS records in ``../shared/data/arxiv``)
+are tokenized by the tokenize stage: a training pool and held-out evaluation rows.
 
-- project: what the train and eval stages do.  Training: length-grouped batches from the train
-  stage's own sampler (``EpochSeededLengthGroupedSampler``, megabatches of up to 50 batches) with
-  dynamic padding (to a multiple of 8 on CUDA), SDPA attention, bf16 autocast and fused AdamW on
-  CUDA, TF32 matmuls, optional ``torch.compile``.  Evaluation: the eval stage's
-  ``predict_split`` (rows sorted by length, dynamic padding, inference mode).
-- baseline: every sequence padded to ``max_length`` (512), fp32, random batches, eager attention,
-  plain AdamW, evaluation in row order: what a ``run_glue``-style run does by default.
+- project: the train stage (``train_model`` with the shipped settings and this benchmark's model,
+  device, length and batch) trains one epoch over the pool: length-grouped batches with dynamic
+  padding (to a multiple of 8 on CUDA), SDPA attention, bf16 and fused AdamW on CUDA, TF32,
+  optional ``torch.compile``.  Its samples/s and padded tokens/sample are read from the step
+  record it writes (``training_info.json``: ``training_steps``), its first ``--warmup-steps``
+  steps left out (the first is the epoch's longest batch, so the measured steps pad slightly less
+  than the whole epoch: both are printed).  Then the evaluate stage (``evaluate_model``) scores
+  the held-out rows (its test split), read from its pass record (``metrics.json``: ``test.pass``).
+- baseline: the benchmarks' plain loop (``common.PlainTraining``): every sequence padded to
+  ``max_length`` (512), fp32 without TF32, random batches of the same pool, eager attention, plain
+  AdamW; evaluation in row order, padded alike.  Half its steps run before the stage's epoch and
+  half after, so that a noisy shared machine slows both alike.
 
-Which batches are measured: the length-grouped plan is built over the whole training pool (as
-in an epoch of a real training set: with a few dozen rows the sampler cannot group at all), and
-the measured project batches are picked evenly across that epoch's batch widths, so that their
-padded tokens/sample matches the epoch's (both are printed).  The baseline trains on exactly the
-same rows, reshuffled into random batches.
+Timing: wall time and process CPU time (all threads of this process) of every step and pass.  On
+a CPU shared with other jobs, wall time also counts the time spent waiting for a core, so **CPU
+time per sample is the fair comparison there**; on CUDA use the wall figures.
 
-Timing: each step is timed to completion with wall time and with process CPU time (all threads of
-this process).  On a CPU shared with other jobs, wall time also counts the time spent waiting for
-a core, so **CPU time per sample is the fair comparison there**; on CUDA use the wall figures
-(the CPU mostly waits for the GPU).
-
-Usage (CPU, about 4 minutes on 2 idle cores)::
+Usage (CPU)::
 
     HF_HUB_OFFLINE=1 python benchmarks/train_speed.py
     # GPU, BERT-base-sized random model (BertConfig() defaults), max length 512:
-    python benchmarks/train_speed.py --model bert-base --device cuda \
-        --steps-per-round 20 --rounds 3 --warmup-steps 3 --eval-samples 512
+    python benchmarks/train_speed.py --model bert-base --device cuda --baseline-steps 20 \
+        --warmup-steps 3 --eval-samples 512
 """
 
 from __future__ import annotations
@@ -36,9 +33,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
+import tempfile
 import time
-from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 
 # Idle OpenMP threads sleep instead of spinning, so that process CPU time counts work, not waiting
@@ -46,125 +43,138 @@ from pathlib import Path
 # same for both settings.  Export OMP_WAIT_POLICY=ACTIVE to measure the spinning default.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+import common
 import torch
-from datasets import Dataset
-from transformers import (
-    BertConfig,
-    BertForSequenceClassification,
-    DataCollatorWithPadding,
-)
+from datasets import DatasetDict
+from transformers import AutoTokenizer
 
-from arxivcat.model.evaluate import _batches as eval_batches
-from arxivcat.model.evaluate import predict_split
-from arxivcat.model.loading import load_classifier, load_tokenizer
-from arxivcat.model.tokenize import encode_pairs
-from arxivcat.model.trainer_extensions import EpochSeededLengthGroupedSampler
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "arxiv"
-RECORDS = SHARED / "snapshot-format-cs-2012-2024-from-api-dmarx-stars.jsonl"
+from arxivcat.model.devices import resolve_device
+from arxivcat.model.evaluate import evaluate_model
+from arxivcat.model.settings import TrainingSettings
+from arxivcat.model.tokenize import TOKENIZER_SUBDIR
+from arxivcat.model.train import train_model
 
 
-def real_records(path: Path, seed: int) -> list[tuple[str, str]]:
-    """Titles and abstracts (whitespace collapsed) of a JSON-lines arXiv file, shuffled."""
-    if not path.is_file():
-        raise SystemExit(f"{path} is absent: the benchmark reads real arXiv records there")
-    records = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            paper = json.loads(line)
-        except ValueError as error:
-            raise SystemExit(f"{path}:{number}: not JSON ({error})") from None
-        title, abstract = paper.get("title") or "", paper.get("abstract") or ""
-        if abstract.strip():
-            records.append((" ".join(title.split()), " ".join(abstract.split())))
-    random.Random(seed).shuffle(records)
-    return records
+@dataclass(frozen=True)
+class Data:
+    """The tokenized pool (train) and held-out rows (test), and the stages' settings."""
+
+    directory: Path
+    dataset: DatasetDict
+    tokenizer: object
+    settings: TrainingSettings
 
 
-def build_model(name: str, attention: str, seed: int) -> torch.nn.Module:
-    """``bert-base``: random BertConfig() weights; anything else: a project model reference."""
-    if name == "bert-base":
-        torch.manual_seed(seed)
-        config = BertConfig(num_labels=2)
-        config._attn_implementation = attention
-        return BertForSequenceClassification(config)
-    return load_classifier(name, seed=seed, attn_implementation=attention)
+def baseline_batches(
+    plain: common.PlainTraining, data: Data, args: argparse.Namespace
+) -> list[dict[str, torch.Tensor]]:
+    """Warm the baseline up; return its timed batches, random batches of the pool."""
+    batches = common.padded_batches(
+        data.dataset["train"], data.tokenizer, args.batch_size, args.max_length, args.seed
+    )
+    warmup_rows = args.warmup_batch_size or (args.batch_size if plain.device.type == "cuda" else 8)
+    for _ in range(args.warmup_steps):
+        plain.step({k: v[:warmup_rows] for k, v in next(batches).items()})
+    plain.reset()
+    return [next(batches) for _ in range(args.baseline_steps)]
 
 
-class Setting:
-    """One way of training: model, optimizer, batches and numeric precision."""
-
-    def __init__(
-        self, name: str, model: torch.nn.Module, device: torch.device, args: argparse.Namespace
-    ) -> None:
-        self.name = name
-        self.model = model.to(device)
-        self.device = device
-        project = name == "project"
-        fused = project and device.type == "cuda"
-        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=2e-5, fused=fused)
-        self.dtype = torch.bfloat16 if project and device.type == "cuda" and not args.fp32 else None
-        self.precision = "bf16" if self.dtype else "fp32"
-        self.attention = self.model.config._attn_implementation
-        if project and args.compile:
-            # dynamic=True: one graph for every batch width instead of a recompile per width.
-            self.model = torch.compile(self.model, dynamic=True)
-        self.reset()
-
-    def reset(self) -> None:
-        """Forget the training steps timed so far (after the warm-up)."""
-        self.wall = self.cpu = 0.0
-        self.samples = self.tokens = 0
-        self.rounds: list[tuple[int, float, float]] = []
-
-    def autocast(self) -> torch.autocast | nullcontext:
-        """bf16 autocast for the project on CUDA, nothing otherwise."""
-        if self.dtype is None:
-            return nullcontext()
-        return torch.autocast(device_type=self.device.type, dtype=self.dtype)
-
-    def step(self, batch: dict[str, torch.Tensor]) -> tuple[float, float]:
-        """One optimizer step on ``batch``, timed to completion; returns (wall, CPU) seconds."""
-        batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
-        synchronize(self.device)
-        wall, cpu = time.perf_counter(), time.process_time()
-        with self.autocast():
-            loss = self.model(**batch).loss
-        loss.backward()
-        self.optimizer.step()
-        self.optimizer.zero_grad(set_to_none=True)
-        synchronize(self.device)
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        self.wall += wall
-        self.cpu += cpu
-        self.samples += batch["input_ids"].shape[0]
-        self.tokens += batch["input_ids"].numel()
-        return wall, cpu
-
-
-def synchronize(device: torch.device) -> None:
-    """Wait for queued GPU work, so that timings cover it."""
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
-def pick_evenly(batches: list[list[int]], widths: list[int], count: int) -> list[int]:
-    """Indices of ``count`` batches spread evenly over the width distribution (cycled if short)."""
-    by_width = sorted(range(len(batches)), key=lambda b: widths[b])
-    if count >= len(by_width):
-        return [by_width[i % len(by_width)] for i in range(count)]
-    return [by_width[int((i + 0.5) * len(by_width) / count)] for i in range(count)]
-
-
-def timed(function, device: torch.device) -> tuple[float, float]:
-    """Wall and process CPU seconds of ``function()`` run to completion."""
-    synchronize(device)
+def baseline_evaluation(plain: common.PlainTraining, data: Data, args: argparse.Namespace) -> dict:
+    """The baseline's forward passes over the held-out rows in order, as a pass record."""
+    split = data.dataset["test"]
+    batches = common.padded_batches(
+        split, data.tokenizer, args.eval_batch_size, args.max_length, None
+    )
+    inputs = [{k: v for k, v in batch.items() if k != "labels"} for batch in batches]
+    plain.model.eval()
+    common.synchronize(plain.device)
     wall, cpu = time.perf_counter(), time.process_time()
-    function()
-    synchronize(device)
-    return time.perf_counter() - wall, time.process_time() - cpu
+    with torch.no_grad(), common.plain_fp32():
+        for batch in inputs:
+            plain.model(**{k: v.to(plain.device) for k, v in batch.items()}).logits.cpu()
+    common.synchronize(plain.device)
+    return {
+        "rows": len(split),
+        "seconds": time.perf_counter() - wall,
+        "cpu_seconds": time.process_time() - cpu,
+        "padded_tokens": len(split) * args.max_length,
+    }
+
+
+def rates(record: dict) -> dict[str, float]:
+    """Samples/s of wall and of CPU time, and padded tokens/sample, of a pass or steps record."""
+    samples = record.get("samples") or record["rows"]
+    return {
+        "wall": samples / record["seconds"],
+        "cpu": samples / record["cpu_seconds"],
+        "tokens": record["padded_tokens"] / samples,
+    }
+
+
+def prepare(args: argparse.Namespace, work: Path) -> Data:
+    """Tokenize the real papers with the tokenize stage; the stages' settings."""
+    papers = common.real_papers(args.records, args.seed)
+    held_out, pool = papers[: args.eval_samples], papers[args.eval_samples :]
+    pool = pool[: args.train_rows or len(pool)]
+    if len(pool) <= args.batch_size * args.warmup_steps or not held_out:
+        raise SystemExit(f"{args.records}: too few records for {args.eval_samples} held-out rows")
+    model = args.model
+    if model == "bert-base":
+        model = str(work / "bert-base")
+        common.random_bert(Path(model), args.seed, args.max_length)
+    tokenizer = "builtin:minilm" if args.model == "bert-base" else args.model
+    splits = {"train": pool, "validation": held_out[: args.eval_batch_size], "test": held_out}
+    directory = work / "tokenized"
+    dataset = common.tokenized_papers(splits, tokenizer, args.max_length, directory)
+    settings = common.training_settings(
+        model=model, device=args.device, max_length=args.max_length, seed=args.seed,
+        train_batch_size=args.batch_size, eval_batch_size=args.eval_batch_size, num_epochs=1,
+        precision="fp32" if args.fp32 else "auto", torch_compile=args.compile,
+    )  # fmt: skip
+    tokenizer = AutoTokenizer.from_pretrained(str(directory / TOKENIZER_SUBDIR))
+    return Data(directory, dataset, tokenizer, settings)
+
+
+def measure(args: argparse.Namespace, work: Path) -> dict[str, dict[str, dict]]:
+    """Train and evaluate with the stages and with the baseline; their rates."""
+    data = prepare(args, work)
+    lengths = [len(ids) for ids in data.dataset["train"]["input_ids"]]
+    print(
+        f"model {args.model}, device {args.device} ({args.threads} CPU threads), max_length "
+        f"{args.max_length}, train batch {args.batch_size}, eval batch {args.eval_batch_size}\n"
+        f"records: {args.records.name}: {len(lengths)} training pool / "
+        f"{len(data.dataset['test'])} held-out rows; mean length "
+        f"{sum(lengths) / len(lengths):.0f} tokens (pool)\n"
+        f"load average at start: {load_average()}; OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}",
+        flush=True,
+    )
+    plain = common.PlainTraining(data.settings.model, args.seed, torch.device(args.device))
+    batches = baseline_batches(plain, data, args)
+    for batch in batches[: len(batches) // 2]:
+        plain.step(batch)
+    info = train_model(data.directory, work / "model", work / "store", data.settings, args.threads)
+    for batch in batches[len(batches) // 2 :]:
+        plain.step(batch)
+    plain_pass = baseline_evaluation(plain, data, args)
+    metrics = evaluate_model(
+        work / "model", data.directory, work / "metrics.json", work / "p.parquet", data.settings
+    )
+    record, stage_pass = info["training_steps"], metrics["test"]["pass"]
+    print(
+        f"train stage: {record['steps']} steps, {record['padded_tokens'] / record['samples']:.0f} "
+        f"padded tokens/sample over the epoch ({record['real_tokens'] / record['samples']:.0f} "
+        f"real); measured: the {record['steps'] - args.warmup_steps} after "
+        f"{args.warmup_steps} warm-up step(s); precision {info['precision']} (training), "
+        f"{stage_pass['placement']} (evaluation)",
+        flush=True,
+    )
+    return {
+        "project": {
+            "train": rates(common.steady_steps(record, args.warmup_steps)),
+            "eval": rates(stage_pass),
+        },
+        "baseline": {"train": rates(plain.record()), "eval": rates(plain_pass)},
+    }
 
 
 def load_average() -> str:
@@ -172,234 +182,74 @@ def load_average() -> str:
     return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--model", default="builtin:minilm", help="model reference or bert-base")
-    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    parser.add_argument("--records", type=Path, default=RECORDS, help="arXiv JSON-lines file")
-    parser.add_argument("--max-length", type=int, default=512)
-    parser.add_argument("--batch-size", type=int, default=32, help="training batch (both)")
-    parser.add_argument("--eval-batch-size", type=int, default=32)
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved measurement rounds")
-    parser.add_argument("--steps-per-round", type=int, default=2)
-    parser.add_argument("--warmup-steps", type=int, default=1, help="untimed steps per setting")
-    parser.add_argument(
-        "--warmup-batch-size",
-        type=int,
-        default=0,
-        help="rows per warm-up step (0: 8 on CPU, where first-call costs do not grow with the "
-        "batch, the training batch on CUDA)",
-    )
-    parser.add_argument("--eval-samples", type=int, default=96, help="held-out rows evaluated")
-    parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch default)")
-    parser.add_argument("--compile", action="store_true", help="torch.compile the project model")
-    parser.add_argument("--fp32", action="store_true", help="no bf16 for the project setting")
-    parser.add_argument("--seed", type=int, default=20230227)
-    args = parser.parse_args()
-    if min(args.batch_size, args.eval_batch_size, args.rounds, args.steps_per_round) < 1:
-        parser.error("batch sizes, --rounds and --steps-per-round must be at least 1")
-    if min(args.warmup_steps, args.warmup_batch_size, args.eval_samples) < 0:
-        parser.error("--warmup-steps, --warmup-batch-size and --eval-samples must not be negative")
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    if args.device == "auto":
-        args.device = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(args.device)
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise SystemExit("--device cuda: no CUDA device is available")
-        torch.set_float32_matmul_precision("high")  # TF32 matmuls, as the train stage sets
-        torch.backends.cudnn.allow_tf32 = True
-    multiple = 8 if device.type == "cuda" else None
-    warmup_rows = args.warmup_batch_size or (args.batch_size if device.type == "cuda" else 8)
-    load_at_start = load_average()
-
-    tokenizer = load_tokenizer("builtin:minilm" if args.model == "bert-base" else args.model)
-    records = real_records(args.records, args.seed)
-    if len(records) < args.eval_samples + args.batch_size:
-        raise SystemExit(
-            f"{args.records}: only {len(records)} records with an abstract for "
-            f"{args.eval_samples} eval rows and a training batch of {args.batch_size}"
-        )
-    encoded = encode_pairs(
-        tokenizer, [t for t, _ in records], [a for _, a in records], args.max_length
-    )
-    rows = [{k: encoded[k][i] for k in encoded} | {"labels": i % 2} for i in range(len(records))]
-    eval_rows, pool = rows[: args.eval_samples], rows[args.eval_samples :]
-    lengths = [len(r["input_ids"]) for r in pool]
-
-    # The project's epoch over the whole pool, as the train stage's sampler orders it.
-    order = list(EpochSeededLengthGroupedSampler(args.batch_size, lengths, seed=args.seed))
-    plan = [order[s : s + args.batch_size] for s in range(0, len(order), args.batch_size)]
-    plan = [b for b in plan if len(b) == args.batch_size] or plan
-    width = [max(lengths[i] for i in b) for b in plan]
-    if multiple:
-        width = [-(-w // multiple) * multiple for w in width]
-    epoch_tokens = sum(w * len(b) for w, b in zip(width, plan, strict=True))
-    epoch_samples = sum(len(b) for b in plan)
-    megabatch = max(1, min(len(pool) // (args.batch_size * 4), 50)) * args.batch_size
-
-    steps = args.rounds * args.steps_per_round
-    chosen = pick_evenly(plan, width, steps)
-    random.Random(args.seed).shuffle(chosen)  # a mix of widths in every round
-    project_batches = [plan[b] for b in chosen]
-    measured_rows = [i for b in project_batches for i in b]
-    shuffled = random.Random(args.seed + 1).sample(measured_rows, len(measured_rows))
-    baseline_batches = [
-        shuffled[s : s + args.batch_size] for s in range(0, len(shuffled), args.batch_size)
-    ]
-
-    dynamic = DataCollatorWithPadding(tokenizer, pad_to_multiple_of=multiple)
-    static = DataCollatorWithPadding(tokenizer, padding="max_length", max_length=args.max_length)
-    collate = {"project": dynamic, "baseline": static}
-    batches = {"project": project_batches, "baseline": baseline_batches}
-
-    settings = {
-        "project": Setting("project", build_model(args.model, "sdpa", args.seed), device, args),
-        "baseline": Setting("baseline", build_model(args.model, "eager", args.seed), device, args),
-    }
-    name = torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu"
+def report(speed: dict[str, dict[str, dict]], device: str) -> None:
+    """The table, the speed-ups and the note on which figure to compare."""
     print(
-        f"model {args.model}, device {name} ({torch.get_num_threads()} CPU threads), "
-        f"max_length {args.max_length}, train batch {args.batch_size} (both settings), "
-        f"eval batch {args.eval_batch_size}\n"
-        f"records: {args.records.name}: {len(pool)} training pool / {len(eval_rows)} held-out "
-        f"eval rows; mean length {sum(lengths) / len(lengths):.0f} tokens "
-        f"(pool), {sum(len(r['input_ids']) for r in eval_rows) / max(len(eval_rows), 1):.0f} "
-        f"(eval)\n"
-        f"project epoch over the pool: {len(plan)} batches, megabatches of {megabatch} rows, "
-        f"{epoch_tokens / epoch_samples:.0f} padded tokens/sample; measured: {steps} steps x "
-        f"{args.batch_size} = {len(measured_rows)} samples per setting in {args.rounds} "
-        f"interleaved rounds, after {args.warmup_steps} untimed warm-up step(s) of "
-        f"{warmup_rows} rows each\n"
-        f"load average at start: {load_at_start}; OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}",
-        flush=True,
+        f"{'setting':<9} | {'train samples/s':>15} {'(CPU time)':>10} {'padded tok/sample':>17} | "
+        f"{'eval samples/s':>14} {'(CPU time)':>10} {'padded tok/sample':>17}"
     )
-
-    # Warm-up (allocator, kernels, compilation): rows of each setting's own first batches.
-    for key, setting in settings.items():
-        for w in range(args.warmup_steps):
-            batch = batches[key][w % len(batches[key])][:warmup_rows]
-            setting.step(collate[key]([pool[i] for i in batch]))
-        setting.reset()
-    cursor = dict.fromkeys(settings, 0)
-    for round_index in range(args.rounds):
-        keys = list(settings) if round_index % 2 == 0 else list(settings)[::-1]
-        for key in keys:
-            setting = settings[key]
-            samples, wall, cpu = setting.samples, setting.wall, setting.cpu
-            for _ in range(args.steps_per_round):
-                if cursor[key] < len(batches[key]):
-                    setting.step(collate[key]([pool[i] for i in batches[key][cursor[key]]]))
-                    cursor[key] += 1
-            setting.rounds.append(
-                (setting.samples - samples, setting.wall - wall, setting.cpu - cpu)
-            )
-            print(
-                f"  round {round_index + 1} {key:<8}: "
-                f"{(setting.samples - samples) / (setting.wall - wall):7.2f} samples/s wall, "
-                f"{(setting.samples - samples) / (setting.cpu - cpu):7.2f} samples/s CPU time",
-                flush=True,
-            )
-
-    # Evaluation on the held-out rows: the eval stage's own code for the project.
-    evaluation: dict[str, tuple[float, float, float]] = {}
-    if eval_rows:
-        columns = [c for c in ("input_ids", "attention_mask", "token_type_ids") if c in encoded]
-        table = {c: [r[c] for r in eval_rows] for c in columns}
-        table |= {
-            "labels": [r["labels"] for r in eval_rows],
-            "id": [str(i) for i in range(len(eval_rows))],
-            "is_weak_negative": [False] * len(eval_rows),
-        }
-        split = Dataset.from_dict(table)
-        eval_lengths = [len(r["input_ids"]) for r in eval_rows]
-        project_widths = [
-            max(eval_lengths[i] for i in b)
-            for b in eval_batches(eval_lengths, args.eval_batch_size)
-        ]
-        if multiple:
-            project_widths = [-(-w // multiple) * multiple for w in project_widths]
-        project_tokens = sum(
-            w * len(b)
-            for w, b in zip(
-                project_widths, eval_batches(eval_lengths, args.eval_batch_size), strict=True
-            )
-        )
-        static_batches = [
-            static(eval_rows[s : s + args.eval_batch_size])
-            for s in range(0, len(eval_rows), args.eval_batch_size)
-        ]
-
-        def run_project() -> None:
-            predict_split(
-                settings["project"].model,
-                split,
-                args.eval_batch_size,
-                device,
-                settings["project"].dtype,
-                pad_token_id=tokenizer.pad_token_id or 0,
-            )
-
-        @torch.no_grad()
-        def run_baseline() -> None:
-            for batch in static_batches:
-                batch = {k: v.to(device) for k, v in batch.items() if k != "labels"}
-                settings["baseline"].model(**batch).logits.argmax(-1).cpu()
-
-        for setting in settings.values():
-            setting.model.eval()
-        if args.warmup_steps:  # inference mode is another graph for torch.compile
-            predict_split(
-                settings["project"].model,
-                split.select(range(min(warmup_rows, len(eval_rows)))),
-                args.eval_batch_size,
-                device,
-                settings["project"].dtype,
-                pad_token_id=tokenizer.pad_token_id or 0,
-            )
-        wall, cpu = timed(run_baseline, device)
-        evaluation["baseline"] = (wall, cpu, float(args.max_length))
-        wall, cpu = timed(run_project, device)
-        evaluation["project"] = (wall, cpu, project_tokens / len(eval_rows))
-
-    print(
-        f"{'setting':<9} {'precision':<9} {'attention':<9} | {'train samples/s':>15} "
-        f"{'(CPU time)':>10} {'padded tok/sample':>17} | {'eval samples/s':>14} "
-        f"{'(CPU time)':>10} {'padded tok/sample':>17}"
-    )
-    speed: dict[str, dict[str, float]] = {}
-    for key, setting in settings.items():
-        ewall, ecpu, etokens = evaluation.get(key, (float("nan"),) * 3)
-        n = len(eval_rows)
-        speed[key] = {
-            "train_wall": setting.samples / setting.wall,
-            "train_cpu": setting.samples / setting.cpu,
-            "eval_wall": n / ewall if n else float("nan"),
-            "eval_cpu": n / ecpu if n else float("nan"),
-        }
-        s = speed[key]
+    for key, row in speed.items():
+        train, evaluation = row["train"], row["eval"]
         print(
-            f"{key:<9} {setting.precision:<9} {setting.attention:<9} | "
-            f"{s['train_wall']:>15.2f} {s['train_cpu']:>10.2f} "
-            f"{setting.tokens / setting.samples:>17.0f} | "
-            f"{s['eval_wall']:>14.2f} {s['eval_cpu']:>10.2f} {etokens:>17.0f}"
+            f"{key:<9} | {train['wall']:>15.2f} {train['cpu']:>10.2f} {train['tokens']:>17.0f} | "
+            f"{evaluation['wall']:>14.2f} {evaluation['cpu']:>10.2f} {evaluation['tokens']:>17.0f}"
         )
-    ratio = {k: speed["project"][k] / speed["baseline"][k] for k in speed["project"]}
+    ratio = {
+        f"{part}_{kind}": speed["project"][part][kind] / speed["baseline"][part][kind]
+        for part in ("train", "eval")
+        for kind in ("wall", "cpu")
+    }
     print(
         f"speed-up (project / baseline): training {ratio['train_wall']:.2f}x wall time, "
         f"{ratio['train_cpu']:.2f}x CPU time; evaluation {ratio['eval_wall']:.2f}x wall time, "
-        f"{ratio['eval_cpu']:.2f}x CPU time\n"
-        f"load average at end: {load_average()}"
+        f"{ratio['eval_cpu']:.2f}x CPU time\nload average at end: {load_average()}"
     )
-    if device.type == "cpu":
+    print(json.dumps({"speed": speed, "ratio": ratio}))
+    if device == "cpu":
         print(
             "note: on a shared CPU, wall time includes waiting for a core; samples per CPU "
             "second is the fair comparison."
         )
     else:
         print("note: on CUDA the wall-time figures are the ones to compare.")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--model", default="builtin:minilm", help="model reference or bert-base")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument(
+        "--records", type=Path, default=common.CS_RECORDS, help="arXiv JSON-lines file"
+    )
+    parser.add_argument("--max-length", type=int, default=512)
+    parser.add_argument("--batch-size", type=int, default=32, help="training batch (both)")
+    parser.add_argument("--eval-batch-size", type=int, default=32)
+    parser.add_argument("--train-rows", type=int, default=0, help="training pool (0: the rest)")
+    parser.add_argument("--baseline-steps", type=int, default=6, help="timed baseline steps")
+    parser.add_argument("--warmup-steps", type=int, default=1, help="untimed steps per setting")
+    parser.add_argument(
+        "--warmup-batch-size",
+        type=int,
+        default=0,
+        help="rows per baseline warm-up step (0: 8 on CPU, where first-call costs do not grow "
+        "with the batch, the training batch on CUDA)",
+    )
+    parser.add_argument("--eval-samples", type=int, default=96, help="held-out rows evaluated")
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: every core)")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the project model")
+    parser.add_argument("--fp32", action="store_true", help="precision fp32 for the stages")
+    parser.add_argument("--seed", type=int, default=20230227)
+    args = parser.parse_args()
+    if min(args.batch_size, args.eval_batch_size, args.baseline_steps, args.eval_samples) < 1:
+        parser.error("batch sizes, --baseline-steps and --eval-samples must be at least 1")
+    if min(args.warmup_steps, args.warmup_batch_size, args.train_rows) < 0:
+        parser.error("--warmup-steps, --warmup-batch-size and --train-rows must not be negative")
+    args.threads = args.threads or os.cpu_count() or 1
+    args.device = resolve_device(args.device)
+    torch.set_num_threads(args.threads)
+    with tempfile.TemporaryDirectory(prefix="arxivcat-train-speed-") as work:
+        speed = measure(args, Path(work))
+    report(speed, args.device)
 
 
 if __name__ == "__main__":

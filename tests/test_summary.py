@@ -151,7 +151,8 @@ def test_each_head_is_put_beside_the_binary_model_of_its_question(tmp_path):
     rows = [line for line in section.splitlines() if line.startswith("| fields")]
     # NLP has no binary twin in this summary: two rows.
     assert len(rows) == 2
-    expected = "| fields | CV | cv-32 | 0% / 0% | 0.8500 / 0.8700 | 0.8600 / 0.8600 | +0.0000 |"
-    assert expected in rows[0]
+    assert (
+        "| fields | CV | cv-32 | 0% / 0% | 0.8500 / 0.8700 | 0.8600 / 0.8600 | +0.0000 |" in rows[0]
+    )
     assert "| 3,000 / 3,000 | 2.200 / 2.000 |" in rows[0]
     assert "3,000 samples processed against 6,000 for the 2 binary models (50% of their" in section

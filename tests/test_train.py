@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from training_settings import training_settings
 from transformers import (
     AutoModelForSequenceClassification,
@@ -24,7 +25,14 @@ from transformers import (
 )
 
 from arxivcat.config import load_yaml, schema_defaults
-from arxivcat.model import checkpoints, devices, launch, train, trainer_extensions
+from arxivcat.model import (
+    checkpoints,
+    devices,
+    launch,
+    train,
+    trainer_extensions,
+    training_steps,
+)
 from arxivcat.model.loading import load_classifier
 from arxivcat.model.settings import TrainingSettings
 from arxivcat.stage_settings import SettingsError
@@ -146,6 +154,43 @@ def test_training_info_records_device_speed_and_settings(trained):
     assert results["train_samples_per_second"] == written["train_samples_per_second"]
     assert results["train_samples"] == 320
     assert json.loads((model_dir / "all_results.json").read_text()) == results
+
+
+def test_training_info_records_each_steps_batches_and_time(job, trained):
+    from datasets import DatasetDict
+
+    _, _, info = trained
+    steps = info["training_steps"]
+    train_rows = DatasetDict.load_from_disk(str(job / "tokenized"))["train"]
+    real = sum(len(ids) for ids in train_rows["input_ids"])
+    # Two epochs of 320 rows in batches of 16: every row twice, each batch padded to its longest.
+    assert steps["steps"] == 40 and steps["samples"] == 640
+    assert steps["real_tokens"] == 2 * real < steps["padded_tokens"] <= 640 * 64
+    first = steps["first_steps"]
+    assert len(first) == training_steps.LISTED_STEPS and {s["samples"] for s in first} == {16}
+    assert all(s["seconds"] > 0 and s["real_tokens"] <= s["padded_tokens"] for s in first)
+    # Validation passes and checkpoints belong to no step: the steps take less than the run.
+    assert sum(s["seconds"] for s in first) < steps["seconds"] < info["train_runtime"]
+    assert 0 < steps["step_seconds"]["median"] <= steps["step_seconds"]["max"]
+    assert steps["samples_per_second"] == pytest.approx(640 / steps["seconds"], rel=0.01)
+
+
+def test_step_record_sums_micro_batches_into_their_optimizer_step():
+    record = training_steps.StepRecord()
+    ids = torch.ones(4, 10, dtype=torch.long)
+    mask = torch.ones(4, 10, dtype=torch.long)
+    mask[:, 7:] = 0  # 7 real tokens a row
+    record.on_train_begin(None, None, None)
+    for _ in range(2):  # two micro-batches of gradient accumulation
+        record.count({"input_ids": ids, "attention_mask": mask})
+    record.on_step_end(None, None, None)
+    record.count({"input_ids": ids[:2, :5], "attention_mask": mask[:2, :5]})
+    record.on_step_end(None, None, None)
+    summary = record.summary()
+    assert summary["steps"] == 2 and summary["samples"] == 10
+    assert [s["padded_tokens"] for s in summary["first_steps"]] == [80, 10]
+    assert [s["real_tokens"] for s in summary["first_steps"]] == [56, 10]
+    assert summary["real_tokens"] == 66 and summary["padded_tokens"] == 90
 
 
 def test_last_validation_pass_is_computed_once_and_is_what_a_fresh_pass_gives(job, trained):

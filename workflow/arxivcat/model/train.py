@@ -60,6 +60,7 @@ from arxivcat.model.trainer_extensions import (
     data_collator,
     training_arguments,
 )
+from arxivcat.model.training_steps import StepRecord
 from arxivcat.model.validation_pass import LAST_PASS, ValidationPass
 from arxivcat.splits.table_schema import column_matrix
 
@@ -116,10 +117,11 @@ def _build_trainer(
     best = weights if settings.keep == "best" else 0
     require_space({store: 3 * weights + best, output_dir.parent: weights})
     args = training_arguments(settings, device, precision, store, steps_per_epoch, num_workers)
-    running_loss = RunningLoss()
+    running_loss, step_record = RunningLoss(), StepRecord()
     callbacks: list[TrainerCallback] = [
         CheckpointPolicy(settings.checkpoint_minutes),
         TrainProgress(running_loss, args.logging_steps, settings.progress_seconds),
+        step_record,
     ]
     if settings.keep == "best":
         callbacks.append(KeepBest(store / BEST_SUBDIR))
@@ -138,6 +140,7 @@ def _build_trainer(
         callbacks=callbacks,
         train_lengths=lengths,
         running_loss=running_loss,
+        step_record=step_record,
         loss=_loss(dataset, heads, settings),
         validation=ValidationPass(
             dataset["validation"],
@@ -242,6 +245,7 @@ def train_model(
     info = training_info(
         trainer, result.metrics, settings, device, precision, resume, time.monotonic() - started
     )
+    info["training_steps"] = trainer.step_record.summary()
     weights = trainer.loss.weights if trainer.loss is not None else None
     info["positive_weights"] = None if weights is None else [round(float(w), 4) for w in weights]
     if trainer.is_world_process_zero():

@@ -41,6 +41,7 @@ from arxivcat.model.launch import batch_layout, world_size
 from arxivcat.model.loss import ClassifierLoss
 from arxivcat.model.settings import TrainingSettings
 from arxivcat.model.storage import writing
+from arxivcat.model.training_steps import StepRecord
 from arxivcat.model.validation_pass import LAST_PASS, ValidationPass
 
 logger = logging.getLogger(__name__)
@@ -172,6 +173,7 @@ class ArxivcatTrainer(Trainer):
         train_lengths: Token count of each training row (for length grouping).
         running_loss: Where each training step's loss is added (for the progress log).
         validation: Scores the validation split at each evaluation.
+        step_record: Where each training batch is counted (for ``training_info.json``).
         loss: The loss of a multi-head model or of weighted positives; None keeps the model's.
     """
 
@@ -181,6 +183,7 @@ class ArxivcatTrainer(Trainer):
         train_lengths: list[int] | None = None,
         running_loss: RunningLoss | None = None,
         validation: ValidationPass | None = None,
+        step_record: StepRecord | None = None,
         loss: ClassifierLoss | None = None,
         **kwargs: Any,
     ) -> None:
@@ -188,6 +191,7 @@ class ArxivcatTrainer(Trainer):
         self.train_lengths = train_lengths
         self.running_loss = running_loss
         self.validation = validation
+        self.step_record = step_record
         self.loss = loss
         if loss is not None:
             # A batch mean: the Trainer scales it for gradient accumulation itself.
@@ -234,11 +238,13 @@ class ArxivcatTrainer(Trainer):
             )
         return super()._get_train_sampler(train_dataset)
 
-    def training_step(self, *args: Any, **kwargs: Any) -> torch.Tensor:
+    def training_step(self, model: Any, inputs: Any, *args: Any, **kwargs: Any) -> torch.Tensor:
         """One micro-batch; its loss (scaled for accumulation) also goes to the progress log."""
-        loss = super().training_step(*args, **kwargs)
+        loss = super().training_step(model, inputs, *args, **kwargs)
         if self.running_loss is not None:
             self.running_loss.add(loss)
+        if self.step_record is not None:
+            self.step_record.count(inputs)
         return loss
 
 

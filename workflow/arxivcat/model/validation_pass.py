@@ -53,6 +53,7 @@ def _gather(share: SplitPredictions, rows: int, world: int) -> SplitPredictions:
         stats.real_tokens += part.stats.real_tokens
         stats.padded_tokens += part.stats.padded_tokens
         stats.seconds = max(stats.seconds, part.stats.seconds)
+        stats.cpu_seconds += part.stats.cpu_seconds
     return SplitPredictions(share.name, ids, labels, probabilities, weak, loss, stats, share.heads)
 
 

@@ -137,4 +137,5 @@ def score_papers(
     total.real_tokens += stats.real_tokens
     total.padded_tokens += stats.padded_tokens
     total.seconds += stats.seconds
+    total.cpu_seconds += stats.cpu_seconds
     return positive_probabilities(logits, classifier.heads is not None)

@@ -1,0 +1,135 @@
+"""A head for every arXiv category on a generated 100k-record corpus: time and peak memory.
+
+Runs the workflow's stages on ``synthetic:N`` (the demo generator covers the whole taxonomy) for
+an experiment with ``heads: every-category``: labels (one matrix, papers x heads), tokenize with
+the tiny BERT, a short training (a fraction of an epoch), evaluate (every head on validation and
+test).  Each stage runs in a fresh process, whose peak resident memory (``VmHWM``) is printed
+with its time, the number of heads and the rows.
+
+Usage: PYTHONPATH=workflow python benchmarks/taxonomy_heads.py [--records 100000]
+           [--min-positives 50] [--epochs 0.05] [WORKDIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+STAGES = {
+    "corpus": """
+from arxivcat.config import schema_defaults
+from arxivcat.data.download_snapshot import build_corpus
+from arxivcat.data.settings import SnapshotSettings
+from arxivcat.splits.assign_splits import assign_splits
+from arxivcat.splits.settings import SplitSettings
+from arxivcat.synthetic.generate_synthetic_snapshot import generate_synthetic_snapshot
+source = f"synthetic:{args['records']}"
+generate_synthetic_snapshot(source, work / "snapshot.jsonl")
+settings = SnapshotSettings.from_dict({**schema_defaults("snapshot"), "source": source})
+build_corpus(settings, work / "arxiv.parquet", work / "arxiv.sha256", work / "m.json", work,
+             snapshot_path=work / "snapshot.jsonl")
+from arxivcat.config import load_schema, load_yaml, validate_config
+config = validate_config(load_yaml(args["config"]), load_schema())
+split = {**config["splits"]["reference"], "min_year": 2010}
+assign_splits(work / "arxiv.parquet", SplitSettings.from_dict(split), work / "assignment.parquet",
+              name="reference")
+""",
+    "label_splits": """
+from arxivcat.splits.label_splits import build_experiment_data
+from arxivcat.splits.settings import LabellingSettings
+labelling = LabellingSettings((), 0.0, "any", 100, "every-category", args["min_positives"])
+build_experiment_data(work / "arxiv.parquet", work / "assignment.parquet", None,
+                      {s: work / f"{s}.parquet" for s in ("train", "validation", "test")},
+                      work / "split_report.json", "taxonomy", labelling)
+""",
+    "tokenize": """
+from arxivcat.model.tokenize import tokenize_splits
+tokenize_splits({s: work / f"{s}.parquet" for s in ("train", "validation", "test")},
+                "builtin:tiny-bert", 64, work / "tokenized", num_proc=2)
+""",
+    "train": """
+from arxivcat.model.train import train_model
+from arxivcat.model.settings import TrainingSettings
+from arxivcat.config import schema_defaults
+settings = TrainingSettings.from_dict({**schema_defaults("training"), **args["training"]})
+train_model(work / "tokenized", work / "model", work / "store", settings, 2)
+""",
+    "evaluate": """
+from arxivcat.model.evaluate import evaluate_model
+from arxivcat.model.settings import TrainingSettings
+from arxivcat.config import schema_defaults
+settings = TrainingSettings.from_dict({**schema_defaults("training"), **args["training"]})
+evaluate_model(work / "model", work / "tokenized", work / "metrics.json",
+               work / "predictions.parquet", settings)
+""",
+}
+PREAMBLE = """
+import json, logging, sys
+from pathlib import Path
+logging.basicConfig(level=logging.WARNING)
+work, args = Path(sys.argv[1]), json.loads(sys.argv[2])
+"""
+EPILOGUE = """
+peak = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
+print("PEAK_KB", peak)
+"""
+
+
+def run_stage(name: str, work: Path, args: dict) -> tuple[float, float]:
+    """Run one stage in a fresh process; return (seconds, peak MiB)."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", PREAMBLE + STAGES[name] + EPILOGUE, str(work), json.dumps(args)],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    if done.returncode:
+        raise SystemExit(f"{name} failed:\n{done.stderr[-3000:]}")
+    peak = next(line for line in done.stdout.splitlines() if line.startswith("PEAK_KB"))
+    return time.monotonic() - started, int(peak.split()[1]) / 1024
+
+
+def main(work: Path, records: int, min_positives: int, epochs: float) -> None:
+    training = {
+        "model": "builtin:tiny-bert", "max_length": 64, "num_epochs": epochs,
+        "train_batch_size": 64, "eval_batch_size": 256, "learning_rate": 1e-3,
+        "device": "cpu", "pos_weight": "auto", "checkpoint_minutes": 0,
+    }  # fmt: skip
+    config = Path(__file__).resolve().parents[1] / "config" / "config.yaml"
+    args = {"records": records, "min_positives": min_positives, "training": training,
+            "config": str(config)}  # fmt: skip
+    print(f"| stage | seconds | peak RSS (MiB) |  ({records:,} generated records)")
+    print("|---|---:|---:|")
+    for name in STAGES:
+        seconds, peak = run_stage(name, work, args)
+        print(f"| {name} | {seconds:.0f} | {peak:,.0f} |", flush=True)
+    report = json.loads((work / "split_report.json").read_text())
+    metrics = json.loads((work / "metrics.json").read_text())
+    rows = {s: v["rows"] for s, v in report["splits"].items()}
+    print(
+        f"\n{len(report['heads'])} heads (categories with at least {min_positives} positive "
+        f"training papers; {len(report['dropped_heads'])} left out for a split without a "
+        f"positive); rows {rows}; test micro F1 {metrics['test']['f1']:.3f}, macro F1 "
+        f"{metrics['test']['macro_f1']:.3f} after {epochs:g} epoch"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workdir", nargs="?", type=Path, help="keep files here")
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--min-positives", type=int, default=50)
+    parser.add_argument("--epochs", type=float, default=0.05)
+    options = parser.parse_args()
+    if options.workdir:
+        options.workdir.mkdir(parents=True, exist_ok=True)
+        main(options.workdir, options.records, options.min_positives, options.epochs)
+    else:
+        with tempfile.TemporaryDirectory() as scratch:
+            main(Path(scratch), options.records, options.min_positives, options.epochs)
