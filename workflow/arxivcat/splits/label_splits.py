@@ -72,7 +72,7 @@ class _Selection:
     dropped_heads: tuple[str, ...] = ()
 
 
-def _assigned_rows(
+def assigned_rows(
     corpus: pa.Table, corpus_path: str | Path, assignment_path: str | Path
 ) -> tuple[np.ndarray, np.ndarray]:
     """The corpus rows the assignment places (ascending) and the split code of each.
@@ -174,7 +174,7 @@ def _select(
     Raises:
         SplitError: If the assignment does not fit the corpus or no paper is a positive.
     """
-    rows, split_of_row = _assigned_rows(corpus, corpus_path, assignment_path)
+    rows, split_of_row = assigned_rows(corpus, corpus_path, assignment_path)
     papers = corpus.take(pa.array(rows))
     keep = _keep(split_of_row, labelling.sample_pct, seed)
     positive, heads, dropped = _label_matrix(papers, labelling, split_of_row, keep)
