@@ -1,0 +1,164 @@
+"""The frozen-encoder probe: rows joined by id, C and threshold chosen on validation only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from arxivcat.config import schema_defaults
+from arxivcat.probe.embed import embedding_schema
+from arxivcat.probe.features import ProbeDataError, gather, read_table
+from arxivcat.probe.settings import ProbeSettings
+from arxivcat.probe.train_probe import train_probe
+from arxivcat.splits.table_schema import experiment_schema, label_array
+
+DIMENSION = 6
+SIZES = {"train": 120, "validation": 60, "test": 60}
+PASS = {"rows": 400, "seconds": 80.0, "cpu_seconds": 150.0, "placement": "cpu bf16"}
+
+
+def labels_of(split: str, rows: int, heads: int | None) -> np.ndarray:
+    rng = np.random.default_rng(len(split))
+    shape = (rows,) if heads is None else (rows, heads)
+    return (rng.uniform(size=shape) < 0.3).astype(np.int8)
+
+
+def write_experiment(root: Path, heads: list[str] | None = None, weak: int = 5) -> dict[str, Path]:
+    """Experiment tables (train with ``weak`` weak negatives) and the split's embedding.
+
+    The embedding holds every row, papers the experiment left out, and a weak negative whose id
+    is also an arXiv paper's; a row's first dimensions carry its labels, plus noise.
+    """
+    schema = experiment_schema(heads)
+    rng = np.random.default_rng(7)
+    stored: dict[tuple[str, bool], np.ndarray] = {}
+    paths = {}
+    for split, rows in SIZES.items():
+        labels = labels_of(split, rows, len(heads) if heads else None)
+        ids = [f"{split}-{i}" for i in range(rows)]
+        is_weak = [False] * rows
+        if split == "train":
+            ids += ["train-0", *(f"W{i}" for i in range(1, weak))]  # a weak id that is a paper's
+            is_weak += [True] * weak
+            labels = np.concatenate([labels, np.zeros((weak, *labels.shape[1:]), np.int8)])
+        signal = labels.reshape(len(ids), -1).astype(np.float32)
+        for i, (paper, kind) in enumerate(zip(ids, is_weak, strict=True)):
+            vector = rng.normal(size=DIMENSION).astype(np.float32)
+            vector[: signal.shape[1]] += 1.5 * signal[i] - 3.0 * kind
+            stored[(paper, kind)] = vector
+        table = {
+            "id": ids, "title": ids, "abstract": ids, "label": label_array(labels, schema),
+            "primary_category": [None] * len(ids), "year": [2015] * len(ids),
+            "is_weak_negative": is_weak,
+        }  # fmt: skip
+        paths[split] = root / f"{split}.parquet"
+        pq.write_table(pa.table(table, schema=schema), paths[split])
+    for i in range(10):  # papers of the split that this experiment does not use
+        stored[(f"unused-{i}", False)] = rng.normal(size=DIMENSION).astype(np.float32)
+    keys = list(stored)
+    vectors = np.stack([stored[k] for k in keys]).reshape(-1)
+    embeddings = pa.table(
+        [
+            pa.array([k[0] for k in keys]),
+            pa.array([k[1] for k in keys]),
+            pa.FixedSizeListArray.from_arrays(pa.array(vectors, pa.float32()), DIMENSION),
+        ],
+        schema=embedding_schema(DIMENSION),
+    )
+    paths["embeddings"] = root / "embeddings.parquet"
+    pq.write_table(embeddings, paths["embeddings"], row_group_size=50)
+    paths["manifest"] = root / "embeddings.json"
+    encoder = {"model": "builtin:minilm", "max_length": 64, "dimension": DIMENSION,
+               "pooling": {"mode": "mean", "description": "mean pooling, unit length"}}  # fmt: skip
+    paths["manifest"].write_text(json.dumps({"encoder": encoder, "pass": PASS}))
+    paths["stored"] = stored  # type: ignore[assignment]
+    return paths
+
+
+def probe(paths: dict, out: Path, **overrides) -> dict:
+    settings = ProbeSettings.from_dict({**schema_defaults("probe"), **overrides})
+    tables = {split: paths[split] for split in SIZES}
+    return train_probe(tables, paths["embeddings"], paths["manifest"], out, settings)
+
+
+def test_rows_are_joined_by_id_and_kind(tmp_path):
+    paths = write_experiment(tmp_path)
+    rows = gather(paths["embeddings"], {"train": read_table(paths["train"])[0]})["train"]
+    assert rows.features.shape == (SIZES["train"] + 5, DIMENSION)
+    for i, (paper, weak) in enumerate(zip(rows.ids.to_pylist(), rows.weak, strict=True)):
+        np.testing.assert_array_equal(rows.features[i], paths["stored"][(paper, bool(weak))])
+    # The weak negative "train-0" and the paper "train-0" are two rows with two embeddings.
+    assert not np.array_equal(rows.features[0], rows.features[SIZES["train"]])
+
+
+def test_a_row_without_embedding_fails_naming_it(tmp_path):
+    paths = write_experiment(tmp_path)
+    table = pq.read_table(paths["test"])
+    ids = table["id"].to_pylist()
+    ids[3] = "not-embedded"
+    pq.write_table(table.set_column(0, "id", pa.array(ids)), paths["test"])
+    with pytest.raises(ProbeDataError, match=r"\(test\): 1 of 60 rows .*'not-embedded'"):
+        probe(paths, tmp_path / "probe.json")
+
+
+def test_c_and_threshold_are_chosen_on_validation_never_on_test(tmp_path):
+    paths = write_experiment(tmp_path)
+    first = probe(paths, tmp_path / "first.json")
+    assert first["C"] in schema_defaults("probe")["c_grid"]
+    assert [g["C"] for g in first["grid"]] == sorted(schema_defaults("probe")["c_grid"])
+    best = max(g["validation_f1_at_threshold"] for g in first["grid"])
+    assert (
+        next(g for g in first["grid"] if g["validation_f1_at_threshold"] == best)["C"] == first["C"]
+    )
+    assert first["threshold"]["signal"] and first["test"]["f1"] > 0.5
+    assert first["threshold"]["validation"]["at_threshold"]["f1"] == best
+    # Other test labels: the same choices, other test numbers.
+    table = pq.read_table(paths["test"])
+    flipped = 1 - table["label"].to_numpy()
+    pq.write_table(table.set_column(3, "label", pa.array(flipped.astype(np.int8))), paths["test"])
+    second = probe(paths, tmp_path / "second.json")
+    for key in ("C", "grid", "validation"):
+        assert second[key] == first[key], key
+    assert second["threshold"]["threshold"] == first["threshold"]["threshold"]
+    assert second["threshold"]["validation"] == first["threshold"]["validation"]
+    assert second["test"]["f1"] != first["test"]["f1"]
+    # Other validation labels: other choices.
+    table = pq.read_table(paths["validation"])
+    flipped = 1 - table["label"].to_numpy()
+    pq.write_table(
+        table.set_column(3, "label", pa.array(flipped.astype(np.int8))), paths["validation"]
+    )
+    third = probe(paths, tmp_path / "third.json")
+    assert third["grid"] != first["grid"]
+
+
+def test_the_record_states_the_compute_and_the_encoder(tmp_path):
+    paths = write_experiment(tmp_path)
+    record = probe(paths, tmp_path / "probe.json")
+    assert json.loads((tmp_path / "probe.json").read_text()) == record
+    rows = sum(SIZES.values()) + 5
+    share = rows / PASS["rows"]
+    assert record["embedding"] == {
+        "rows": rows, "of": PASS["rows"], "seconds": round(share * 80.0, 3),
+        "cpu_seconds": round(share * 150.0, 3), "pass_seconds": 80.0, "pass_cpu_seconds": 150.0,
+        "placement": "cpu bf16",
+    }  # fmt: skip
+    assert record["fit_seconds"] > 0 and record["fit_cpu_seconds"] > 0
+    assert record["encoder"]["pooling"]["mode"] == "mean" and record["train_rows"] == 125
+    assert record["settings"]["class_weight"] == "balanced"
+
+
+def test_a_multi_head_experiment_gets_a_probe_per_head(tmp_path):
+    paths = write_experiment(tmp_path, heads=["CV", "NLP"])
+    record = probe(paths, tmp_path / "probe.json", c_grid=[0.1, 1.0])
+    assert list(record["heads"]) == ["CV", "NLP"]
+    for head in record["heads"].values():
+        assert head["C"] in (0.1, 1.0) and head["threshold"]["signal"]
+        assert head["test"]["samples"] == SIZES["test"] and head["fit_seconds"] > 0
+    assert record["fit_seconds"] >= sum(h["fit_seconds"] for h in record["heads"].values())
+    assert "validation" not in record and record["embedding"]["rows"] == sum(SIZES.values()) + 5

@@ -1,0 +1,194 @@
+"""Rule ``train_probe``: a logistic regression on the frozen base encoder's embeddings.
+
+SPECTER was made to be used without fine-tuning: its authors classify papers with a linear model
+on its frozen embeddings.  This is that baseline, on the experiment's own rows: its training
+rows' embeddings (weak negatives included, ``sample_pct`` as the experiment's, joined by id from
+the split's embedding, :mod:`arxivcat.probe.features`), standardized on training, a logistic
+regression with balanced class weights per experiment (per head of a multi-head experiment).  Its
+regularisation ``C`` (from ``probe.c_grid``) and its threshold are chosen on validation, each ``C``
+judged by its validation F1 at its own best threshold (ties to the smaller ``C``); the test split
+only scores the chosen model, at 0.5 and at that threshold
+(:func:`~arxivcat.model.metrics.threshold_report`).  The record states the compute: the fits, and
+the experiment's share of the embedding pass (its rows over the rows embedded).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+
+from arxivcat.io.atomic import write_text_atomic
+from arxivcat.model.metrics import binary_metrics, threshold_report
+from arxivcat.probe.features import ProbeDataError, SplitRows, gather, read_table
+from arxivcat.probe.settings import ProbeSettings
+from arxivcat.splits.methods import SPLITS
+
+logger = logging.getLogger(__name__)
+
+MODEL = "frozen-encoder-logistic-regression"
+CLASS_WEIGHT = "balanced"
+
+
+def _fit(x: np.ndarray, y: np.ndarray, c: float, settings: ProbeSettings) -> LogisticRegression:
+    classifier = LogisticRegression(C=c, class_weight=CLASS_WEIGHT, max_iter=settings.max_iter)
+    return classifier.fit(x, y)
+
+
+def choose_c(
+    train: tuple[np.ndarray, np.ndarray],
+    validation: tuple[np.ndarray, np.ndarray],
+    settings: ProbeSettings,
+) -> tuple[LogisticRegression, list[dict[str, float]]]:
+    """Fit one model per ``C`` of the grid on ``train``; keep the best on ``validation``.
+
+    Each ``C`` is judged by its validation F1 at its own threshold (the one maximising it), ties
+    going to the smaller ``C``.  No other split is seen.
+
+    Args:
+        train: Training features and labels (0/1).
+        validation: Validation features and labels.
+        settings: The grid and the iteration cap.
+
+    Returns:
+        The chosen model and, per ``C``, its validation F1 at its own threshold.
+
+    Raises:
+        ProbeDataError: If the training labels hold a single class.
+    """
+    if len(np.unique(train[1])) < 2:
+        raise ProbeDataError("training labels hold a single class")
+    best: tuple[float, LogisticRegression] | None = None
+    grid = []
+    for c in sorted(settings.c_grid):
+        model = _fit(*train, c, settings)
+        scores = model.predict_proba(validation[0])[:, 1]
+        chosen = threshold_report({"validation": (validation[1], scores)})
+        f1 = chosen["validation"]["at_threshold"]["f1"]
+        grid.append({"C": c, "validation_f1_at_threshold": f1})
+        if best is None or f1 > best[0]:
+            best = (f1, model)
+    assert best is not None
+    return best[1], grid
+
+
+def probe_record(
+    splits: Mapping[str, tuple[np.ndarray, np.ndarray]], settings: ProbeSettings, name: str
+) -> dict[str, Any]:
+    """Choose and fit one probe; its metrics at 0.5 and at its validation threshold, its fits' time.
+
+    Args:
+        splits: ``train``, ``validation`` and ``test`` features (standardized) and 0/1 labels.
+        settings: The grid and the iteration cap.
+        name: What the log line calls the probe.
+    """
+    wall, cpu = time.monotonic(), time.process_time()
+    model, grid = choose_c(splits["train"], splits["validation"], settings)
+    record: dict[str, Any] = {
+        "C": float(model.C),
+        "grid": grid,
+        "fit_seconds": round(time.monotonic() - wall, 3),
+        "fit_cpu_seconds": round(time.process_time() - cpu, 3),
+    }
+    scored = {
+        split: (splits[split][1], model.predict_proba(splits[split][0])[:, 1])
+        for split in ("validation", "test")
+    }
+    for split, (labels, scores) in scored.items():
+        record[split] = binary_metrics(labels, scores)
+    record["threshold"] = threshold_report(scored)
+    logger.info(
+        "probe %s: C %g, test F1 %.4f at 0.5, %.4f at its validation threshold %.4f",
+        name, record["C"], record["test"]["f1"],
+        record["threshold"]["test"]["at_threshold"]["f1"], record["threshold"]["threshold"],
+    )  # fmt: skip
+    return record
+
+
+def _standardized(rows: dict[str, SplitRows]) -> tuple[dict[str, np.ndarray], float, float]:
+    """Features scaled by the training rows' mean and spread; the seconds (wall, CPU) it took."""
+    wall, cpu = time.monotonic(), time.process_time()
+    scaler = StandardScaler().fit(rows["train"].features)
+    scaled = {name: scaler.transform(split.features) for name, split in rows.items()}
+    return scaled, time.monotonic() - wall, time.process_time() - cpu
+
+
+def embedding_share(manifest: dict[str, Any], rows: int) -> dict[str, Any]:
+    """The experiment's share of the embedding pass: its rows over the rows embedded."""
+    compute = manifest["pass"]
+    share = rows / compute["rows"] if compute["rows"] else 0.0
+    return {
+        "rows": rows,
+        "of": compute["rows"],
+        "seconds": round(share * compute["seconds"], 3),
+        "cpu_seconds": round(share * compute["cpu_seconds"], 3),
+        "pass_seconds": compute["seconds"],
+        "pass_cpu_seconds": compute["cpu_seconds"],
+        "placement": compute["placement"],
+    }
+
+
+def train_probe(
+    tables: Mapping[str, str | Path],
+    embeddings_path: str | Path,
+    manifest_path: str | Path,
+    output_path: str | Path,
+    settings: ProbeSettings,
+) -> dict[str, Any]:
+    """Fit the probe of one experiment (each of its heads) and write its metrics as JSON.
+
+    Args:
+        tables: The experiment's ``train``, ``validation`` and ``test`` tables.
+        embeddings_path: The split's embedding table (rule ``embed``).
+        manifest_path: Its manifest (encoder, pooling, the pass's compute).
+        output_path: The ``metrics.json`` to write: ``model``, ``encoder``, ``settings``,
+            ``train_rows``, ``embedding`` (this experiment's share of the pass), ``fit_seconds``
+            and ``fit_cpu_seconds``, and ``C``, ``grid``, ``validation``, ``test``, ``threshold``
+            (as the TF-IDF baseline's) or, for a multi-head experiment, those per head under
+            ``heads``.
+        settings: The ``C`` grid and the iteration cap.
+
+    Returns:
+        The record written.
+
+    Raises:
+        ProbeDataError: If a table is missing, a row has no embedding, or training holds a single
+            class (of a head).
+    """
+    read = {split: read_table(tables[split]) for split in SPLITS}
+    heads = read["train"][1]
+    rows = gather(embeddings_path, {split: read[split][0] for split in SPLITS})
+    manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
+    features, wall, cpu = _standardized(rows)
+    record: dict[str, Any] = {
+        "model": MODEL,
+        "encoder": manifest["encoder"],
+        "settings": {**settings.to_dict(), "class_weight": CLASS_WEIGHT, "standardized": True},
+        "train_rows": len(rows["train"]),
+        "embedding": embedding_share(manifest, sum(len(r) for r in rows.values())),
+    }
+    if heads is None:
+        labelled = {s: (features[s], rows[s].labels) for s in SPLITS}
+        fits = [probe_record(labelled, settings, str(tables["train"]))]
+        record.update(fits[0])
+    else:
+        record["heads"] = {
+            head: probe_record(
+                {s: (features[s], rows[s].labels[:, k]) for s in SPLITS},
+                settings,
+                f"{tables['train']} head {head}",
+            )
+            for k, head in enumerate(heads)
+        }
+        fits = list(record["heads"].values())
+    record["fit_seconds"] = round(wall + sum(f["fit_seconds"] for f in fits), 3)
+    record["fit_cpu_seconds"] = round(cpu + sum(f["fit_cpu_seconds"] for f in fits), 3)
+    write_text_atomic(output_path, json.dumps(record, indent=2) + "\n")
+    return record
