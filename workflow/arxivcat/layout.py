@@ -11,6 +11,7 @@ layout.  Stage modules never import this: their paths come from the rule (``snak
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 #: Every output lies under this folder of the working directory.
@@ -47,6 +48,15 @@ EVAL_METRICS = "results/{experiment}/eval/metrics.json"
 EVAL_PREDICTIONS = "results/{experiment}/eval/predictions.parquet"
 BASELINE_METRICS = "results/{experiment}/baseline/metrics.json"
 
+# Probe stages: a split definition's embedding by one base encoder (``{encoder}`` is
+# :func:`encoder_key` of the model and max_length), shared by every experiment on the split with
+# that encoder, and each experiment's logistic regression on it.
+EMBEDDINGS = "results/embeddings/{split}/{encoder}/embeddings.parquet"
+EMBEDDINGS_MANIFEST = "results/embeddings/{split}/{encoder}/embeddings.json"
+#: Finished chunks of an embed job, outside its output, so that a killed job resumes.
+EMBED_CHUNKS = "results/checkpoints/embed/{split}/{encoder}"
+PROBE_METRICS = "results/{experiment}/probe/metrics.json"
+
 # Card stage: the threshold, the card and its plots, the Hub-ready model folder.
 THRESHOLD = "results/{experiment}/threshold.json"
 CARD = "results/{experiment}/card.md"
@@ -66,6 +76,19 @@ PREDICTIONS_MANIFEST = "results/predictions/{corpus}/{experiment}.json"
 JOINED_PREDICTIONS = "results/predictions/{corpus}.parquet"
 #: Finished chunks of a predict job, outside its output, so that a killed job resumes.
 PREDICT_CHUNKS = "results/checkpoints/predict/{corpus}/{experiment}"
+
+
+def encoder_key(model: str, max_length: int) -> str:
+    """The ``{encoder}`` of an embedding's paths: the model reference and token budget as a name.
+
+    ``sentence-transformers/allenai-specter`` at 512 tokens is
+    ``sentence-transformers--allenai-specter_512``: ``/`` becomes ``--`` (as in the Hugging Face
+    cache), any other run of characters outside letters, digits, ``.``, ``_`` and ``-`` one
+    ``-``.  Two references can share a name (``a/b`` and ``a--b``): the workflow refuses such a
+    config rather than mix their embeddings.
+    """
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", model.replace("/", "--")).strip(".-") or "model"
+    return f"{name}_{max_length}"
 
 
 def log(rule: str, *wildcards: str) -> str:

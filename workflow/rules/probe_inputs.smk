@@ -1,0 +1,91 @@
+# Input and params functions of the probe stages (rules in probe.smk).
+
+
+wildcard_constraints:
+    encoder=r"[^/]+",
+
+
+def _encoder_settings(experiment):
+    """The encoder settings of an experiment's embedding: its model and token budget."""
+    return {
+        "model": experiment.training["model"],
+        "max_length": experiment.training["max_length"],
+    }
+
+
+def _encoders():
+    """Every embedding's encoder key -> its settings, and the experiments on each split using it.
+
+    Two encoders whose keys coincide would write one file: such a config is refused.
+    """
+    encoders, users = {}, {}
+    for name in EXPERIMENTS:
+        experiment = get_experiment(config, name)
+        settings = _encoder_settings(experiment)
+        key = layout.encoder_key(**settings)
+        if encoders.setdefault(key, settings) != settings:
+            raise WorkflowError(
+                f"config: models {encoders[key]['model']!r} and {settings['model']!r} share the "
+                f"embedding name {key!r}; point one of them at another path"
+            )
+        users.setdefault((experiment.split, key), []).append(experiment)
+    return encoders, users
+
+
+ENCODERS, EMBEDDING_USERS = _encoders()
+
+
+def encoder_of(wildcards):
+    """The model and max_length named by the embedding's ``{encoder}`` wildcard."""
+    if (wildcards.split, wildcards.encoder) not in EMBEDDING_USERS:
+        raise WorkflowError(
+            f"no experiment embeds split {wildcards.split!r} with encoder "
+            f"{wildcards.encoder!r}; encoders in config: {', '.join(ENCODERS)}"
+        )
+    return ENCODERS[wildcards.encoder]
+
+
+def _embedding_weak_negatives(wildcards):
+    """Whether an experiment on the embedding's split (with its encoder) adds weak negatives."""
+    users = EMBEDDING_USERS.get((wildcards.split, wildcards.encoder), [])
+    return any(experiment.weak_negatives > 0 for experiment in users)
+
+
+def embed_weak_negatives_of(wildcards):
+    """The weak-negative table (`ancient`: its digest decides), when the embedding holds them."""
+    if _embedding_weak_negatives(wildcards):
+        return ancient(rules.prepare_weak_negatives.output.table)
+    return []
+
+
+def embed_weak_negatives_digest_of(wildcards):
+    """The weak-negative table's digest, when the embedding holds them."""
+    if _embedding_weak_negatives(wildcards):
+        return rules.prepare_weak_negatives.output.digest
+    return []
+
+
+def embedding_of(wildcards):
+    """The embedding an experiment's probe reads: its split's, by its encoder."""
+    experiment = experiment_of(wildcards)
+    key = layout.encoder_key(**_encoder_settings(experiment))
+    return {
+        name: pattern.format(split=experiment.split, encoder=key)
+        for name, pattern in rules.embed.output.items()
+    }
+
+
+def embed_gpus_of(wildcards):
+    """GPUs an embed job takes: one, none when embed runs on CPU or TPU."""
+    return 0 if config["embed"]["device"] in ("cpu", "tpu") else 1
+
+
+def embed_resource_of(key):
+    """A resource function of the embed jobs: the schema's default < resources.embed."""
+
+    def resource(wildcards):
+        defaults = SCHEMA["properties"]["resources"]["properties"]["embed"]["default"]
+        return {**defaults, **config["resources"].get("embed", {})}[key]
+
+    resource.__name__ = f"embed_{key}"
+    return resource

@@ -1,0 +1,14 @@
+"""train_probe: logistic regression on the frozen encoder's embeddings, for the card."""
+
+from arxivcat.io.runlog import setup_logging
+from arxivcat.probe.settings import ProbeSettings
+from arxivcat.probe.train_probe import train_probe
+
+setup_logging(snakemake.log[0])
+train_probe(
+    tables={split: snakemake.input[split] for split in ("train", "validation", "test")},
+    embeddings_path=snakemake.input.embeddings,
+    manifest_path=snakemake.input.manifest,
+    output_path=snakemake.output.metrics,
+    settings=ProbeSettings.from_dict(snakemake.params.settings),
+)
