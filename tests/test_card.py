@@ -8,7 +8,7 @@ import re
 
 import pytest
 from huggingface_hub import ModelCard
-from tiny_run import write_model_dir, write_tables, write_tokenized
+from tiny_run import write_model_dir, write_probe, write_tables, write_tokenized
 from training_settings import training_settings
 
 from arxivcat.model.evaluate import evaluate_model
@@ -122,6 +122,7 @@ def workflow_card(tmp_path_factory):
             "pr_curve": root / "out" / "card_pr_curve.png",
             "loss": root / "out" / "card_loss.png",
         },
+        probe_path=write_probe(data, root / "probe"),
     )
     return root
 
@@ -172,6 +173,23 @@ def test_model_and_baseline_are_compared_each_at_its_own_threshold(workflow_card
     assert f"| {baseline['threshold']['threshold']:.4f} |" in tfidf
     assert f"**{baseline['threshold']['test']['at_threshold']['f1']:.4f}**" in tfidf
     assert "fit on one CPU core |" in tfidf
+    probe = json.loads((workflow_card / "probe" / "probe.json").read_text())
+    frozen = rows["frozen base encoder (CLS pooling) + logistic regression, class-weighted"]
+    assert f"| {probe['validation']['f1']:.4f} | {probe['test']['f1']:.4f} |" in frozen
+    assert f"| {probe['threshold']['threshold']:.4f} |" in frozen
+    assert f"**{probe['threshold']['test']['at_threshold']['f1']:.4f}**" in frozen
+    # Its compute: its fits and its share of the embedding pass (1.5 s for the 84 rows here).
+    share = probe["embedding"]
+    assert share["rows"] == share["of"] == 84 and share["seconds"] == 1.5
+    pass_words = "2 s its share of the embedding pass (84 of 84 papers embedded in 2 s on cpu fp32)"
+    assert f"s fit, {pass_words} |" in frozen
+    assert (
+        "(`builtin:tiny-bert`, 64 tokens, CLS pooling, from the default: builtin:tiny-bert has no "
+        "pooling configuration)"
+    ) in section
+    assert f"C ({probe['C']:g}, from the grid 0.001, 0.01, 0.1, 1, 10)" in section
+    gain = chosen["test"]["at_threshold"]["f1"] - probe["threshold"]["test"]["at_threshold"]["f1"]
+    assert f"Fine-tuning changed the test F1 by {gain:+.4f} against the frozen probe" in section
     assert "never used to choose" in section
 
 

@@ -94,7 +94,7 @@ def test_pooling_follows_the_models_own_configuration(tmp_path):
     (folder / "1_Pooling").mkdir(parents=True)
     (folder / "config.json").write_text("{}")
     assert read_pooling(str(folder)) == Pooling(
-        "cls", False, f"{folder} ships no 1_Pooling/config.json: CLS token"
+        "cls", False, f"the default: {folder} ships no 1_Pooling/config.json"
     )
     flags = {"pooling_mode_cls_token": True, "pooling_mode_mean_tokens": False}
     (folder / "1_Pooling" / "config.json").write_text(json.dumps(flags))

@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 from synthetic_tables import write_tables
+from tiny_run import write_probe
 from training_settings import TINY_TRAINING, training_settings
 from transformers import AutoConfig
 
@@ -167,6 +168,7 @@ def cards(run):
         "predictions_path": root / "eval" / "predictions.parquet",
         "threshold_path": root / "threshold.json",
         "folder_name": str(root / "model"),
+        "probe_path": write_probe(root, root / "probe"),
     }
     for head in (None, *HEADS):
         out = root / "cards" / (head or "model") / "card.md"
@@ -192,6 +194,10 @@ def test_each_head_has_a_card_in_the_reference_format(cards):
     assert f"**{chosen['heads']['CV']['threshold']:.4f}**" in text
     assert "pooled over its 2 heads" in text and "`cs.CV`" in text
     assert "](card.png)" in text
+    # The frozen probe of this head, beside the fine-tuned head.
+    probe = json.loads((cards / "probe" / "probe.json").read_text())["heads"]["CV"]
+    row = next(line for line in text.splitlines() if line.startswith("| frozen base encoder"))
+    assert f"**{probe['threshold']['test']['at_threshold']['f1']:.4f}**" in row
 
 
 def test_the_experiment_card_tabulates_every_head_and_the_pooled_numbers(cards):
@@ -205,9 +211,13 @@ def test_the_experiment_card_tabulates_every_head_and_the_pooled_numbers(cards):
     }
     assert card.data.to_dict()["pipeline_tag"] == "text-classification"
     text = card.text
+    probe = json.loads((cards / "probe" / "probe.json").read_text())
     for head in HEADS:
         row = next(line for line in text.splitlines() if line.startswith(f"| {head} |"))
         assert f"| {metrics['heads'][head]['test']['f1']:.4f} |" in row
+        frozen = probe["heads"][head]["threshold"]["test"]["at_threshold"]["f1"]
+        assert row.split(" | ")[-2] == f"{frozen:.4f}"  # beside the TF-IDF column (n/a here)
+    assert "class-weighted logistic regression per head on its embeddings" in text
     assert "| validation, each head's own |" in text and "Macro F1" in text
     snippet = text.split("```python\n", 1)[1].split("```", 1)[0]
     compile(snippet, "snippet", "exec")

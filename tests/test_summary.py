@@ -16,7 +16,7 @@ from arxivcat.report.summarize import (
 )
 
 
-def fake_results(root, name, f1, weak=0.0, baseline=True):
+def fake_results(root, name, f1, weak=0.0, baseline=True, probe=True):
     """Experiment ``name``'s files in the results folder ``root``, laid out as the workflow's."""
     results = workflow_results(root, name)
     for path in (results.metrics, results.model_dir / "training_info.json", results.split_report):
@@ -39,13 +39,23 @@ def fake_results(root, name, f1, weak=0.0, baseline=True):
         path = layout.under(root, layout.BASELINE_METRICS, experiment=name)
         path.parent.mkdir(parents=True)
         path.write_text(json.dumps({"test": {"f1": 0.7}}))
+    if probe:
+        path = layout.under(root, layout.PROBE_METRICS, experiment=name)
+        path.parent.mkdir(parents=True)
+        record = {
+            "test": {"f1": 0.8},
+            "threshold": {"test": {"at_threshold": {"f1": 0.82}}},
+            "fit_seconds": 30.0,
+            "embedding": {"seconds": 330.0, "rows": 10, "of": 70},
+        }
+        path.write_text(json.dumps(record))
     return workflow_results(root, name)
 
 
 def test_summary_has_one_row_per_experiment(tmp_path):
     experiments = [
         fake_results(tmp_path, "cv-32", 0.873),
-        fake_results(tmp_path, "ai-full-weak-negs", 0.8937, weak=0.1, baseline=False),
+        fake_results(tmp_path, "ai-full-weak-negs", 0.8937, weak=0.1, baseline=False, probe=False),
     ]
     rows = write_summary(
         experiments,
@@ -59,9 +69,15 @@ def test_summary_has_one_row_per_experiment(tmp_path):
     assert float(table[1]["test_f1"]) == pytest.approx(0.8837)
     assert table[1]["weak_negative_share"] == "0.1" and table[1]["baseline_test_f1"] == ""
     assert table[0]["train_hours"] == "2.0"
+    # The frozen probe: test F1 at 0.5 and at its own threshold, hours of its fits and its share
+    # of the embedding pass.
+    assert (table[0]["probe_test_f1"], table[0]["probe_test_f1_at_threshold"]) == ("0.8", "0.82")
+    assert table[0]["probe_hours"] == "0.1" and table[1]["probe_hours"] == ""
     text = (tmp_path / "summary.md").read_text()
     assert "| cv-32 | 0.8730 | 0.9000 | 0.8000 | 0.9700 | 0.8630 |" in text
     assert "| 10% | 1,203,010 | 2 | 2.00 | 57.1 | NVIDIA H100 |" in text
+    assert "| 0.7000 | n/a | 0.8000 | 0.8200 | 0.10 | 0% |" in text
+    assert "| Probe test F1 | Probe test F1, own thr. | Probe h |" in text
     assert "![F1 by experiment](summary.png)" in text
     assert (tmp_path / "summary.png").read_bytes()[:4] == b"\x89PNG"
 

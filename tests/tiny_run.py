@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from arxivcat.model.loading import load_classifier, load_tokenizer
@@ -174,3 +175,48 @@ def write_model_dir(model_dir: Path, settings: dict, epochs: int = 2) -> Path:
         json.dumps(training_info(settings)), encoding="utf-8"
     )
     return model_dir
+
+
+def write_probe(data_dir: Path, out_dir: Path) -> Path:
+    """The frozen-encoder probe of the tables in ``data_dir``: ``out_dir/probe.json``.
+
+    Their rows are embedded by the embed stage's :class:`Embedder` (the tiny BERT, as it is) into
+    the embed stage's table and manifest, and ``train_probe`` fits the probe on them.
+    """
+    from arxivcat.config import schema_defaults
+    from arxivcat.probe.embed import Embedder
+    from arxivcat.probe.papers import PaperChunk
+    from arxivcat.probe.settings import EmbedSettings, EncoderSettings, ProbeSettings
+    from arxivcat.probe.train_probe import train_probe
+
+    settings = {**schema_defaults("embed"), "device": "cpu", "precision": "fp32"}
+    embedder = Embedder(EncoderSettings("builtin:tiny-bert", 64), EmbedSettings.from_dict(settings))
+    tables = {split: data_dir / f"{split}.parquet" for split in ("train", "validation", "test")}
+    parts = []
+    for path in tables.values():
+        table = pq.read_table(path)
+        for weak in (False, True):
+            rows = table.filter(pc.equal(table["is_weak_negative"], weak)).to_pydict()
+            if rows["id"]:
+                chunk = PaperChunk(rows["id"], rows["title"], rows["abstract"], weak)
+                parts.append(embedder.embed(chunk).replace_schema_metadata(None))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    embeddings = pa.concat_tables(parts)
+    pq.write_table(embeddings, out_dir / "embeddings.parquet")
+    manifest = {
+        "encoder": {
+            "model": "builtin:tiny-bert",
+            "max_length": embedder.max_length,
+            "pooling": embedder.pooling.to_dict(),
+            "dimension": embedder.dimension,
+        },
+        "pass": {"rows": embeddings.num_rows, "seconds": 1.5, "cpu_seconds": 2.5,
+                 "placement": embedder.placement.describe()},
+    }  # fmt: skip
+    (out_dir / "embeddings.json").write_text(json.dumps(manifest), encoding="utf-8")
+    settings = ProbeSettings.from_dict(schema_defaults("probe"))
+    train_probe(
+        tables, out_dir / "embeddings.parquet", out_dir / "embeddings.json",
+        out_dir / "probe.json", settings,
+    )  # fmt: skip
+    return out_dir / "probe.json"

@@ -100,6 +100,7 @@ def workflow_results(results_dir: Path, name: str) -> ExperimentResults:
 
     baseline = path(layout.BASELINE_METRICS)
     threshold = path(layout.THRESHOLD)
+    probe = path(layout.PROBE_METRICS)
     return ExperimentResults(
         name=name,
         metrics=path(layout.EVAL_METRICS),
@@ -107,6 +108,7 @@ def workflow_results(results_dir: Path, name: str) -> ExperimentResults:
         split_report=path(layout.SPLIT_REPORT),
         baseline=baseline if baseline.is_file() else None,
         threshold=threshold if threshold.is_file() else None,
+        probe=probe if probe.is_file() else None,
     )
 
 

@@ -37,6 +37,7 @@ rule write_card:
         split_report=rules.label_splits.output.report,
         manifest=rules.download_snapshot.output.manifest,
         baseline=rules.train_baseline.output.metrics,
+        probe=rules.train_probe.output.metrics,
         threshold=rules.choose_threshold.output.threshold,
     output:
         card=report(

@@ -1,5 +1,5 @@
-# Summary stage: one row per experiment of the config (validation and test metrics, baseline,
-# weak-negative share, training time) as Markdown, CSV and a bar chart.
+# Summary stage: one row per experiment of the config (validation and test metrics, baselines,
+# frozen probe, weak-negative share, training time) as Markdown, CSV and a bar chart.
 
 
 localrules:
@@ -12,6 +12,7 @@ rule summarize:
         models=expand(rules.train.output.model, experiment=EXPERIMENTS),
         split_reports=expand(rules.label_splits.output.report, experiment=EXPERIMENTS),
         baselines=expand(rules.train_baseline.output.metrics, experiment=EXPERIMENTS),
+        probes=expand(rules.train_probe.output.metrics, experiment=EXPERIMENTS),
         thresholds=expand(rules.choose_threshold.output.threshold, experiment=EXPERIMENTS),
     output:
         markdown=report(

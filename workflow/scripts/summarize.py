@@ -11,6 +11,7 @@ write_summary(
         models=snakemake.input.models,
         split_reports=snakemake.input.split_reports,
         baselines=snakemake.input.baselines,
+        probes=snakemake.input.probes,
         thresholds=snakemake.input.thresholds,
     ),
     markdown_path=snakemake.output.markdown,

@@ -13,6 +13,7 @@ write_card(
     output_path=snakemake.output.card,
     predictions_path=snakemake.input.predictions,
     baseline_path=snakemake.input.baseline,
+    probe_path=snakemake.input.probe,
     plot_paths={"pr_curve": snakemake.output.pr_curve, "loss": snakemake.output.loss},
     threshold_path=snakemake.input.threshold,
     folder_name=snakemake.params.folder,

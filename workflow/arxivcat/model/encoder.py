@@ -129,11 +129,11 @@ def read_pooling(ref: str) -> Pooling:
         ModelNotAvailableError: If the reference cannot be resolved.
     """
     if ref == f"{BUILTIN_PREFIX}tiny-bert":
-        return Pooling("cls", False, "builtin:tiny-bert has no pooling configuration: CLS token")
+        return Pooling("cls", False, "the default: builtin:tiny-bert has no pooling configuration")
     source = resolve_model(ref)
     config_path = _model_file(source, POOLING_CONFIG)
     if config_path is None:
-        return Pooling("cls", False, f"{ref} ships no {POOLING_CONFIG}: CLS token")
+        return Pooling("cls", False, f"the default: {ref} ships no {POOLING_CONFIG}")
     config = json.loads(config_path.read_text(encoding="utf-8"))
     chosen = [flag for flag, value in config.items() if flag.startswith("pooling_mode") and value]
     if len(chosen) != 1 or chosen[0] not in _MODES:
@@ -144,8 +144,12 @@ def read_pooling(ref: str) -> Pooling:
     modules_path = _model_file(source, MODULES)
     modules = json.loads(modules_path.read_text(encoding="utf-8")) if modules_path else []
     normalize = any(str(m.get("type", "")).endswith(".Normalize") for m in modules)
-    where = POOLING_CONFIG + (f" and the Normalize module of {MODULES}" if normalize else "")
-    return Pooling(_MODES[chosen[0]], normalize, f"{where} of {ref}")
+    where = f"the model's {POOLING_CONFIG}"
+    return Pooling(
+        _MODES[chosen[0]],
+        normalize,
+        where + (f" and the Normalize module of its {MODULES}" if normalize else ""),
+    )
 
 
 def load_encoder(ref: str, placement: Placement) -> torch.nn.Module:

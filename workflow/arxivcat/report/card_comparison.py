@@ -1,8 +1,10 @@
 """The card's comparison of the fine-tuned model with its baselines, like with like.
 
-Every scorer on the card (the fine-tuned model and the TF-IDF baseline) is shown at 0.5 and at its
-own threshold chosen to maximise validation F1, with the compute it took: a baseline labelled at
-0.5 on a rare category loses by construction and says nothing about what the fine-tune bought.
+Every scorer on the card (the fine-tuned model, the frozen-encoder probe and the TF-IDF baseline)
+is shown at 0.5 and at its own threshold chosen to maximise validation F1, with the compute it
+took: a baseline labelled at 0.5 on a rare category loses by construction and says nothing about
+what the fine-tune bought.  The probe is the question the card answers: SPECTER was made to be
+used frozen, with a linear model on its embeddings.
 """
 
 from __future__ import annotations
@@ -69,6 +71,27 @@ def _row(scorer: Scorer) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def _probe_scorer(probe: dict[str, Any]) -> Scorer:
+    """The frozen-encoder probe's row: its fits and its share of the split's embedding pass."""
+    pooling = (probe.get("encoder") or {}).get("pooling") or {}
+    share = probe.get("embedding") or {}
+    fit, embedding = probe.get("fit_seconds"), share.get("seconds")
+    total = None if fit is None or embedding is None else fit + embedding
+    compute = (
+        f"{duration(total)}: {duration(fit)} fit, {duration(embedding)} its share of the "
+        f"embedding pass ({share.get('rows', 0):,} of {share.get('of', 0):,} papers embedded in "
+        f"{duration(share.get('pass_seconds'))} on {share.get('placement') or 'unknown'})"
+    )
+    return Scorer(
+        f"frozen base encoder ({pooling.get('description', 'pooling unknown')}) + logistic "
+        "regression, class-weighted",
+        probe["validation"],
+        probe.get("test"),
+        probe.get("threshold"),
+        compute,
+    )
+
+
 def scorers(facts: CardFacts) -> list[Scorer]:
     """The fine-tuned model and each baseline the run computed, in the comparison's order."""
     info = facts.info
@@ -83,6 +106,8 @@ def scorers(facts: CardFacts) -> list[Scorer]:
             f"{duration(runtime)} training" + (f" on {device}" if device else ""),
         )
     ]
+    if facts.probe and facts.probe.get("validation"):
+        rows.append(_probe_scorer(facts.probe))
     baseline = facts.baseline
     if baseline and baseline.get("validation"):
         weighted = (baseline.get("settings") or {}).get("class_weight") == "balanced"
@@ -96,6 +121,39 @@ def scorers(facts: CardFacts) -> list[Scorer]:
             )
         )
     return rows
+
+
+def _probe_words(facts: CardFacts) -> str:
+    """What the probe is, and what the fine-tune bought over it (empty without a probe)."""
+    probe = facts.probe
+    if not probe or not probe.get("validation"):
+        return ""
+    encoder = probe.get("encoder") or {}
+    pooling = encoder.get("pooling") or {}
+    grid = ", ".join(f"{c:g}" for c in (probe.get("settings") or {}).get("c_grid", []))
+    words = (
+        f" The frozen probe is the base model before fine-tuning (`{encoder.get('model')}`, "
+        f"{encoder.get('max_length')} tokens, {pooling.get('description', 'pooling unknown')}, "
+        f"from {pooling.get('source', 'an unknown source')}) with a logistic regression on its "
+        f"standardized embeddings, its regularisation C ({probe.get('C', 0):g}, from the grid "
+        f"{grid}) and threshold chosen on validation, as SPECTER's authors classify papers; its "
+        "compute is its fits "
+        "and its share of the split's one embedding pass, which every experiment on the split "
+        "with that encoder reads."
+    )
+    ours = ((facts.threshold or {}).get("test") or {}).get("at_threshold", {}).get("f1")
+    theirs = ((probe.get("threshold") or {}).get("test") or {}).get("at_threshold", {}).get("f1")
+    runtime = facts.info.get("train_runtime") or facts.run.results.get("train_runtime")
+    cost = (probe.get("fit_seconds") or 0) + ((probe.get("embedding") or {}).get("seconds") or 0)
+    if ours is not None and theirs is not None:
+        words += (
+            f" Fine-tuning changed the test F1 by {ours - theirs:+.4f} against the frozen probe "
+            "(each at its own threshold)"
+        )
+        if runtime and cost:
+            words += f", at {runtime / cost:,.1f} times the probe's run time"
+        words += "."
+    return words
 
 
 def section_comparison(facts: CardFacts) -> str:
@@ -116,5 +174,8 @@ def section_comparison(facts: CardFacts) -> str:
         "threshold, the one that maximises its F1 on the validation split (the test split is "
         "never used to choose): the test F1 at its own threshold (bold) compares like with like. "
         "The TF-IDF baseline uses word unigrams and bigrams; class-weighted means its classes are "
-        "weighted inversely to their frequency, as a rare category needs.\n\n" + table
+        "weighted inversely to their frequency, as a rare category needs."
+        + _probe_words(facts)
+        + "\n\n"
+        + table
     )

@@ -40,6 +40,7 @@ class CardFacts:
         split_report: The experiment's ``split_report.json``, when known.
         manifest: The corpus manifest, when known.
         baseline: The TF-IDF baseline's metrics, when computed.
+        probe: The frozen-encoder probe's metrics (rule ``train_probe``), when computed.
         threshold: The model's threshold chosen on validation (``threshold.json``), when chosen.
         distributed_type: How training was distributed, when the run does not record it.
         metrics_source: Where the validation metrics came from, when not from a final
@@ -55,6 +56,7 @@ class CardFacts:
     split_report: dict[str, Any] | None = None
     manifest: dict[str, Any] | None = None
     baseline: dict[str, Any] | None = None
+    probe: dict[str, Any] | None = None
     threshold: dict[str, Any] | None = None
     distributed_type: str | None = None
     metrics_source: str | None = None
@@ -89,12 +91,13 @@ def workflow_facts(
     baseline_path: str | Path | None = None,
     threshold_path: str | Path | None = None,
     head: str | None = None,
+    probe_path: str | Path | None = None,
 ) -> CardFacts:
     """The facts of one workflow experiment, from the files its card rule declares as inputs.
 
     With ``head``, the facts of one head of a multi-head experiment, in the binary layout: its
-    metrics, threshold, baseline and positives, and the experiment named ``<name>-<head>`` with
-    the head as its dataset config.
+    metrics, threshold, baseline, probe and positives, and the experiment named ``<name>-<head>``
+    with the head as its dataset config.
 
     Raises:
         RunDirError: If a file is missing or malformed (the message names it).
@@ -104,13 +107,14 @@ def workflow_facts(
     assert metrics is not None
     report = _optional_json(split_report_path)
     baseline, threshold = _optional_json(baseline_path), _optional_json(threshold_path)
+    probe = _optional_json(probe_path)
     if head is not None:
         if head not in metrics.get("heads", {}):
             known = ", ".join(metrics.get("heads", {})) or "none: not a multi-head experiment"
             raise CardError(f"{metrics_path}: no head {head!r} (heads: {known})")
         experiment = head_experiment(experiment, head, report)
         metrics, report = metrics["heads"][head], head_report(report, head)
-        baseline = baseline["heads"][head] if baseline and "heads" in baseline else baseline
+        baseline, probe = head_record(baseline, head), head_record(probe, head)
         threshold = threshold["heads"][head] if threshold else None
     if "validation" not in metrics:
         raise CardError(f"{metrics_path}: no validation metrics")
@@ -123,8 +127,21 @@ def workflow_facts(
         split_report=report,
         manifest=_optional_json(manifest_path),
         baseline=baseline,
+        probe=probe,
         threshold=threshold,
     )
+
+
+def head_record(record: dict[str, Any] | None, head: str) -> dict[str, Any] | None:
+    """One head's part of a multi-head scorer's record, beside what all heads share.
+
+    The shared part (encoder, settings, the embedding pass) stays; the head's own fit, metrics
+    and threshold replace the totals.
+    """
+    if record is None or "heads" not in record:
+        return record
+    shared = {key: value for key, value in record.items() if key != "heads"}
+    return {**shared, **record["heads"][head]}
 
 
 def head_experiment(

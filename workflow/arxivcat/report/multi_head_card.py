@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from arxivcat.report.card_comparison import duration
 from arxivcat.report.card_facts import CardFacts, workflow_facts
 from arxivcat.report.card_render import GENERATED, eval_results, front_matter, title_block
 from arxivcat.report.card_sections import base_model_phrase, section_data
@@ -37,25 +38,48 @@ def heads_table(
     threshold: dict[str, Any],
     baseline: dict[str, Any] | None,
     report: dict[str, Any],
+    probe: dict[str, Any] | None = None,
 ) -> str:
-    """One row per head: categories, support, F1 at 0.5 and at its threshold, the baseline's."""
+    """One row per head: categories, support, F1 at 0.5 and at its threshold, the baselines'."""
     labels = {h["name"]: h["labels"] for h in report.get("heads", [])}
     rows = [
         "| Head | Categories | Validation positives | Test positives | Validation F1 | Test F1 "
-        "| Own threshold | Test F1 at it | TF-IDF test F1 at its own threshold |",
-        "|:-----|:-----|-----:|-----:|-----:|-----:|-----:|-----:|-----:|",
+        "| Own threshold | Test F1 at it | Frozen probe test F1 at its own threshold "
+        "| TF-IDF test F1 at its own threshold |",
+        "|:-----|:-----|-----:|-----:|-----:|-----:|-----:|-----:|-----:|-----:|",
     ]
     for head, record in metrics["heads"].items():
         chosen = threshold["heads"][head]
-        tfidf = ((baseline or {}).get("heads", {}).get(head) or {}).get("threshold") or {}
+        tfidf, frozen = (
+            (((scorer or {}).get("heads", {}).get(head) or {}).get("threshold") or {})
+            for scorer in (baseline, probe)
+        )
         rows.append(
             f"| {head} | {', '.join(labels.get(head, []))} | "
             f"{record['validation']['positives']:,} | {record['test']['positives']:,} | "
             f"{_f1(record['validation'])} | {_f1(record['test'])} | {chosen['threshold']:.4f} | "
             f"{_f1(chosen['test']['at_threshold'])} | "
+            f"{_f1(frozen.get('test', {}).get('at_threshold'))} | "
             f"{_f1(tfidf.get('test', {}).get('at_threshold'))} |"
         )
     return "\n".join(rows)
+
+
+def probe_sentence(facts: CardFacts) -> str:
+    """What the frozen probe column is and what it cost (empty without a probe)."""
+    probe = facts.probe
+    if not probe:
+        return ""
+    pooling = (probe.get("encoder") or {}).get("pooling") or {}
+    share = probe.get("embedding") or {}
+    runtime = facts.info.get("train_runtime")
+    return (
+        f"  The frozen probe is the base model before fine-tuning ({pooling.get('description')}) "
+        "with a class-weighted logistic regression per head on its embeddings, C and threshold "
+        f"chosen on validation: {duration(probe.get('fit_seconds'))} of fits for every head and "
+        f"{duration(share.get('seconds'))} as its share of the split's embedding pass, against "
+        f"{duration(runtime)} of fine-tuning."
+    )
 
 
 def pooled_table(threshold: dict[str, Any]) -> str:
@@ -151,7 +175,8 @@ def render_multi_head_card(
         ),
         "### Heads\n\nSupport is the number of positive papers; F1 at 0.5 unless marked.  The "
         "TF-IDF baseline is class-weighted and also at its own threshold chosen on validation."
-        f"\n\n{heads_table(metrics, threshold, baseline, report)}",
+        + probe_sentence(facts)
+        + f"\n\n{heads_table(metrics, threshold, baseline, report, facts.probe)}",
         "## Training procedure",
         f"### Training hyperparameters\n\n{section_hyperparameters(facts)}",
         f"### Training results\n\n{section_training_results(facts)}",
@@ -171,10 +196,15 @@ def multi_head_facts(
     manifest_path: str | Path | None,
     baseline_path: str | Path | None,
     threshold_path: str | Path,
+    probe_path: str | Path | None = None,
 ) -> tuple[CardFacts, dict[str, Any], dict[str, Any], dict[str, Any] | None]:
-    """The card's facts, and the metrics, threshold and baseline records it tabulates."""
+    """The card's facts (the probe's record among them), and the records it tabulates.
+
+    Returns:
+        The facts, and the metrics, threshold and baseline records.
+    """
     facts = workflow_facts(
-        experiment, model_dir, metrics_path, split_report_path, manifest_path, None, None
+        experiment, model_dir, metrics_path, split_report_path, manifest_path, probe_path=probe_path
     )
     metrics = read_json(metrics_path)
     threshold = read_json(threshold_path)

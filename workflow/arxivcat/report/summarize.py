@@ -3,11 +3,12 @@
 Each row comes from the files of one experiment, passed by path (:class:`ExperimentResults`):
 the evaluate stage's ``metrics.json`` (validation and test metrics), the model directory's
 ``training_info.json`` (training time, throughput, best epoch), the ``split_report.json``
-(weak-negative share, training rows) and, when computed, the baseline's ``metrics.json`` and the
-model's ``threshold.json``.  The model and the baseline are compared like with like: each at its
-own threshold chosen on validation.  A multi-head experiment's row gives its pooled (micro)
-numbers, and each of its heads is put beside the binary experiment asking the same question
-(:mod:`arxivcat.report.shared_encoder`).
+(weak-negative share, training rows) and, when computed, the baseline's ``metrics.json``, the
+model's ``threshold.json`` and the frozen-encoder probe's ``metrics.json``.  The model and the
+baselines are compared like with like: each at its own threshold chosen on validation, the probe
+with its compute (its fits and its share of the split's embedding pass).  A multi-head
+experiment's row gives its pooled (micro) numbers, and each of its heads is put beside the binary
+experiment asking the same question (:mod:`arxivcat.report.shared_encoder`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ COLUMNS = (
     "test_f1_at_threshold",
     "baseline_test_f1",
     "baseline_test_f1_at_threshold",
+    "probe_test_f1",
+    "probe_test_f1_at_threshold",
+    "probe_hours",
     "weak_negative_share",
     "train_rows",
     "best_epoch",
@@ -61,6 +65,7 @@ class ExperimentResults:
         split_report: The experiment's ``split_report.json``.
         baseline: The TF-IDF baseline's ``metrics.json``, or None when not computed.
         threshold: The model's ``threshold.json``, or None when not chosen.
+        probe: The frozen-encoder probe's ``metrics.json``, or None when not computed.
     """
 
     name: str
@@ -69,6 +74,7 @@ class ExperimentResults:
     split_report: Path
     baseline: Path | None = None
     threshold: Path | None = None
+    probe: Path | None = None
 
 
 def experiment_results(
@@ -78,6 +84,7 @@ def experiment_results(
     split_reports: Sequence[str | Path],
     baselines: Sequence[str | Path] | None = None,
     thresholds: Sequence[str | Path] | None = None,
+    probes: Sequence[str | Path] | None = None,
 ) -> list[ExperimentResults]:
     """Zip the rule's per-experiment input lists (each in the order of ``experiments``).
 
@@ -89,6 +96,8 @@ def experiment_results(
         lists["baselines"] = baselines
     if thresholds is not None:
         lists["thresholds"] = thresholds
+    if probes is not None:
+        lists["probes"] = probes
     for key, paths in lists.items():
         if len(paths) != len(experiments):
             raise SummaryError(
@@ -103,6 +112,7 @@ def experiment_results(
             split_report=Path(split_reports[i]),
             baseline=Path(baselines[i]) if baselines is not None else None,
             threshold=Path(thresholds[i]) if thresholds is not None else None,
+            probe=Path(probes[i]) if probes is not None else None,
         )
         for i, name in enumerate(experiments)
     ]
@@ -111,6 +121,21 @@ def experiment_results(
 def _f1_at_threshold(report: dict[str, Any] | None) -> float | None:
     """Test F1 at the threshold chosen on validation, from a threshold report."""
     return (report or {}).get("test", {}).get("at_threshold", {}).get("f1")
+
+
+def _probe_columns(probe: dict[str, Any] | None) -> dict[str, Any]:
+    """The probe's test F1 at 0.5 and at its own threshold, and its hours.
+
+    Its hours are those of its fits and of its share of the split's embedding pass.
+    """
+    probe = probe or {}
+    share = (probe.get("embedding") or {}).get("seconds")
+    fit = probe.get("fit_seconds")
+    return {
+        "probe_test_f1": probe.get("test", {}).get("f1"),
+        "probe_test_f1_at_threshold": _f1_at_threshold(probe.get("threshold")),
+        "probe_hours": None if fit is None or share is None else round((fit + share) / 3600, 4),
+    }
 
 
 def experiment_row(results: ExperimentResults) -> dict[str, Any]:
@@ -127,6 +152,7 @@ def experiment_row(results: ExperimentResults) -> dict[str, Any]:
         report = read_json(results.split_report)
         baseline = read_json(results.baseline) if results.baseline else None
         threshold = read_json(results.threshold) if results.threshold else None
+        probe = read_json(results.probe) if results.probe else None
     except RunDirError as error:
         raise SummaryError(str(error)) from None
     assert metrics is not None and info is not None and report is not None
@@ -137,6 +163,7 @@ def experiment_row(results: ExperimentResults) -> dict[str, Any]:
     row["test_f1_at_threshold"] = _f1_at_threshold(threshold)
     row["baseline_test_f1"] = (baseline or {}).get("test", {}).get("f1")
     row["baseline_test_f1_at_threshold"] = _f1_at_threshold((baseline or {}).get("threshold"))
+    row.update(_probe_columns(probe))
     row["weak_negative_share"] = report.get("weak_negative_share", 0.0)
     row["train_rows"] = report.get("splits", {}).get("train", {}).get("rows")
     row["best_epoch"] = info.get("best_epoch")
@@ -154,7 +181,7 @@ def _cell(value: Any, key: str) -> str:
         return f"{100 * value:.0f}%"
     if key == "best_epoch":
         return f"{value:g}"  # an epoch: 2, or 2.5 for a mid-epoch evaluation
-    if key == "train_hours":
+    if key in ("train_hours", "probe_hours"):
         return f"{value:.2f}"
     if isinstance(value, float):
         return f"{value:.4f}" if key != "train_samples_per_second" else f"{value:,.1f}"
@@ -167,16 +194,19 @@ def markdown(rows: Sequence[dict[str, Any]], plot_name: str = "summary.png") -> 
     """The summary as a Markdown document linking the bar chart ``plot_name`` beside it."""
     header = (
         "| Experiment | Val F1 | Val P | Val R | Val Acc | Test F1 | Test P | Test R | Test Acc "
-        "| Test F1, own thr. | TF-IDF test F1 | TF-IDF test F1, own thr. | Weak neg. | Train rows "
-        "| Best epoch | Train h | Samples/s | Device |"
+        "| Test F1, own thr. | TF-IDF test F1 | TF-IDF test F1, own thr. | Probe test F1 "
+        "| Probe test F1, own thr. | Probe h | Weak neg. | Train rows | Best epoch | Train h "
+        "| Samples/s | Device |"
     )
     lines = [
         "# arxivcat: experiment summary",
         "",
         "Positive-class metrics of each experiment's final model at threshold 0.5 on its "
-        "validation and test splits; test F1 of the model and of the class-weighted TF-IDF + "
-        "logistic-regression baseline at 0.5 and at each one's own threshold chosen on "
-        'validation ("own thr.": compare these like with like); the weak-negative share of '
+        "validation and test splits; test F1 of the model, of the class-weighted TF-IDF + "
+        "logistic-regression baseline and of the frozen-encoder probe (a class-weighted logistic "
+        "regression on the base model's embeddings) at 0.5 and at each one's own threshold "
+        'chosen on validation ("own thr.": compare these like with like); the probe\'s hours '
+        "(its fits and its share of the split's embedding pass), the weak-negative share of "
         "training, and training time.",
         "",
         f"![F1 by experiment]({plot_name})",
@@ -225,6 +255,9 @@ def write_summary(
                 "test F1": [r["test_f1"] for r in rows],
                 "test F1, own threshold": [r["test_f1_at_threshold"] for r in rows],
                 "TF-IDF test F1, own threshold": [r["baseline_test_f1_at_threshold"] for r in rows],
+                "frozen probe test F1, own threshold": [
+                    r["probe_test_f1_at_threshold"] for r in rows
+                ],
             },
             "F1 of the positive class by experiment",
             plot_path,

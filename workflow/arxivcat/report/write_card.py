@@ -128,6 +128,7 @@ def write_card(
     threshold_path: str | Path | None = None,
     folder_name: str | None = None,
     head: str | None = None,
+    probe_path: str | Path | None = None,
 ) -> ModelCard:
     """Write the workflow's card of one experiment (or of one head of it), and its plots.
 
@@ -146,6 +147,7 @@ def write_card(
         folder_name: How the "How to use" snippet names the model folder (default: the card's
             folder).
         head: One head of a multi-head experiment: its card, in the reference's format.
+        probe_path: The frozen-encoder probe's ``metrics.json`` (rule ``train_probe``).
 
     Returns:
         The parsed card.
@@ -155,6 +157,7 @@ def write_card(
         return _write_multi_head_card(
             experiment, model_dir, metrics_path, split_report_path, manifest_path, output_path,
             predictions_path, baseline_path, plot_paths or {}, threshold_path, folder_name,
+            probe_path,
         )  # fmt: skip
     facts = workflow_facts(
         experiment,
@@ -165,6 +168,7 @@ def write_card(
         baseline_path,
         threshold_path,
         head,
+        probe_path,
     )
     facts.plots = _draw_plots(facts, output_path, plot_paths or {}, predictions_path)
     text = render_card(facts)
@@ -192,6 +196,7 @@ def _write_multi_head_card(
     plot_paths: Mapping[str, str | Path],
     threshold_path: str | Path | None,
     folder_name: str | None,
+    probe_path: str | Path | None = None,
 ) -> ModelCard:
     """The card of a multi-head experiment (:mod:`arxivcat.report.multi_head_card`)."""
     from arxivcat.report.multi_head_card import multi_head_facts, render_multi_head_card
@@ -200,7 +205,7 @@ def _write_multi_head_card(
         raise CardError(f"{output_path}: a multi-head card needs the thresholds and split report")
     facts, metrics, threshold, baseline = multi_head_facts(
         experiment, model_dir, metrics_path, split_report_path, manifest_path, baseline_path,
-        threshold_path,
+        threshold_path, probe_path,
     )  # fmt: skip
     facts.plots = _draw_plots(facts, output_path, plot_paths, predictions_path)
     folder = folder_name or str(output_path.parent)
