@@ -1,5 +1,6 @@
 # arxivcat: arXiv metadata -> label splits -> tokens -> fine-tuned classifier -> evaluation -> card.
-# Targets: results/<experiment>/card.md for any experiment in config, `summary` for
+# Targets: results/<experiment>/card.md for any experiment in config (and
+# results/<experiment>/heads/<head>/card.md for each head of a multi-head one), `summary` for
 # results/summary.md across all of them, or `all` for every card and the summary.
 from snakemake.utils import min_version
 
@@ -26,6 +27,7 @@ rule all:
     default_target: True
     input:
         expand(rules.write_card.output.card, experiment=EXPERIMENTS),
+        head_cards,
         rules.summarize.output.markdown,
 
 

@@ -64,6 +64,9 @@ CARD_PR_CURVE = "results/{experiment}/card_pr_curve.png"
 CARD_LOSS = "results/{experiment}/card_loss.png"
 #: The Hub-ready model folder, which the card's "How to use" snippet also names.
 HUB_FOLDER = "results/{experiment}/hub"
+#: The card of one head of a multi-head experiment, and its precision-recall curves.
+HEAD_CARD = "results/{experiment}/heads/{head}/card.md"
+HEAD_CARD_PR_CURVE = "results/{experiment}/heads/{head}/card_pr_curve.png"
 
 # Summary stage: one row per experiment.
 SUMMARY = "results/summary.md"

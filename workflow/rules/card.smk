@@ -11,6 +11,7 @@ report: "../report/workflow.rst"
 localrules:
     choose_threshold,
     write_card,
+    write_head_card,
     package_model,
 
 
@@ -31,14 +32,7 @@ rule choose_threshold:
 
 rule write_card:
     input:
-        model=rules.train.output.model,
-        metrics=rules.evaluate.output.metrics,
-        predictions=rules.evaluate.output.predictions,
-        split_report=rules.label_splits.output.report,
-        manifest=rules.download_snapshot.output.manifest,
-        baseline=rules.train_baseline.output.metrics,
-        probe=rules.train_probe.output.metrics,
-        threshold=rules.choose_threshold.output.threshold,
+        unpack(card_inputs),
     output:
         card=report(
             layout.CARD,
@@ -71,6 +65,30 @@ rule write_card:
         code=code_digest("arxivcat.report.write_card"),
     script:
         "../scripts/write_card.py"
+
+
+rule write_head_card:
+    input:
+        unpack(card_inputs),
+    output:
+        card=layout.HEAD_CARD,
+        pr_curve=layout.HEAD_CARD_PR_CURVE,
+    log:
+        layout.log("write_head_card", "{experiment}", "{head}"),
+    conda:
+        "../../envs/data.yaml"
+    params:
+        experiment=card_facts_of,
+        folder=layout.HUB_FOLDER,
+        code=code_digest("arxivcat.report.write_card"),
+    script:
+        "../scripts/write_head_card.py"
+
+
+# `snakemake heads`: the card of every head of every multi-head experiment.
+rule heads:
+    input:
+        head_cards,
 
 
 rule package_model:
