@@ -34,6 +34,8 @@ EXPERIMENTS = ("cv-32", "ai-32")
 # Jobs that read every experiment's results (the summary table and the `all` target).  They
 # follow any experiment's change; what the promises constrain is every other job.
 AGGREGATES = {"all", "summarize"}
+# The embedding each split definition's experiments share (rule embed), by its job's wildcards.
+EMBEDDING = "split={split}, encoder=" + layout.encoder_key("builtin:tiny-bert", 32)
 DATA_RULES = {"download_snapshot", "prepare_weak_negatives", "assign_splits"}
 
 
@@ -186,6 +188,11 @@ def test_first_run_planned_every_stage(pipeline, completed_run):
         ]
     assert ("download_snapshot", "") in first_plan
     assert {("assign_splits", "split=reference"), ("assign_splits", "split=other")} <= first_plan
+    # One embedding per split definition, a probe per experiment.
+    assert {job for job in first_plan if job[0] == "embed"} == {
+        ("embed", EMBEDDING.format(split=split)) for split in ("reference", "other")
+    }
+    assert all("train_probe" in pipeline[experiment] for experiment in EXPERIMENTS)
 
 
 def test_complete_run_has_nothing_to_do_and_no_changes(rerun_dir):
@@ -212,14 +219,18 @@ def test_training_hyperparameter_reruns_only_that_experiments_train_evaluate_car
         ("choose_threshold", "cv-32"),
         ("write_card", "cv-32"),
     }
-    assert other_jobs(jobs) == set()
+    assert other_jobs(jobs) == set()  # the split's embedding (and the probe) stay
 
 
 def test_split_parameter_reruns_that_split_and_its_experiments_not_download(rerun_dir, pipeline):
     edit_config(rerun_dir, lambda c: c["splits"]["reference"].update(min_year=2008))
     jobs = planned(rerun_dir)
     assert per_experiment(jobs) == {(rule, "cv-32") for rule in pipeline["cv-32"]}
-    assert other_jobs(jobs) == {("assign_splits", "split=reference")}
+    # The split's embedding is redone; the other split's is not.
+    assert other_jobs(jobs) == {
+        ("assign_splits", "split=reference"),
+        ("embed", EMBEDDING.format(split="reference")),
+    }
 
 
 def reversed_keys(value: object) -> object:
@@ -243,7 +254,10 @@ def test_reordered_and_reformatted_config_reruns_nothing_but_a_changed_value_doe
     # A value changed in that file still reruns what depends on it, and only that.
     edit_config(rerun_dir, lambda c: c["splits"]["other"].update(seed=8))
     jobs = planned(rerun_dir)
-    assert other_jobs(jobs) == {("assign_splits", "split=other")}
+    assert other_jobs(jobs) == {
+        ("assign_splits", "split=other"),
+        ("embed", EMBEDDING.format(split="other")),
+    }
     assert {name for _, name in per_experiment(jobs)} == {"ai-32"}
 
 
@@ -277,6 +291,14 @@ def test_card_code_edit_reruns_only_the_cards(rerun_dir):
     edit_module(rerun_dir, "report/card_sections")
     jobs = planned(rerun_dir)
     assert per_experiment(jobs) == {("write_card", name) for name in EXPERIMENTS}
+    assert other_jobs(jobs) == set()
+
+
+def test_probe_code_edit_reruns_the_probes_and_cards_not_the_embeddings(rerun_dir):
+    edit_module(rerun_dir, "probe/train_probe")
+    jobs = planned(rerun_dir)
+    rules = ("train_probe", "write_card")
+    assert per_experiment(jobs) == {(rule, name) for name in EXPERIMENTS for rule in rules}
     assert other_jobs(jobs) == set()
 
 

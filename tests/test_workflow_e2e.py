@@ -2,15 +2,16 @@
 
 One completed run (cv-32, ai-full-weak-negs and the five-head fields-weak-negs as configured in
 config/config.yaml, with a 2-layer BERT trained for one epoch, their summary, the multi-head
-experiment's head cards and model folder, and the predictions on the downloaded corpus and on a
-generated one) is shared by the tests of this module: the cards' contents, the summary, the
-predictions, the no-op rerun, and what a changed learning rate, a new head or a card-only change
-reruns.
+experiment's head cards and model folder, the frozen-encoder probes on the split's one embedding,
+and the predictions on the downloaded corpus and on a generated one) is shared by the tests of
+this module: the cards' contents, the summary, the predictions, the no-op rerun, and what a
+changed learning rate or split, a new head or a card-only change reruns.
 """
 
 from __future__ import annotations
 
 import copy
+import csv
 import json
 import re
 from pathlib import Path
@@ -62,6 +63,7 @@ def real_inputs(shared: Path, workdir: Path) -> dict:
         chunk_rows=1000,
         batch_size=64,
     )
+    config["embed"].update(device="cpu", chunk_rows=1000)
     return config
 
 
@@ -79,8 +81,11 @@ def test_dry_run_of_default_config_lists_every_stage(tmp_path):
     """The shipped config plans download -> splits -> tokenize -> train -> evaluate -> card."""
     for target in TARGETS:
         jobs = planned_jobs(tmp_path, target)
-        assert STAGES | {"write_card"} <= set(jobs), jobs
+        assert STAGES | {"write_card", "embed", "train_probe"} <= set(jobs), jobs
     assert "prepare_weak_negatives" in planned_jobs(tmp_path, TARGETS[1])
+    # Every experiment of the shipped config is on one split with SPECTER: one embedding job.
+    jobs = planned_jobs(tmp_path, "summary")
+    assert jobs["embed"] == 1 and jobs["train_probe"] == jobs["train"] == 8, jobs
 
 
 def test_card_reports_the_evaluate_stage_numbers(completed_run):
@@ -377,3 +382,67 @@ def test_a_new_head_retrains_its_experiment_only_and_a_card_change_retrains_noth
     jobs = planned(workdir, renamed, *TARGETS, "heads") - {("heads", "")}
     assert {rule for rule, _ in jobs} == {"write_card", "write_head_card"}
     assert all(MULTI in w for _, w in jobs)
+
+
+ENCODER = layout.encoder_key("builtin:tiny-bert", 64)
+
+
+def test_one_embedding_per_split_serves_all_its_experiments(completed_run):
+    """One embed job for the three experiments of the split; a changed split redoes it once."""
+    workdir, config = completed_run
+    manifest = json.loads(
+        (
+            workdir / layout.EMBEDDINGS_MANIFEST.format(split="reference", encoder=ENCODER)
+        ).read_text()
+    )
+    assert manifest["weak_negatives"] > 0  # ai-full-weak-negs and fields-weak-negs add them
+    logs = sorted((workdir / Path(layout.log("embed", "any")).parent).rglob("*.log"))
+    assert [log.relative_to(workdir) for log in logs] == [
+        Path(layout.log("embed", "reference", ENCODER))
+    ]
+    log = logs[0].read_text()
+    assert "\r" not in log and "ETA" in log and "(100.0%)" in log
+    assert not (workdir / layout.EMBED_CHUNKS.format(split="reference", encoder=ENCODER)).exists()
+    for name in (*EXPERIMENTS, MULTI):
+        probe = json.loads((workdir / layout.PROBE_METRICS.format(experiment=name)).read_text())
+        assert probe["embedding"]["of"] == manifest["pass"]["rows"]
+        assert probe["embedding"]["pass_seconds"] == manifest["pass"]["seconds"]
+    moved = copy.deepcopy(config)
+    moved["splits"]["reference"]["min_year"] = 2012
+    jobs = planned(workdir, moved, *TARGETS)
+    assert {(rule, w) for rule, w in jobs if rule in ("embed", "assign_splits")} == {
+        ("assign_splits", "split=reference"),
+        ("embed", f"split=reference, encoder={ENCODER}"),
+    }
+    assert {w for rule, w in jobs if rule == "train_probe"} == {
+        f"experiment={name}" for name in (*EXPERIMENTS, MULTI)
+    }
+
+
+def _probe(workdir: Path, name: str) -> dict:
+    return json.loads((workdir / layout.PROBE_METRICS.format(experiment=name)).read_text())
+
+
+def test_the_frozen_probe_reaches_every_card_and_the_summary(completed_run):
+    workdir, _ = completed_run
+    summary = {
+        row["experiment"]: row
+        for row in csv.DictReader((workdir / layout.SUMMARY_CSV).open(encoding="utf-8"))
+    }
+    for name in EXPERIMENTS:
+        probe = _probe(workdir, name)
+        at_threshold = probe["threshold"]["test"]["at_threshold"]["f1"]
+        card = (workdir / layout.CARD.format(experiment=name)).read_text()
+        (row,) = [line for line in card.splitlines() if line.startswith("| frozen base encoder")]
+        assert f"| {probe['validation']['f1']:.4f} | {probe['test']['f1']:.4f} |" in row
+        assert f"**{at_threshold:.4f}**" in row and "share of the embedding pass" in row
+        assert float(summary[name]["probe_test_f1_at_threshold"]) == at_threshold
+        assert float(summary[name]["probe_test_f1"]) == probe["test"]["f1"]
+    probe = _probe(workdir, MULTI)
+    card = (workdir / layout.CARD.format(experiment=MULTI)).read_text()
+    for head in _heads(workdir):
+        frozen = probe["heads"][head]["threshold"]["test"]["at_threshold"]["f1"]
+        (row,) = [line for line in card.splitlines() if line.startswith(f"| {head} |")]
+        assert row.split(" | ")[-2] == f"{frozen:.4f}"
+        head_card = (workdir / layout.HEAD_CARD.format(experiment=MULTI, head=head)).read_text()
+        assert f"**{frozen:.4f}**" in head_card.split("| frozen base encoder", 1)[1].split("\n")[0]
