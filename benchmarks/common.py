@@ -63,12 +63,15 @@ REAL_20K = SHARED / "arxiv" / "snapshot-real-2010-2019-20k-staeiou.jsonl.gz"
 
 @dataclass(frozen=True)
 class ExperimentTables:
-    """One experiment's labelled tables and split report."""
+    """One experiment's labelled tables and split report, and the stage files they came from."""
 
     name: str
     experiment: Experiment
     tables: dict[str, Path]
     report: Path
+    corpus: Path
+    assignment: Path
+    weak_negatives: Path
 
 
 def shipped_config() -> dict:
@@ -141,7 +144,8 @@ def experiment_tables(
             experiment=name,
             labelling=labelling_of(experiment),
         )
-        out.append(ExperimentTables(name, experiment, tables, base / "split_report.json"))
+        report = base / "split_report.json"
+        out.append(ExperimentTables(name, experiment, tables, report, corpus, assignment, weak))
     return out
 
 

@@ -43,3 +43,12 @@ def test_no_rule_writes_a_results_path_of_its_own():
         if literal.search(line.split("#", 1)[0])
     ]
     assert found == []
+
+
+def test_an_encoder_key_is_a_folder_name_of_the_model_and_budget():
+    assert layout.encoder_key("sentence-transformers/allenai-specter", 512) == (
+        "sentence-transformers--allenai-specter_512"
+    )
+    assert layout.encoder_key("builtin:tiny-bert", 64) == "builtin-tiny-bert_64"
+    assert layout.encoder_key("/models/my specter/", 128) == "models--my-specter_128"
+    assert layout.encoder_key("..", 8) == "model_8"

@@ -186,6 +186,15 @@ def test_config_errors_are_one_line_and_name_the_problem(tmp_path):
             {"experiments": {"cv-32": {"labels": ["cs.VISION"]}}},
             "not arXiv categories: cs.VISION",
         ),
+        (  # two models whose embeddings would share one file
+            {
+                "experiments": {
+                    "cv-32": {"training": {"model": "org/model"}},
+                    "ro-32": {"training": {"model": "org--model"}},
+                }
+            },
+            "share the embedding name 'org--model_512'",
+        ),
     ]
     for config, message in cases:
         result = snakemake(tmp_path, "-n", "--", TARGETS[0], config=config, check=False)

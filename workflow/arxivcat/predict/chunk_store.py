@@ -1,7 +1,8 @@
-"""Finished chunks of a prediction job, kept outside its declared output so that it can resume.
+"""Finished chunks of a prediction or embed job, kept outside its output so that it can resume.
 
 Snakemake deletes a job's outputs before running it, so the chunks live in their own store
-(``results/checkpoints/predict/<corpus>/<experiment>/``, as training checkpoints do).  The store
+(``results/checkpoints/predict/<corpus>/<experiment>/``, ``results/checkpoints/embed/...``, as
+training checkpoints do).  The store
 holds ``fingerprint.json`` (model digest, input files, settings): a store made for anything else
 is wiped instead of resumed.  Each chunk appears under its final name only once complete (so the
 chunks of several processes may finish in any order), and the store is removed once the output is
@@ -28,7 +29,7 @@ FINGERPRINT = "fingerprint.json"
 
 
 class ChunkStore:
-    """The chunk files ``chunk-NNNNN.parquet`` of one prediction job."""
+    """The chunk files ``chunk-NNNNN.parquet`` of one prediction (or embed) job."""
 
     def __init__(self, directory: str | Path, fingerprint: dict[str, Any]) -> None:
         self.directory = Path(directory)
