@@ -36,6 +36,8 @@ ASSIGNMENT = "results/splits/{split}/assignment.parquet"
 TRAIN_TABLE = "results/{experiment}/data/train.parquet"
 VALIDATION_TABLE = "results/{experiment}/data/validation.parquet"
 TEST_TABLE = "results/{experiment}/data/test.parquet"
+#: The split definition's newest papers, held out of the other three (empty without a holdout).
+HELDOUT_TABLE = "results/{experiment}/data/heldout.parquet"
 SPLIT_REPORT = "results/{experiment}/data/split_report.json"
 
 # Model stages: tokens, the trained model, its evaluation and the TF-IDF baseline.
