@@ -30,12 +30,14 @@ import torch
 from arxivcat.io.atomic import atomic_path, write_text_atomic
 from arxivcat.io.progress import Progress
 from arxivcat.model import devices
+from arxivcat.model.prevalence import estimated_prevalence
 from arxivcat.predict.chunk_store import ChunkStore
 from arxivcat.predict.model_folder import (
     DEFAULT_THRESHOLD,
     ModelFolderError,
     folder_digest,
     folder_heads,
+    read_decisions,
     read_folder_info,
     read_threshold,
 )
@@ -87,11 +89,50 @@ def _thresholds(
     return tuple(recorded[head] for head in heads), source
 
 
+def _shares(
+    heads: tuple[str, ...] | None,
+    thresholds: tuple[float, ...],
+    positives: list[int],
+    scored: int,
+    decisions: list[dict[str, Any]],
+    source: str,
+) -> dict[str, Any]:
+    """Each head's threshold, positives, the share labelled positive and the corrected share.
+
+    The corrected share (:func:`~arxivcat.model.prevalence.estimated_prevalence`) uses
+    validation's rates at the recorded threshold; with a threshold set by hand there are none.
+    """
+    records = []
+    for threshold, count, chosen in zip(thresholds, positives, decisions, strict=True):
+        share = count / scored if scored else None
+        rates = chosen["validation_rates"] if source != "setting" else {}
+        tpr, fpr = rates.get("true_positive"), rates.get("false_positive")
+        estimate = None
+        if share is not None and tpr is not None and fpr is not None:
+            estimate = estimated_prevalence(share, tpr, fpr)
+        records.append(
+            {
+                "threshold": threshold,
+                "positives": count,
+                "labelled_positive_share": share,
+                "estimated_prevalence": estimate,
+                "temperature": chosen["temperature"],
+            }
+        )
+    if heads is None:
+        return records[0]
+    keys = ("positives", "labelled_positive_share", "estimated_prevalence", "temperature")
+    out = {key: {h: r[key] for h, r in zip(heads, records, strict=True)} for key in keys}
+    out["thresholds"] = dict(zip(heads, thresholds, strict=True))
+    return out
+
+
 def _fingerprint(
     model_dir: Path,
     files: list[Path],
     settings: PredictSettings,
     thresholds: tuple[float, ...],
+    temperatures: tuple[float | None, ...],
     device: str,
 ) -> dict[str, Any]:
     return {
@@ -101,6 +142,7 @@ def _fingerprint(
         "batch_size": settings.batch_size,
         "device": device,
         "thresholds": list(thresholds),
+        "temperatures": list(temperatures),
     }
 
 
@@ -146,6 +188,8 @@ def predict_corpus(
     _check_outputs_are_not_inputs(files, [output_path, manifest_path])
     heads = folder_heads(model_dir)
     thresholds, source = _thresholds(model_dir, settings, threshold_path, heads)
+    decisions = read_decisions(model_dir, threshold_path, heads)
+    temperatures = tuple(d["temperature"] for d in decisions)
     counts = papers_per_file(files)
     total = sum(counts)
     for path in (path for path, rows in zip(files, counts, strict=True) if not rows):
@@ -158,9 +202,10 @@ def predict_corpus(
         device = classifier.placement.device.type
     else:
         device = "cuda" if gpus else devices.resolve_device(settings.device)
-    store = ChunkStore(store_dir, _fingerprint(model_dir, files, settings, thresholds, device))
+    fingerprint = _fingerprint(model_dir, files, settings, thresholds, temperatures, device)
+    store = ChunkStore(store_dir, fingerprint)
     job = ScoringJob(
-        model_dir, tuple(files), settings, thresholds, heads, store.directory,
+        model_dir, tuple(files), settings, thresholds, temperatures, heads, store.directory,
         store.fingerprint, store.open(), rows_without_text,
     )  # fmt: skip
     logger.info(
@@ -192,14 +237,7 @@ def predict_corpus(
         "papers": total,
         "scored": scored,
         "without_text": without_text,
-        **(
-            {"positives": positives[0], "threshold": thresholds[0]}
-            if heads is None
-            else {
-                "positives": dict(zip(heads, positives, strict=True)),
-                "thresholds": dict(zip(heads, thresholds, strict=True)),
-            }
-        ),
+        **_shares(heads, thresholds, positives, scored, decisions, source),
         "threshold_source": source,
         "model_digest": store.fingerprint["model"],
         **loaded,
