@@ -56,6 +56,8 @@ class Experiment:
         heads: A multi-head experiment's heads (name to canonical categories, in config order),
             or ``every-category``; None for a binary experiment.
         min_head_positives: With ``every-category``, least positive training papers of a head.
+        deployment_prevalence: Shares of positives at which the card gives precision and F1.
+        calibration: ``none`` or ``temperature`` (fitted on validation with the threshold).
     """
 
     name: str
@@ -69,6 +71,8 @@ class Experiment:
     sample_pct: float
     heads: dict[str, tuple[str, ...]] | str | None = None
     min_head_positives: int = 0
+    deployment_prevalence: tuple[float, ...] = ()
+    calibration: str = "none"
 
     @property
     def multi_head(self) -> bool:
@@ -99,6 +103,7 @@ class Experiment:
             "training": self.training,
             "heads": self.labelling()["heads"],
             "label_mode": self.label_mode,
+            "deployment_prevalence": list(self.deployment_prevalence),
         }
 
 
@@ -353,4 +358,6 @@ def get_experiment(config: dict[str, Any], name: str) -> Experiment:
         sample_pct=float(entry["sample_pct"]),
         heads=heads,
         min_head_positives=int(entry["min_head_positives"]) if heads else 0,
+        deployment_prevalence=tuple(float(p) for p in entry["deployment_prevalence"]),
+        calibration=entry["calibration"],
     )

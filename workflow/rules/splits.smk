@@ -35,6 +35,7 @@ checkpoint label_splits:
         train=layout.TRAIN_TABLE,
         validation=layout.VALIDATION_TABLE,
         test=layout.TEST_TABLE,
+        heldout=layout.HELDOUT_TABLE,
         report=layout.SPLIT_REPORT,
     log:
         layout.log("label_splits", "{experiment}"),
