@@ -162,3 +162,24 @@ def test_a_multi_head_experiment_gets_a_probe_per_head(tmp_path):
         assert head["test"]["samples"] == SIZES["test"] and head["fit_seconds"] > 0
     assert record["fit_seconds"] >= sum(h["fit_seconds"] for h in record["heads"].values())
     assert "validation" not in record and record["embedding"]["rows"] == sum(SIZES.values()) + 5
+
+
+def test_held_out_papers_are_scored_when_there_are_some(tmp_path):
+    paths = write_experiment(tmp_path)
+    settings = ProbeSettings.from_dict(schema_defaults("probe"))
+    tables = {split: paths[split] for split in SIZES}
+    empty = tmp_path / "heldout-empty.parquet"
+    pq.write_table(pq.read_table(paths["test"]).slice(0, 0), empty)
+    record = train_probe(
+        {**tables, "heldout": empty}, paths["embeddings"], paths["manifest"],
+        tmp_path / "none.json", settings,
+    )  # fmt: skip
+    assert "heldout" not in record and "heldout" not in record["threshold"]
+    # The test papers standing in for held-out ones: the same numbers, at the same threshold.
+    record = train_probe(
+        {**tables, "heldout": paths["test"]}, paths["embeddings"], paths["manifest"],
+        tmp_path / "some.json", settings,
+    )  # fmt: skip
+    assert record["heldout"] == record["test"]
+    assert record["threshold"]["heldout"] == record["threshold"]["test"]
+    assert record["embedding"]["rows"] == sum(SIZES.values()) + 5 + SIZES["test"]

@@ -509,6 +509,13 @@ def test_the_frozen_probe_reaches_every_card_and_the_summary(completed_run):
         assert f"**{at_threshold:.4f}**" in row and "share of the embedding pass" in row
         assert float(summary[name]["probe_test_f1_at_threshold"]) == at_threshold
         assert float(summary[name]["probe_test_f1"]) == probe["test"]["f1"]
+        # On the held-out newest papers too, and at the other shares of positives.
+        held = probe["threshold"]["heldout"]["at_threshold"]["f1"]
+        years = card.split("### Newer papers and years", 1)[1].split("\n### ", 1)[0]
+        frozen = "frozen base encoder (CLS pooling) + logistic regression, class-weighted"
+        assert f"| {frozen} | " in years and f"| {held:.4f} |" in years
+        shares = card.split("### Other shares of positives", 1)[1].split("\n### ", 1)[0]
+        assert f"{frozen}: F1" in shares
     probe = _probe(workdir, MULTI)
     card = (workdir / layout.CARD.format(experiment=MULTI)).read_text()
     for head in _heads(workdir):

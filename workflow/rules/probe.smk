@@ -45,6 +45,7 @@ rule train_probe:
         train=rules.label_splits.output.train,
         validation=rules.label_splits.output.validation,
         test=rules.label_splits.output.test,
+        heldout=rules.label_splits.output.heldout,
     output:
         metrics=layout.PROBE_METRICS,
     log:

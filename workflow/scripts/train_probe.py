@@ -6,7 +6,7 @@ from arxivcat.probe.train_probe import train_probe
 
 setup_logging(snakemake.log[0])
 train_probe(
-    tables={split: snakemake.input[split] for split in ("train", "validation", "test")},
+    tables={split: snakemake.input[split] for split in ("train", "validation", "test", "heldout")},
     embeddings_path=snakemake.input.embeddings,
     manifest_path=snakemake.input.manifest,
     output_path=snakemake.output.metrics,

@@ -7,8 +7,8 @@ the split's embedding, :mod:`arxivcat.probe.features`), standardized on training
 regression with balanced class weights per experiment (per head of a multi-head experiment).  Its
 regularisation ``C`` (from ``probe.c_grid``) and its threshold are chosen on validation, each ``C``
 judged by its validation F1 at its own best threshold (ties to the smaller ``C``); the test split
-only scores the chosen model, at 0.5 and at that threshold
-(:func:`~arxivcat.model.metrics.threshold_report`).  The record states the compute: the fits, and
+(and the held-out newest papers, when the split definition holds some out) only scores the chosen
+model, at 0.5 and at that threshold (:func:`~arxivcat.model.metrics.threshold_report`).  The record states the compute: the fits, and
 the experiment's share of the embedding pass (its rows over the rows embedded).
 """
 
@@ -29,6 +29,7 @@ from arxivcat.io.atomic import write_text_atomic
 from arxivcat.model.metrics import binary_metrics, threshold_report
 from arxivcat.probe.features import ProbeDataError, SplitRows, gather, read_table
 from arxivcat.probe.settings import ProbeSettings
+from arxivcat.splits.holdout import HELDOUT
 from arxivcat.splits.methods import SPLITS
 
 logger = logging.getLogger(__name__)
@@ -85,7 +86,8 @@ def probe_record(
     """Choose and fit one probe; its metrics at 0.5 and at its validation threshold, its fits' time.
 
     Args:
-        splits: ``train``, ``validation`` and ``test`` features (standardized) and 0/1 labels.
+        splits: ``train``, ``validation``, ``test`` (and ``heldout``, when given) features
+            (standardized) and 0/1 labels; every split but train is scored.
         settings: The grid and the iteration cap.
         name: What the log line calls the probe.
     """
@@ -99,7 +101,8 @@ def probe_record(
     }
     scored = {
         split: (splits[split][1], model.predict_proba(splits[split][0])[:, 1])
-        for split in ("validation", "test")
+        for split in splits
+        if split != "train"
     }
     for split, (labels, scores) in scored.items():
         record[split] = binary_metrics(labels, scores)
@@ -145,7 +148,8 @@ def train_probe(
     """Fit the probe of one experiment (each of its heads) and write its metrics as JSON.
 
     Args:
-        tables: The experiment's ``train``, ``validation`` and ``test`` tables.
+        tables: The experiment's ``train``, ``validation`` and ``test`` tables, and optionally
+            ``heldout`` (scored too when it holds papers).
         embeddings_path: The split's embedding table (rule ``embed``).
         manifest_path: Its manifest (encoder, pooling, the pass's compute).
         output_path: The ``metrics.json`` to write: ``model``, ``encoder``, ``settings``,
@@ -162,9 +166,10 @@ def train_probe(
         ProbeDataError: If a table is missing, a row has no embedding, or training holds a single
             class (of a head).
     """
-    read = {split: read_table(tables[split]) for split in SPLITS}
+    read = {split: read_table(tables[split]) for split in (*SPLITS, HELDOUT) if split in tables}
     heads = read["train"][1]
-    rows = gather(embeddings_path, {split: read[split][0] for split in SPLITS})
+    splits = [split for split in read if split in SPLITS or len(read[split][0])]
+    rows = gather(embeddings_path, {split: read[split][0] for split in splits})
     manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
     features, wall, cpu = _standardized(rows)
     record: dict[str, Any] = {
@@ -175,13 +180,13 @@ def train_probe(
         "embedding": embedding_share(manifest, sum(len(r) for r in rows.values())),
     }
     if heads is None:
-        labelled = {s: (features[s], rows[s].labels) for s in SPLITS}
+        labelled = {s: (features[s], rows[s].labels) for s in splits}
         fits = [probe_record(labelled, settings, str(tables["train"]))]
         record.update(fits[0])
     else:
         record["heads"] = {
             head: probe_record(
-                {s: (features[s], rows[s].labels[:, k]) for s in SPLITS},
+                {s: (features[s], rows[s].labels[:, k]) for s in splits},
                 settings,
                 f"{tables['train']} head {head}",
             )
