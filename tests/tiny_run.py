@@ -204,12 +204,7 @@ def write_probe(data_dir: Path, out_dir: Path) -> Path:
     embeddings = pa.concat_tables(parts)
     pq.write_table(embeddings, out_dir / "embeddings.parquet")
     manifest = {
-        "encoder": {
-            "model": "builtin:tiny-bert",
-            "max_length": embedder.max_length,
-            "pooling": embedder.pooling.to_dict(),
-            "dimension": embedder.dimension,
-        },
+        "encoder": embedder.record("builtin:tiny-bert"),
         "pass": {"rows": embeddings.num_rows, "seconds": 1.5, "cpu_seconds": 2.5,
                  "placement": embedder.placement.describe()},
     }  # fmt: skip

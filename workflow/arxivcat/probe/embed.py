@@ -87,6 +87,15 @@ class Embedder:
             self.pooling.describe(), self.max_length, self.dimension,
         )  # fmt: skip
 
+    def record(self, model: str) -> dict[str, Any]:
+        """What the manifest says of the encoder (``model`` is its reference)."""
+        return {
+            "model": model,
+            "max_length": self.max_length,
+            "pooling": self.pooling.to_dict(),
+            "dimension": self.dimension,
+        }
+
     def embed(self, chunk: PaperChunk) -> pa.Table:
         """The embedding table of ``chunk``, its pass record in the schema metadata.
 
@@ -142,6 +151,33 @@ def _assemble(store: ChunkStore, chunks: int, output_path: str | Path, dimension
     return PassStats(**total, placement=placement)
 
 
+def _embed_chunks(
+    papers: SplitPapers,
+    embedder: Embedder,
+    store: ChunkStore,
+    settings: EmbedSettings,
+    name: str,
+) -> tuple[int, int]:
+    """Embed and save every chunk not yet in the store; return the chunks and those resumed."""
+    done = store.open()
+    logger.info(
+        "%s: %d papers and %d weak negatives, chunks of %d, batch %d",
+        name, len(papers) - papers.weak_negatives, papers.weak_negatives, settings.chunk_rows,
+        settings.batch_size,
+    )  # fmt: skip
+    progress = Progress(logger, name, len(papers), every=settings.progress_seconds, unit="papers")
+    chunks = 0
+    for index, chunk in enumerate(papers.chunks(settings.chunk_rows)):
+        chunks = index + 1
+        if index in done:
+            progress.skip(len(chunk))
+            continue
+        store.save(index, embedder.embed(chunk))
+        progress.advance(len(chunk))
+    progress.finish()
+    return chunks, len(done)
+
+
 def embed_split(
     corpus_path: str | Path,
     assignment_path: str | Path,
@@ -179,37 +215,17 @@ def embed_split(
     embedder = Embedder(encoder, settings)
     inputs = [Path(p) for p in (corpus_path, assignment_path, weak_negatives_path) if p]
     store = ChunkStore(store_dir, _fingerprint(inputs, embedder, encoder, settings))
-    done = store.open()
-    logger.info(
-        "%s: %d papers and %d weak negatives, chunks of %d, batch %d",
-        name, len(papers) - papers.weak_negatives, papers.weak_negatives, settings.chunk_rows,
-        settings.batch_size,
-    )  # fmt: skip
-    progress = Progress(logger, name, len(papers), every=settings.progress_seconds, unit="papers")
-    chunks = 0
-    for index, chunk in enumerate(papers.chunks(settings.chunk_rows)):
-        chunks = index + 1
-        if index in done:
-            progress.skip(len(chunk))
-            continue
-        store.save(index, embedder.embed(chunk))
-        progress.advance(len(chunk))
-    progress.finish()
+    chunks, resumed = _embed_chunks(papers, embedder, store, settings, name)
     stats = _assemble(store, chunks, output_path, embedder.dimension)
     store.remove()
     manifest = {
-        "encoder": {
-            "model": encoder.model,
-            "max_length": embedder.max_length,
-            "pooling": embedder.pooling.to_dict(),
-            "dimension": embedder.dimension,
-        },
+        "encoder": embedder.record(encoder.model),
         "papers": len(papers) - papers.weak_negatives,
         "weak_negatives": papers.weak_negatives,
         "pass": stats.to_dict(),
         "batch_size": settings.batch_size,
         "chunk_rows": settings.chunk_rows,
-        "resumed_chunks": len(done),
+        "resumed_chunks": resumed,
         "seconds": round(time.monotonic() - started, 3),
     }
     write_text_atomic(manifest_path, json.dumps(manifest, indent=2) + "\n")

@@ -8,8 +8,9 @@ regression with balanced class weights per experiment (per head of a multi-head 
 regularisation ``C`` (from ``probe.c_grid``) and its threshold are chosen on validation, each ``C``
 judged by its validation F1 at its own best threshold (ties to the smaller ``C``); the test split
 (and the held-out newest papers, when the split definition holds some out) only scores the chosen
-model, at 0.5 and at that threshold (:func:`~arxivcat.model.metrics.threshold_report`).  The record states the compute: the fits, and
-the experiment's share of the embedding pass (its rows over the rows embedded).
+model, at 0.5 and at that threshold (:func:`~arxivcat.model.metrics.threshold_report`).  The
+record states the compute: the fits, and the experiment's share of the embedding pass (its rows
+over the rows embedded).
 """
 
 from __future__ import annotations
