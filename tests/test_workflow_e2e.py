@@ -504,7 +504,8 @@ def test_the_frozen_probe_reaches_every_card_and_the_summary(completed_run):
         probe = _probe(workdir, name)
         at_threshold = probe["threshold"]["test"]["at_threshold"]["f1"]
         card = (workdir / layout.CARD.format(experiment=name)).read_text()
-        (row,) = [line for line in card.splitlines() if line.startswith("| frozen base encoder")]
+        comparison = card.split("### Comparison with baselines", 1)[1].split("\n### ", 1)[0]
+        (row,) = [line for line in comparison.splitlines() if line.startswith("| frozen base")]
         assert f"| {probe['validation']['f1']:.4f} | {probe['test']['f1']:.4f} |" in row
         assert f"**{at_threshold:.4f}**" in row and "share of the embedding pass" in row
         assert float(summary[name]["probe_test_f1_at_threshold"]) == at_threshold

@@ -195,7 +195,7 @@ def tokenize_splits(
             (partial / HEADS_FILE).write_text(json.dumps(heads), encoding="utf-8")
         shutil.rmtree(output, ignore_errors=True)
         os.replace(partial, output)
-    for split in dataset:
+    for split in (name for name in dataset if len(dataset[name])):
         lengths = [len(ids) for ids in dataset[split]["input_ids"][:1000]]
         logger.info(
             "%s: %d rows, mean length %.0f tokens (first 1000 rows)",
