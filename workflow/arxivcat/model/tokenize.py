@@ -180,6 +180,8 @@ def tokenize_splits(
     splits = {}
     for split in (*SPLITS, *(s for s in (HELDOUT,) if s in split_paths)):
         raw = _read_split(split_paths[split], split)
+        if split == HELDOUT and not len(raw):
+            continue  # nothing held out (and datasets cannot load an empty split it saved)
         logger.info("tokenizing %s: %d rows (max_length %d)", split, len(raw), max_length)
         splits[split] = tokenize_dataset(raw, tokenizer, max_length, num_proc, f"tokenize {split}")
     dataset = DatasetDict(splits)
@@ -195,7 +197,7 @@ def tokenize_splits(
             (partial / HEADS_FILE).write_text(json.dumps(heads), encoding="utf-8")
         shutil.rmtree(output, ignore_errors=True)
         os.replace(partial, output)
-    for split in (name for name in dataset if len(dataset[name])):
+    for split in dataset:
         lengths = [len(ids) for ids in dataset[split]["input_ids"][:1000]]
         logger.info(
             "%s: %d rows, mean length %.0f tokens (first 1000 rows)",
