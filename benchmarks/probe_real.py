@@ -46,6 +46,7 @@ from arxivcat.model.tokenize import tokenize_splits
 from arxivcat.model.train import train_model
 from arxivcat.model.train_baseline import train_baseline
 from arxivcat.probe.embed import embed_split
+from arxivcat.probe.papers import SplitPapers
 from arxivcat.probe.settings import EmbedSettings, EncoderSettings, ProbeSettings
 from arxivcat.probe.train_probe import train_probe
 from arxivcat.report.choose_threshold import choose_threshold
@@ -159,13 +160,19 @@ def quality(args: argparse.Namespace, workdir: Path) -> list:
     return items
 
 
-def plain_embeddings(path: str, titles: list, abstracts: list, max_length: int) -> np.ndarray:
-    """A user's loop: AutoModel in fp32, batches of 32 in arrival order, mean pooling."""
+def plain_embeddings(
+    path: str, titles: list, abstracts: list, max_length: int
+) -> tuple[np.ndarray, float]:
+    """A user's loop: AutoModel in fp32, batches of 32 in arrival order, mean pooling.
+
+    Returns:
+        The embeddings, and the padded tokens its batches carried per real token.
+    """
     from transformers import AutoModel, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(path)
     model = AutoModel.from_pretrained(path).eval()
-    out = []
+    out, padded, real = [], 0, 0
     with torch.inference_mode():
         for start in range(0, len(titles), 32):
             batch = tokenizer(titles[start : start + 32], abstracts[start : start + 32],
@@ -175,7 +182,8 @@ def plain_embeddings(path: str, titles: list, abstracts: list, max_length: int) 
             mask = batch["attention_mask"].unsqueeze(-1).float()
             mean = (states * mask).sum(1) / mask.sum(1)
             out.append(torch.nn.functional.normalize(mean, dim=-1).numpy())
-    return np.concatenate(out)
+            padded, real = padded + mask.numel(), real + int(mask.sum())
+    return np.concatenate(out), padded / real
 
 
 def throughput(args: argparse.Namespace, item, workdir: Path) -> None:
@@ -184,21 +192,18 @@ def throughput(args: argparse.Namespace, item, workdir: Path) -> None:
     subset = workdir / "throughput" / "assignment.parquet"
     subset.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(assignment, subset)
-    corpus = pq.read_table(item.corpus, columns=["id", "title", "abstract"])
-    order = {paper: i for i, paper in enumerate(corpus["id"].to_pylist())}
-    rows = [order[paper] for paper in assignment["id"].to_pylist()]
-    titles = corpus["title"].take(rows).to_pylist()
-    abstracts = corpus["abstract"].take(rows).to_pylist()
+    # The stage's papers (latest versions), in corpus order: the plain loop's arrival order.
+    (papers,) = SplitPapers(item.corpus, subset).chunks(args.papers)
     path = resolve_model(MODEL).path
-    print(f"\nembedding {len(rows):,} papers of the split on CPU ({torch.get_num_threads()} "
+    print(f"\nembedding {len(papers):,} papers of the split on CPU ({torch.get_num_threads()} "
           "threads)\n")  # fmt: skip
     print("| max length | embed stage papers/s (per CPU s) | plain loop papers/s (per CPU s) "
-          "| speed-up wall (CPU) | padded/real tokens, stage | min cosine |")  # fmt: skip
+          "| speed-up wall (CPU) | padded/real tokens, stage / plain | min cosine |")  # fmt: skip
     print("|---:|---:|---:|---:|---:|---:|")
     for length in args.lengths:
         out = workdir / "throughput" / str(length)
-        plain, plain_wall, plain_cpu = timed(
-            lambda length=length: plain_embeddings(path, titles, abstracts, length)
+        (plain, plain_padding), plain_wall, plain_cpu = timed(
+            lambda length=length: plain_embeddings(path, papers.titles, papers.abstracts, length)
         )
         manifest, wall, cpu = timed(lambda length=length, out=out: embed_split(
             item.corpus, subset, None, out / "e.parquet", out / "e.json", out / "store",
@@ -206,14 +211,15 @@ def throughput(args: argparse.Namespace, item, workdir: Path) -> None:
         ))  # fmt: skip
         stage = pq.read_table(out / "e.parquet")
         position = {paper: i for i, paper in enumerate(stage["id"].to_pylist())}
-        ours = column_matrix(stage["embedding"])[
-            [position[p] for p in assignment["id"].to_pylist()]
-        ]
+        ours = column_matrix(stage["embedding"])[[position[p] for p in papers.ids]]
         cosine = float((ours * plain).sum(axis=1).min())
-        n, padding = len(rows), manifest["pass"]["padded_tokens"] / manifest["pass"]["real_tokens"]
+        n, padding = (
+            len(papers),
+            manifest["pass"]["padded_tokens"] / manifest["pass"]["real_tokens"],
+        )
         print(f"| {length} | {n / wall:.1f} ({n / cpu:.1f}) | {n / plain_wall:.1f} "
               f"({n / plain_cpu:.1f}) | {plain_wall / wall:.2f}x ({plain_cpu / cpu:.2f}x) | "
-              f"{padding:.3f} | {cosine:.5f} |", flush=True)  # fmt: skip
+              f"{padding:.3f} / {plain_padding:.3f} | {cosine:.5f} |", flush=True)  # fmt: skip
 
 
 CHILD = """
