@@ -137,9 +137,8 @@ def _probe_words(facts: CardFacts) -> str:
         f"from {pooling.get('source', 'an unknown source')}) with a logistic regression on its "
         f"standardized embeddings, its regularisation C ({probe.get('C', 0):g}, from the grid "
         f"{grid}) and threshold chosen on validation, as SPECTER's authors classify papers; its "
-        "compute is its fits "
-        "and its share of the split's one embedding pass, which every experiment on the split "
-        "with that encoder reads."
+        "compute is its fits and its share of the split's one embedding pass, which every "
+        "experiment on the split with that encoder reads."
     )
     ours = ((facts.threshold or {}).get("test") or {}).get("at_threshold", {}).get("f1")
     theirs = ((probe.get("threshold") or {}).get("test") or {}).get("at_threshold", {}).get("f1")
