@@ -8,12 +8,6 @@
 report: "../report/workflow.rst"
 
 
-localrules:
-    choose_threshold,
-    write_card,
-    package_model,
-
-
 rule choose_threshold:
     input:
         predictions=rules.evaluate.output.predictions,
@@ -21,6 +15,7 @@ rule choose_threshold:
         threshold=layout.THRESHOLD,
     log:
         layout.log("choose_threshold", "{experiment}"),
+    localrule: True
     conda:
         "../../envs/data.yaml"
     params:
@@ -62,6 +57,7 @@ rule write_card:
         ),
     log:
         layout.log("write_card", "{experiment}"),
+    localrule: True
     conda:
         "../../envs/data.yaml"
     params:
@@ -82,6 +78,7 @@ rule package_model:
         folder=directory(layout.HUB_FOLDER),
     log:
         layout.log("package_model", "{experiment}"),
+    localrule: True
     conda:
         "../../envs/data.yaml"
     params:

@@ -2,10 +2,6 @@
 # weak-negative share, training time) as Markdown, CSV and a bar chart.
 
 
-localrules:
-    summarize,
-
-
 rule summarize:
     input:
         metrics=expand(rules.evaluate.output.metrics, experiment=EXPERIMENTS),
@@ -31,6 +27,7 @@ rule summarize:
         ),
     log:
         layout.log("summarize"),
+    localrule: True
     conda:
         "../../envs/data.yaml"
     params:
