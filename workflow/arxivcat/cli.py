@@ -91,8 +91,8 @@ def command_card(args: argparse.Namespace) -> None:
     print(args.output)
 
 
-def workflow_results(results_dir: Path, name: str) -> ExperimentResults:
-    """The files of experiment ``name`` in a results directory laid out as the workflow's."""
+def workflow_results(results_dir: Path, name: str, sweep: str | None = None) -> ExperimentResults:
+    """The files of experiment ``name`` (of ``sweep``) in a results directory as the workflow's."""
     from arxivcat.report.summarize import ExperimentResults
 
     def path(pattern: str) -> Path:
@@ -107,6 +107,7 @@ def workflow_results(results_dir: Path, name: str) -> ExperimentResults:
         split_report=path(layout.SPLIT_REPORT),
         baseline=baseline if baseline.is_file() else None,
         threshold=threshold if threshold.is_file() else None,
+        sweep=sweep,
     )
 
 
@@ -123,7 +124,10 @@ def command_summary(args: argparse.Namespace) -> None:
         raise CommandError(f"summary: unknown experiment(s) {', '.join(unknown)} (known: {known})")
     try:
         write_summary(
-            [workflow_results(args.results, name) for name in names],
+            [
+                workflow_results(args.results, name, config["experiments"][name].get("sweep"))
+                for name in names
+            ],
             markdown_path=args.output,
             csv_path=args.output.with_suffix(".csv"),
             plot_path=args.output.with_suffix(".png"),

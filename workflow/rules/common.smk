@@ -54,6 +54,12 @@ except ConfigError as error:
     raise WorkflowError(str(error)) from None
 
 EXPERIMENTS = list(config["experiments"])
+# The experiments of a sweep (a grid's expansion), by name: the summary compares them.
+SWEEPS = {
+    name: experiment["sweep"]
+    for name, experiment in config["experiments"].items()
+    if "sweep" in experiment
+}
 
 
 wildcard_constraints:

@@ -32,6 +32,7 @@ rule summarize:
         "../../envs/data.yaml"
     params:
         experiments=EXPERIMENTS,
+        sweeps=SWEEPS,
         code=code_digest("arxivcat.report.summarize"),
     script:
         "../scripts/summarize.py"

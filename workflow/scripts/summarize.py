@@ -12,6 +12,7 @@ write_summary(
         split_reports=snakemake.input.split_reports,
         baselines=snakemake.input.baselines,
         thresholds=snakemake.input.thresholds,
+        sweeps=snakemake.params.sweeps,
     ),
     markdown_path=snakemake.output.markdown,
     csv_path=snakemake.output.csv,

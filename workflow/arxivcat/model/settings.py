@@ -16,7 +16,13 @@ from arxivcat.stage_settings import StageSettings
 #: data are loaded, not the result: changing one never orphans a checkpoint, and the summary does
 #: not compare models by them.
 OPERATIONAL_KEYS = frozenset(
-    {"checkpoint_minutes", "checkpoint_steps", "dataloader_workers", "progress_seconds", "report_to"}
+    {
+        "checkpoint_minutes",
+        "checkpoint_steps",
+        "dataloader_workers",
+        "progress_seconds",
+        "report_to",
+    }
 )
 
 

@@ -1,4 +1,4 @@
-"""Experiment trackers (``training.report_to``): where their local files go while and after training.
+"""Experiment trackers (``training.report_to``): where their local files go, during and after.
 
 The Trainer reports to the trackers through its own integrations.  Their local files are written
 into the run's checkpoint store while it trains, so that a resumed run continues them, and move

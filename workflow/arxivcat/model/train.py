@@ -51,6 +51,7 @@ from arxivcat.model.settings import TrainingSettings
 from arxivcat.model.split_scoring import read_pass
 from arxivcat.model.storage import require_space, writing
 from arxivcat.model.tokenize import TOKENIZER_SUBDIR, read_heads
+from arxivcat.model.tracking import keep_tracker_files, start_trackers
 from arxivcat.model.trainer_extensions import (
     MODEL_COLUMNS,
     ArxivcatTrainer,
@@ -60,7 +61,6 @@ from arxivcat.model.trainer_extensions import (
     data_collator,
     training_arguments,
 )
-from arxivcat.model.tracking import keep_tracker_files, start_trackers
 from arxivcat.model.training_steps import StepRecord
 from arxivcat.model.validation_pass import LAST_PASS, ValidationPass
 from arxivcat.splits.table_schema import column_matrix
