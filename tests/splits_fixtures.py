@@ -19,6 +19,7 @@ REFERENCE = {
     "fractions": {"train": 0.7, "validation": 0.15, "test": 0.15},
     "seed": 20230227,
     "method": "stratified",
+    "holdout": None,
 }
 
 

@@ -44,8 +44,16 @@ def raw(repo) -> dict:
     return load_yaml(repo / "config" / "config.yaml")
 
 
-def test_default_config_ships_the_seven_reference_experiments(default_config):
-    assert set(default_config["experiments"]) == REFERENCE_EXPERIMENTS
+def test_default_config_ships_the_seven_reference_experiments_and_their_fields_as_one(
+    default_config,
+):
+    assert set(default_config["experiments"]) == REFERENCE_EXPERIMENTS | {"fields-weak-negs"}
+    fields = get_experiment(default_config, "fields-weak-negs")
+    assert fields.heads == {
+        "AI": AI_LABELS, "CV": ("cs.CV",), "Cyber": ("cs.CR",), "NLP": ("cs.CL",),
+        "RO": ("cs.RO",),
+    }  # fmt: skip
+    assert fields.weak_negatives == pytest.approx(0.10) and fields.split == "reference"
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCE_EXPERIMENTS))
@@ -182,10 +190,13 @@ def _schema_node(schema: dict, node: dict, key: str) -> dict | None:
     """The schema of ``key`` inside the object described by ``node`` (None if it has none)."""
     if "$ref" in node:
         node = {**schema["definitions"][node["$ref"].rsplit("/", 1)[1]], **node}
-    if key in node.get("properties", {}):
-        return node["properties"][key]
-    extra = node.get("additionalProperties")
-    return extra if isinstance(extra, dict) else None
+    for option in node.get("oneOf", [node]):
+        if key in option.get("properties", {}):
+            return option["properties"][key]
+        extra = option.get("additionalProperties")
+        if isinstance(extra, dict):
+            return extra
+    return None
 
 
 @pytest.mark.parametrize("name", ["config.yaml", "demo.yaml"])

@@ -1,9 +1,11 @@
 """End to end: the real workflow on the 3,200 real arXiv records in ../shared, tiny model.
 
-One completed run (cv-32 and ai-full-weak-negs as configured in config/config.yaml, with a 2-layer
-BERT trained for one epoch, their summary, and their predictions on the downloaded corpus and on a
+One completed run (cv-32, ai-full-weak-negs and the five-head fields-weak-negs as configured in
+config/config.yaml, with a 2-layer BERT trained for one epoch, their summary, the multi-head
+experiment's head cards and model folder, and the predictions on the downloaded corpus and on a
 generated one) is shared by the tests of this module: the cards' contents, the summary, the
-predictions, the no-op rerun, and what a changed learning rate reruns.
+predictions, the no-op rerun, and what a changed learning rate, a new head or a card-only change
+reruns.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from arxivcat.synthetic.generate import write_snapshot
 pytestmark = pytest.mark.e2e
 
 EXPERIMENTS = ("cv-32", "ai-full-weak-negs")
-TARGETS = tuple(layout.CARD.format(experiment=name) for name in EXPERIMENTS)
+MULTI = "fields-weak-negs"  # AI, CV, Cyber, NLP and RO as one model
+TARGETS = tuple(layout.CARD.format(experiment=name) for name in (*EXPERIMENTS, MULTI))
 STAGES = {"download_snapshot", "assign_splits", "label_splits", "tokenize", "train", "evaluate"}
 GENERATED = 300  # records of the generated corpus the experiments also predict
 
@@ -45,7 +48,7 @@ def real_inputs(shared: Path, workdir: Path) -> dict:
             for work in json.loads(path.read_text(encoding="utf-8")).get("results", []):
                 out.write(json.dumps(work) + "\n")
     config = default_config()
-    config["experiments"] = {name: config["experiments"][name] for name in EXPERIMENTS}
+    config["experiments"] = {name: config["experiments"][name] for name in (*EXPERIMENTS, MULTI)}
     config["snapshot"]["source"] = str(snapshot)
     config["weak_negatives"]["source"] = str(works)
     config["training"].update(
@@ -66,7 +69,9 @@ def real_inputs(shared: Path, workdir: Path) -> dict:
 def completed_run(tmp_path_factory, shared) -> tuple[Path, dict]:
     workdir = tmp_path_factory.mktemp("e2e")
     config = real_inputs(shared, workdir)
-    snakemake(workdir, "--", "summary", "predictions", *TARGETS, config=config, layered=False)
+    hub = layout.HUB_FOLDER.format(experiment=MULTI)
+    snakemake(workdir, "--", "summary", "predictions", "heads", hub, *TARGETS, config=config,
+              layered=False)  # fmt: skip
     return workdir, config
 
 
@@ -80,7 +85,7 @@ def test_dry_run_of_default_config_lists_every_stage(tmp_path):
 
 def test_card_reports_the_evaluate_stage_numbers(completed_run):
     workdir, _ = completed_run
-    for name in EXPERIMENTS:
+    for name in EXPERIMENTS:  # the binary experiments (the multi-head card: below)
         card = ModelCard.load(workdir / layout.CARD.format(experiment=name))
         metrics = json.loads((workdir / layout.EVAL_METRICS.format(experiment=name)).read_text())
         results = {}
@@ -129,7 +134,7 @@ def test_summary_has_a_row_per_experiment(completed_run):
     for name in EXPERIMENTS:
         assert sum(line.startswith(f"| {name} ") for line in summary.splitlines()) == 1, summary
     csv_rows = (workdir / layout.SUMMARY_CSV).read_text().strip().splitlines()
-    assert len(csv_rows) == 1 + len(EXPERIMENTS)
+    assert len(csv_rows) == 2 + len(EXPERIMENTS)
 
 
 def test_summary_command_reads_the_workflows_results(completed_run, tmp_path):
@@ -238,9 +243,10 @@ def test_predictions_of_every_experiment_on_every_corpus(completed_run):
     corpus_rows = pq.ParquetFile(corpus_path).metadata.num_rows
     for corpus, rows in (("arxiv", corpus_rows), ("generated", GENERATED)):
         joined = pq.read_table(workdir / layout.JOINED_PREDICTIONS.format(corpus=corpus))
-        # One score column per experiment, in the (merged) config's order of experiments.
+        # One score column per binary experiment and per head of the multi-head one.
+        heads = [f"{MULTI}:{head}" for head in ("AI", "CV", "Cyber", "NLP", "RO")]
         assert joined.column_names[0] == "id"
-        assert sorted(joined.column_names[1:]) == ["ai-full-weak-negs", "cv-32"]
+        assert sorted(joined.column_names[1:]) == sorted(["ai-full-weak-negs", "cv-32", *heads])
         # One row per corpus record, in the corpus's order (a record listed twice is scored twice).
         assert joined.num_rows == rows
         if corpus == "arxiv":
@@ -290,3 +296,84 @@ def test_predictions_never_depend_on_the_card(tmp_path, shared):
     assert {"train", "choose_threshold", "download_snapshot"} <= upstream
     assert not upstream & {"write_card", "package_model", "train_baseline"}
     assert ("write_card", "package_model") in edges
+
+
+def _heads(workdir: Path) -> list[str]:
+    report = json.loads((workdir / layout.SPLIT_REPORT.format(experiment=MULTI)).read_text())
+    return [head["name"] for head in report["heads"]]
+
+
+def test_every_head_has_its_card_and_the_model_card_tabulates_them(completed_run):
+    workdir, _ = completed_run
+    heads = _heads(workdir)
+    assert heads == ["AI", "CV", "Cyber", "NLP", "RO"]
+    metrics = json.loads((workdir / layout.EVAL_METRICS.format(experiment=MULTI)).read_text())
+    chosen = json.loads((workdir / layout.THRESHOLD.format(experiment=MULTI)).read_text())
+    for head in heads:
+        card = ModelCard.load(workdir / layout.HEAD_CARD.format(experiment=MULTI, head=head))
+        assert card.data.model_name == f"{MULTI}-{head}"
+        values = {(r.dataset_split, r.metric_type): r.metric_value for r in card.data.eval_results}
+        assert {r.dataset_config for r in card.data.eval_results} == {head}
+        assert values[("test", "f1")] == metrics["heads"][head]["test"]["f1"]
+        assert f"Head `{head}` of `{MULTI}`" in card.text
+        if chosen["heads"][head]["signal"]:
+            assert f"**{chosen['heads'][head]['threshold']:.4f}**" in card.text
+    card = ModelCard.load(workdir / layout.CARD.format(experiment=MULTI))
+    assert {r.dataset_config for r in card.data.eval_results} == set(heads)
+    assert sum(line.startswith(("| AI |", "| CV |", "| Cyber |", "| NLP |", "| RO |"))
+               for line in card.text.splitlines()) == 5  # fmt: skip
+    assert "each head's own" in card.text and "Macro F1" in card.text
+
+
+def test_multi_head_folder_predictions_and_snippet(completed_run):
+    import os
+    import subprocess
+    import sys
+
+    workdir, _ = completed_run
+    folder = workdir / layout.HUB_FOLDER.format(experiment=MULTI)
+    config = json.loads((folder / "config.json").read_text())
+    assert config["problem_type"] == "multi_label_classification"
+    assert sorted(config["id2label"].values()) == _heads(workdir)
+    info = json.loads((folder / "arxivcat.json").read_text())
+    chosen = json.loads((workdir / layout.THRESHOLD.format(experiment=MULTI)).read_text())
+    assert info["thresholds"] == {h: r["threshold"] for h, r in chosen["heads"].items()}
+    table = pq.read_table(workdir / layout.PREDICTIONS.format(corpus="arxiv", experiment=MULTI))
+    for head in _heads(workdir):
+        probability = table[f"probability:{head}"].to_pylist()
+        labels = table[f"label:{head}"].to_pylist()
+        for p, label in zip(probability, labels, strict=True):
+            assert p is None or label == int(p > info["thresholds"][head])
+    readme = (folder / "README.md").read_text()
+    (snippet,) = re.findall(r"```python\n(.*?)```", readme, re.S)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, "-c", snippet], cwd=workdir, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_summary_puts_heads_beside_their_binary_experiments(completed_run):
+    workdir, _ = completed_run
+    summary = (workdir / layout.SUMMARY).read_text(encoding="utf-8")
+    section = summary.split("## One encoder for many questions", 1)[1]
+    rows = [line for line in section.splitlines() if line.startswith(f"| {MULTI} |")]
+    assert [row.split(" | ")[1:3] for row in rows] == [
+        ["AI", "ai-full-weak-negs"], ["CV", "cv-32"]
+    ]  # fmt: skip
+    assert "| 10% / 10% |" in rows[0] and "| 10% / 0% |" in rows[1]
+
+
+def test_a_new_head_retrains_its_experiment_only_and_a_card_change_retrains_nothing(
+    completed_run,
+):
+    workdir, config = completed_run
+    grown = copy.deepcopy(config)
+    grown["experiments"][MULTI]["heads"]["LG"] = ["cs.LG"]
+    jobs = planned(workdir, grown, *TARGETS, "heads")
+    assert {w for rule, w in jobs if rule == "train"} == {f"experiment={MULTI}"}
+    assert not {rule for rule, _ in jobs} & {"download_snapshot", "assign_splits"}
+    renamed = copy.deepcopy(config)
+    renamed["experiments"][MULTI]["dataset_config"] = "Five fields, one model"
+    jobs = planned(workdir, renamed, *TARGETS, "heads") - {("heads", "")}
+    assert {rule for rule, _ in jobs} == {"write_card", "write_head_card"}
+    assert all(MULTI in w for _, w in jobs)

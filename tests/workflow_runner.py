@@ -65,8 +65,8 @@ def snakemake(
 def dry_run_jobs(text: str) -> set[tuple[str, str]]:
     """The (rule, wildcards) pairs of the jobs a ``--dry-run``'s output lists."""
     jobs = set()
-    for block in re.split(r"\n(?=(?:local)?rule \w+:)", text):
-        header = re.match(r"(?:local)?rule (\w+):", block)
+    for block in re.split(r"\n(?=(?:local)?(?:rule|checkpoint) \w+:)", text):
+        header = re.match(r"(?:local)?(?:rule|checkpoint) (\w+):", block)
         if header:
             wildcards = re.search(r"^\s+wildcards: (.+)$", block, re.MULTILINE)
             jobs.add((header.group(1), wildcards.group(1).strip() if wildcards else ""))

@@ -36,6 +36,8 @@ ASSIGNMENT = "results/splits/{split}/assignment.parquet"
 TRAIN_TABLE = "results/{experiment}/data/train.parquet"
 VALIDATION_TABLE = "results/{experiment}/data/validation.parquet"
 TEST_TABLE = "results/{experiment}/data/test.parquet"
+#: The split definition's newest papers, held out of the other three (empty without a holdout).
+HELDOUT_TABLE = "results/{experiment}/data/heldout.parquet"
 SPLIT_REPORT = "results/{experiment}/data/split_report.json"
 
 # Model stages: tokens, the trained model, its evaluation and the TF-IDF baseline.
@@ -54,6 +56,9 @@ CARD_PR_CURVE = "results/{experiment}/card_pr_curve.png"
 CARD_LOSS = "results/{experiment}/card_loss.png"
 #: The Hub-ready model folder, which the card's "How to use" snippet also names.
 HUB_FOLDER = "results/{experiment}/hub"
+#: The card of one head of a multi-head experiment, and its precision-recall curves.
+HEAD_CARD = "results/{experiment}/heads/{head}/card.md"
+HEAD_CARD_PR_CURVE = "results/{experiment}/heads/{head}/card_pr_curve.png"
 
 # Summary stage: one row per experiment.
 SUMMARY = "results/summary.md"

@@ -7,6 +7,7 @@ rule train_baseline:
         train=rules.label_splits.output.train,
         validation=rules.label_splits.output.validation,
         test=rules.label_splits.output.test,
+        heldout=rules.label_splits.output.heldout,
     output:
         metrics=layout.BASELINE_METRICS,
     log:

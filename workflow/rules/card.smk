@@ -26,13 +26,7 @@ rule choose_threshold:
 
 rule write_card:
     input:
-        model=rules.train.output.model,
-        metrics=rules.evaluate.output.metrics,
-        predictions=rules.evaluate.output.predictions,
-        split_report=rules.label_splits.output.report,
-        manifest=rules.download_snapshot.output.manifest,
-        baseline=rules.train_baseline.output.metrics,
-        threshold=rules.choose_threshold.output.threshold,
+        unpack(card_inputs),
     output:
         card=report(
             layout.CARD,
@@ -66,6 +60,31 @@ rule write_card:
         code=code_digest("arxivcat.report.write_card"),
     script:
         "../scripts/write_card.py"
+
+
+rule write_head_card:
+    input:
+        unpack(card_inputs),
+    output:
+        card=layout.HEAD_CARD,
+        pr_curve=layout.HEAD_CARD_PR_CURVE,
+    log:
+        layout.log("write_head_card", "{experiment}", "{head}"),
+    localrule: True
+    conda:
+        "../../envs/data.yaml"
+    params:
+        experiment=card_facts_of,
+        folder=layout.HUB_FOLDER,
+        code=code_digest("arxivcat.report.write_card"),
+    script:
+        "../scripts/write_head_card.py"
+
+
+# `snakemake heads`: the card of every head of every multi-head experiment.
+rule heads:
+    input:
+        head_cards,
 
 
 rule package_model:

@@ -1,6 +1,7 @@
 # Shared set-up: the package on the path, config validation, wildcard constraints and the small
 # input/params functions.
 import atexit
+import json
 import os
 import shutil
 import sys
@@ -65,6 +66,7 @@ SWEEPS = {
 wildcard_constraints:
     experiment=r"[^/]+",
     split=r"[^/]+",
+    head=r"[^/]+",
 
 
 def experiment_of(wildcards):
@@ -122,6 +124,44 @@ def training_of(wildcards):
 def baseline_seed_of(wildcards):
     """The TF-IDF baseline's seed: the experiment's training seed, and nothing else of training."""
     return int(experiment_of(wildcards).training["seed"])
+
+
+def heads_of(name):
+    """The heads of experiment ``name`` (none for a binary one).
+
+    As configured, or for ``every-category`` as the split report of its label_splits checkpoint
+    names them.
+    """
+    experiment = get_experiment(config, name)
+    if isinstance(experiment.heads, dict):
+        return list(experiment.heads)
+    if experiment.heads is None:
+        return []
+    split_report = checkpoints.label_splits.get(experiment=name).output.report
+    with open(split_report, encoding="utf-8") as handle:
+        return [head["name"] for head in json.load(handle)["heads"]]
+
+
+def head_cards(wildcards):
+    """Every head's card of every multi-head experiment."""
+    return [
+        rules.write_head_card.output.card.format(experiment=name, head=head)
+        for name in EXPERIMENTS
+        for head in heads_of(name)
+    ]
+
+
+def card_inputs(wildcards):
+    """What a card reads: the model's records, its evaluation, threshold and baseline, the data."""
+    return {
+        "model": rules.train.output.model,
+        "metrics": rules.evaluate.output.metrics,
+        "predictions": rules.evaluate.output.predictions,
+        "split_report": rules.label_splits.output.report,
+        "manifest": rules.download_snapshot.output.manifest,
+        "baseline": rules.train_baseline.output.metrics,
+        "threshold": rules.choose_threshold.output.threshold,
+    }
 
 
 def card_facts_of(wildcards):

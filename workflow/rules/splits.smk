@@ -1,6 +1,8 @@
 # Splits stage: one train/validation/test assignment per split definition (shared by every
 # experiment that uses it), then each experiment's labelled tables and split report.
 # The large tables are `ancient`: a rewritten but byte-identical table (same digest) reruns nothing.
+# label_splits is a checkpoint: the heads of an every-category experiment, and so its head cards,
+# are known once its split report is written.
 
 
 rule assign_splits:
@@ -22,7 +24,7 @@ rule assign_splits:
         "../scripts/assign_splits.py"
 
 
-rule label_splits:
+checkpoint label_splits:
     input:
         corpus=ancient(rules.download_snapshot.output.corpus),
         digest=rules.download_snapshot.output.digest,
@@ -33,6 +35,7 @@ rule label_splits:
         train=layout.TRAIN_TABLE,
         validation=layout.VALIDATION_TABLE,
         test=layout.TEST_TABLE,
+        heldout=layout.HELDOUT_TABLE,
         report=layout.SPLIT_REPORT,
     log:
         layout.log("label_splits", "{experiment}"),

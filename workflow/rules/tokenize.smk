@@ -6,6 +6,7 @@ rule tokenize:
         train=rules.label_splits.output.train,
         validation=rules.label_splits.output.validation,
         test=rules.label_splits.output.test,
+        heldout=rules.label_splits.output.heldout,
     output:
         dataset=directory(layout.TOKENIZED),
     log:

@@ -14,6 +14,7 @@ build_experiment_data(
         "train": snakemake.output.train,
         "validation": snakemake.output.validation,
         "test": snakemake.output.test,
+        "heldout": snakemake.output.heldout,
     },
     report_path=snakemake.output.report,
     experiment=experiment,

@@ -9,6 +9,7 @@ tokenize_splits(
         "train": snakemake.input.train,
         "validation": snakemake.input.validation,
         "test": snakemake.input.test,
+        "heldout": snakemake.input.heldout,
     },
     model=snakemake.params.tokenizer["model"],
     max_length=snakemake.params.tokenizer["max_length"],

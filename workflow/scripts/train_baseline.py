@@ -5,7 +5,7 @@ from arxivcat.model.train_baseline import train_baseline
 
 setup_logging(snakemake.log[0])
 train_baseline(
-    tables={split: snakemake.input[split] for split in ("train", "validation", "test")},
+    tables={split: snakemake.input[split] for split in ("train", "validation", "test", "heldout")},
     output_path=snakemake.output.metrics,
     seed=snakemake.params.seed,
 )

@@ -32,10 +32,12 @@ from arxivcat.model.split_scoring import (
     score_split,
 )
 from arxivcat.model.storage import writing
+from arxivcat.splits.holdout import HELDOUT
 
 logger = logging.getLogger(__name__)
 
-#: The splits a model is evaluated on (of :data:`arxivcat.splits.methods.SPLITS`).
+#: The splits a model is evaluated on (of :data:`arxivcat.splits.methods.SPLITS`), and the
+#: held-out newest papers when the split definition holds some out.
 EVALUATED_SPLITS = ("validation", "test")
 
 
@@ -112,7 +114,8 @@ def _score(
 ) -> list[SplitPredictions]:
     """The predictions of every evaluated split."""
     out = []
-    for name in EVALUATED_SPLITS:
+    held = (HELDOUT,) if HELDOUT in dataset and len(dataset[HELDOUT]) else ()
+    for name in (*EVALUATED_SPLITS, *held):
         reused = None
         if name == "validation":
             reused = _training_pass(model_dir, dataset[name], placement)

@@ -24,6 +24,7 @@ from arxivcat.errors import ArxivcatError
 from arxivcat.io.progress import Progress, quiet_progress_bars
 from arxivcat.model.loading import load_tokenizer
 from arxivcat.model.storage import writing
+from arxivcat.splits.holdout import HELDOUT
 from arxivcat.splits.methods import SPLITS
 from arxivcat.splits.table_schema import table_heads
 
@@ -155,7 +156,8 @@ def tokenize_splits(
     once complete, so a killed job never leaves a dataset that looks finished.
 
     Args:
-        split_paths: Parquet table of each split (keys ``train``, ``validation``, ``test``).
+        split_paths: Parquet table of each split (keys ``train``, ``validation``, ``test``, and
+            optionally ``heldout``, the split definition's newest papers).
         model: The model reference whose tokenizer is used (see :mod:`arxivcat.model.loading`).
         max_length: Most tokens per paper.
         output_dir: Where ``DatasetDict.save_to_disk`` writes; the tokenizer goes to
@@ -176,7 +178,7 @@ def tokenize_splits(
     tokenizer = load_tokenizer(model)
     heads = table_heads(pq.read_schema(split_paths["train"]))
     splits = {}
-    for split in SPLITS:
+    for split in (*SPLITS, *(s for s in (HELDOUT,) if s in split_paths)):
         raw = _read_split(split_paths[split], split)
         logger.info("tokenizing %s: %d rows (max_length %d)", split, len(raw), max_length)
         splits[split] = tokenize_dataset(raw, tokenizer, max_length, num_proc, f"tokenize {split}")
@@ -193,7 +195,7 @@ def tokenize_splits(
             (partial / HEADS_FILE).write_text(json.dumps(heads), encoding="utf-8")
         shutil.rmtree(output, ignore_errors=True)
         os.replace(partial, output)
-    for split in SPLITS:
+    for split in dataset:
         lengths = [len(ids) for ids in dataset[split]["input_ids"][:1000]]
         logger.info(
             "%s: %d rows, mean length %.0f tokens (first 1000 rows)",

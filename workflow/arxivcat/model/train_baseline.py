@@ -24,6 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from arxivcat.errors import ArxivcatError
 from arxivcat.io.atomic import write_text_atomic
 from arxivcat.model.metrics import binary_metrics, threshold_report
+from arxivcat.splits.holdout import HELDOUT
 from arxivcat.splits.methods import SPLITS
 from arxivcat.splits.table_schema import column_matrix, table_heads
 
@@ -66,7 +67,7 @@ def _fit(
     classifier.fit(features["train"], labels["train"])
     record: dict[str, Any] = {"train_seconds": round(time.monotonic() - started, 3)}
     scored = {}
-    for split in ("validation", "test"):
+    for split in (s for s in (*SPLITS[1:], HELDOUT) if s in labels and len(labels[s])):
         probabilities = classifier.predict_proba(features[split])[:, 1]
         scored[split] = (labels[split], probabilities)
         record[split] = binary_metrics(labels[split], probabilities)
@@ -91,7 +92,8 @@ def train_baseline(
     """Fit TF-IDF + logistic regression on train; write validation and test metrics as JSON.
 
     Args:
-        tables: The experiment's ``train``, ``validation`` and ``test`` parquet tables.
+        tables: The experiment's ``train``, ``validation`` and ``test`` parquet tables, and
+            optionally ``heldout`` (scored too when it holds papers).
         output_path: The ``metrics.json`` to write: ``{"model", "settings", "train_rows",
             "train_seconds", "validation": {...}, "test": {...}, "threshold": {...}}``, the
             splits' metrics at 0.5 and ``threshold`` the one chosen on validation with both
@@ -112,14 +114,15 @@ def train_baseline(
     missing = [split for split in SPLITS if split not in tables]
     if missing:
         raise BaselineError(f"baseline: no {', '.join(missing)} table given")
-    data = {split: _texts_and_labels(Path(tables[split])) for split in SPLITS}
+    splits = [*SPLITS, *(s for s in (HELDOUT,) if s in tables)]
+    data = {split: _texts_and_labels(Path(tables[split])) for split in splits}
     heads = data["train"][2]
     started = time.monotonic()
     vectorizer = TfidfVectorizer(
         ngram_range=(1, 2), min_df=2, max_features=max_features, sublinear_tf=True
     )
     features = {"train": vectorizer.fit_transform(data["train"][0])}
-    features.update({s: vectorizer.transform(data[s][0]) for s in ("validation", "test")})
+    features.update({s: vectorizer.transform(data[s][0]) for s in splits[1:] if data[s][0]})
     logger.info(
         "baseline features: %d training rows, %d features",
         features["train"].shape[0],
@@ -137,13 +140,13 @@ def train_baseline(
         "train_rows": features["train"].shape[0],
     }
     if heads is None:
-        labels = {split: data[split][1] for split in SPLITS}
+        labels = {split: data[split][1] for split in splits}
         result.update(_fit(features, labels, seed, class_weight, str(tables["train"])))
     else:
         result["heads"] = {
             head: _fit(
                 features,
-                {split: data[split][1][:, k] for split in SPLITS},
+                {split: data[split][1][:, k] for split in splits if len(data[split][1])},
                 seed,
                 class_weight,
                 f"{tables['train']} head {head}",

@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 
 from arxivcat.io.atomic import write_text_atomic
 from arxivcat.model.metrics import pooled_metrics, threshold_report
+from arxivcat.splits.holdout import HELDOUT
 from arxivcat.splits.table_schema import column_matrix, table_heads
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,9 @@ def choose_threshold(predictions_path: str | Path) -> dict[str, Any]:
     split = table.column("split").to_numpy(zero_copy_only=False)
     labels = column_matrix(table.column("label")).astype(np.int64)
     scores = column_matrix(table.column("probability"))
-    splits = {name: split == name for name in ("validation", "test") if (split == name).any()}
+    splits = {
+        name: split == name for name in ("validation", "test", HELDOUT) if (split == name).any()
+    }
     heads = table_heads(pq.read_schema(predictions_path))
     if heads is None:
         return threshold_report({name: (labels[r], scores[r]) for name, r in splits.items()})

@@ -3,8 +3,9 @@
 The assignment decides once, for a split definition, which papers are used and which split each
 one is in; every experiment naming that definition shares the file.  Duplicate ids (several
 versions of a paper) are collapsed to the row with the latest ``updated`` date; papers without a
-year are dropped along with those before ``min_year``.  The split definition's seed drives the
-method's random choices, so equal inputs give equal outputs.
+year are dropped along with those before ``min_year``.  With ``holdout``, the newest papers go to
+the ``heldout`` split (:mod:`arxivcat.splits.holdout`) before the method splits the rest.  The
+split definition's seed drives the method's random choices, so equal inputs give equal outputs.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import pyarrow.parquet as pq
 
 from arxivcat.errors import ArxivcatError
 from arxivcat.io.atomic import atomic_path
-from arxivcat.splits.methods import SPLITS, SplitMethodError, assign_codes
+from arxivcat.splits import holdout
+from arxivcat.splits.methods import SPLITS, SplitMethodError, assign_codes, submission_days
 from arxivcat.splits.settings import SplitSettings
 
 LOG = logging.getLogger(__name__)
@@ -68,6 +70,35 @@ def _split_counts(codes: np.ndarray) -> dict[str, int]:
     return {name: int(counts[i]) for i, name in enumerate(SPLITS)}
 
 
+def _codes(
+    papers: pa.Table, settings: SplitSettings, name: str
+) -> tuple[np.ndarray, Any, dict[str, Any]]:
+    """Each paper's split code (3 for held out), the method's assignment, the held-out facts.
+
+    Raises:
+        SplitError: If the holdout leaves no paper or the method cannot be applied.
+    """
+    days = submission_days(papers["submitted"].combine_chunks(), papers["year"].combine_chunks())
+    first = holdout.cutoff(settings.holdout, days)
+    newest = holdout.held_out(days, first)
+    older = papers.filter(pa.array(~newest))
+    if older.num_rows == 0:
+        raise SplitError(f"split {name}: holdout from {first} holds out every one of its papers")
+    try:
+        assignment = assign_codes(
+            older["id"].combine_chunks(),
+            older["primary_category"].combine_chunks(),
+            older["submitted"].combine_chunks(),
+            older["year"].combine_chunks(),
+            settings,
+        )
+    except SplitMethodError as error:
+        raise SplitError(f"split {name}: {error}") from None
+    codes = np.full(papers.num_rows, len(SPLITS), dtype=np.int64)
+    codes[~newest] = assignment.codes
+    return codes, assignment, holdout.describe(days, newest, first)
+
+
 def assign_splits(
     corpus_path: str | Path,
     settings: SplitSettings,
@@ -100,17 +131,8 @@ def assign_splits(
         raise SplitError(
             f"{corpus_path}: no paper of {papers.num_rows} is from {settings.min_year} or later"
         )
-    try:
-        assignment = assign_codes(
-            selected["id"].combine_chunks(),
-            selected["primary_category"].combine_chunks(),
-            selected["submitted"].combine_chunks(),
-            selected["year"].combine_chunks(),
-            settings,
-        )
-    except SplitMethodError as error:
-        raise SplitError(f"split {name}: {error}") from None
-    splits = pa.array(SPLITS).take(pa.array(assignment.codes.astype(np.int64)))
+    codes, assignment, held = _codes(selected, settings, name)
+    splits = pa.array([*SPLITS, holdout.HELDOUT]).take(pa.array(codes))
     summary = {
         "split": name,
         "settings": settings.to_dict(),
@@ -119,6 +141,7 @@ def assign_splits(
         "dropped_by_year": papers.num_rows - selected.num_rows,
         "papers": selected.num_rows,
         "splits": _split_counts(assignment.codes),
+        holdout.HELDOUT: held,
         **assignment.details,
     }
     metadata = {_METADATA_KEY: json.dumps(summary, sort_keys=True).encode()}
@@ -128,10 +151,11 @@ def assign_splits(
     with atomic_path(output_path) as partial:
         pq.write_table(table, partial, compression="zstd")
     LOG.info(
-        "split %s: %d papers (%s); %d duplicate rows collapsed, %d before %d dropped",
+        "split %s: %d papers (%s, %d held out); %d duplicate rows collapsed, %d before %d dropped",
         name,
         selected.num_rows,
         ", ".join(f"{k} {v}" for k, v in summary["splits"].items()),
+        held["papers"],
         summary["duplicates_collapsed"],
         summary["dropped_by_year"],
         settings.min_year,

@@ -17,7 +17,6 @@ import pyarrow.parquet as pq
 
 from arxivcat.io.atomic import atomic_path
 from arxivcat.splits.assign_splits import SplitError
-from arxivcat.splits.methods import SPLITS
 from arxivcat.splits.table_schema import EXPERIMENT_SCHEMA, label_array
 from arxivcat.splits.weak_mixing import WeakMixingError, clean_candidates, sample_rows
 
@@ -116,7 +115,7 @@ def write_tables(
                     **_TABLE_OPTIONS,
                 )
             )
-            for split in SPLITS
+            for split in selections
         }
         columns = ["id", "title", "abstract", "primary_category", "year"]
         offset = 0

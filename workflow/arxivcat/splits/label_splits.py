@@ -35,6 +35,7 @@ from arxivcat.io.checksums import file_sha256
 from arxivcat.splits.assign_splits import SplitError, latest_versions, read_assignment_summary
 from arxivcat.splits.experiment_tables import weak_table, write_tables
 from arxivcat.splits.heads import EVERY_CATEGORY, every_category_heads, head_matrix
+from arxivcat.splits.holdout import HELDOUT
 from arxivcat.splits.labels import check_both_classes, positive_mask
 from arxivcat.splits.methods import SPLITS, TRAIN
 from arxivcat.splits.settings import LabellingSettings
@@ -44,6 +45,8 @@ from arxivcat.splits.weak_mixing import sample_rows, weak_negative_count
 LOG = logging.getLogger(__name__)
 
 _SAMPLE_STREAM, _WEAK_STREAM = 1, 2
+#: Every split an assignment names, in code order: train, validation, test, then the held out.
+ASSIGNED = (*SPLITS, HELDOUT)
 
 
 def _subsample(rows: np.ndarray, pct: float, rng: np.random.Generator) -> np.ndarray:
@@ -93,7 +96,7 @@ def _assigned_rows(
             f"{assignment.num_rows} ids are not in {corpus_path}; was it made from another corpus?"
         )
     split_of_row = pc.index_in(
-        assignment["split"].take(position.filter(in_split)), value_set=pa.array(SPLITS)
+        assignment["split"].take(position.filter(in_split)), value_set=pa.array(ASSIGNED)
     ).to_numpy(zero_copy_only=False)
     return kept[in_split], split_of_row
 
@@ -185,7 +188,7 @@ def _select(
             f"split {split!r} ({corpus.num_rows} corpus rows in {corpus_path})"
         )
     splits = {}
-    for code, name in enumerate(SPLITS):
+    for code, name in enumerate(ASSIGNED):
         chosen = (split_of_row == code) & keep
         splits[name] = (rows[chosen], positive[chosen].astype(np.int8))
     return _Selection(papers, keep, splits, heads, dropped)
@@ -211,7 +214,8 @@ def build_experiment_data(
         corpus_path: The corpus parquet file.
         assignment_path: The split assignment of the experiment's split definition.
         weak_negatives_path: The weak-negative table, or None when the share is 0.
-        output_paths: Paths of the ``train``, ``validation`` and ``test`` tables.
+        output_paths: Paths of the ``train``, ``validation`` and ``test`` tables, and of the
+            ``heldout`` one (the split definition's newest papers; empty without a holdout).
         report_path: Path of the split report (JSON).
         experiment: The experiment's name (the rule's wildcard), for the report and messages.
         labelling: The label set, label mode, training sample and weak-negative share.
@@ -235,8 +239,9 @@ def build_experiment_data(
     selection = _select(corpus, corpus_path, assignment_path, summary.get("split"), labelling, seed)
     n_train = len(selection.splits["train"][0])
     wanted = weak_negative_count(n_train, share)
+    modelled = {name: selection.splits[name] for name in SPLITS}
     check_both_classes(
-        experiment, summary.get("split"), labelling, selection.splits, wanted, selection.heads
+        experiment, summary.get("split"), labelling, modelled, wanted, selection.heads
     )
     rng = np.random.default_rng([seed, _WEAK_STREAM])
     schema = experiment_schema(list(selection.heads) if selection.heads else None)
@@ -244,7 +249,8 @@ def build_experiment_data(
     n_weak = 0 if weak is None else weak.num_rows
 
     LOG.info("experiment %s: writing tables (%d weak negatives)", experiment, n_weak)
-    write_tables(corpus_path, selection.splits, weak, output_paths, schema)
+    written = {name: rows for name, rows in selection.splits.items() if name in output_paths}
+    write_tables(corpus_path, written, weak, output_paths, schema)
     digest = _corpus_digest(corpus_path, digest_path)
     report = _split_report(experiment, labelling, summary, corpus, selection, n_weak, pool, digest)
     write_text_atomic(report_path, json.dumps(report, indent=2) + "\n")
@@ -278,7 +284,11 @@ def _split_report(
         extra = n_weak if split == "train" else 0
         total = len(split_rows) + extra
         # A multi-head experiment's positive papers are those positive for any head.
-        positives = int(split_labels.reshape(len(split_rows), -1).any(axis=1).sum())
+        positives = (
+            int(split_labels.reshape(len(split_rows), -1).any(axis=1).sum())
+            if len(split_rows)
+            else 0
+        )
         split_stats[split] = {
             "rows": total,
             "papers": len(split_rows),
@@ -300,6 +310,7 @@ def _split_report(
         "weak_negatives": n_weak,
         "weak_negative_pool": pool,
         "splits": split_stats,
+        HELDOUT: summary.get(HELDOUT, {"papers": 0}),
         "top_primary_categories": [[e["values"], e["counts"]] for e in top[:10]],
     }
     if selection.heads is not None:

@@ -58,7 +58,7 @@ def check_both_classes(
     """
     sets = dict(heads) if heads is not None else {"": labelling.labels}
     for split, (rows, labels) in selections.items():
-        matrix = labels.reshape(len(rows), -1)
+        matrix = labels.reshape(len(rows), -1) if len(rows) else np.zeros((0, len(sets)))
         for column, (head, label_set) in enumerate(sets.items()):
             positives = int(matrix[:, column].sum())
             negatives = len(rows) - positives + (weak_negatives if split == "train" else 0)

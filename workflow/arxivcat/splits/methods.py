@@ -105,7 +105,7 @@ def hash_positions(ids: list[str] | pa.Array, seed: int) -> np.ndarray:
     return np.frombuffer(digests, dtype="<u8").astype(np.float64) / _HASH_SCALE
 
 
-def _days(submitted: pa.Array, year: pa.Array) -> np.ndarray:
+def submission_days(submitted: pa.Array, year: pa.Array) -> np.ndarray:
     """Days since the epoch of each submission date; Jan 1 of the year where the date is null."""
     days = np.array(pc.cast(submitted, pa.int32()).fill_null(-(2**31)).to_numpy())
     missing = days == -(2**31)
@@ -154,7 +154,7 @@ def _time_codes(
     codes = np.full(n, TEST, dtype=np.int8)
     if n == 0:
         return Assignment(codes)
-    days = _days(submitted, year)
+    days = submission_days(submitted, year)
     older_share = fractions["train"] + fractions["validation"]
     cutoff = int(np.sort(days)[min(n - 1, int(np.floor(n * older_share)))])
     older = days < cutoff

@@ -22,12 +22,15 @@ class SplitSettings(StageSettings):
         fractions: Shares of ``train``, ``validation`` and ``test`` (summing to 1).
         seed: Seed of every random choice of the stage (split, subsample, weak-negative sample).
         method: ``stratified``, ``hash`` or ``time`` (see :mod:`arxivcat.splits.methods`).
+        holdout: The newest papers held out of every split: ``{"from": "YYYY-MM-DD"}``,
+            ``{"months": N}`` or None (see :mod:`arxivcat.splits.holdout`).
     """
 
     min_year: int
     fractions: dict[str, float]
     seed: int
     method: str
+    holdout: dict[str, str | int] | None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,20 @@
+"""write_head_card: the card of one head of a multi-head experiment, in the reference's format."""
+
+from arxivcat.io.runlog import setup_logging
+from arxivcat.report.write_card import write_card
+
+setup_logging(snakemake.log[0])
+write_card(
+    experiment=snakemake.params.experiment,
+    model_dir=snakemake.input.model,
+    metrics_path=snakemake.input.metrics,
+    split_report_path=snakemake.input.split_report,
+    manifest_path=snakemake.input.manifest,
+    output_path=snakemake.output.card,
+    predictions_path=snakemake.input.predictions,
+    baseline_path=snakemake.input.baseline,
+    plot_paths={"pr_curve": snakemake.output.pr_curve},
+    threshold_path=snakemake.input.threshold,
+    folder_name=snakemake.params.folder,
+    head=snakemake.wildcards.head,
+)
