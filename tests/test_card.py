@@ -119,9 +119,10 @@ def workflow_card(tmp_path_factory):
         baseline_path=root / "baseline.json",
         threshold_path=root / "threshold.json",
         plot_paths={
-            "pr_curve": root / "out" / "card_pr_curve.png",
-            "loss": root / "out" / "card_loss.png",
+            key: root / "out" / f"card_{key}.png"
+            for key in ("pr_curve", "loss", "years", "calibration")
         },
+        table_paths={"test": data / "test.parquet"},
     )
     return root
 
@@ -175,9 +176,23 @@ def test_model_and_baseline_are_compared_each_at_its_own_threshold(workflow_card
     assert "never used to choose" in section
 
 
+def test_the_card_gives_f1_by_year_other_shares_and_calibration(workflow_card):
+    text = (workflow_card / "out" / "card.md").read_text()
+    years = text.split("### Newer papers and years", 1)[1].split("\n### ", 1)[0]
+    assert "No papers were held out" in years
+    assert [line.split(" | ")[1] for line in years.splitlines() if line.startswith("| test |")] == [
+        "2015", "2016", "2017", "2018", "2019"
+    ]  # fmt: skip
+    shares = text.split("### Other shares of positives", 1)[1].split("\n### ", 1)[0]
+    assert "| validation split: " in shares and "this model (fine-tuned): precision" in shares
+    calibration = text.split("### Calibration", 1)[1].split("\n## ", 1)[0]
+    assert "Expected calibration error on validation" in calibration
+    assert "](card_calibration.png)" in calibration
+
+
 def test_plots_are_saved_beside_the_card_and_linked(workflow_card):
     text = (workflow_card / "out" / "card.md").read_text()
-    for name in ("card_pr_curve.png", "card_loss.png"):
+    for name in ("card_pr_curve.png", "card_loss.png", "card_years.png", "card_calibration.png"):
         path = workflow_card / "out" / name
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert f"]({name})" in text

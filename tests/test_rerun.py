@@ -4,7 +4,7 @@ One real run (two experiments on two split definitions, the real arXiv records i
 2-layer BERT for one epoch) is built once per test session and copied, with its mtimes and
 Snakemake metadata, into a scratch directory per test: each test edits its own copy of the config
 or of the package code and asks Snakemake (``--dry-run``, ``--list-changes``) what it would redo.
-The promises are documented in README.md ("What reruns when").
+The promises are documented in docs/outputs.md ("What reruns when").
 """
 
 from __future__ import annotations

@@ -37,6 +37,7 @@ MULTI = "fields-weak-negs"  # AI, CV, Cyber, NLP and RO as one model
 TARGETS = tuple(layout.CARD.format(experiment=name) for name in (*EXPERIMENTS, MULTI))
 STAGES = {"download_snapshot", "assign_splits", "label_splits", "tokenize", "train", "evaluate"}
 GENERATED = 300  # records of the generated corpus the experiments also predict
+HOLDOUT = "2023-01-01"  # papers first submitted from this day on are held out
 
 
 def real_inputs(shared: Path, workdir: Path) -> dict:
@@ -54,6 +55,10 @@ def real_inputs(shared: Path, workdir: Path) -> dict:
     config["training"].update(
         model="builtin:tiny-bert", max_length=64, num_epochs=1, learning_rate=1e-3, device="cpu"
     )
+    # The newest papers held out; a deployment share and a temperature to show on the cards.
+    config["splits"]["reference"]["holdout"] = {"from": HOLDOUT}
+    config["experiments"]["cv-32"]["deployment_prevalence"] = [0.02]
+    config["experiments"]["ai-full-weak-negs"]["calibration"] = "temperature"
     generated = workdir / "inputs" / "generated.jsonl"
     write_snapshot(generated, GENERATED, seed=11)
     config["predict"].update(
@@ -377,3 +382,60 @@ def test_a_new_head_retrains_its_experiment_only_and_a_card_change_retrains_noth
     jobs = planned(workdir, renamed, *TARGETS, "heads") - {("heads", "")}
     assert {rule for rule, _ in jobs} == {"write_card", "write_head_card"}
     assert all(MULTI in w for _, w in jobs)
+
+
+def test_the_newest_papers_are_held_out_of_every_split_and_shown_on_the_cards(completed_run):
+    workdir, _ = completed_run
+    assignment = pq.read_table(workdir / layout.ASSIGNMENT.format(split="reference"))
+    corpus = pq.read_table(workdir / layout.CORPUS, columns=["id", "submitted"]).to_pylist()
+    submitted = {row["id"]: str(row["submitted"]) for row in corpus}
+    for row in assignment.to_pylist():
+        assert (row["split"] == "heldout") == (submitted[row["id"]] >= HOLDOUT), row
+    for name in (*EXPERIMENTS, MULTI):
+        tables = {
+            split: set(pq.read_table(workdir / pattern.format(experiment=name))["id"].to_pylist())
+            for split, pattern in (("train", layout.TRAIN_TABLE), ("validation",
+                                   layout.VALIDATION_TABLE), ("test", layout.TEST_TABLE),
+                                   ("heldout", layout.HELDOUT_TABLE))
+        }  # fmt: skip
+        assert tables["heldout"] and all(submitted[i] >= HOLDOUT for i in tables["heldout"])
+        for split in ("train", "validation", "test"):
+            assert not tables[split] & tables["heldout"], (name, split)
+    for name in EXPERIMENTS:
+        text = (workdir / layout.CARD.format(experiment=name)).read_text()
+        years = text.split("### Newer papers and years", 1)[1].split("\n### ", 1)[0]
+        assert f"first submitted on or after {HOLDOUT}" in years
+        assert "| this model (fine-tuned) |" in years and "| TF-IDF + logistic" in years
+        held = {line.split(" | ")[1] for line in years.splitlines() if line.startswith("| heldout")}
+        assert held and held <= {"2023", "2024"}
+        shares = text.split("### Other shares of positives", 1)[1].split("\n### ", 1)[0]
+        assert "| corpus, all years: " in shares and "TF-IDF" in shares
+        assert "Expected calibration error on validation" in text
+    cv = (workdir / layout.CARD.format(experiment="cv-32")).read_text()
+    assert "| deployment (2%): 2.00% |" in cv
+    chosen = json.loads(
+        (workdir / layout.THRESHOLD.format(experiment="ai-full-weak-negs")).read_text()
+    )
+    assert chosen["temperature"] > 0 and "heldout" in chosen
+    card = (workdir / layout.CARD.format(experiment="ai-full-weak-negs")).read_text()
+    assert f"A temperature of {chosen['temperature']:.3f}" in card
+
+
+def test_predictions_report_the_labelled_and_the_corrected_share(completed_run):
+    workdir, _ = completed_run
+    job = {"corpus": "arxiv", "experiment": "cv-32"}
+    manifest = json.loads((workdir / layout.PREDICTIONS_MANIFEST.format(**job)).read_text())
+    assert manifest["labelled_positive_share"] == manifest["positives"] / manifest["scored"]
+    assert "estimated_prevalence" in manifest
+
+
+def test_a_holdout_change_reruns_the_splits_and_a_deployment_share_only_the_card(completed_run):
+    workdir, config = completed_run
+    moved = copy.deepcopy(config)
+    moved["splits"]["reference"]["holdout"] = {"from": "2024-01-01"}
+    rules = {rule for rule, _ in planned(workdir, moved, *TARGETS)}
+    assert {"assign_splits", "label_splits", "tokenize", "train", "evaluate", "write_card"} <= rules
+    assert "download_snapshot" not in rules
+    shares = copy.deepcopy(config)
+    shares["experiments"]["cv-32"]["deployment_prevalence"] = [0.02, 0.3]
+    assert planned(workdir, shares, *TARGETS) == {("write_card", "experiment=cv-32")}

@@ -58,6 +58,8 @@ class Experiment:
             or ``every-category``; None for a binary experiment.
         min_head_positives: With ``every-category``, least positive training papers of a head.
         sweep: The sweep the experiment belongs to (its grid's experiment), or None.
+        deployment_prevalence: Shares of positives at which the card gives precision and F1.
+        calibration: ``none`` or ``temperature`` (fitted on validation with the threshold).
     """
 
     name: str
@@ -72,6 +74,8 @@ class Experiment:
     heads: dict[str, tuple[str, ...]] | str | None = None
     min_head_positives: int = 0
     sweep: str | None = None
+    deployment_prevalence: tuple[float, ...] = ()
+    calibration: str = "none"
 
     @property
     def multi_head(self) -> bool:
@@ -102,6 +106,7 @@ class Experiment:
             "training": self.training,
             "heads": self.labelling()["heads"],
             "label_mode": self.label_mode,
+            "deployment_prevalence": list(self.deployment_prevalence),
         }
 
 
@@ -372,4 +377,6 @@ def get_experiment(config: dict[str, Any], name: str) -> Experiment:
         heads=heads,
         min_head_positives=int(entry["min_head_positives"]) if heads else 0,
         sweep=entry.get("sweep"),
+        deployment_prevalence=tuple(float(p) for p in entry["deployment_prevalence"]),
+        calibration=entry["calibration"],
     )

@@ -54,11 +54,15 @@ THRESHOLD = "results/{experiment}/threshold.json"
 CARD = "results/{experiment}/card.md"
 CARD_PR_CURVE = "results/{experiment}/card_pr_curve.png"
 CARD_LOSS = "results/{experiment}/card_loss.png"
+CARD_YEARS = "results/{experiment}/card_years.png"
+CARD_CALIBRATION = "results/{experiment}/card_calibration.png"
 #: The Hub-ready model folder, which the card's "How to use" snippet also names.
 HUB_FOLDER = "results/{experiment}/hub"
 #: The card of one head of a multi-head experiment, and its precision-recall curves.
 HEAD_CARD = "results/{experiment}/heads/{head}/card.md"
 HEAD_CARD_PR_CURVE = "results/{experiment}/heads/{head}/card_pr_curve.png"
+HEAD_CARD_YEARS = "results/{experiment}/heads/{head}/card_years.png"
+HEAD_CARD_CALIBRATION = "results/{experiment}/heads/{head}/card_calibration.png"
 
 # Summary stage: one row per experiment.
 SUMMARY = "results/summary.md"

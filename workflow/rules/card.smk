@@ -19,6 +19,7 @@ rule choose_threshold:
     conda:
         "../../envs/data.yaml"
     params:
+        calibration=calibration_of,
         code=code_digest("arxivcat.report.choose_threshold"),
     script:
         "../scripts/choose_threshold.py"
@@ -49,6 +50,20 @@ rule write_card:
             subcategory="{experiment}",
             labels={"experiment": "{experiment}", "figure": "loss curves"},
         ),
+        years=report(
+            layout.CARD_YEARS,
+            caption="../report/years.rst",
+            category="Experiments",
+            subcategory="{experiment}",
+            labels={"experiment": "{experiment}", "figure": "F1 by year"},
+        ),
+        calibration=report(
+            layout.CARD_CALIBRATION,
+            caption="../report/calibration.rst",
+            category="Experiments",
+            subcategory="{experiment}",
+            labels={"experiment": "{experiment}", "figure": "reliability"},
+        ),
     log:
         layout.log("write_card", "{experiment}"),
     localrule: True
@@ -68,6 +83,8 @@ rule write_head_card:
     output:
         card=layout.HEAD_CARD,
         pr_curve=layout.HEAD_CARD_PR_CURVE,
+        years=layout.HEAD_CARD_YEARS,
+        calibration=layout.HEAD_CARD_CALIBRATION,
     log:
         layout.log("write_head_card", "{experiment}", "{head}"),
     localrule: True
@@ -91,7 +108,12 @@ rule package_model:
     input:
         model=rules.train.output.model,
         card=rules.write_card.output.card,
-        plots=[rules.write_card.output.pr_curve, rules.write_card.output.loss],
+        plots=[
+            rules.write_card.output.pr_curve,
+            rules.write_card.output.loss,
+            rules.write_card.output.years,
+            rules.write_card.output.calibration,
+        ],
         threshold=rules.choose_threshold.output.threshold,
     output:
         folder=directory(layout.HUB_FOLDER),

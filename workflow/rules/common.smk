@@ -161,7 +161,14 @@ def card_inputs(wildcards):
         "manifest": rules.download_snapshot.output.manifest,
         "baseline": rules.train_baseline.output.metrics,
         "threshold": rules.choose_threshold.output.threshold,
+        "test": rules.label_splits.output.test,
+        "heldout": rules.label_splits.output.heldout,
     }
+
+
+def calibration_of(wildcards):
+    """How an experiment's probabilities are calibrated before its thresholds are chosen."""
+    return experiment_of(wildcards).calibration
 
 
 def card_facts_of(wildcards):

@@ -13,7 +13,8 @@ write_card(
     output_path=snakemake.output.card,
     predictions_path=snakemake.input.predictions,
     baseline_path=snakemake.input.baseline,
-    plot_paths={"pr_curve": snakemake.output.pr_curve, "loss": snakemake.output.loss},
+    plot_paths={key: snakemake.output[key] for key in ("pr_curve", "loss", "years", "calibration")},
     threshold_path=snakemake.input.threshold,
     folder_name=snakemake.params.folder,
+    table_paths={"test": snakemake.input.test, "heldout": snakemake.input.heldout},
 )

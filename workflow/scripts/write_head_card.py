@@ -13,8 +13,9 @@ write_card(
     output_path=snakemake.output.card,
     predictions_path=snakemake.input.predictions,
     baseline_path=snakemake.input.baseline,
-    plot_paths={"pr_curve": snakemake.output.pr_curve},
+    plot_paths={key: snakemake.output[key] for key in ("pr_curve", "years", "calibration")},
     threshold_path=snakemake.input.threshold,
     folder_name=snakemake.params.folder,
+    table_paths={"test": snakemake.input.test, "heldout": snakemake.input.heldout},
     head=snakemake.wildcards.head,
 )

@@ -195,9 +195,47 @@ def threshold_report(
     for split, (labels, probabilities) in scored.items():
         p = np.asarray(probabilities, dtype=np.float64)
         out[split] = {
-            "at_0.5": threshold_metrics(labels, p > THRESHOLD),
-            "at_threshold": threshold_metrics(labels, p > threshold),
+            "at_0.5": rate_metrics(labels, p > THRESHOLD),
+            "at_threshold": rate_metrics(labels, p > threshold),
         }
+    return out
+
+
+def rate_metrics(
+    labels: Sequence[int] | np.ndarray, predicted: Sequence[int] | np.ndarray
+) -> dict[str, float]:
+    """:func:`threshold_metrics` and the false-positive rate (0 without negatives).
+
+    Recall (the true-positive rate) and the false-positive rate do not depend on the share of
+    positives, so they carry a threshold's behaviour to a corpus with another share
+    (:mod:`arxivcat.model.prevalence`).
+    """
+    y = np.asarray(labels, dtype=np.int64)
+    p = np.asarray(predicted).astype(bool)
+    negatives = int((y == 0).sum())
+    false_positives = int((p & (y == 0)).sum())
+    return {
+        **threshold_metrics(y, p.astype(np.int64)),
+        "false_positive_rate": false_positives / negatives if negatives else 0.0,
+    }
+
+
+def metrics_by_year(
+    labels: np.ndarray, predicted: np.ndarray, years: np.ndarray
+) -> list[dict[str, Any]]:
+    """Papers, positives, F1, precision and recall of each year, in year order."""
+    out = []
+    for year in sorted(int(y) for y in np.unique(years[~np.isnan(years.astype(float))])):
+        rows = years == year
+        y = np.asarray(labels)[rows]
+        out.append(
+            {
+                "year": year,
+                "papers": int(rows.sum()),
+                "positives": int(y.sum()),
+                **threshold_metrics(y, np.asarray(predicted)[rows]),
+            }
+        )
     return out
 
 

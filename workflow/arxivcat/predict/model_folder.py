@@ -200,6 +200,40 @@ def read_folder_info(model_dir: str | Path) -> FolderInfo:
     )
 
 
+def decision(report: dict[str, Any]) -> dict[str, Any]:
+    """What predict needs of one threshold report (a head's, or a binary model's) but the threshold.
+
+    Its temperature, and validation's true- and false-positive rates at the threshold (None where
+    not recorded), for the corrected share of positives.
+    """
+    rates = (report.get("validation") or {}).get("at_threshold") or {}
+    true_positive, false_positive = rates.get("recall"), rates.get("false_positive_rate")
+    return {
+        "temperature": report.get("temperature"),
+        "validation_rates": {"true_positive": true_positive, "false_positive": false_positive},
+    }
+
+
+def read_decisions(
+    model_dir: str | Path, threshold_path: str | Path | None, heads: tuple[str, ...] | None
+) -> list[dict[str, Any]]:
+    """Each head's :func:`decision` (one for a 2-way classifier).
+
+    From ``threshold_path`` when given, else from the folder's ``arxivcat.json`` (where none is
+    recorded: no temperature, no rates).
+    """
+    names = heads or (None,)
+    if threshold_path is not None:
+        record = _json(Path(threshold_path)) or {}
+        reports = record.get("heads") or {None: record}
+        return [decision(reports.get(head) or {}) for head in names]
+    info = _json(Path(model_dir) / FOLDER_INFO) or {}
+    entries = info.get("heads") or {None: info}
+    empty = {"temperature": None, "validation_rates": {}}
+    return [{**empty, **{k: v for k, v in (entries.get(head) or {}).items() if k in empty}}
+            for head in names]  # fmt: skip
+
+
 def folder_heads(model_dir: str | Path) -> tuple[str, ...] | None:
     """A multi-head model folder's heads (``config.json``), None for a 2-way classifier."""
     config = _json(Path(model_dir) / "config.json") or {}

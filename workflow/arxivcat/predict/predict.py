@@ -8,15 +8,18 @@ chunks.  With ``gpus`` above 1 on CUDA the chunks are dealt out to one process p
 group per chunk: a resumed or spread run writes the same bytes as an uninterrupted one.
 
 Output columns: ``id``, ``probability`` (of the positive class) and ``label`` (1 when the
-probability is above the threshold, else 0).  Papers without both a title and an abstract are kept
-with a null probability and label, and counted in the log and the manifest; nothing is dropped.
+probability is above the threshold, else 0); a multi-head model's are ``probability:<head>`` and
+``label:<head>`` for each head.  Papers without both a title and an abstract are kept with a null
+probability and label, and counted in the log and the manifest; nothing is dropped.  What the job
+will do is settled first (:mod:`arxivcat.predict.plan`); the manifest adds, per head, the share
+labelled positive and the share of positives that explains it
+(:mod:`arxivcat.model.prevalence`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -25,24 +28,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-import torch
 
 from arxivcat.io.atomic import atomic_path, write_text_atomic
 from arxivcat.io.progress import Progress
-from arxivcat.model import devices
 from arxivcat.predict.chunk_store import ChunkStore
-from arxivcat.predict.model_folder import (
-    DEFAULT_THRESHOLD,
-    ModelFolderError,
-    folder_digest,
-    folder_heads,
-    read_folder_info,
-    read_threshold,
-)
-from arxivcat.predict.read_papers import corpus_files, papers_per_file
-from arxivcat.predict.scoring import load_classifier_folder
+from arxivcat.predict.plan import fingerprint, head_shares, plan_job
 from arxivcat.predict.scoring_job import (
-    PredictError,
     ScoringJob,
     prediction_schema,
     score_share,
@@ -51,57 +42,6 @@ from arxivcat.predict.settings import PredictSettings
 from arxivcat.predict.spread import score_in_processes
 
 logger = logging.getLogger(__name__)
-
-
-def _thresholds(
-    model_dir: Path,
-    settings: PredictSettings,
-    threshold_path: str | Path | None,
-    heads: tuple[str, ...] | None,
-) -> tuple[tuple[float, ...], str]:
-    """Each head's label threshold (one for a 2-way classifier) and where they come from.
-
-    ``settings.threshold`` wins (for every head); then ``threshold_path``; then the folder's.
-
-    Raises:
-        ModelFolderError: If a recorded threshold is missing for a head or is not a probability.
-    """
-    info = read_folder_info(model_dir)
-    if settings.threshold is not None:
-        return (settings.threshold,) * len(heads or (None,)), "setting"
-    recorded, source = (
-        read_threshold(threshold_path)
-        if threshold_path is not None
-        else (info.head_thresholds or info.threshold, info.threshold_source)
-    )
-    if heads is None:
-        if isinstance(recorded, dict):
-            raise ModelFolderError(f"{threshold_path or model_dir}: per-head thresholds for a "
-                                   "2-way classifier")  # fmt: skip
-        return (recorded,), source
-    if not isinstance(recorded, dict):
-        return (DEFAULT_THRESHOLD,) * len(heads), "default"
-    missing = [head for head in heads if head not in recorded]
-    if missing:
-        raise ModelFolderError(f"{threshold_path or model_dir}: no threshold for head {missing[0]}")
-    return tuple(recorded[head] for head in heads), source
-
-
-def _fingerprint(
-    model_dir: Path,
-    files: list[Path],
-    settings: PredictSettings,
-    thresholds: tuple[float, ...],
-    device: str,
-) -> dict[str, Any]:
-    return {
-        "model": folder_digest(model_dir),
-        "inputs": [[str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns] for p in files],
-        "chunk_rows": settings.chunk_rows,
-        "batch_size": settings.batch_size,
-        "device": device,
-        "thresholds": list(thresholds),
-    }
 
 
 def predict_corpus(
@@ -142,46 +82,34 @@ def predict_corpus(
     """
     started = time.monotonic()
     model_dir = Path(model_dir)
-    files = [path for source in sources for path in corpus_files(source)]
-    _check_outputs_are_not_inputs(files, [output_path, manifest_path])
-    heads = folder_heads(model_dir)
-    thresholds, source = _thresholds(model_dir, settings, threshold_path, heads)
-    counts = papers_per_file(files)
-    total = sum(counts)
-    for path in (path for path, rows in zip(files, counts, strict=True) if not rows):
+    plan = plan_job(
+        model_dir, sources, [output_path, manifest_path], settings, threshold_path, processes
+    )
+    for path in (path for path, rows in zip(plan.files, plan.counts, strict=True) if not rows):
         logger.warning("%s: %s: no papers in this file", name, path)
-    gpus = _gpus(settings, processes)
-    count = processes or (len(gpus) if gpus else 1)
-    classifier = None
-    if count == 1:
-        classifier = load_classifier_folder(model_dir, settings.device, settings.precision)
-        device = classifier.placement.device.type
-    else:
-        device = "cuda" if gpus else devices.resolve_device(settings.device)
-    store = ChunkStore(store_dir, _fingerprint(model_dir, files, settings, thresholds, device))
+    store = ChunkStore(store_dir, fingerprint(model_dir, plan, settings))
     job = ScoringJob(
-        model_dir, tuple(files), settings, thresholds, heads, store.directory,
-        store.fingerprint, store.open(), rows_without_text,
+        model_dir, tuple(plan.files), settings, plan.thresholds, plan.temperatures, plan.heads,
+        store.directory, store.fingerprint, store.open(), rows_without_text,
     )  # fmt: skip
+    total = sum(plan.counts)
     logger.info(
         "%s: %d papers in %d file(s), chunks of %d, batch %d, %s (%s), %d process(es)",
-        name, total, len(files), settings.chunk_rows, settings.batch_size,
-        f"threshold {thresholds[0]:.4f}" if heads is None else f"{len(heads)} heads' thresholds",
-        source, count,
+        name, total, len(plan.files), settings.chunk_rows, settings.batch_size,
+        f"threshold {plan.thresholds[0]:.4f}" if plan.heads is None
+        else f"{len(plan.heads)} heads' thresholds", plan.source, plan.processes,
     )  # fmt: skip
     progress = Progress(logger, name, total, every=settings.progress_seconds, unit="rows")
-    if classifier is None:
-        chunks, loaded = score_in_processes(job, count, gpus, progress)
+    if plan.classifier is None:
+        chunks, loaded = score_in_processes(job, plan.processes, plan.gpus, progress)
     else:
         report = {"scored": progress.advance, "skipped": progress.skip}
-        chunks = score_share(job, classifier, 0, 1, lambda kind, rows: report[kind](rows))
-        loaded = classifier.record()
+        chunks = score_share(job, plan.classifier, 0, 1, lambda kind, rows: report[kind](rows))
+        loaded = plan.classifier.record()
     progress.finish()
 
-    without_text, positives, ids = _assemble(store, chunks, output_path, heads)
+    without_text, positives, ids = _assemble(store, chunks, output_path, plan.heads)
     store.remove()
-    repeated = _warn_repeated_ids(ids, files, counts, name)
-    seconds = time.monotonic() - started
     scored = total - without_text
     if without_text:
         logger.warning(
@@ -192,21 +120,14 @@ def predict_corpus(
         "papers": total,
         "scored": scored,
         "without_text": without_text,
-        **(
-            {"positives": positives[0], "threshold": thresholds[0]}
-            if heads is None
-            else {
-                "positives": dict(zip(heads, positives, strict=True)),
-                "thresholds": dict(zip(heads, thresholds, strict=True)),
-            }
-        ),
-        "threshold_source": source,
+        **head_shares(plan, positives, scored),
+        "threshold_source": plan.source,
         "model_digest": store.fingerprint["model"],
         **loaded,
-        "processes": count,
-        "seconds": round(seconds, 3),
+        "processes": plan.processes,
+        "seconds": round(time.monotonic() - started, 3),
         "resumed_chunks": len(job.finished),
-        "repeated_ids": repeated,
+        "repeated_ids": _warn_repeated_ids(ids, plan.files, plan.counts, name),
     }
     if manifest_path is not None:
         write_text_atomic(manifest_path, json.dumps(manifest, indent=2) + "\n")
@@ -267,34 +188,3 @@ def _warn_repeated_ids(ids: pa.Array, files: list[Path], counts: list[int], name
             name, where(row), ids[row].as_py(), where(int(first[codes[row]])), rows,
         )  # fmt: skip
     return repeated
-
-
-def _check_outputs_are_not_inputs(files: list[Path], outputs: list[str | Path | None]) -> None:
-    """Refuse an output that is one of the corpus files (by any name: relative, through links).
-
-    Writing it would replace the corpus with its own predictions.
-
-    Raises:
-        PredictError: Naming the output and the input.
-    """
-    inputs = {path.resolve(): path for path in files}
-    for output in filter(None, outputs):
-        if (same := inputs.get(Path(output).resolve())) is not None:
-            raise PredictError(f"{output}: is also an input ({same}); choose another output")
-
-
-def _gpus(settings: PredictSettings, processes: int | None) -> list[str] | None:
-    """The GPUs (``CUDA_VISIBLE_DEVICES`` entries) of a job spread over several, else None.
-
-    The GPUs are claimed before CUDA is first asked about, so that the claim can still restrict it.
-    """
-    if processes is not None or settings.gpus < 2 or settings.device not in ("auto", "cuda"):
-        return None
-    devices.claim_gpus(settings.gpus)
-    if devices.resolve_device(settings.device) != "cuda":
-        return None
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    gpus = visible.split(",") if visible else [str(i) for i in range(torch.cuda.device_count())]
-    if len(gpus) < settings.gpus:
-        logger.warning("predict.gpus is %d but %d GPU(s) are visible", settings.gpus, len(gpus))
-    return gpus[: settings.gpus] if len(gpus) > 1 else None

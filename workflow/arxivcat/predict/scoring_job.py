@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from arxivcat.errors import ArxivcatError
+from arxivcat.model.calibration import scale
 from arxivcat.predict.chunk_store import ChunkStore
 from arxivcat.predict.read_papers import PaperChunk, iter_chunks
 from arxivcat.predict.scoring import Classifier, score_papers
@@ -53,6 +54,7 @@ class ScoringJob:
         files: The corpus files, in order.
         settings: The predict settings.
         thresholds: The label threshold of each head (one for a 2-way classifier).
+        temperatures: Each head's temperature (None: the model's probabilities as they are).
         heads: A multi-head model's heads; None for a 2-way classifier.
         store_dir: The chunk store's directory.
         fingerprint: The chunk store's fingerprint.
@@ -64,6 +66,7 @@ class ScoringJob:
     files: tuple[Path, ...]
     settings: PredictSettings
     thresholds: tuple[float, ...]
+    temperatures: tuple[float | None, ...]
     heads: tuple[str, ...] | None
     store_dir: Path
     fingerprint: dict[str, Any]
@@ -77,8 +80,13 @@ def score_chunk(
     batch_size: int,
     thresholds: tuple[float, ...],
     heads: tuple[str, ...] | None = None,
+    temperatures: tuple[float | None, ...] | None = None,
 ) -> pa.Table:
-    """The prediction table of one chunk (null score and label for papers without text)."""
+    """The prediction table of one chunk (null score and label for papers without text).
+
+    A head's temperature (``calibration: temperature``) divides its logits before its threshold
+    is applied: the probabilities written are the calibrated ones.
+    """
     keep = np.asarray(chunk.has_text(), dtype=bool)
     rows = np.flatnonzero(keep)
     scores = score_papers(
@@ -89,6 +97,9 @@ def score_chunk(
     )
     probability = np.zeros((len(chunk), len(thresholds)), dtype=np.float64)
     probability[rows] = scores.reshape(len(rows), len(thresholds))
+    for k, temperature in enumerate(temperatures or ()):
+        if temperature:
+            probability[rows, k] = scale(probability[rows, k], temperature)
     labels = (probability > np.asarray(thresholds)).astype(np.int8)
     mask = ~keep
     columns = [pa.array(chunk.ids, pa.string())]
@@ -133,7 +144,10 @@ def score_share(
         if job.rows_without_text == "error" and not all(chunk.has_text()):
             first = chunk.ids[chunk.has_text().index(False)]
             raise PredictError(f"paper {first!r} has no title or no abstract: nothing to score")
-        table = score_chunk(classifier, chunk, job.settings.batch_size, job.thresholds, job.heads)
+        table = score_chunk(
+            classifier, chunk, job.settings.batch_size, job.thresholds, job.heads,
+            job.temperatures,
+        )  # fmt: skip
         store.save(index, table)
         report("scored", len(chunk))
     return chunks

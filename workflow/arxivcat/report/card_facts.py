@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from arxivcat.errors import ArxivcatError
+from arxivcat.report.drift import Drift
 from arxivcat.report.trainer_run import TrainerRun, load_run, read_json
 
 CARD_METRICS = ("accuracy", "f1", "precision", "recall")
@@ -41,6 +42,7 @@ class CardFacts:
         manifest: The corpus manifest, when known.
         baseline: The TF-IDF baseline's metrics, when computed.
         threshold: The model's threshold chosen on validation (``threshold.json``), when chosen.
+        drift: F1 by year and calibration (:mod:`arxivcat.report.drift`), when computed.
         distributed_type: How training was distributed, when the run does not record it.
         metrics_source: Where the validation metrics came from, when not from a final
             evaluation (the card says so under them).
@@ -56,6 +58,7 @@ class CardFacts:
     manifest: dict[str, Any] | None = None
     baseline: dict[str, Any] | None = None
     threshold: dict[str, Any] | None = None
+    drift: Drift | None = None
     distributed_type: str | None = None
     metrics_source: str | None = None
     plots: dict[str, str] = field(default_factory=dict)
@@ -151,13 +154,14 @@ def head_report(report: dict[str, Any] | None, head: str) -> dict[str, Any] | No
     """A multi-head split report as one head's: its positives and positive rates per split."""
     if report is None:
         return None
-    counts = {h["name"]: h["splits"] for h in report.get("heads", [])}.get(head)
-    if counts is None:
+    entry = {h["name"]: h for h in report.get("heads", [])}.get(head)
+    if entry is None:
         return report
+    counts = entry["splits"]
     splits = {
         split: {**stats, **counts.get(split, {})} for split, stats in report["splits"].items()
     }
-    return {**report, "splits": splits}
+    return {**report, "splits": splits, "corpus_positive_rate": entry.get("corpus_positive_rate")}
 
 
 def run_dir_facts(

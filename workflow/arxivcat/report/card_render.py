@@ -16,6 +16,7 @@ import yaml
 from huggingface_hub import EvalResult, ModelCardData
 
 from arxivcat.report.card_comparison import section_comparison
+from arxivcat.report.card_drift import section_calibration, section_prevalence, section_years
 from arxivcat.report.card_facts import CARD_METRICS, CardError, CardFacts
 from arxivcat.report.card_sections import (
     base_model_phrase,
@@ -49,6 +50,9 @@ SECTIONS: tuple[tuple[str, Section | None], ...] = (
     ("## Training and evaluation data", section_data),
     ("## Evaluation results", section_evaluation),
     ("### Comparison with baselines", section_comparison),
+    ("### Newer papers and years", section_years),
+    ("### Other shares of positives", section_prevalence),
+    ("### Calibration", section_calibration),
     ("## Training procedure", None),
     ("### Training hyperparameters", section_hyperparameters),
     ("### Training results", section_training_results),

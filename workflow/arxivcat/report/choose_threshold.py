@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from arxivcat.io.atomic import write_text_atomic
+from arxivcat.model.calibration import fit_temperature, scale
 from arxivcat.model.metrics import pooled_metrics, threshold_report
 from arxivcat.splits.holdout import HELDOUT
 from arxivcat.splits.table_schema import column_matrix, table_heads
@@ -29,8 +30,34 @@ from arxivcat.splits.table_schema import column_matrix, table_heads
 logger = logging.getLogger(__name__)
 
 
-def choose_threshold(predictions_path: str | Path) -> dict[str, Any]:
+def _calibrated(
+    labels: np.ndarray, scores: np.ndarray, validation: np.ndarray, calibration: str
+) -> tuple[np.ndarray, float | None]:
+    """One head's scores (divided by a temperature fitted on validation, when asked for)."""
+    if calibration != "temperature":
+        return scores, None
+    temperature = fit_temperature(labels[validation], scores[validation])
+    return scale(scores, temperature), temperature
+
+
+def _head_report(
+    labels: np.ndarray, scores: np.ndarray, splits: dict[str, np.ndarray], calibration: str
+) -> tuple[dict[str, Any], np.ndarray]:
+    """One head's threshold report (and temperature), and its scores as the threshold sees them."""
+    scores, temperature = _calibrated(labels, scores, splits["validation"], calibration)
+    report = threshold_report({name: (labels[r], scores[r]) for name, r in splits.items()})
+    report["temperature"] = temperature
+    return report, scores
+
+
+def choose_threshold(predictions_path: str | Path, calibration: str = "none") -> dict[str, Any]:
     """Choose the threshold on the validation rows of the evaluate stage's predictions.
+
+    Args:
+        predictions_path: The evaluate stage's predictions.
+        calibration: ``none``, or ``temperature``: each head's probabilities are first divided
+            by a temperature fitted on validation (:mod:`arxivcat.model.calibration`), recorded
+            as ``temperature`` beside its threshold (None without).
 
     Returns:
         ``{"threshold", "validation": {...}, "test": {"at_0.5": {...}, "at_threshold": {...}}}``
@@ -48,13 +75,12 @@ def choose_threshold(predictions_path: str | Path) -> dict[str, Any]:
     }
     heads = table_heads(pq.read_schema(predictions_path))
     if heads is None:
-        return threshold_report({name: (labels[r], scores[r]) for name, r in splits.items()})
-    per_head = {
-        head: threshold_report(
-            {name: (labels[rows, k], scores[rows, k]) for name, rows in splits.items()}
-        )
-        for k, head in enumerate(heads)
-    }
+        return _head_report(labels, scores, splits, calibration)[0]
+    per_head, columns = {}, []
+    for k, head in enumerate(heads):
+        per_head[head], head_scores = _head_report(labels[:, k], scores[:, k], splits, calibration)
+        columns.append(head_scores)
+    scores = np.stack(columns, axis=1)
     thresholds = np.array([per_head[head]["threshold"] for head in heads])
     pooled = {
         name: {
@@ -66,9 +92,11 @@ def choose_threshold(predictions_path: str | Path) -> dict[str, Any]:
     return {"heads": per_head, "pooled": pooled}
 
 
-def write_threshold(predictions_path: str | Path, output_path: str | Path) -> dict[str, Any]:
+def write_threshold(
+    predictions_path: str | Path, output_path: str | Path, calibration: str = "none"
+) -> dict[str, Any]:
     """Choose the threshold (:func:`choose_threshold`) and write it as JSON to ``output_path``."""
-    chosen = choose_threshold(predictions_path)
+    chosen = choose_threshold(predictions_path, calibration)
     reports = chosen.get("heads", {"": chosen})
     for head, report in reports.items():
         if not report["signal"]:

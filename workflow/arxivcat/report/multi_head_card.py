@@ -74,6 +74,31 @@ def pooled_table(threshold: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def _later_papers(facts: CardFacts, threshold: dict[str, Any]) -> str:
+    """The held-out newest papers (pooled, at each head's own threshold), years, calibration."""
+    held = (facts.split_report or {}).get("heldout") or {}
+    parts = ["### Newer papers, years and calibration"]
+    if held.get("papers") and "heldout" in threshold["pooled"]:
+        m = threshold["pooled"]["heldout"]["at_threshold"]
+        parts.append(
+            f"The split definition held out its newest papers, first submitted on or after "
+            f"{held['from']} ({held['papers']:,} papers): at each head's own threshold, micro F1 "
+            f"{_f1(m)} and macro F1 {_f1(m, 'macro_f1')} on them.  Each head's card gives its "
+            "own numbers on them, by year, and at other shares of positives."
+        )
+    else:
+        parts.append("No papers were held out; each head's card gives its F1 by year.")
+    if facts.drift is not None:
+        parts.append(
+            "Pooled over every paper and head, at 0.5: F1 by year of first submission, and "
+            "reliability on validation (expected calibration error "
+            f"{facts.drift.calibration['before']['ece']:.4f})."
+        )
+        parts += [f"![{key}]({facts.plots[key]})" for key in ("years", "calibration")
+                  if key in facts.plots]  # fmt: skip
+    return "\n\n".join(parts)
+
+
 def how_to_use(folder: str, first_head: str) -> str:
     """The "How to use" section: every head's sigmoid score from a plain pipeline."""
     return f"""## How to use
@@ -149,6 +174,7 @@ def render_multi_head_card(
             if "pr_curve" in facts.plots
             else ""
         ),
+        _later_papers(facts, threshold),
         "### Heads\n\nSupport is the number of positive papers; F1 at 0.5 unless marked.  The "
         "TF-IDF baseline is class-weighted and also at its own threshold chosen on validation."
         f"\n\n{heads_table(metrics, threshold, baseline, report)}",

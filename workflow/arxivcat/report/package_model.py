@@ -31,6 +31,7 @@ from arxivcat.predict.model_folder import (
     DEFAULT_THRESHOLD,
     FOLDER_INFO,
     TRUNCATION,
+    decision,
     threshold_source,
 )
 from arxivcat.report.hub_card import class_names
@@ -92,6 +93,7 @@ def package_model(
             "positive_categories": list(experiment["labels"]),
             "threshold": threshold["threshold"],
             "threshold_source": threshold_source(threshold),
+            **decision(threshold),
         }
     info.update(
         default_threshold=DEFAULT_THRESHOLD,
@@ -127,6 +129,7 @@ def _multi_head_info(threshold: dict[str, Any], experiment: dict[str, Any]) -> d
                 "positive_categories": list(configured.get(head, [head])),
                 "threshold": report["threshold"],
                 "threshold_source": threshold_source(report),
+                **decision(report),
             }
             for head, report in heads.items()
         },

@@ -133,3 +133,51 @@ def plot_summary(
 ) -> Path:
     """Draw :func:`summary_figure` to the PNG ``path``."""
     return _save(summary_figure(names, series, title), path)
+
+
+def plot_years(years: dict[str, list[dict]], title: str, path: str | Path) -> Path:
+    """F1 by year of first submission, one line per split; each point labelled with its positives.
+
+    Args:
+        years: Split name to :func:`~arxivcat.model.metrics.metrics_by_year` rows.
+        title: The figure title.
+        path: The PNG to write.
+    """
+    figure, axes = plt.subplots(figsize=(6, 3.6))
+    for name, rows in years.items():
+        if not rows:
+            continue
+        xs, ys = [r["year"] for r in rows], [r["f1"] for r in rows]
+        axes.plot(xs, ys, marker="o", label=name)
+        for x, y, row in zip(xs, ys, rows, strict=True):
+            axes.annotate(f"{row['positives']}", (x, y), textcoords="offset points",
+                          xytext=(0, 6), ha="center", fontsize=7)  # fmt: skip
+    axes.set_xlabel("Year of first submission (numbers: positive papers)")
+    axes.set_ylabel("F1")
+    axes.set_ylim(0, 1.08)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_title(title)
+    axes.legend(loc="lower left")
+    return _save(figure, path)
+
+
+def plot_reliability(tables: dict[str, list[dict]], title: str, path: str | Path) -> Path:
+    """Reliability diagram: each bin's share of positives against its mean probability.
+
+    Args:
+        tables: Curve name to :func:`~arxivcat.model.calibration.reliability` bins.
+        title: The figure title.
+        path: The PNG to write.
+    """
+    figure, axes = plt.subplots(figsize=(4.5, 4))
+    axes.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect")
+    for name, bins in tables.items():
+        axes.plot([b["mean_probability"] for b in bins], [b["positive_share"] for b in bins],
+                  marker="o", label=name)  # fmt: skip
+    axes.set_xlabel("Mean predicted probability (validation)")
+    axes.set_ylabel("Share of positives")
+    axes.set_xlim(0, 1)
+    axes.set_ylim(0, 1)
+    axes.set_title(title)
+    axes.legend(loc="upper left")
+    return _save(figure, path)

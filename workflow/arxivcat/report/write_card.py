@@ -21,18 +21,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from huggingface_hub import ModelCard
 
 from arxivcat.report.card_facts import CardError, CardFacts, run_dir_facts, workflow_facts
 from arxivcat.report.card_render import render_card
+from arxivcat.report.drift import drift_facts, split_scores
 from arxivcat.report.hub_card import class_names, hub_card
 from arxivcat.report.outputs import writing
 
 logger = logging.getLogger(__name__)
 
 PLACEHOLDER = "More information needed"
-PLOTS = ("pr_curve", "loss")
+PLOTS = ("pr_curve", "loss", "years", "calibration")
 
 
 def _draw_plots(
@@ -62,35 +62,29 @@ def _draw_plots(
             plots.plot_losses(facts.run.train_losses(), validation, f"{name}: loss", path)
         links["loss"] = path
     if "pr_curve" in plot_paths and predictions_path is not None:
-        curves = _pr_inputs(predictions_path, facts.experiment.get("head"))
+        scored = split_scores(predictions_path, facts.experiment.get("head"))
+        curves = {s: scored[s][1:] for s in ("validation", "test") if s in scored}
         path = plot_paths["pr_curve"]
         with writing(path):
             plots.plot_pr_curves(curves, f"{name}: precision-recall", path)
         links["pr_curve"] = path
+    if facts.drift is not None and "years" in plot_paths:
+        path = plot_paths["years"]
+        with writing(path):
+            plots.plot_years(facts.drift.years, f"{name}: F1 by year", path)
+        links["years"] = path
+    if facts.drift is not None and "calibration" in plot_paths:
+        calibration = facts.drift.calibration
+        curves = {"model": calibration["before"]["bins"]}
+        if calibration.get("after"):
+            curves["with temperature"] = calibration["after"]["bins"]
+        path = plot_paths["calibration"]
+        with writing(path):
+            plots.plot_reliability(curves, f"{name}: reliability", path)
+        links["calibration"] = path
     return {
         key: Path(os.path.relpath(path, card_path.parent)).as_posix() for key, path in links.items()
     }
-
-
-def _pr_inputs(
-    predictions_path: str | Path, head: str | None
-) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Labels and probabilities of each evaluated split (of one head of a multi-head model)."""
-    import pyarrow.parquet as pq
-
-    from arxivcat.splits.table_schema import column_matrix, table_heads
-
-    table = pq.read_table(predictions_path, columns=["split", "probability", "label"])
-    split = table.column("split").to_numpy(zero_copy_only=False)
-    labels = column_matrix(table.column("label"))
-    scores = column_matrix(table.column("probability"))
-    if head is not None:
-        column = (table_heads(pq.read_schema(predictions_path)) or []).index(head)
-        labels, scores = labels[:, column], scores[:, column]
-    elif labels.ndim == 2:  # every (paper, head) pair of a multi-head model: the micro curve
-        split = np.repeat(split, labels.shape[1])
-        labels, scores = labels.ravel(), scores.ravel()
-    return {name: (labels[split == name], scores[split == name]) for name in ("validation", "test")}
 
 
 def save_card(text: str, output_path: str | Path) -> ModelCard:
@@ -128,6 +122,7 @@ def write_card(
     threshold_path: str | Path | None = None,
     folder_name: str | None = None,
     head: str | None = None,
+    table_paths: Mapping[str, str | Path] | None = None,
 ) -> ModelCard:
     """Write the workflow's card of one experiment (or of one head of it), and its plots.
 
@@ -146,6 +141,8 @@ def write_card(
         folder_name: How the "How to use" snippet names the model folder (default: the card's
             folder).
         head: One head of a multi-head experiment: its card, in the reference's format.
+        table_paths: The experiment's ``test`` and ``heldout`` tables (each paper's year): with
+            the predictions, the card gives F1 by year and calibration.
 
     Returns:
         The parsed card.
@@ -155,6 +152,7 @@ def write_card(
         return _write_multi_head_card(
             experiment, model_dir, metrics_path, split_report_path, manifest_path, output_path,
             predictions_path, baseline_path, plot_paths or {}, threshold_path, folder_name,
+            table_paths,
         )  # fmt: skip
     facts = workflow_facts(
         experiment,
@@ -166,6 +164,8 @@ def write_card(
         threshold_path,
         head,
     )
+    if predictions_path is not None and table_paths is not None:
+        facts.drift = drift_facts(predictions_path, table_paths, facts.threshold, head)
     facts.plots = _draw_plots(facts, output_path, plot_paths or {}, predictions_path)
     text = render_card(facts)
     if facts.threshold is not None:
@@ -192,6 +192,7 @@ def _write_multi_head_card(
     plot_paths: Mapping[str, str | Path],
     threshold_path: str | Path | None,
     folder_name: str | None,
+    table_paths: Mapping[str, str | Path] | None,
 ) -> ModelCard:
     """The card of a multi-head experiment (:mod:`arxivcat.report.multi_head_card`)."""
     from arxivcat.report.multi_head_card import multi_head_facts, render_multi_head_card
@@ -202,6 +203,8 @@ def _write_multi_head_card(
         experiment, model_dir, metrics_path, split_report_path, manifest_path, baseline_path,
         threshold_path,
     )  # fmt: skip
+    if predictions_path is not None and table_paths is not None:
+        facts.drift = drift_facts(predictions_path, table_paths, None)
     facts.plots = _draw_plots(facts, output_path, plot_paths, predictions_path)
     folder = folder_name or str(output_path.parent)
     return save_card(

@@ -253,6 +253,7 @@ def build_experiment_data(
     write_tables(corpus_path, written, weak, output_paths, schema)
     digest = _corpus_digest(corpus_path, digest_path)
     report = _split_report(experiment, labelling, summary, corpus, selection, n_weak, pool, digest)
+    _add_corpus_rates(report, corpus, labelling, selection.heads)
     write_text_atomic(report_path, json.dumps(report, indent=2) + "\n")
     LOG.info(
         "experiment %s: %s",
@@ -334,6 +335,28 @@ def _head_report(selection: _Selection, n_weak: int) -> list[dict[str, Any]]:
             }
         out.append({"name": name, "labels": list(labels), "splits": counts})
     return out
+
+
+def _add_corpus_rates(
+    report: dict[str, Any],
+    corpus: pa.Table,
+    labelling: LabellingSettings,
+    heads: dict[str, tuple[str, ...]] | None,
+) -> None:
+    """Record the share of positives in the whole corpus (every paper once, all years).
+
+    The card gives precision and F1 at this share beside the validation split's: a model used on
+    the corpus at large meets it, not the split definition's years.
+    """
+    papers = corpus.take(pa.array(latest_versions(corpus["id"], corpus["updated"])))
+    categories, primary = papers["categories"], papers["primary_category"]
+    if heads is None:
+        positive = positive_mask(categories, primary, labelling.labels, labelling.label_mode)
+        report["corpus_positive_rate"] = round(float(positive.mean()), 6)
+        return
+    rates = head_matrix(categories, primary, heads, labelling.label_mode).mean(axis=0)
+    for entry, rate in zip(report["heads"], rates, strict=True):
+        entry["corpus_positive_rate"] = round(float(rate), 6)
 
 
 def _corpus_digest(corpus_path: str | Path, digest_path: str | Path | None) -> str:
