@@ -15,7 +15,7 @@ def package_dir():
     """The folder holding this workflow's own package ``arxivcat``, at this workflow's version.
 
     From a local path (a checkout, or a module given by path) that is ``workflow/`` itself.  From
-    any other source (``github(...)``, ``gitlab(...)``, ``gitfile(...)``, a URL) the files named
+    any other source (``github(...)``, ``gitlab(...)``, a URL) the files named
     in ``arxivcat/package_files.txt`` are fetched through Snakemake's source cache
     (``workflow.source_path``, as it fetches rule files and scripts) into a folder of this
     process, removed when it ends.
