@@ -24,7 +24,7 @@ demo: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/snakefmt --check Snakefile workflow/rules
+	$(BIN)/snakefmt --check Snakefile workflow/Snakefile workflow/rules
 	HF_HUB_OFFLINE=1 $(BIN)/snakemake --lint --configfile config/demo.yaml
 
 test: lint

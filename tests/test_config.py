@@ -347,3 +347,45 @@ def test_a_dataset_config_is_one_line_of_text(schema, value):
         ConfigError, match=r"^config: experiments\.x\.dataset_config: .* does not match"
     ):
         validate_config(config, schema)
+
+
+def test_a_grid_expands_into_an_experiment_per_combination(schema):
+    config = {
+        "experiments": {
+            "lr": {
+                "labels": ["cs.CV"],
+                "training": {"max_length": 64, "learning_rate": 1.0},
+                "grid": {"learning_rate": [2.0e-5, 5.0e-5], "pos_weight": [None, "auto"]},
+            },
+            "cv": {"labels": ["cs.CV"]},
+        }
+    }
+    validated = validate_config(config, schema)
+    names = [name for name in validated["experiments"] if name.startswith("lr.")]
+    assert names == [
+        "lr.learning_rate-2e-05.pos_weight-auto",
+        "lr.learning_rate-2e-05.pos_weight-none",
+        "lr.learning_rate-5e-05.pos_weight-auto",
+        "lr.learning_rate-5e-05.pos_weight-none",
+    ]
+    assert "lr" not in validated["experiments"]
+    member = get_experiment(validated, "lr.learning_rate-5e-05.pos_weight-auto")
+    assert member.sweep == "lr" and get_experiment(validated, "cv").sweep is None
+    assert member.training["learning_rate"] == 5.0e-5 and member.training["pos_weight"] == "auto"
+    assert member.training["max_length"] == 64  # the experiment's own settings stay
+    assert validate_config(validated, schema) == validated  # validating again changes nothing
+
+
+@pytest.mark.parametrize(
+    ("grid", "message"),
+    [
+        ({"learnin_rate": [1e-5]}, r"experiments\.lr\.grid\.learnin_rate: not a training key"),
+        ({"learning_rate": [-1]}, r"lr\.learning_rate--1\.training\.learning_rate: -1 is less"),
+        ({"learning_rate": []}, r"experiments\.lr\.grid\.learning_rate: \[\] should be non-empty"),
+        ({"seed": [1, 1]}, r"two experiments are named 'lr\.seed-1'"),
+    ],
+)
+def test_a_bad_grid_fails_naming_it(schema, grid, message):
+    config = {"experiments": {"lr": {"labels": ["cs.CV"], "grid": grid}}}
+    with pytest.raises(ConfigError, match=message):
+        validate_config(config, schema)

@@ -1,4 +1,5 @@
-"""The conda environments of envs/: files that build as Snakemake copies them, chosen by device.
+"""The conda environments of envs/: files that build as Snakemake copies them, one per rule, and
+the container image and apptainer plan made of them.
 
 Every env file is parsed and checked here.  conda itself cannot be installed on this machine, so
 Snakemake's own conda deployment runs against `tests/fake_conda.py` (see there what it does and
@@ -120,21 +121,30 @@ def test_cuda_and_cpu_torch_come_from_their_own_index():
     assert "--extra-index-url https://download.pytorch.org/whl/cu128" in gpu
 
 
-def snakemake(workdir: Path, conda_root: Path, *args: str) -> str:
-    """Run the repository's workflow in ``workdir`` with conda deployment and no PYTHONPATH."""
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    env |= {**install(conda_root), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+def snakemake(
+    workdir: Path,
+    conda_root: Path,
+    *args: str,
+    conda: bool = True,
+    stderr: bool = True,
+    env: dict[str, str] | None = None,
+) -> str:
+    """Run the repository's workflow in ``workdir`` (with conda deployment unless ``conda`` is
+    false) and no PYTHONPATH; return its output (stdout alone when ``stderr`` is false)."""
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    environment |= {**install(conda_root), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     command = [
         sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
         "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"),
-        "--software-deployment-method", "conda", "--workflow-profile", "none", "--cores", "2",
-        *args,
+        *(["--software-deployment-method", "conda"] if conda else []),
+        "--workflow-profile", "none", "--cores", "2", *args,
     ]  # fmt: skip
     result = subprocess.run(
-        command, cwd=workdir, env=env, capture_output=True, text=True, timeout=1800, check=False
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, f"snakemake {args} failed:\n{output[-6000:]}"
+        command, cwd=workdir, env=environment | (env or {}), capture_output=True, text=True,
+        timeout=1800, check=False,
+    )  # fmt: skip
+    output = result.stdout + (result.stderr if stderr else "")
+    assert result.returncode == 0, f"snakemake {args} failed:\n{(output + result.stderr)[-6000:]}"
     return output
 
 
@@ -149,31 +159,49 @@ def tiny_config(workdir: Path, snapshot: Path, device: str) -> None:
     (workdir / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
 
 
-@pytest.mark.parametrize(
-    ("device", "model_env"), [("tpu", "train-tpu.yaml"), ("cuda", "train-gpu.yaml")]
-)
-def test_train_and_evaluate_take_the_env_of_their_device(tmp_path, device, model_env):
-    tiny_config(tmp_path, tmp_path / "arxiv.jsonl", device)
-    target = layout.EVAL_METRICS.format(experiment="cv-32")
-    output = snakemake(tmp_path, tmp_path / "conda", "--dry-run", target)
-    created = set(re.findall(r"Conda environment \S*/envs/([\w.-]+) will be created", output))
-    # evaluate runs in the env train runs in: no other model env is planned.
-    assert created == {"data.yaml", model_env}
-
-
-@pytest.mark.parametrize(
-    ("device", "model_env"), [("tpu", "train-tpu.yaml"), ("cuda", "train-gpu.yaml")]
-)
-def test_predict_takes_the_env_of_the_predict_device(tmp_path, device, model_env):
-    tiny_config(tmp_path, tmp_path / "arxiv.jsonl", "cpu")
-    config = yaml.safe_load((tmp_path / "config.yaml").read_text(encoding="utf-8"))
-    config["predict"] = {"device": device}
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+def test_every_rule_has_a_fixed_env_and_model_jobs_take_the_cuda_one(tmp_path):
+    """Whatever the device: an env given by a function could not go into a container image."""
+    tiny_config(tmp_path, tmp_path / "arxiv.jsonl", "tpu")
     target = layout.PREDICTIONS.format(corpus="arxiv", experiment="cv-32")
     output = snakemake(tmp_path, tmp_path / "conda", "--dry-run", target)
     created = set(re.findall(r"Conda environment \S*/envs/([\w.-]+) will be created", output))
-    # cpu training runs in the CUDA env (it runs on CPU too); predict follows predict.device.
-    assert created == {"data.yaml", "train-gpu.yaml", model_env}
+    # The CUDA build runs on CPU too; TPU VMs activate envs/train-tpu.yaml themselves.
+    assert created == {"data.yaml", "train-gpu.yaml"}
+
+
+def test_containerize_writes_a_dockerfile_with_every_env(tmp_path):
+    tiny_config(tmp_path, tmp_path / "arxiv.jsonl", "cpu")
+    dockerfile = snakemake(tmp_path, tmp_path / "conda", "--containerize", stderr=False)
+    assert dockerfile.startswith("FROM condaforge/miniforge3")
+    assert 'LABEL io.github.snakemake.containerized="true"' in dockerfile
+    sources = re.findall(r"^COPY (\S+) (/conda-envs/\w+/environment\.yaml)$", dockerfile, re.M)
+    # Paths relative to the working directory: run it in the checkout's root to build there.
+    assert sorted((tmp_path / source).resolve() for source, _ in sources) == [
+        REPO / "envs" / "data.yaml",
+        REPO / "envs" / "train-gpu.yaml",
+    ]
+    for _, target in sources:
+        prefix = target.removesuffix("/environment.yaml")
+        assert f"conda env create --prefix {prefix} --file {target}" in dockerfile
+
+
+def test_container_runs_every_job_under_apptainer(tmp_path):
+    """The plan of --sdm apptainer (a stand-in apptainer answers its version; nothing is pulled)."""
+    tiny_config(tmp_path, tmp_path / "arxiv.jsonl", "cpu")
+    apptainer = tmp_path / "bin" / "apptainer"
+    apptainer.parent.mkdir()
+    apptainer.write_text('#!/bin/sh\necho "apptainer version 1.3.4"\n', encoding="utf-8")
+    apptainer.chmod(0o755)
+    path = {"PATH": f"{apptainer.parent}{os.pathsep}{os.environ['PATH']}"}
+    card = layout.CARD.format(experiment="cv-32")
+    image = "docker://ghcr.io/example/arxivcat:0.2.0"
+    args = ("--dry-run", "--sdm", "apptainer", "--config", f"container={image}", "--", card)
+    output = snakemake(tmp_path, tmp_path / "conda", *args, conda=False, env=path)
+    assert f"Singularity image {image} will be pulled." in output
+    assert "train" in output and "write_card" in output
+    # Without the config key no job runs in a container.
+    output = snakemake(tmp_path, tmp_path / "conda", *args[:3], "--", card, conda=False, env=path)
+    assert "Singularity image" not in output
 
 
 @pytest.mark.envs

@@ -34,7 +34,7 @@ def test_under_reads_a_results_folder_that_lies_elsewhere(tmp_path):
 
 def test_no_rule_writes_a_results_path_of_its_own():
     """Rules name outputs through the layout and inputs through their producer's output."""
-    files = [REPO / "Snakefile", *sorted((REPO / "workflow" / "rules").glob("*.smk"))]
+    files = [REPO / "workflow" / "Snakefile", *sorted((REPO / "workflow" / "rules").glob("*.smk"))]
     literal = re.compile(r"""["']results/""")
     found = [
         f"{path.name}:{number}: {line.strip()}"

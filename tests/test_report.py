@@ -16,7 +16,13 @@ from arxivcat import layout
 
 pytestmark = pytest.mark.e2e
 
-PER_EXPERIMENT = (layout.CARD, layout.CARD_PR_CURVE, layout.CARD_LOSS)
+PER_EXPERIMENT = (
+    layout.CARD,
+    layout.CARD_PR_CURVE,
+    layout.CARD_LOSS,
+    layout.CARD_YEARS,
+    layout.CARD_CALIBRATION,
+)
 SUMMARY = (layout.SUMMARY, layout.SUMMARY_PLOT)
 
 
@@ -34,7 +40,8 @@ def test_report_zip_holds_every_card_and_plot_by_experiment(rerun_dir, tmp_path)
         assert f'"{experiment}"' in page  # its subcategory
     for path in SUMMARY:
         assert (rerun_dir / path).read_bytes() in files.values(), path
-    assert sum(n.endswith(".png") for n in names) == 2 * len(EXPERIMENTS) + 1
+    plots = sum(pattern.endswith(".png") for pattern in PER_EXPERIMENT)
+    assert sum(n.endswith(".png") for n in names) == plots * len(EXPERIMENTS) + 1
     for caption in ("Precision-recall curves of the positive class", "Hugging Face model card"):
         assert caption in page
     assert "Experiments" in page and "Summary" in page

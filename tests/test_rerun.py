@@ -31,9 +31,10 @@ TREE = ("Snakefile", "workflow", "config", "envs")
 # Experiments of the tiny run: cv-32 uses the "reference" split definition, ai-32 "other".  Each
 # is the other's witness: a change meant for one must leave the other's jobs alone.
 EXPERIMENTS = ("cv-32", "ai-32")
-# Jobs that read every experiment's results (the summary table and the `all` target).  They
-# follow any experiment's change; what the promises constrain is every other job.
-AGGREGATES = {"all", "summarize"}
+# Jobs that read every experiment's results (the summary table and the default target, the
+# top-level Snakefile's `default`).  They follow any experiment's change; what the promises
+# constrain is every other job.
+AGGREGATES = {"default", "summarize"}
 # The embedding each split definition's experiments share (rule embed), by its job's wildcards.
 EMBEDDING = "split={split}, encoder=" + layout.encoder_key("builtin:tiny-bert", 32)
 DATA_RULES = {"download_snapshot", "prepare_weak_negatives", "assign_splits"}

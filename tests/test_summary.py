@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 
 import pytest
@@ -172,3 +173,34 @@ def test_each_head_is_put_beside_the_binary_model_of_its_question(tmp_path):
     )
     assert "| 3,000 / 3,000 | 2.200 / 2.000 |" in rows[0]
     assert "3,000 samples processed against 6,000 for the 2 binary models (50% of their" in section
+
+
+def test_a_sweeps_rows_show_the_settings_that_differ_and_mark_the_best(tmp_path):
+    experiments = []
+    for name, f1, rate, epochs in (
+        ("lr.a", 0.80, 2e-5, 1),
+        ("lr.b", 0.85, 5e-5, 1),  # the best on validation, though not on test
+        ("lr.c", 0.70, 2e-5, 2),
+    ):
+        results = fake_results(tmp_path, name, f1)
+        info_path = results.model_dir / "training_info.json"
+        info = json.loads(info_path.read_text())
+        # The same model and seed everywhere; report_to differs but changes no model.
+        info["hyperparameters"] = {
+            "model": "m", "seed": 1, "learning_rate": rate, "num_epochs": epochs,
+            "report_to": ["tensorboard"] if name == "lr.a" else [],
+        }  # fmt: skip
+        info_path.write_text(json.dumps(info))
+        experiments.append(dataclasses.replace(results, sweep="lr"))
+    experiments.append(fake_results(tmp_path, "plain", 0.99))
+    rows = write_summary(experiments, tmp_path / "s.md", tmp_path / "s.csv", tmp_path / "s.png")
+    assert [row["best_of_sweep"] for row in rows] == [False, True, False, None]
+    table = list(csv.DictReader((tmp_path / "s.csv").open()))
+    assert list(table[0])[:5] == ["experiment", "sweep", "best_of_sweep", "learning_rate",
+                                  "num_epochs"]  # fmt: skip
+    assert [row["learning_rate"] for row in table] == ["2e-05", "5e-05", "2e-05", ""]
+    text = (tmp_path / "s.md").read_text()
+    assert "| Experiment | Sweep | learning_rate | num_epochs | Val F1 |" in text
+    assert "| lr.b | lr **best** | 5e-05 | 1 | 0.8500 |" in text
+    assert "| plain | n/a | n/a | n/a | 0.9900 |" in text
+    assert "report_to" not in text

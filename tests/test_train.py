@@ -10,6 +10,7 @@ import dataclasses
 import json
 import os
 import re
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,7 @@ from arxivcat.model import (
     checkpoints,
     devices,
     launch,
+    tracking,
     train,
     trainer_extensions,
     training_steps,
@@ -47,7 +49,10 @@ SETTINGS = {
     "device": "cpu",
     "keep": "best",
     "logging_steps": 5,
+    "report_to": ["tensorboard"],
 }
+#: A credential in the job's environment, which no file the job writes may contain.
+SECRET = "arxivcat-test-secret-3f9a"
 INFO_KEYS = {
     "device", "device_count", "precision", "distributed_type", "train_samples_per_second",
     "train_runtime", "train_samples", "best_epoch", "best_validation_f1", "kept",
@@ -78,6 +83,7 @@ def run_job(root: Path, code: str, *args: str) -> subprocess.CompletedProcess[st
     """Run ``code`` as a job process (stdout and stderr to files, not a terminal)."""
     root.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
+    env |= {"WANDB_API_KEY": SECRET, "HF_TOKEN": SECRET, "MLFLOW_TRACKING_PASSWORD": SECRET}
     with open(root / "stderr.txt", "w") as err, open(root / "stdout.txt", "w") as out:
         done = subprocess.run(
             [sys.executable, "-c", code, str(root), *args],
@@ -120,6 +126,61 @@ def test_model_directory_has_the_contract_files(trained):
     assert not store.exists(), "the checkpoint store is removed after the final model is written"
     model = AutoModelForSequenceClassification.from_pretrained(model_dir)
     assert model.config.num_labels == 2
+
+
+def scalars(event_file: Path) -> dict[str, list[float]]:
+    """The scalars of a TensorBoard event file (TFRecord framing around Event protos), by tag."""
+    from tensorboardX.proto.event_pb2 import Event
+
+    found: dict[str, list[float]] = {}
+    data = event_file.read_bytes()
+    offset = 0
+    while offset < len(data):
+        (length,) = struct.unpack("<Q", data[offset : offset + 8])
+        event = Event.FromString(data[offset + 12 : offset + 12 + length])
+        offset += 12 + length + 4  # length, its CRC, the record, its CRC
+        for value in event.summary.value:
+            if value.HasField("simple_value"):
+                found.setdefault(value.tag, []).append(value.simple_value)
+    return found
+
+
+def test_tensorboard_files_are_written_into_the_model_directory(trained):
+    model_dir, store, info = trained
+    (event_file,) = (model_dir / "runs").glob("*/events.out.tfevents.*")
+    found = scalars(event_file)
+    # Two epochs: a validation pass each, and the loss logged every logging_steps.
+    assert len(found["eval/f1"]) == 2
+    assert max(found["eval/f1"]) == pytest.approx(info["best_validation_f1"], abs=1e-6)
+    assert found["train/loss"] and found["train/learning_rate"]
+    assert not store.exists()
+
+
+def test_no_credential_of_the_environment_reaches_any_file_the_job_writes(job):
+    for path in job.rglob("*"):
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), path
+
+
+def test_tracker_files_stay_in_the_store_unless_a_server_is_named(tmp_path, monkeypatch):
+    for name in ("MLFLOW_TRACKING_URI", "WANDB_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    env = tracking.tracker_environment(["mlflow", "wandb", "tensorboard"], tmp_path)
+    assert env == {
+        "MLFLOW_TRACKING_URI": (tmp_path / "mlruns").resolve().as_uri(),
+        "WANDB_DIR": str(tmp_path.resolve()),
+    }
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
+    assert tracking.tracker_environment(["mlflow"], tmp_path) == {}
+    assert tracking.tracker_environment([], tmp_path) == {}
+
+
+def test_report_to_choices_are_trainer_integrations():
+    from transformers.integrations.integration_utils import INTEGRATION_TO_CALLBACK
+
+    schema = load_yaml(REPO / "config" / "schema.yaml")["definitions"]["training"]["properties"]
+    assert set(schema["report_to"]["items"]["enum"]) <= set(INTEGRATION_TO_CALLBACK)
+    assert schema["report_to"]["default"] == []
 
 
 def test_trainer_state_has_per_epoch_validation_metrics(trained):
@@ -230,7 +291,13 @@ def test_last_validation_pass_is_computed_once_and_is_what_a_fresh_pass_gives(jo
 def test_run_key_follows_result_settings_and_data_only():
     settings = training_settings(**SETTINGS)
     key = checkpoints.run_key(settings, "data-a")
-    for change in ({"checkpoint_minutes": 5}, {"dataloader_workers": 3}, {"progress_seconds": 1}):
+    operational = (
+        {"checkpoint_minutes": 5},
+        {"dataloader_workers": 3},
+        {"progress_seconds": 1},
+        {"report_to": ("tensorboard", "mlflow")},
+    )
+    for change in operational:
         assert checkpoints.run_key(dataclasses.replace(settings, **change), "data-a") == key
     changed = dataclasses.replace(settings, learning_rate=1e-4)
     assert checkpoints.run_key(changed, "data-a") != key
@@ -360,7 +427,7 @@ def _padded_and_real_tokens(
     tokenizer = AutoTokenizer.from_pretrained(str(dataset / "tokenizer"))
     trainer = trainer_extensions.ArxivcatTrainer(
         model=load_classifier("builtin:tiny-bert", seed=1),
-        args=trainer_extensions.training_arguments(settings, "cpu", "fp32", tmp_path, 10, 1),
+        args=trainer_extensions.training_arguments(settings, "cpu", "fp32", tmp_path, 10, 1, "run"),
         train_dataset=rows,
         eval_dataset=data["validation"].select_columns(columns),
         processing_class=tokenizer,

@@ -4,4 +4,4 @@ The package holds the logic of every workflow stage; the Snakemake rules under `
 call it through thin scripts, and everything here also works without Snakemake.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

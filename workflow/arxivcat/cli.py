@@ -91,8 +91,8 @@ def command_card(args: argparse.Namespace) -> None:
     print(args.output)
 
 
-def workflow_results(results_dir: Path, name: str) -> ExperimentResults:
-    """The files of experiment ``name`` in a results directory laid out as the workflow's."""
+def workflow_results(results_dir: Path, name: str, sweep: str | None = None) -> ExperimentResults:
+    """The files of experiment ``name`` (of ``sweep``) in a results directory as the workflow's."""
     from arxivcat.report.summarize import ExperimentResults
 
     def path(pattern: str) -> Path:
@@ -109,6 +109,7 @@ def workflow_results(results_dir: Path, name: str) -> ExperimentResults:
         baseline=baseline if baseline.is_file() else None,
         threshold=threshold if threshold.is_file() else None,
         probe=probe if probe.is_file() else None,
+        sweep=sweep,
     )
 
 
@@ -125,7 +126,10 @@ def command_summary(args: argparse.Namespace) -> None:
         raise CommandError(f"summary: unknown experiment(s) {', '.join(unknown)} (known: {known})")
     try:
         write_summary(
-            [workflow_results(args.results, name) for name in names],
+            [
+                workflow_results(args.results, name, config["experiments"][name].get("sweep"))
+                for name in names
+            ],
             markdown_path=args.output,
             csv_path=args.output.with_suffix(".csv"),
             plot_path=args.output.with_suffix(".png"),

@@ -22,6 +22,7 @@ import yaml
 
 from arxivcat import taxonomy
 from arxivcat.errors import ArxivcatError
+from arxivcat.sweeps import SweepError, expand_grids
 
 #: The configuration schema (package data): every key, its type, description and default.
 SCHEMA_PATH = Path(str(resources.files("arxivcat") / "schema.yaml"))
@@ -56,6 +57,7 @@ class Experiment:
         heads: A multi-head experiment's heads (name to canonical categories, in config order),
             or ``every-category``; None for a binary experiment.
         min_head_positives: With ``every-category``, least positive training papers of a head.
+        sweep: The sweep the experiment belongs to (its grid's experiment), or None.
         deployment_prevalence: Shares of positives at which the card gives precision and F1.
         calibration: ``none`` or ``temperature`` (fitted on validation with the threshold).
     """
@@ -71,6 +73,7 @@ class Experiment:
     sample_pct: float
     heads: dict[str, tuple[str, ...]] | str | None = None
     min_head_positives: int = 0
+    sweep: str | None = None
     deployment_prevalence: tuple[float, ...] = ()
     calibration: str = "none"
 
@@ -276,11 +279,23 @@ def _not_a_number(value: Any, path: tuple[str, ...] = ()) -> str | None:
     return None
 
 
+def _check_schema(config: dict[str, Any], schema: dict[str, Any]) -> None:
+    """Raise the first schema violation of ``config`` (and a NaN, which every bound lets by)."""
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise ConfigError(f"config: {_path(errors[0])}: {errors[0].message}")
+    if (where := _not_a_number(config)) is not None:
+        raise ConfigError(f"config: {where}: nan is not a number")
+
+
 def validate_config(config: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     """Check ``config`` against ``schema`` and return a copy with every default filled in.
 
-    The copy's mappings have their keys sorted (:func:`canonical`): experiments, for one, come
-    in name order, which is the order of the summary's rows and the joined predictions' columns.
+    Every experiment's ``grid`` is expanded into the experiments of its combinations
+    (:mod:`arxivcat.sweeps`).  The copy's mappings have their keys sorted (:func:`canonical`):
+    experiments, for one, come in name order, which is the order of the summary's rows and the
+    joined predictions' columns.
 
     Raises:
         ConfigError: On the first problem found, naming the offending key.
@@ -288,13 +303,16 @@ def validate_config(config: dict[str, Any], schema: dict[str, Any]) -> dict[str,
     if not isinstance(config, dict):
         raise ConfigError("config: expected a mapping at the top level")
     check_expansion(config, "config")
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
-    if errors:
-        error = errors[0]
-        raise ConfigError(f"config: {_path(error)}: {error.message}")
-    if (where := _not_a_number(config)) is not None:
-        raise ConfigError(f"config: {where}: nan is not a number")
+    _check_schema(config, schema)
+    training_keys = set(schema["definitions"]["training"]["properties"])
+    try:
+        experiments = expand_grids(config["experiments"], training_keys)
+    except SweepError as error:
+        raise ConfigError(str(error)) from None
+    if experiments != config["experiments"]:
+        # The grids' values, now in the experiments' training blocks, meet the schema there.
+        config = {**config, "experiments": experiments}
+        _check_schema(config, schema)
     config = canonical(config)
     _fill_defaults(config, schema, schema, ())
     config = canonical(config)
@@ -358,6 +376,7 @@ def get_experiment(config: dict[str, Any], name: str) -> Experiment:
         sample_pct=float(entry["sample_pct"]),
         heads=heads,
         min_head_positives=int(entry["min_head_positives"]) if heads else 0,
+        sweep=entry.get("sweep"),
         deployment_prevalence=tuple(float(p) for p in entry["deployment_prevalence"]),
         calibration=entry["calibration"],
     )

@@ -8,13 +8,6 @@
 report: "../report/workflow.rst"
 
 
-localrules:
-    choose_threshold,
-    write_card,
-    write_head_card,
-    package_model,
-
-
 rule choose_threshold:
     input:
         predictions=rules.evaluate.output.predictions,
@@ -22,6 +15,7 @@ rule choose_threshold:
         threshold=layout.THRESHOLD,
     log:
         layout.log("choose_threshold", "{experiment}"),
+    localrule: True
     conda:
         "../../envs/data.yaml"
     params:
@@ -72,6 +66,7 @@ rule write_card:
         ),
     log:
         layout.log("write_card", "{experiment}"),
+    localrule: True
     conda:
         "../../envs/data.yaml"
     params:
@@ -92,6 +87,7 @@ rule write_head_card:
         calibration=layout.HEAD_CARD_CALIBRATION,
     log:
         layout.log("write_head_card", "{experiment}", "{head}"),
+    localrule: True
     conda:
         "../../envs/data.yaml"
     params:
@@ -123,6 +119,7 @@ rule package_model:
         folder=directory(layout.HUB_FOLDER),
     log:
         layout.log("package_model", "{experiment}"),
+    localrule: True
     conda:
         "../../envs/data.yaml"
     params:

@@ -1,17 +1,43 @@
-# Shared set-up: config validation, wildcard constraints and the small input/params functions.
+# Shared set-up: the package on the path, config validation, wildcard constraints and the small
+# input/params functions.
+import atexit
 import json
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
-# The workflow's package lives beside the rules (workflow/arxivcat/) and is imported from there,
-# installed or not: by this file through sys.path, by jobs through PYTHONPATH, ahead of any
-# installed copy.  Conda jobs (whose envs hold the dependencies only) lose PYTHONPATH, which
-# Snakemake removes there; its script preamble appends this process's sys.path instead.  Every
-# Snakemake process, local or on a cluster node, parses this file and so sets both.
-PACKAGE_DIR = str(Path(workflow.current_basedir.get_path_or_uri(secret_free=True)).parent)
+
+def package_dir():
+    """The folder holding this workflow's own package ``arxivcat``, at this workflow's version.
+
+    From a local path (a checkout, or a module given by path) that is ``workflow/`` itself.  From
+    any other source (``github(...)``, ``gitlab(...)``, a URL) the files named
+    in ``arxivcat/package_files.txt`` are fetched through Snakemake's source cache
+    (``workflow.source_path``, as it fetches rule files and scripts) into a folder of this
+    process, removed when it ends.
+    """
+    here = workflow.current_basedir.get_path_or_uri(secret_free=True)
+    if os.path.isdir(here):
+        return str(Path(here).parent)
+    root = Path(tempfile.mkdtemp(prefix="arxivcat-package-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    listing = Path(workflow.source_path("../arxivcat/package_files.txt"))
+    for name in listing.read_text(encoding="utf-8").split():
+        target = root / "arxivcat" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(workflow.source_path(f"../arxivcat/{name}"), target)
+    return str(root)
+
+
+# This file imports the package through sys.path, jobs through PYTHONPATH, ahead of any installed
+# copy.  Conda and container jobs (whose envs hold the dependencies only) lose PYTHONPATH, which
+# Snakemake removes there; its script preamble appends this process's sys.path instead (mounted
+# into containers).  Every Snakemake process, local or on a cluster node, parses this file.
+PACKAGE_DIR = package_dir()
 sys.path.insert(0, PACKAGE_DIR)
 _INHERITED = os.environ.get("PYTHONPATH", "").split(os.pathsep)
 os.environ.update(
@@ -29,6 +55,12 @@ except ConfigError as error:
     raise WorkflowError(str(error)) from None
 
 EXPERIMENTS = list(config["experiments"])
+# The experiments of a sweep (a grid's expansion), by name: the summary compares them.
+SWEEPS = {
+    name: experiment["sweep"]
+    for name, experiment in config["experiments"].items()
+    if "sweep" in experiment
+}
 
 
 wildcard_constraints:
@@ -173,21 +205,6 @@ def train_gpus_of(wildcards):
 def evaluate_gpus_of(wildcards):
     """GPUs an evaluation job takes: one, unless the experiment runs on CPU or TPU."""
     return min(train_gpus_of(wildcards), 1)
-
-
-def env_for_device(device):
-    """The conda env of a model job on ``device``: TPU (torch_xla) or CUDA (also runs on CPU)."""
-    return "../../envs/train-tpu.yaml" if device == "tpu" else "../../envs/train-gpu.yaml"
-
-
-def env_of(wildcards):
-    """The conda env of an experiment's train and evaluate jobs, by its training device."""
-    return env_for_device(experiment_of(wildcards).training["device"])
-
-
-def predict_env_of(wildcards):
-    """The conda env of the predict jobs, by the ``predict.device`` setting."""
-    return env_for_device(config["predict"]["device"])
 
 
 def resources_of(rule, wildcards):

@@ -13,7 +13,7 @@ rule evaluate:
     benchmark:
         layout.benchmark("evaluate", "{experiment}")
     conda:
-        env_of
+        "../../envs/train-gpu.yaml"
     threads: 4
     resources:
         gpu=evaluate_gpus_of,

@@ -6,10 +6,6 @@
 include: "predict_inputs.smk"
 
 
-localrules:
-    join_predictions,
-
-
 rule predict:
     input:
         unpack(predict_corpus_of),
@@ -24,7 +20,7 @@ rule predict:
         layout.benchmark("predict", "{corpus}", "{experiment}")
     retries: 2
     conda:
-        predict_env_of
+        "../../envs/train-gpu.yaml"
     threads: 4
     resources:
         gpu=predict_gpus_of,
@@ -49,6 +45,7 @@ rule join_predictions:
         table=layout.JOINED_PREDICTIONS,
     log:
         layout.log("join_predictions", "{corpus}"),
+    localrule: True
     conda:
         "../../envs/data.yaml"
     params:

@@ -2,10 +2,6 @@
 # frozen probe, weak-negative share, training time) as Markdown, CSV and a bar chart.
 
 
-localrules:
-    summarize,
-
-
 rule summarize:
     input:
         metrics=expand(rules.evaluate.output.metrics, experiment=EXPERIMENTS),
@@ -32,10 +28,12 @@ rule summarize:
         ),
     log:
         layout.log("summarize"),
+    localrule: True
     conda:
         "../../envs/data.yaml"
     params:
         experiments=EXPERIMENTS,
+        sweeps=SWEEPS,
         code=code_digest("arxivcat.report.summarize"),
     script:
         "../scripts/summarize.py"

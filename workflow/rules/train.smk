@@ -17,7 +17,7 @@ rule train:
         layout.benchmark("train", "{experiment}")
     retries: 2
     conda:
-        env_of
+        "../../envs/train-gpu.yaml"
     threads: 4
     resources:
         gpu=train_gpus_of,

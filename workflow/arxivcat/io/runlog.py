@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from types import TracebackType
 
+import arxivcat
 from arxivcat.errors import ArxivcatError
 from arxivcat.io.redact import redact
 
@@ -48,4 +49,7 @@ def setup_logging(log_file: str | Path | None, level: int = logging.INFO) -> log
         )
 
     sys.excepthook = log_exception
-    return logging.getLogger("arxivcat")
+    logger = logging.getLogger("arxivcat")
+    # Which code ran: a workflow used as a module from git runs a fetched copy of the package.
+    logger.info("arxivcat %s from %s", arxivcat.__version__, Path(arxivcat.__file__).parent)
+    return logger

@@ -22,16 +22,11 @@ from transformers import TrainerCallback, TrainerControl, TrainerState, Training
 
 from arxivcat.io.checksums import file_sha256
 from arxivcat.model.launch import is_distributed, rank_zero_decides
-from arxivcat.model.settings import TrainingSettings
+from arxivcat.model.settings import OPERATIONAL_KEYS, TrainingSettings
 from arxivcat.model.storage import writing
 
 logger = logging.getLogger(__name__)
 
-# Settings that change how often checkpoints or log lines are written or how data are loaded, not
-# the result: changing them must not orphan a checkpoint.
-OPERATIONAL_KEYS = frozenset(
-    {"checkpoint_minutes", "checkpoint_steps", "dataloader_workers", "progress_seconds"}
-)
 RUN_PREFIX = "run-"
 BEST_SUBDIR = "best"
 

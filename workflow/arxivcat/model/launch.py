@@ -22,6 +22,7 @@ from types import FrameType
 
 import torch
 
+import arxivcat
 from arxivcat.errors import ArxivcatError
 from arxivcat.model.settings import TrainingSettings
 
@@ -112,7 +113,7 @@ def relaunch(
     ]
     logger.info("%d processes: launching DDP training: %s", processes, " ".join(command))
     try:
-        returncode, stopped_by = run_forwarding_signals(command)
+        returncode, stopped_by = run_forwarding_signals(command, package_environment())
     finally:
         settings_file.unlink(missing_ok=True)
     if stopped_by is not None:
@@ -124,8 +125,21 @@ def relaunch(
         raise TrainingError(f"distributed training failed with exit code {returncode}")
 
 
-def run_forwarding_signals(command: list[str]) -> tuple[int, signal.Signals | None]:
-    """Run ``command`` in a new session; forward SIGINT and SIGTERM of this process to it.
+def package_environment() -> dict[str, str]:
+    """This process's environment, with the folder of the running ``arxivcat`` first on PYTHONPATH.
+
+    A conda or container job imports the package through Snakemake's script preamble, which the
+    torchrun workers never run: they find the same package through PYTHONPATH instead.
+    """
+    root = str(Path(arxivcat.__file__).resolve().parent.parent)
+    inherited = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != root]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([root, *inherited])}
+
+
+def run_forwarding_signals(
+    command: list[str], env: dict[str, str] | None = None
+) -> tuple[int, signal.Signals | None]:
+    """Run ``command`` (in ``env``) in a new session; forward SIGINT and SIGTERM of this process.
 
     After a forwarded signal the command has :data:`STOP_GRACE_S` seconds to exit before its
     process group is killed.
@@ -133,7 +147,7 @@ def run_forwarding_signals(command: list[str]) -> tuple[int, signal.Signals | No
     Returns:
         The command's exit code and the signal that stopped it (None when none arrived).
     """
-    process = subprocess.Popen(command, start_new_session=True)
+    process = subprocess.Popen(command, env=env, start_new_session=True)
     received: list[tuple[signal.Signals, float]] = []
 
     def forward(number: int, frame: FrameType | None) -> None:

@@ -12,6 +12,19 @@ from typing import ClassVar
 
 from arxivcat.stage_settings import StageSettings
 
+#: Settings that change how often checkpoints, log lines or tracker records are written, or how
+#: data are loaded, not the result: changing one never orphans a checkpoint, and the summary does
+#: not compare models by them.
+OPERATIONAL_KEYS = frozenset(
+    {
+        "checkpoint_minutes",
+        "checkpoint_steps",
+        "dataloader_workers",
+        "progress_seconds",
+        "report_to",
+    }
+)
+
 
 @dataclass(frozen=True)
 class TrainingSettings(StageSettings):
@@ -42,4 +55,5 @@ class TrainingSettings(StageSettings):
     checkpoint_steps: int | None
     pos_weight: float | str | None
     pos_weight_cap: float
+    report_to: tuple[str, ...]
     keep: str

@@ -181,7 +181,7 @@ def tokenize_splits(
     for split in (*SPLITS, *(s for s in (HELDOUT,) if s in split_paths)):
         raw = _read_split(split_paths[split], split)
         if split == HELDOUT and not len(raw):
-            continue  # nothing held out (and datasets cannot load an empty split it saved)
+            continue  # no holdout: a dataset cannot save (nor load) an empty split
         logger.info("tokenizing %s: %d rows (max_length %d)", split, len(raw), max_length)
         splits[split] = tokenize_dataset(raw, tokenizer, max_length, num_proc, f"tokenize {split}")
     dataset = DatasetDict(splits)

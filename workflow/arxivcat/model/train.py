@@ -51,6 +51,7 @@ from arxivcat.model.settings import TrainingSettings
 from arxivcat.model.split_scoring import read_pass
 from arxivcat.model.storage import require_space, writing
 from arxivcat.model.tokenize import TOKENIZER_SUBDIR, read_heads
+from arxivcat.model.tracking import keep_tracker_files, start_trackers
 from arxivcat.model.trainer_extensions import (
     MODEL_COLUMNS,
     ArxivcatTrainer,
@@ -116,7 +117,10 @@ def _build_trainer(
     # A lower bound: one checkpoint (weights and two AdamW moments) plus the best and final models.
     best = weights if settings.keep == "best" else 0
     require_space({store: 3 * weights + best, output_dir.parent: weights})
-    args = training_arguments(settings, device, precision, store, steps_per_epoch, num_workers)
+    start_trackers(settings.report_to, store)
+    args = training_arguments(
+        settings, device, precision, store, steps_per_epoch, num_workers, str(output_dir)
+    )
     running_loss, step_record = RunningLoss(), StepRecord()
     callbacks: list[TrainerCallback] = [
         CheckpointPolicy(settings.checkpoint_minutes),
@@ -178,6 +182,7 @@ def _finish(
     if validation.is_file():
         info["validation_pass"] = read_pass(validation).stats.to_dict()
     write_model_dir(trainer, output_dir, result.metrics, info, validation)
+    keep_tracker_files(store, output_dir)
     remove_store(store)
 
 

@@ -57,8 +57,12 @@ def training_arguments(
     store: Path,
     steps_per_epoch: int,
     num_workers: int,
+    run_name: str,
 ) -> TrainingArguments:
-    """Build the Trainer's arguments for ``device`` from the experiment's settings."""
+    """Build the Trainer's arguments for ``device`` from the experiment's settings.
+
+    ``run_name`` names the run in the trackers of ``report_to``.
+    """
     per_device, accumulation = batch_layout(settings, world_size())
     workers = settings.dataloader_workers
     if workers is None:
@@ -85,7 +89,8 @@ def training_arguments(
         save_strategy="steps",
         save_steps=checkpoint_steps if checkpoint_steps else 10**9,
         save_total_limit=1,
-        report_to="none",
+        report_to=list(settings.report_to),
+        run_name=run_name,
         disable_tqdm=True,
         bf16=precision == "bf16",
         tf32=True if device == "cuda" else None,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
 import os
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ from arxivcat.errors import ArxivcatError
 from arxivcat.io.atomic import write_text_atomic
 from arxivcat.report import shared_encoder
 from arxivcat.report.outputs import writing
+from arxivcat.report.summary_settings import best_of_sweeps, varying_settings
 from arxivcat.report.trainer_run import RunDirError, read_json
 
 logger = logging.getLogger(__name__)
@@ -33,6 +35,8 @@ logger = logging.getLogger(__name__)
 METRICS = ("f1", "precision", "recall", "accuracy")
 COLUMNS = (
     "experiment",
+    "sweep",
+    "best_of_sweep",
     *(f"validation_{m}" for m in METRICS),
     *(f"test_{m}" for m in METRICS),
     "test_f1_at_threshold",
@@ -66,6 +70,7 @@ class ExperimentResults:
         baseline: The TF-IDF baseline's ``metrics.json``, or None when not computed.
         threshold: The model's ``threshold.json``, or None when not chosen.
         probe: The frozen-encoder probe's ``metrics.json``, or None when not computed.
+        sweep: The sweep the experiment belongs to, or None.
     """
 
     name: str
@@ -75,6 +80,7 @@ class ExperimentResults:
     baseline: Path | None = None
     threshold: Path | None = None
     probe: Path | None = None
+    sweep: str | None = None
 
 
 def experiment_results(
@@ -85,8 +91,11 @@ def experiment_results(
     baselines: Sequence[str | Path] | None = None,
     thresholds: Sequence[str | Path] | None = None,
     probes: Sequence[str | Path] | None = None,
+    sweeps: dict[str, str] | None = None,
 ) -> list[ExperimentResults]:
     """Zip the rule's per-experiment input lists (each in the order of ``experiments``).
+
+    ``sweeps`` maps an experiment of a sweep to its sweep.
 
     Raises:
         SummaryError: If a list does not hold one file per experiment.
@@ -113,6 +122,7 @@ def experiment_results(
             baseline=Path(baselines[i]) if baselines is not None else None,
             threshold=Path(thresholds[i]) if thresholds is not None else None,
             probe=Path(probes[i]) if probes is not None else None,
+            sweep=(sweeps or {}).get(name),
         )
         for i, name in enumerate(experiments)
     ]
@@ -139,7 +149,7 @@ def _probe_columns(probe: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def experiment_row(results: ExperimentResults) -> dict[str, Any]:
-    """The summary row of one experiment.
+    """The summary row of one experiment (its training settings under ``settings``).
 
     Raises:
         SummaryError: If its metrics, training info, split report or (when given) baseline or
@@ -156,7 +166,8 @@ def experiment_row(results: ExperimentResults) -> dict[str, Any]:
     except RunDirError as error:
         raise SummaryError(str(error)) from None
     assert metrics is not None and info is not None and report is not None
-    row: dict[str, Any] = {"experiment": name}
+    row: dict[str, Any] = {"experiment": name, "sweep": results.sweep}
+    row["settings"] = info.get("hyperparameters", {})
     for split in ("validation", "test"):
         for metric in METRICS:
             row[f"{split}_{metric}"] = metrics.get(split, {}).get(metric)
@@ -190,14 +201,34 @@ def _cell(value: Any, key: str) -> str:
     return str(value)
 
 
-def markdown(rows: Sequence[dict[str, Any]], plot_name: str = "summary.png") -> str:
-    """The summary as a Markdown document linking the bar chart ``plot_name`` beside it."""
+def _extra_cell(row: dict[str, Any], key: str) -> str:
+    """A cell of the columns after the experiment: its sweep (the best marked) or a setting."""
+    if key == "sweep":
+        return f"{row['sweep']} **best**" if row["best_of_sweep"] else _cell(row["sweep"], key)
+    value = row[key]
+    if isinstance(value, float):
+        return f"{value:g}"  # a learning rate of 2e-05, not 0.0000
+    return json.dumps(value) if isinstance(value, dict | list) else _cell(value, key)
+
+
+def markdown(
+    rows: Sequence[dict[str, Any]], plot_name: str = "summary.png", settings: Sequence[str] = ()
+) -> str:
+    """The summary as a Markdown document linking the bar chart ``plot_name`` beside it.
+
+    Beside the experiment: its sweep when any row has one (the sweep's best validation F1
+    marked), and the training ``settings`` that differ between rows.
+    """
+    extra = [*(["sweep"] if any(row["sweep"] for row in rows) else []), *settings]
     header = (
-        "| Experiment | Val F1 | Val P | Val R | Val Acc | Test F1 | Test P | Test R | Test Acc "
+        "| Experiment | "
+        + "".join(f"{'Sweep' if key == 'sweep' else key} | " for key in extra)
+        + "Val F1 | Val P | Val R | Val Acc | Test F1 | Test P | Test R | Test Acc "
         "| Test F1, own thr. | TF-IDF test F1 | TF-IDF test F1, own thr. | Probe test F1 "
         "| Probe test F1, own thr. | Probe h | Weak neg. | Train rows | Best epoch | Train h "
         "| Samples/s | Device |"
     )
+    metrics = [key for key in COLUMNS if key not in ("experiment", "sweep", "best_of_sweep")]
     lines = [
         "# arxivcat: experiment summary",
         "",
@@ -207,15 +238,22 @@ def markdown(rows: Sequence[dict[str, Any]], plot_name: str = "summary.png") -> 
         "regression on the base model's embeddings) at 0.5 and at each one's own threshold "
         'chosen on validation ("own thr.": compare these like with like); the probe\'s hours '
         "(its fits and its share of the split's embedding pass), the weak-negative share of "
-        "training, and training time.",
+        "training, and training time.  Beside each experiment: the training settings that differ "
+        "between experiments, and its sweep, whose best validation F1 is marked **best** (the "
+        "test split never chooses).",
         "",
         f"![F1 by experiment]({plot_name})",
         "",
         header,
-        "|" + "|".join([":---", *["---:"] * (len(COLUMNS) - 2), ":---"]) + "|",
+        "|"
+        + "|".join([":---", *[":---"] * len(extra), *["---:"] * (len(metrics) - 1), ":---"])
+        + "|",
     ]
     for row in rows:
-        lines.append("| " + " | ".join(_cell(row[k], k) for k in COLUMNS) + " |")
+        cells = [_cell(row["experiment"], "experiment")]
+        cells += [_extra_cell(row, key) for key in extra]
+        cells += [_cell(row[key], key) for key in metrics]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -243,8 +281,15 @@ def write_summary(
     if not experiments:
         raise SummaryError("no experiments to summarise")
     rows = [experiment_row(results) for results in experiments]
+    values = [row.pop("settings") for row in rows]
+    settings = varying_settings([own for own in values if own])  # rows that record them
+    best = best_of_sweeps(rows)
+    for row, own in zip(rows, values, strict=True):
+        row["best_of_sweep"] = row["experiment"] in best if row["sweep"] else None
+        row.update({key: own.get(key) for key in settings})
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS), lineterminator="\n")
+    columns = [*COLUMNS[:3], *settings, *COLUMNS[3:]]
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     with writing(plot_path):
@@ -266,7 +311,7 @@ def write_summary(
         write_text_atomic(csv_path, buffer.getvalue())
     plot_link = Path(os.path.relpath(plot_path, Path(markdown_path).parent)).as_posix()
     with writing(markdown_path):
-        text = markdown(rows, plot_link)
+        text = markdown(rows, plot_link, settings)
         if shared := shared_encoder.markdown(shared_encoder.comparison_rows(experiments)):
             text += f"\n{shared}"
         write_text_atomic(markdown_path, text)
