@@ -116,14 +116,14 @@ def probes(items, workdir: Path) -> tuple[dict, dict]:
     encoder = EncoderSettings(MODEL, first.experiment.training["max_length"])
     out = workdir / "embeddings"
     manifest = embed_split(
-        first.corpus, first.assignment, None, out / "embeddings.parquet",
+        first.corpus, first.assignment, out / "embeddings.parquet",
         out / "embeddings.json", out / "store", encoder, embed_settings(progress_seconds=120),
     )  # fmt: skip
     settings = ProbeSettings.from_dict(schema_defaults("probe"))
     embeddings, record = out / "embeddings.parquet", out / "embeddings.json"
     records = {
         item.name: train_probe(
-            item.tables, embeddings, record, workdir / item.name / "probe.json", settings
+            item.tables, [(embeddings, record)], workdir / item.name / "probe.json", settings
         )
         for item in items
     }
@@ -206,7 +206,7 @@ def throughput(args: argparse.Namespace, item, workdir: Path) -> None:
             lambda length=length: plain_embeddings(path, papers.titles, papers.abstracts, length)
         )
         manifest, wall, cpu = timed(lambda length=length, out=out: embed_split(
-            item.corpus, subset, None, out / "e.parquet", out / "e.json", out / "store",
+            item.corpus, subset, out / "e.parquet", out / "e.json", out / "store",
             EncoderSettings(MODEL, length), embed_settings(progress_seconds=1e9),
         ))  # fmt: skip
         stage = pq.read_table(out / "e.parquet")
@@ -231,7 +231,7 @@ corpus, assignment, out, chunk_rows = sys.argv[1:5]
 settings = EmbedSettings.from_dict({**schema_defaults("embed"), "device": "cpu",
                                     "chunk_rows": int(chunk_rows), "progress_seconds": 1e9})
 started = time.perf_counter()
-manifest = embed_split(corpus, assignment, None, f"{out}/e.parquet", f"{out}/e.json",
+manifest = embed_split(corpus, assignment, f"{out}/e.parquet", f"{out}/e.json",
                        f"{out}/store", EncoderSettings("builtin:tiny-bert", 64), settings)
 # VmHWM is this process's own peak (ru_maxrss would carry the parent's peak over the exec).
 peak = next(line for line in open("/proc/self/status") if line.startswith("VmHWM"))

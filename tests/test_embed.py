@@ -23,6 +23,7 @@ from arxivcat.model.inference import Tokens, place, run_batches
 from arxivcat.model.loading import load_tokenizer
 from arxivcat.model.tokenize import encode_pairs
 from arxivcat.probe.embed import Embedder, embed_split
+from arxivcat.probe.embed_weak_negatives import embed_weak_negatives
 from arxivcat.probe.papers import SplitPapers
 from arxivcat.probe.settings import EmbedSettings, EncoderSettings
 from arxivcat.splits.table_schema import column_matrix
@@ -60,11 +61,11 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
     }
 
 
-def embed(inputs, out: Path, weak: bool = True, **overrides) -> dict:
+def embed(inputs, out: Path, **overrides) -> dict:
     return embed_split(
-        inputs["corpus"], inputs["assignment"], inputs["weak"] if weak else None,
-        out / "embeddings.parquet", out / "embeddings.json", out / "store", TINY,
-        settings(**overrides), name="embed reference",
+        inputs["corpus"], inputs["assignment"], out / "embeddings.parquet",
+        out / "embeddings.json", out / "store", TINY, settings(**overrides),
+        name="embed reference",
     )  # fmt: skip
 
 
@@ -120,33 +121,42 @@ def test_a_papers_embedding_does_not_depend_on_its_batch():
     np.testing.assert_allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
 
 
-def test_every_assigned_paper_and_the_weak_negative_pool_once(inputs, tmp_path, caplog):
+def test_every_assigned_paper_once(inputs, tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger="arxivcat"):
         manifest = embed(inputs, tmp_path, progress_seconds=1e-9)
-    papers = SplitPapers(inputs["corpus"], inputs["assignment"], inputs["weak"])
     table = pq.read_table(tmp_path / "embeddings.parquet")
     assigned = pq.read_table(inputs["assignment"])["id"].to_pylist()
-    arxiv = table.filter(table["weak_negative"].to_numpy(zero_copy_only=False) == 0)
-    assert sorted(arxiv["id"].to_pylist()) == sorted(assigned)
-    # The weak pool: repeats kept once, the arXiv paper (by title) left out, in id order.
-    weak = table.filter(table["weak_negative"])["id"].to_pylist()
-    assert weak == sorted(f"W{i}" for i in range(12)) and len(papers) == table.num_rows
+    assert sorted(table["id"].to_pylist()) == sorted(assigned) and len(assigned) == 131
+    assert not any(table["weak_negative"].to_pylist())
     vectors = column_matrix(table["embedding"])
     assert vectors.shape == (table.num_rows, 32) and np.isfinite(vectors).all()
     assert (
         manifest["encoder"]["pooling"]["mode"] == "cls" and manifest["encoder"]["dimension"] == 32
     )
-    assert manifest["papers"] == len(assigned) and manifest["weak_negatives"] == 12
+    assert manifest["papers"] == len(assigned) and manifest["weak_negatives"] is False
     assert (
         manifest["pass"]["rows"] == table.num_rows and manifest["pass"]["placement"] == "cpu fp32"
     )
     assert json.loads((tmp_path / "embeddings.json").read_text()) == manifest
-    # One row group per chunk: four of the split's 131 papers, one of the weak negatives.
-    assert pq.ParquetFile(tmp_path / "embeddings.parquet").metadata.num_row_groups == 5
+    # One row group per chunk: four of the split's 131 papers.
+    assert pq.ParquetFile(tmp_path / "embeddings.parquet").metadata.num_row_groups == 4
     progress = [r.getMessage() for r in caplog.records if "papers/s" in r.getMessage()]
     assert f"embed reference: {CHUNK}/{table.num_rows} papers" in progress[0]
     assert "ETA" in progress[0] and "(100.0%)" in progress[-1]
     assert not (tmp_path / "store").exists()
+
+
+def test_the_weak_negative_pool_once_without_arxiv_papers(inputs, tmp_path):
+    manifest = embed_weak_negatives(
+        inputs["corpus"], inputs["weak"], tmp_path / "weak.parquet", tmp_path / "weak.json",
+        tmp_path / "store", TINY, settings(),
+    )  # fmt: skip
+    table = pq.read_table(tmp_path / "weak.parquet")
+    # Repeats kept once, the arXiv paper (by title) left out, in id order.
+    assert table["id"].to_pylist() == sorted(f"W{i}" for i in range(12))
+    assert all(table["weak_negative"].to_pylist())
+    assert manifest["papers"] == 12 and manifest["weak_negatives"] is True
+    assert manifest["pass"]["rows"] == 12 and not (tmp_path / "store").exists()
 
 
 def test_the_latest_version_of_a_paper_is_embedded(inputs, tmp_path):
@@ -155,7 +165,7 @@ def test_the_latest_version_of_a_paper_is_embedded(inputs, tmp_path):
     titles = {i: t for chunk in chunks for i, t in zip(chunk.ids, chunk.titles, strict=True)}
     assert "1010.0001" in titles and titles["1010.0001"] == "Paper 1010.0001"
     assert [len(c) for c in chunks][:-1] == [CHUNK] * (len(chunks) - 1)
-    assert papers.weak_negatives == 0 and not any(c.weak_negative for c in chunks)
+    assert not any(c.weak_negative for c in chunks)
 
 
 # The child process: embed, and SIGKILL itself once chunk KILL_AFTER is saved.
@@ -165,14 +175,14 @@ logging.basicConfig(level=logging.INFO)
 from arxivcat.predict import chunk_store
 from arxivcat.probe.embed import embed_split
 from arxivcat.probe.settings import EmbedSettings, EncoderSettings
-corpus, assignment, weak, out, settings, kill_after = sys.argv[1:7]
+corpus, assignment, out, settings, kill_after = sys.argv[1:6]
 save = chunk_store.ChunkStore.save
 def killing_save(self, index, table):
     save(self, index, table)
     if index == int(kill_after):
         os.kill(os.getpid(), signal.SIGKILL)
 chunk_store.ChunkStore.save = killing_save
-embed_split(corpus, assignment, weak, f"{out}/embeddings.parquet", f"{out}/embeddings.json",
+embed_split(corpus, assignment, f"{out}/embeddings.parquet", f"{out}/embeddings.json",
             f"{out}/store", EncoderSettings("builtin:tiny-bert", 32),
             EmbedSettings.from_dict(json.loads(settings)))
 """
@@ -182,7 +192,7 @@ def run_child(inputs, out: Path, kill_after: int = -1) -> subprocess.CompletedPr
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
     return subprocess.run(
         [sys.executable, "-c", CHILD, str(inputs["corpus"]), str(inputs["assignment"]),
-         str(inputs["weak"]), str(out), json.dumps(settings().to_dict()), str(kill_after)],
+         str(out), json.dumps(settings().to_dict()), str(kill_after)],
         capture_output=True, text=True, env=env, timeout=600, check=False,
     )  # fmt: skip
 

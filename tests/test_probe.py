@@ -20,6 +20,7 @@ from arxivcat.splits.table_schema import experiment_schema, label_array
 DIMENSION = 6
 SIZES = {"train": 120, "validation": 60, "test": 60}
 PASS = {"rows": 400, "seconds": 80.0, "cpu_seconds": 150.0, "placement": "cpu bf16"}
+WEAK_PASS = {"rows": 20, "seconds": 4.0, "cpu_seconds": 6.0, "placement": "cpu bf16"}
 
 
 def labels_of(split: str, rows: int, heads: int | None) -> np.ndarray:
@@ -29,10 +30,12 @@ def labels_of(split: str, rows: int, heads: int | None) -> np.ndarray:
 
 
 def write_experiment(root: Path, heads: list[str] | None = None, weak: int = 5) -> dict[str, Path]:
-    """Experiment tables (train with ``weak`` weak negatives) and the split's embedding.
+    """Experiment tables (train with ``weak`` weak negatives), the split's embedding and the
+    weak-negative pool's (``embeddings``: both, each with its manifest).
 
-    The embedding holds every row, papers the experiment left out, and a weak negative whose id
-    is also an arXiv paper's; a row's first dimensions carry its labels, plus noise.
+    The split's embedding holds every row and papers the experiment left out; the pool a weak
+    negative whose id is also an arXiv paper's; a row's first dimensions carry its labels, plus
+    noise.
     """
     schema = experiment_schema(heads)
     rng = np.random.default_rng(7)
@@ -60,22 +63,24 @@ def write_experiment(root: Path, heads: list[str] | None = None, weak: int = 5) 
         pq.write_table(pa.table(table, schema=schema), paths[split])
     for i in range(10):  # papers of the split that this experiment does not use
         stored[(f"unused-{i}", False)] = rng.normal(size=DIMENSION).astype(np.float32)
-    keys = list(stored)
-    vectors = np.stack([stored[k] for k in keys]).reshape(-1)
-    embeddings = pa.table(
-        [
-            pa.array([k[0] for k in keys]),
-            pa.array([k[1] for k in keys]),
-            pa.FixedSizeListArray.from_arrays(pa.array(vectors, pa.float32()), DIMENSION),
-        ],
-        schema=embedding_schema(DIMENSION),
-    )
-    paths["embeddings"] = root / "embeddings.parquet"
-    pq.write_table(embeddings, paths["embeddings"], row_group_size=50)
-    paths["manifest"] = root / "embeddings.json"
     encoder = {"model": "builtin:minilm", "max_length": 64, "dimension": DIMENSION,
                "pooling": {"mode": "mean", "description": "mean pooling, unit length"}}  # fmt: skip
-    paths["manifest"].write_text(json.dumps({"encoder": encoder, "pass": PASS}))
+    paths["embeddings"] = []
+    for name, kind, record in (("embeddings", False, PASS), ("weak", True, WEAK_PASS)):
+        keys = [key for key in stored if key[1] == kind]
+        vectors = np.stack([stored[k] for k in keys]).reshape(-1)
+        embeddings = pa.table(
+            [
+                pa.array([k[0] for k in keys]),
+                pa.array([k[1] for k in keys]),
+                pa.FixedSizeListArray.from_arrays(pa.array(vectors, pa.float32()), DIMENSION),
+            ],
+            schema=embedding_schema(DIMENSION),
+        )
+        table, manifest = root / f"{name}.parquet", root / f"{name}.json"
+        pq.write_table(embeddings, table, row_group_size=50)
+        manifest.write_text(json.dumps({"encoder": encoder, "pass": record}))
+        paths["embeddings"].append((table, manifest))
     paths["stored"] = stored  # type: ignore[assignment]
     return paths
 
@@ -83,12 +88,13 @@ def write_experiment(root: Path, heads: list[str] | None = None, weak: int = 5) 
 def probe(paths: dict, out: Path, **overrides) -> dict:
     settings = ProbeSettings.from_dict({**schema_defaults("probe"), **overrides})
     tables = {split: paths[split] for split in SIZES}
-    return train_probe(tables, paths["embeddings"], paths["manifest"], out, settings)
+    return train_probe(tables, paths["embeddings"], out, settings)
 
 
 def test_rows_are_joined_by_id_and_kind(tmp_path):
     paths = write_experiment(tmp_path)
-    rows = gather(paths["embeddings"], {"train": read_table(paths["train"])[0]})["train"]
+    tables = [table for table, _ in paths["embeddings"]]
+    rows = gather(tables, {"train": read_table(paths["train"])[0]})["train"]
     assert rows.features.shape == (SIZES["train"] + 5, DIMENSION)
     for i, (paper, weak) in enumerate(zip(rows.ids.to_pylist(), rows.weak, strict=True)):
         np.testing.assert_array_equal(rows.features[i], paths["stored"][(paper, bool(weak))])
@@ -142,10 +148,11 @@ def test_the_record_states_the_compute_and_the_encoder(tmp_path):
     record = probe(paths, tmp_path / "probe.json")
     assert json.loads((tmp_path / "probe.json").read_text()) == record
     rows = sum(SIZES.values()) + 5
-    share = rows / PASS["rows"]
+    # Its share of both passes it reads: the split's and the weak-negative pool's.
+    share = rows / (PASS["rows"] + WEAK_PASS["rows"])
     assert record["embedding"] == {
-        "rows": rows, "of": PASS["rows"], "seconds": round(share * 80.0, 3),
-        "cpu_seconds": round(share * 150.0, 3), "pass_seconds": 80.0, "pass_cpu_seconds": 150.0,
+        "rows": rows, "of": 420, "seconds": round(share * 84.0, 3),
+        "cpu_seconds": round(share * 156.0, 3), "pass_seconds": 84.0, "pass_cpu_seconds": 156.0,
         "placement": "cpu bf16",
     }  # fmt: skip
     assert record["fit_seconds"] > 0 and record["fit_cpu_seconds"] > 0
@@ -171,14 +178,12 @@ def test_held_out_papers_are_scored_when_there_are_some(tmp_path):
     empty = tmp_path / "heldout-empty.parquet"
     pq.write_table(pq.read_table(paths["test"]).slice(0, 0), empty)
     record = train_probe(
-        {**tables, "heldout": empty}, paths["embeddings"], paths["manifest"],
-        tmp_path / "none.json", settings,
+        {**tables, "heldout": empty}, paths["embeddings"], tmp_path / "none.json", settings,
     )  # fmt: skip
     assert "heldout" not in record and "heldout" not in record["threshold"]
     # The test papers standing in for held-out ones: the same numbers, at the same threshold.
     record = train_probe(
-        {**tables, "heldout": paths["test"]}, paths["embeddings"], paths["manifest"],
-        tmp_path / "some.json", settings,
+        {**tables, "heldout": paths["test"]}, paths["embeddings"], tmp_path / "some.json", settings,
     )  # fmt: skip
     assert record["heldout"] == record["test"]
     assert record["threshold"]["heldout"] == record["threshold"]["test"]

@@ -87,10 +87,19 @@ def test_dry_run_of_default_config_lists_every_stage(tmp_path):
     for target in TARGETS:
         jobs = planned_jobs(tmp_path, target)
         assert STAGES | {"write_card", "embed", "train_probe"} <= set(jobs), jobs
-    assert "prepare_weak_negatives" in planned_jobs(tmp_path, TARGETS[1])
-    # Every experiment of the shipped config is on one split with SPECTER: one embedding job.
+    assert {"prepare_weak_negatives", "embed_weak_negatives"} <= set(
+        planned_jobs(tmp_path, TARGETS[1])
+    )
+    # A card without weak negatives needs neither them nor their embedding (nor an OpenAlex key),
+    # though other experiments on its split add them.
+    assert not {"prepare_weak_negatives", "embed_weak_negatives"} & set(
+        planned_jobs(tmp_path, TARGETS[0])
+    )
+    # Every experiment of the shipped config is on one split with SPECTER: one embedding job, and
+    # one of the weak-negative pool.
     jobs = planned_jobs(tmp_path, "summary")
-    assert jobs["embed"] == 1 and jobs["train_probe"] == jobs["train"] == 8, jobs
+    assert jobs["embed"] == jobs["embed_weak_negatives"] == 1, jobs
+    assert jobs["train_probe"] == jobs["train"] == 8, jobs
 
 
 def test_card_reports_the_evaluate_stage_numbers(completed_run):
@@ -459,14 +468,19 @@ ENCODER = layout.encoder_key("builtin:tiny-bert", 64)
 
 
 def test_one_embedding_per_split_serves_all_its_experiments(completed_run):
-    """One embed job for the three experiments of the split; a changed split redoes it once."""
+    """One embed job for the experiments of the split, one for the weak-negative pool; a changed
+    split redoes the split's once."""
     workdir, config = completed_run
     manifest = json.loads(
         (
             workdir / layout.EMBEDDINGS_MANIFEST.format(split="reference", encoder=ENCODER)
         ).read_text()
     )
-    assert manifest["weak_negatives"] > 0  # ai-full-weak-negs and fields-weak-negs add them
+    weak = json.loads(
+        (workdir / layout.WEAK_NEGATIVE_EMBEDDINGS_MANIFEST.format(encoder=ENCODER)).read_text()
+    )
+    assert manifest["weak_negatives"] is False and manifest["papers"] > 0
+    assert weak["weak_negatives"] is True and weak["papers"] > 0
     logs = sorted((workdir / Path(layout.log("embed", "any")).parent).rglob("*.log"))
     assert [log.relative_to(workdir) for log in logs] == [
         Path(layout.log("embed", "reference", ENCODER))
@@ -476,12 +490,17 @@ def test_one_embedding_per_split_serves_all_its_experiments(completed_run):
     assert not (workdir / layout.EMBED_CHUNKS.format(split="reference", encoder=ENCODER)).exists()
     for name in (*EXPERIMENTS, MULTI):
         probe = json.loads((workdir / layout.PROBE_METRICS.format(experiment=name)).read_text())
-        assert probe["embedding"]["of"] == manifest["pass"]["rows"]
-        assert probe["embedding"]["pass_seconds"] == manifest["pass"]["seconds"]
+        # ai-full-weak-negs and fields-weak-negs read the pool's embedding too.
+        passes = [manifest, weak] if "weak-negs" in name else [manifest]
+        assert probe["embedding"]["of"] == sum(m["pass"]["rows"] for m in passes)
+        assert probe["embedding"]["pass_seconds"] == round(
+            sum(m["pass"]["seconds"] for m in passes), 3
+        )
     moved = copy.deepcopy(config)
     moved["splits"]["reference"]["min_year"] = 2012
     jobs = planned(workdir, moved, *TARGETS)
-    assert {(rule, w) for rule, w in jobs if rule in ("embed", "assign_splits")} == {
+    embedding = ("embed", "embed_weak_negatives", "assign_splits")
+    assert {(rule, w) for rule, w in jobs if rule in embedding} == {
         ("assign_splits", "split=reference"),
         ("embed", f"split=reference, encoder={ENCODER}"),
     }

@@ -57,6 +57,10 @@ EMBEDDINGS = "results/embeddings/{split}/{encoder}/embeddings.parquet"
 EMBEDDINGS_MANIFEST = "results/embeddings/{split}/{encoder}/embeddings.json"
 #: Finished chunks of an embed job, outside its output, so that a killed job resumes.
 EMBED_CHUNKS = "results/checkpoints/embed/{split}/{encoder}"
+# The weak-negative pool's embedding by one base encoder, shared by every split definition.
+WEAK_NEGATIVE_EMBEDDINGS = "results/embeddings/weak_negatives/{encoder}.parquet"
+WEAK_NEGATIVE_EMBEDDINGS_MANIFEST = "results/embeddings/weak_negatives/{encoder}.json"
+WEAK_NEGATIVE_EMBED_CHUNKS = "results/checkpoints/embed_weak_negatives/{encoder}"
 PROBE_METRICS = "results/{experiment}/probe/metrics.json"
 
 # Card stage: the threshold, the card and its plots, the Hub-ready model folder.

@@ -45,34 +45,31 @@ def encoder_of(wildcards):
     return ENCODERS[wildcards.encoder]
 
 
-def _embedding_weak_negatives(wildcards):
-    """Whether an experiment on the embedding's split (with its encoder) adds weak negatives."""
-    users = EMBEDDING_USERS.get((wildcards.split, wildcards.encoder), [])
-    return any(experiment.weak_negatives > 0 for experiment in users)
-
-
-def embed_weak_negatives_of(wildcards):
-    """The weak-negative table (`ancient`: its digest decides), when the embedding holds them."""
-    if _embedding_weak_negatives(wildcards):
-        return ancient(rules.prepare_weak_negatives.output.table)
-    return []
-
-
-def embed_weak_negatives_digest_of(wildcards):
-    """The weak-negative table's digest, when the embedding holds them."""
-    if _embedding_weak_negatives(wildcards):
-        return rules.prepare_weak_negatives.output.digest
-    return []
+def weak_negative_encoder_of(wildcards):
+    """The model and max_length of the weak-negative pool's ``{encoder}`` wildcard."""
+    users = EMBEDDING_USERS.items()
+    if not any(k == wildcards.encoder and any(e.weak_negatives for e in u) for (_, k), u in users):
+        raise WorkflowError(
+            f"no experiment with weak negatives embeds them with encoder {wildcards.encoder!r}; "
+            f"encoders in config: {', '.join(ENCODERS)}"
+        )
+    return ENCODERS[wildcards.encoder]
 
 
 def embedding_of(wildcards):
-    """The embedding an experiment's probe reads: its split's, by its encoder."""
+    """The embeddings an experiment's probe reads, by its encoder: its split's and, when it adds
+    weak negatives, the pool's (``weak_embeddings``, ``weak_manifest``)."""
     experiment = experiment_of(wildcards)
     key = layout.encoder_key(**_encoder_settings(experiment))
-    return {
+    paths = {
         name: pattern.format(split=experiment.split, encoder=key)
         for name, pattern in rules.embed.output.items()
     }
+    if experiment.weak_negatives > 0:
+        weak = rules.embed_weak_negatives.output
+        paths["weak_embeddings"] = weak.embeddings.format(encoder=key)
+        paths["weak_manifest"] = weak.manifest.format(encoder=key)
+    return paths
 
 
 def embed_gpus_of(wildcards):

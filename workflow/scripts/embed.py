@@ -8,7 +8,6 @@ setup_logging(snakemake.log[0])
 embed_split(
     corpus_path=snakemake.input.corpus,
     assignment_path=snakemake.input.assignment,
-    weak_negatives_path=snakemake.input.weak_negatives or None,
     output_path=snakemake.output.embeddings,
     manifest_path=snakemake.output.manifest,
     store_dir=snakemake.params.store,

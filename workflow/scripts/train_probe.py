@@ -7,8 +7,11 @@ from arxivcat.probe.train_probe import train_probe
 setup_logging(snakemake.log[0])
 train_probe(
     tables={split: snakemake.input[split] for split in ("train", "validation", "test", "heldout")},
-    embeddings_path=snakemake.input.embeddings,
-    manifest_path=snakemake.input.manifest,
+    embeddings=[
+        (snakemake.input[table], snakemake.input[manifest])
+        for table, manifest in (("embeddings", "manifest"), ("weak_embeddings", "weak_manifest"))
+        if hasattr(snakemake.input, table)
+    ],
     output_path=snakemake.output.metrics,
     settings=ProbeSettings.from_dict(snakemake.params.settings),
 )

@@ -2,13 +2,15 @@
 
 The experiment's ``training.model``, as it is (not fine-tuned), embeds each paper of the split
 (:mod:`arxivcat.probe.papers`) once, for every experiment and head on that split with that encoder
-and token budget: pooled as the model family intends (:mod:`arxivcat.model.encoder`), tokenized
-as training tokenizes (:func:`~arxivcat.model.tokenize.encode_pairs`), and run through the one
-inference path (:mod:`arxivcat.model.inference`: length-sorted batches, the predict stage's
-device and precision rules).  Papers are embedded in chunks saved to a chunk store outside the
-declared output (:class:`~arxivcat.predict.chunk_store.ChunkStore`), so a killed job resumes at
-its finished chunks; each chunk keeps the record of its pass, so the manifest's compute is that of
-the whole embedding however often the job was interrupted.
+and token budget (the weak-negative pool, once for every split, is
+:mod:`arxivcat.probe.embed_weak_negatives`'s, by the machinery here): pooled as the model family
+intends (:mod:`arxivcat.model.encoder`), tokenized as training tokenizes
+(:func:`~arxivcat.model.tokenize.encode_pairs`), and run through the one inference path
+(:mod:`arxivcat.model.inference`: length-sorted batches, the predict stage's device and precision
+rules). Papers are embedded in chunks saved to a chunk store outside the declared output
+(:class:`~arxivcat.predict.chunk_store.ChunkStore`), so a killed job resumes at its finished chunks;
+each chunk keeps the record of its pass, so the manifest's compute is that of the whole embedding
+however often the job was interrupted.
 
 Output: ``id``, ``weak_negative`` and ``embedding`` (float32, fixed width), one row group per
 chunk; the manifest says which encoder, pooling and placement made them and what the pass cost.
@@ -34,7 +36,7 @@ from arxivcat.model.inference import PassStats, Placement, Tokens, place, run_ba
 from arxivcat.model.loading import load_tokenizer
 from arxivcat.model.tokenize import encode_pairs
 from arxivcat.predict.chunk_store import ChunkStore
-from arxivcat.probe.papers import PaperChunk, SplitPapers
+from arxivcat.probe.papers import PaperChunk, SplitPapers, WeakNegativePapers
 from arxivcat.probe.settings import EmbedSettings, EncoderSettings
 
 logger = logging.getLogger(__name__)
@@ -152,7 +154,7 @@ def _assemble(store: ChunkStore, chunks: int, output_path: str | Path, dimension
 
 
 def _embed_chunks(
-    papers: SplitPapers,
+    papers: SplitPapers | WeakNegativePapers,
     embedder: Embedder,
     store: ChunkStore,
     settings: EmbedSettings,
@@ -161,8 +163,8 @@ def _embed_chunks(
     """Embed and save every chunk not yet in the store; return the chunks and those resumed."""
     done = store.open()
     logger.info(
-        "%s: %d papers and %d weak negatives, chunks of %d, batch %d",
-        name, len(papers) - papers.weak_negatives, papers.weak_negatives, settings.chunk_rows,
+        "%s: %d %s, chunks of %d, batch %d", name, len(papers),
+        "weak negatives" if papers.weak_negative else "papers", settings.chunk_rows,
         settings.batch_size,
     )  # fmt: skip
     progress = Progress(logger, name, len(papers), every=settings.progress_seconds, unit="papers")
@@ -178,10 +180,60 @@ def _embed_chunks(
     return chunks, len(done)
 
 
+def embed_papers(
+    papers: SplitPapers | WeakNegativePapers,
+    inputs: list[Path],
+    output_path: str | Path,
+    manifest_path: str | Path,
+    store_dir: str | Path,
+    encoder: EncoderSettings,
+    settings: EmbedSettings,
+    name: str,
+) -> dict[str, Any]:
+    """Embed ``papers`` (read from ``inputs``) with a base encoder, resumably; write the manifest.
+
+    Args:
+        papers: A split definition's papers or the weak-negative pool.
+        inputs: The files they are read from (a changed one voids the chunk store).
+        output_path: The embedding table to write.
+        manifest_path: The JSON record to write: encoder, pooling, counts, the pass's compute.
+        store_dir: The chunk store (resumption); removed once the output is written.
+        encoder: The model reference and token budget.
+        settings: Batch size, chunk size, device, precision, progress interval.
+        name: What the log lines call the job.
+
+    Returns:
+        The manifest.
+
+    Raises:
+        EmbedError: If the encoder produced a non-finite value.
+        ModelNotAvailableError, DeviceError: On an unusable model or device.
+    """
+    started = time.monotonic()
+    embedder = Embedder(encoder, settings)
+    store = ChunkStore(store_dir, _fingerprint(inputs, embedder, encoder, settings))
+    chunks, resumed = _embed_chunks(papers, embedder, store, settings, name)
+    stats = _assemble(store, chunks, output_path, embedder.dimension)
+    store.remove()
+    manifest = {
+        "encoder": embedder.record(encoder.model),
+        "papers": len(papers),
+        "weak_negatives": papers.weak_negative,
+        "pass": stats.to_dict(),
+        "batch_size": settings.batch_size,
+        "chunk_rows": settings.chunk_rows,
+        "resumed_chunks": resumed,
+        "seconds": round(time.monotonic() - started, 3),
+    }
+    write_text_atomic(manifest_path, json.dumps(manifest, indent=2) + "\n")
+    logger.info("%s: %d embeddings written to %s (%s of encoder passes)", name, stats.rows,
+                output_path, f"{stats.seconds:.1f} s")  # fmt: skip
+    return manifest
+
+
 def embed_split(
     corpus_path: str | Path,
     assignment_path: str | Path,
-    weak_negatives_path: str | Path | None,
     output_path: str | Path,
     manifest_path: str | Path,
     store_dir: str | Path,
@@ -189,15 +241,14 @@ def embed_split(
     settings: EmbedSettings,
     name: str = "embed",
 ) -> dict[str, Any]:
-    """Embed every paper of a split definition (and its weak-negative pool) with a base encoder.
+    """Embed every paper of a split definition with a base encoder (see :func:`embed_papers`).
 
     Args:
         corpus_path: The corpus parquet file.
         assignment_path: The split definition's assignment.
-        weak_negatives_path: The weak-negative table, when an experiment on the split adds them.
         output_path: The embedding table to write.
-        manifest_path: The JSON record to write: encoder, pooling, counts, the pass's compute.
-        store_dir: The chunk store (resumption); removed once the output is written.
+        manifest_path: Its manifest (see :func:`embed_papers`).
+        store_dir: The chunk store (resumption).
         encoder: The model reference and token budget.
         settings: Batch size, chunk size, device, precision, progress interval.
         name: What the log lines call the job.
@@ -210,25 +261,8 @@ def embed_split(
         EmbedError: If the encoder produced a non-finite value.
         ModelNotAvailableError, DeviceError: On an unusable model or device.
     """
-    started = time.monotonic()
-    papers = SplitPapers(corpus_path, assignment_path, weak_negatives_path)
-    embedder = Embedder(encoder, settings)
-    inputs = [Path(p) for p in (corpus_path, assignment_path, weak_negatives_path) if p]
-    store = ChunkStore(store_dir, _fingerprint(inputs, embedder, encoder, settings))
-    chunks, resumed = _embed_chunks(papers, embedder, store, settings, name)
-    stats = _assemble(store, chunks, output_path, embedder.dimension)
-    store.remove()
-    manifest = {
-        "encoder": embedder.record(encoder.model),
-        "papers": len(papers) - papers.weak_negatives,
-        "weak_negatives": papers.weak_negatives,
-        "pass": stats.to_dict(),
-        "batch_size": settings.batch_size,
-        "chunk_rows": settings.chunk_rows,
-        "resumed_chunks": resumed,
-        "seconds": round(time.monotonic() - started, 3),
-    }
-    write_text_atomic(manifest_path, json.dumps(manifest, indent=2) + "\n")
-    logger.info("%s: %d embeddings written to %s (%s of encoder passes)", name, stats.rows,
-                output_path, f"{stats.seconds:.1f} s")  # fmt: skip
-    return manifest
+    return embed_papers(
+        SplitPapers(corpus_path, assignment_path),
+        [Path(corpus_path), Path(assignment_path)],
+        output_path, manifest_path, store_dir, encoder, settings, name,
+    )  # fmt: skip

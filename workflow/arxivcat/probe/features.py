@@ -1,14 +1,15 @@
 """An experiment's rows joined by id to its split's embeddings: the probe's features and labels.
 
 The experiment's tables decide the rows (its ``sample_pct`` sample, its weak negatives, its labels
-or heads); the embedding table (rule ``embed``) gives each row's vector, found by id among the
-arXiv papers or among the weak negatives as the row's ``is_weak_negative`` says.  Only the rows the
-experiment uses are read, one row group of the embedding table at a time.
+or heads); the embedding tables (rule ``embed``'s of the split and, for an experiment with weak
+negatives, rule ``embed_weak_negatives``'s of the pool) give each row's vector, found by id among
+the arXiv papers or among the weak negatives as the row's ``is_weak_negative`` says.  Only the rows
+the experiment uses are read, one row group of an embedding table at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,28 +90,35 @@ def _positions(stored: pa.Table, rows: SplitRows, where: str) -> np.ndarray:
     return positions
 
 
-def gather(embeddings_path: str | Path, splits: Mapping[str, SplitRows]) -> dict[str, SplitRows]:
+def gather(
+    embeddings_paths: Sequence[str | Path], splits: Mapping[str, SplitRows]
+) -> dict[str, SplitRows]:
     """``splits`` with each row's embedding, read one row group at a time.
+
+    Args:
+        embeddings_paths: The embedding tables, read as one (the split's, the pool's).
+        splits: The rows of each split, without features.
 
     Raises:
         ProbeDataError: If a row has no embedding.
     """
-    file = pq.ParquetFile(embeddings_path)
-    stored = file.read(columns=["id", "weak_negative"])
+    files = [pq.ParquetFile(path) for path in embeddings_paths]
+    stored = pa.concat_tables(file.read(columns=["id", "weak_negative"]) for file in files)
+    where_from = " + ".join(str(path) for path in embeddings_paths)
     positions = {
-        name: _positions(stored, rows, f"{embeddings_path} ({name})")
-        for name, rows in splits.items()
+        name: _positions(stored, rows, f"{where_from} ({name})") for name, rows in splits.items()
     }
-    dimension = file.schema_arrow.field("embedding").type.list_size
+    dimension = files[0].schema_arrow.field("embedding").type.list_size
     features = {name: np.empty((len(rows), dimension), np.float32) for name, rows in splits.items()}
     start = 0
-    for group in range(file.num_row_groups):
-        block = column_matrix(file.read_row_group(group, columns=["embedding"])["embedding"])
-        end = start + len(block)
-        for name, where in positions.items():
-            inside = np.flatnonzero((where >= start) & (where < end))
-            features[name][inside] = block[where[inside] - start]
-        start = end
+    for file in files:
+        for group in range(file.num_row_groups):
+            block = column_matrix(file.read_row_group(group, columns=["embedding"])["embedding"])
+            end = start + len(block)
+            for name, where in positions.items():
+                inside = np.flatnonzero((where >= start) & (where < end))
+                features[name][inside] = block[where[inside] - start]
+            start = end
     return {
         name: SplitRows(rows.ids, rows.weak, rows.labels, features[name])
         for name, rows in splits.items()

@@ -1,12 +1,14 @@
-"""The papers a split definition's embedding holds, read chunk by chunk.
+"""The papers an embedding holds, read chunk by chunk.
 
-Every paper that an experiment on the split can put in its tables: the assignment's papers (the
-latest version of each, as :func:`~arxivcat.splits.label_splits.assigned_rows` picks them for the
-experiment tables), in corpus order; then, when an experiment on the split adds weak negatives,
-the pool they are drawn from (:func:`~arxivcat.splits.weak_mixing.clean_candidates`: arXiv papers
-and repeats removed), in id order.  The texts are those the experiment tables hold, so the
-embedding the probe joins by id is that of the row it labels.  The corpus text is streamed: a
-chunk's texts are all that is held of it at a time.
+A split definition's embedding holds every paper that an experiment on the split can put in its
+tables: the assignment's papers (the latest version of each, as
+:func:`~arxivcat.splits.label_splits.assigned_rows` picks them for the experiment tables), in
+corpus order.  The weak-negative pool has an embedding of its own, shared by every split
+definition (so that an experiment without weak negatives never waits for them): the pool the
+experiments draw from (:func:`~arxivcat.splits.weak_mixing.clean_candidates`: arXiv papers and
+repeats removed), in id order.  The texts are those the experiment tables hold, so the embedding
+the probe joins by id is that of the row it labels.  The corpus text is streamed: a chunk's texts
+are all that is held of it at a time.
 """
 
 from __future__ import annotations
@@ -47,54 +49,30 @@ class PaperChunk:
 
 
 class SplitPapers:
-    """The papers of one split definition (and its weak-negative pool).
+    """The papers of one split definition.
 
     Args:
         corpus_path: The corpus parquet file.
         assignment_path: The split definition's assignment.
-        weak_negatives_path: The weak-negative table, when an experiment on the split adds them.
 
     Raises:
         SplitError: If the assignment does not fit the corpus.
     """
 
-    def __init__(
-        self,
-        corpus_path: str | Path,
-        assignment_path: str | Path,
-        weak_negatives_path: str | Path | None = None,
-    ) -> None:
+    weak_negative = False
+
+    def __init__(self, corpus_path: str | Path, assignment_path: str | Path) -> None:
         self.corpus_path = Path(corpus_path)
         corpus = pq.read_table(corpus_path, columns=["id", "updated"])
         self.rows, _ = assigned_rows(corpus, corpus_path, assignment_path)
         self.ids = corpus["id"].take(pa.array(self.rows)).combine_chunks()
-        self.weak: pa.Table | None = None
-        if weak_negatives_path is not None:
-            known = pq.read_table(corpus_path, columns=["title", "doi"])
-            weak = pq.read_table(weak_negatives_path)
-            pool = clean_candidates(weak, known["title"], known["doi"])
-            self.weak = pool.table.select(["id", "title", "abstract"])
-
-    @property
-    def weak_negatives(self) -> int:
-        """Weak negatives in the pool (0 without one)."""
-        return 0 if self.weak is None else self.weak.num_rows
 
     def __len__(self) -> int:
-        return len(self.ids) + self.weak_negatives
+        return len(self.ids)
 
     def chunks(self, chunk_rows: int) -> Iterator[PaperChunk]:
-        """The papers in chunks of ``chunk_rows`` (the split's, then the weak negatives')."""
+        """The papers in chunks of ``chunk_rows``."""
         yield from self._corpus_chunks(chunk_rows)
-        if self.weak is not None:
-            for start in range(0, self.weak.num_rows, chunk_rows):
-                part = self.weak.slice(start, chunk_rows)
-                yield PaperChunk(
-                    [str(i) for i in part["id"].to_pylist()],
-                    part["title"].to_pylist(),
-                    part["abstract"].to_pylist(),
-                    weak_negative=True,
-                )
 
     def _corpus_chunks(self, chunk_rows: int) -> Iterator[PaperChunk]:
         """The assigned papers' texts, streamed from the corpus, in chunks of ``chunk_rows``."""
@@ -123,3 +101,33 @@ class SplitPapers:
         chunk = PaperChunk(ids, titles[:size], abstracts[:size], weak_negative=False)
         del titles[:size], abstracts[:size]
         return chunk
+
+
+class WeakNegativePapers:
+    """The weak-negative pool: the candidates the experiments' weak negatives are drawn from.
+
+    Args:
+        corpus_path: The corpus parquet file (its titles and DOIs leave arXiv papers out).
+        weak_negatives_path: The weak-negative table.
+    """
+
+    weak_negative = True
+
+    def __init__(self, corpus_path: str | Path, weak_negatives_path: str | Path) -> None:
+        known = pq.read_table(corpus_path, columns=["title", "doi"])
+        pool = clean_candidates(pq.read_table(weak_negatives_path), known["title"], known["doi"])
+        self.table = pool.table.select(["id", "title", "abstract"])
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    def chunks(self, chunk_rows: int) -> Iterator[PaperChunk]:
+        """The pool in chunks of ``chunk_rows``."""
+        for start in range(0, self.table.num_rows, chunk_rows):
+            part = self.table.slice(start, chunk_rows)
+            yield PaperChunk(
+                [str(i) for i in part["id"].to_pylist()],
+                part["title"].to_pylist(),
+                part["abstract"].to_pylist(),
+                weak_negative=True,
+            )

@@ -1,16 +1,16 @@
 """Rule ``train_probe``: a logistic regression on the frozen base encoder's embeddings.
 
-SPECTER was made to be used without fine-tuning: its authors classify papers with a linear model
-on its frozen embeddings.  This is that baseline, on the experiment's own rows: its training
-rows' embeddings (weak negatives included, ``sample_pct`` as the experiment's, joined by id from
-the split's embedding, :mod:`arxivcat.probe.features`), standardized on training, a logistic
-regression with balanced class weights per experiment (per head of a multi-head experiment).  Its
-regularisation ``C`` (from ``probe.c_grid``) and its threshold are chosen on validation, each ``C``
-judged by its validation F1 at its own best threshold (ties to the smaller ``C``); the test split
-(and the held-out newest papers, when the split definition holds some out) only scores the chosen
-model, at 0.5 and at that threshold (:func:`~arxivcat.model.metrics.threshold_report`).  The
-record states the compute: the fits, and the experiment's share of the embedding pass (its rows
-over the rows embedded).
+SPECTER was made to be used without fine-tuning: its authors classify papers with a linear model on
+its frozen embeddings. This is that baseline, on the experiment's own rows: its training rows'
+embeddings (weak negatives included, ``sample_pct`` as the experiment's, joined by id from the
+split's embedding and the weak-negative pool's, :mod:`arxivcat.probe.features`), standardized on
+training, a logistic regression with balanced class weights per experiment (per head of a multi-head
+experiment). Its regularisation ``C`` (from ``probe.c_grid``) and its threshold are chosen on
+validation, each ``C`` judged by its validation F1 at its own best threshold (ties to the smaller
+``C``); the test split (and the held-out newest papers, when the split definition holds some out)
+only scores the chosen model, at 0.5 and at that threshold
+(:func:`~arxivcat.model.metrics.threshold_report`). The record states the compute: the fits, and the
+experiment's share of the embedding passes it reads (its rows over the rows embedded).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -124,25 +124,30 @@ def _standardized(rows: dict[str, SplitRows]) -> tuple[dict[str, np.ndarray], fl
     return scaled, time.monotonic() - wall, time.process_time() - cpu
 
 
-def embedding_share(manifest: dict[str, Any], rows: int) -> dict[str, Any]:
-    """The experiment's share of the embedding pass: its rows over the rows embedded."""
-    compute = manifest["pass"]
-    share = rows / compute["rows"] if compute["rows"] else 0.0
+def embedding_share(manifests: Sequence[dict[str, Any]], rows: int) -> dict[str, Any]:
+    """The experiment's share of the embedding passes it reads: its rows over the rows embedded.
+
+    ``manifests`` are those of the split's pass and, for an experiment with weak negatives, the
+    pool's; the share of their summed compute is its rows' part of their summed rows.
+    """
+    embedded = sum(m["pass"]["rows"] for m in manifests)
+    seconds = sum(m["pass"]["seconds"] for m in manifests)
+    cpu_seconds = sum(m["pass"]["cpu_seconds"] for m in manifests)
+    share = rows / embedded if embedded else 0.0
     return {
         "rows": rows,
-        "of": compute["rows"],
-        "seconds": round(share * compute["seconds"], 3),
-        "cpu_seconds": round(share * compute["cpu_seconds"], 3),
-        "pass_seconds": compute["seconds"],
-        "pass_cpu_seconds": compute["cpu_seconds"],
-        "placement": compute["placement"],
+        "of": embedded,
+        "seconds": round(share * seconds, 3),
+        "cpu_seconds": round(share * cpu_seconds, 3),
+        "pass_seconds": round(seconds, 3),
+        "pass_cpu_seconds": round(cpu_seconds, 3),
+        "placement": manifests[0]["pass"]["placement"],
     }
 
 
 def train_probe(
     tables: Mapping[str, str | Path],
-    embeddings_path: str | Path,
-    manifest_path: str | Path,
+    embeddings: Sequence[tuple[str | Path, str | Path]],
     output_path: str | Path,
     settings: ProbeSettings,
 ) -> dict[str, Any]:
@@ -151,8 +156,9 @@ def train_probe(
     Args:
         tables: The experiment's ``train``, ``validation`` and ``test`` tables, and optionally
             ``heldout`` (scored too when it holds papers).
-        embeddings_path: The split's embedding table (rule ``embed``).
-        manifest_path: Its manifest (encoder, pooling, the pass's compute).
+        embeddings: Each embedding table the rows are in and its manifest (encoder, pooling, the
+            pass's compute): the split's (rule ``embed``) and, for an experiment with weak
+            negatives, the pool's (rule ``embed_weak_negatives``).
         output_path: The ``metrics.json`` to write: ``model``, ``encoder``, ``settings``,
             ``train_rows``, ``embedding`` (this experiment's share of the pass), ``fit_seconds``
             and ``fit_cpu_seconds``, and ``C``, ``grid``, ``validation``, ``test``, ``threshold``
@@ -170,15 +176,15 @@ def train_probe(
     read = {split: read_table(tables[split]) for split in (*SPLITS, HELDOUT) if split in tables}
     heads = read["train"][1]
     splits = [split for split in read if split in SPLITS or len(read[split][0])]
-    rows = gather(embeddings_path, {split: read[split][0] for split in splits})
-    manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
+    rows = gather([table for table, _ in embeddings], {split: read[split][0] for split in splits})
+    manifests = [json.loads(Path(path).read_text(encoding="utf-8")) for _, path in embeddings]
     features, wall, cpu = _standardized(rows)
     record: dict[str, Any] = {
         "model": MODEL,
-        "encoder": manifest["encoder"],
+        "encoder": manifests[0]["encoder"],
         "settings": {**settings.to_dict(), "class_weight": CLASS_WEIGHT, "standardized": True},
         "train_rows": len(rows["train"]),
-        "embedding": embedding_share(manifest, sum(len(r) for r in rows.values())),
+        "embedding": embedding_share(manifests, sum(len(r) for r in rows.values())),
     }
     if heads is None:
         labelled = {s: (features[s], rows[s].labels) for s in splits}
