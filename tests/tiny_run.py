@@ -211,7 +211,7 @@ def write_probe(data_dir: Path, out_dir: Path) -> Path:
     (out_dir / "embeddings.json").write_text(json.dumps(manifest), encoding="utf-8")
     settings = ProbeSettings.from_dict(schema_defaults("probe"))
     train_probe(
-        tables, out_dir / "embeddings.parquet", out_dir / "embeddings.json",
+        tables, [(out_dir / "embeddings.parquet", out_dir / "embeddings.json")],
         out_dir / "probe.json", settings,
     )  # fmt: skip
     return out_dir / "probe.json"
