@@ -187,7 +187,11 @@ def tiny_experiment(shared: Path, workdir: Path) -> dict:
             "learning_rate": 1e-3,
             "device": "auto",
         },
-        "resources": {"train": small, "evaluate": {**small, "gpu_model": GPU_TYPE}},
+        "resources": {
+            "train": small,
+            "evaluate": {**small, "gpu_model": GPU_TYPE},
+            "embed": {**small, "gpu_model": GPU_TYPE},  # the probe's embedding of the split
+        },
         # The GPU type of training comes from the experiment's own override.
         "experiments": {"cv-32": {"resources": {"train": {"gpu_model": GPU_TYPE}}}},
     }
@@ -212,7 +216,9 @@ def test_tiny_experiment_end_to_end_through_slurm(cluster, tmp_path, shared):
     jobs = [job for job in cluster.jobs() if job["JobId"] not in earlier]
     submitted = {job["Comment"].split("_wildcards_")[0].removeprefix("rule_"): job for job in jobs}
     # Everything but the local rules went through sbatch, and every SLURM job completed.
-    assert {"assign_splits", "label_splits", "tokenize", "train", "evaluate"} <= set(submitted)
+    assert {"assign_splits", "label_splits", "tokenize", "train", "evaluate", "embed"} <= set(
+        submitted
+    )
     assert not {"download_snapshot", "write_card"} & set(submitted), sorted(submitted)
     assert all(job["JobState"] == "COMPLETED" for job in jobs), [
         (job["Comment"], job["JobState"]) for job in jobs
@@ -220,6 +226,7 @@ def test_tiny_experiment_end_to_end_through_slurm(cluster, tmp_path, shared):
     # Training and evaluation asked for one GPU of the configured type; the data stages for none.
     assert submitted["train"]["TresPerJob"] == f"gres:gpu:{GPU_TYPE}:1"
     assert submitted["evaluate"]["TresPerJob"] == f"gres:gpu:{GPU_TYPE}:1"
+    assert submitted["embed"]["TresPerJob"] == f"gres:gpu:{GPU_TYPE}:1"
     assert "gpu" not in submitted["tokenize"].get("TresPerJob", "")
     assert submitted["train"]["NumCPUs"] == "1"
     # slurmd gave the training job its (fake) GPU; the CPU build of torch then trained on the CPU.

@@ -36,6 +36,8 @@ def test_split_without_a_positive_stops_before_tokenizing(tmp_path, shared):
         "snapshot": {"source": str(source)},
         "splits": {"reference": {"min_year": 2007}},
         "experiments": {"ma": {"labels": ["cs.MA"]}},  # one paper of the hundred
+        # A model at hand: the probe's embedding of the split runs beside label_splits.
+        "training": {"model": "builtin:tiny-bert", "max_length": 32},
     }
     target = layout.CARD.format(experiment="ma")
     result = snakemake(tmp_path, "--", target, config=config, check=False)
