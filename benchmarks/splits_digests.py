@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from common import labelling_of
+from common import REPO, SHARED, labelling_of
 
 from arxivcat.config import (
     get_experiment,
@@ -41,8 +41,6 @@ from arxivcat.splits.label_splits import build_experiment_data
 from arxivcat.splits.settings import SplitSettings
 from arxivcat.synthetic.generate_synthetic_snapshot import generate_synthetic_snapshot
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"
 SPLIT_TABLES = ("train", "validation", "test")
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import torch
+from chunk_kill import killing_child
 from splits_fixtures import REFERENCE, assign, paper, write_papers, write_weak
 
 from arxivcat.config import schema_defaults
@@ -169,23 +170,16 @@ def test_the_latest_version_of_a_paper_is_embedded(inputs, tmp_path):
 
 
 # The child process: embed, and SIGKILL itself once chunk KILL_AFTER is saved.
-CHILD = """
-import json, logging, os, signal, sys
+CHILD = killing_child("""
+import json, logging
 logging.basicConfig(level=logging.INFO)
-from arxivcat.predict import chunk_store
 from arxivcat.probe.embed import embed_split
 from arxivcat.probe.settings import EmbedSettings, EncoderSettings
-corpus, assignment, out, settings, kill_after = sys.argv[1:6]
-save = chunk_store.ChunkStore.save
-def killing_save(self, index, table):
-    save(self, index, table)
-    if index == int(kill_after):
-        os.kill(os.getpid(), signal.SIGKILL)
-chunk_store.ChunkStore.save = killing_save
+corpus, assignment, out, settings = sys.argv[1:5]
 embed_split(corpus, assignment, f"{out}/embeddings.parquet", f"{out}/embeddings.json",
             f"{out}/store", EncoderSettings("builtin:tiny-bert", 32),
             EmbedSettings.from_dict(json.loads(settings)))
-"""
+""")
 
 
 def run_child(inputs, out: Path, kill_after: int = -1) -> subprocess.CompletedProcess[str]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from chunk_kill import killing_child
 from predict_fixtures import packaged_folder
 
 from arxivcat.cli import main
@@ -86,21 +87,15 @@ def test_real_records_and_threshold_setting(folder, shared, tmp_path):
 
 
 # The child process: predict, and SIGKILL itself once chunk KILL_AFTER is saved.
-CHILD = """
-import json, logging, os, signal, sys
+CHILD = killing_child("""
+import json, logging
 logging.basicConfig(level=logging.INFO)
-from arxivcat.predict import chunk_store, predict
+from arxivcat.predict import predict
 from arxivcat.predict.settings import PredictSettings
-folder, source, output, store, settings, kill_after = sys.argv[1:7]
-save = chunk_store.ChunkStore.save
-def killing_save(self, index, table):
-    save(self, index, table)
-    if index == int(kill_after):
-        os.kill(os.getpid(), signal.SIGKILL)
-chunk_store.ChunkStore.save = killing_save
+folder, source, output, store, settings = sys.argv[1:6]
 predict.predict_corpus(folder, [source], output, store,
                        PredictSettings.from_dict(json.loads(settings)))
-"""
+""")
 
 
 def run_child(folder: Path, source: Path, output: Path, store: Path, kill_after: int = -1):
