@@ -3,13 +3,15 @@
 The reference's five fields (AI, CV, NLP, RO, cyber) are asked twice on the 20,000 real records of
 ../shared, reference split: once as one experiment with five heads, once as five binary
 experiments, all through the workflow's stages (labels, tokenize, train, evaluate, threshold)
-with the same training budget (MiniLM, one epoch, the same rows and settings, pos_weight auto).
+with the same training budget (MiniLM, ``--epochs`` epochs, the same rows and settings,
+pos_weight auto).
 Prints each head's test F1 beside its binary model's (at 0.5 and at each one's own threshold
 chosen on validation) and the training compute of each: samples processed and CPU seconds of
 the train stage.  ../shared holds 154 usable real weak negatives, so every experiment takes 1%
 of its training size as weak negatives.
 
-Usage: PYTHONPATH=workflow python benchmarks/heads_vs_binary.py [--sample-pct 50] [WORKDIR]
+Usage: PYTHONPATH=workflow python benchmarks/heads_vs_binary.py [--sample-pct 50] [--epochs 1]
+           [WORKDIR]
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ FIELDS = {
 }
 
 
-def bench_config(sample_pct: float, max_length: int) -> dict:
+def bench_config(sample_pct: float, max_length: int, epochs: float) -> dict:
     """The five binary experiments and the five-head one, with one training budget."""
     config = shipped_config()
     common = {"weak_negatives": 0.01, "sample_pct": sample_pct}
@@ -46,7 +48,7 @@ def bench_config(sample_pct: float, max_length: int) -> dict:
                              for name, labels in FIELDS.items()}  # fmt: skip
     config["experiments"]["fields"] = {"heads": FIELDS, **common}
     config["training"].update(
-        model="builtin:minilm", max_length=max_length, num_epochs=1, learning_rate=5e-5,
+        model="builtin:minilm", max_length=max_length, num_epochs=epochs, learning_rate=5e-5,
         train_batch_size=32, eval_batch_size=64, device="cpu", pos_weight="auto",
         logging_steps=100, progress_seconds=120, checkpoint_minutes=0,
     )  # fmt: skip
@@ -69,12 +71,12 @@ def run(item, workdir: Path) -> dict:
     return {"metrics": metrics, "threshold": chosen, "train": train, "samples": samples}
 
 
-def main(workdir: Path, sample_pct: float, max_length: int) -> None:
-    config = bench_config(sample_pct, max_length)
+def main(workdir: Path, sample_pct: float, max_length: int, epochs: float) -> None:
+    config = bench_config(sample_pct, max_length, epochs)
     names = [*(n.lower() for n in FIELDS), "fields"]
     results = {item.name: run(item, workdir) for item in experiment_tables(workdir, names, config)}
     multi = results["fields"]
-    print(f"\nMiniLM, {max_length} tokens, 1 epoch, {sample_pct:g}% of training, CPU\n")
+    print(f"\nMiniLM, {max_length} tokens, {epochs:g} epoch(s), {sample_pct:g}% of training, CPU\n")
     print("| head | test positives | test F1 at 0.5 (head / binary) | test F1 at own threshold "
           "(head / binary) | difference at own threshold |")  # fmt: skip
     print("|---|---:|---:|---:|---:|")
@@ -110,10 +112,11 @@ if __name__ == "__main__":
     parser.add_argument("workdir", nargs="?", type=Path, help="keep files here")
     parser.add_argument("--sample-pct", type=float, default=50, help="training papers kept (%%)")
     parser.add_argument("--max-length", type=int, default=128)
+    parser.add_argument("--epochs", type=float, default=1)
     args = parser.parse_args()
     require_shared()
     if args.workdir:
-        main(args.workdir, args.sample_pct, args.max_length)
+        main(args.workdir, args.sample_pct, args.max_length, args.epochs)
     else:
         with tempfile.TemporaryDirectory() as scratch:
-            main(Path(scratch), args.sample_pct, args.max_length)
+            main(Path(scratch), args.sample_pct, args.max_length, args.epochs)
