@@ -32,6 +32,7 @@ from arxivcat.model import (
     launch,
     tracking,
     train,
+    train_progress,
     trainer_extensions,
     training_steps,
 )
@@ -478,8 +479,8 @@ def test_no_carriage_returns_in_the_job_log_or_its_stderr(job):
 def test_progress_line_is_written_at_least_every_progress_seconds(monkeypatch, caplog):
     clock = iter(float(t) for t in range(0, 1000, 7))  # every call: 7 s later
     monkeypatch.setattr(trainer_extensions.time, "monotonic", lambda: next(clock))
-    running = trainer_extensions.RunningLoss()
-    callback = trainer_extensions.TrainProgress(running, every_steps=1000, every_seconds=20)
+    running = train_progress.RunningLoss()
+    callback = train_progress.TrainProgress(running, every_steps=1000, every_seconds=20)
     args = TrainingArguments(
         output_dir="unused", per_device_train_batch_size=4, num_train_epochs=1, use_cpu=True
     )

@@ -22,12 +22,12 @@ from arxivcat.config import (
     ConfigError,
     check_setting,
     get_experiment,
-    load_yaml,
     schema_defaults,
     schema_node,
     validate_config,
 )
 from arxivcat.errors import ArxivcatError
+from arxivcat.yaml_file import load_yaml
 
 if TYPE_CHECKING:
     from arxivcat.report.summarize import ExperimentResults

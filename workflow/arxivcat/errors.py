@@ -9,3 +9,7 @@ failed operation) where callers catch it by that.  Job logs print these without 
 
 class ArxivcatError(Exception):
     """A problem with input, configuration or environment, described in one line."""
+
+
+class ConfigError(ArxivcatError, ValueError):
+    """A configuration problem (a config or schema file, a setting), described in one line."""

@@ -4,7 +4,7 @@ Rule logs are files (and a SLURM job's output): tqdm bars there turn into carria
 so :func:`quiet_progress_bars` switches the libraries' bars off unless stderr is a terminal, and
 every stage logs :class:`Progress` lines instead, at most one every ``every`` seconds.  Downloads,
 tokenization, evaluation and prediction all use this one class; the train log's own line
-(:class:`arxivcat.model.trainer_extensions.TrainProgress`) uses :func:`duration`.
+(:class:`arxivcat.model.train_progress.TrainProgress`) uses :func:`duration`.
 """
 
 from __future__ import annotations

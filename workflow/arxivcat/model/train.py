@@ -52,12 +52,11 @@ from arxivcat.model.split_scoring import read_pass
 from arxivcat.model.storage import require_space, writing
 from arxivcat.model.tokenize import TOKENIZER_SUBDIR, read_heads
 from arxivcat.model.tracking import keep_tracker_files, start_trackers
+from arxivcat.model.train_progress import RunningLoss, TrainProgress
 from arxivcat.model.trainer_extensions import (
     MODEL_COLUMNS,
     ArxivcatTrainer,
     KeepBest,
-    RunningLoss,
-    TrainProgress,
     data_collator,
     training_arguments,
 )

@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 from arxivcat.io.atomic import atomic_path, write_text_atomic
 from arxivcat.io.progress import Progress
 from arxivcat.predict.chunk_store import ChunkStore
-from arxivcat.predict.plan import fingerprint, head_shares, plan_job
+from arxivcat.predict.plan import Plan, fingerprint, head_shares, plan_job
 from arxivcat.predict.scoring_job import (
     ScoringJob,
     prediction_schema,
@@ -93,21 +93,7 @@ def predict_corpus(
         store.directory, store.fingerprint, store.open(), rows_without_text,
     )  # fmt: skip
     total = sum(plan.counts)
-    logger.info(
-        "%s: %d papers in %d file(s), chunks of %d, batch %d, %s (%s), %d process(es)",
-        name, total, len(plan.files), settings.chunk_rows, settings.batch_size,
-        f"threshold {plan.thresholds[0]:.4f}" if plan.heads is None
-        else f"{len(plan.heads)} heads' thresholds", plan.source, plan.processes,
-    )  # fmt: skip
-    progress = Progress(logger, name, total, every=settings.progress_seconds, unit="rows")
-    if plan.classifier is None:
-        chunks, loaded = score_in_processes(job, plan.processes, plan.gpus, progress)
-    else:
-        report = {"scored": progress.advance, "skipped": progress.skip}
-        chunks = score_share(job, plan.classifier, 0, 1, lambda kind, rows: report[kind](rows))
-        loaded = plan.classifier.record()
-    progress.finish()
-
+    chunks, loaded = _score(job, plan, settings, name, total)
     without_text, positives, ids = _assemble(store, chunks, output_path, plan.heads)
     store.remove()
     scored = total - without_text
@@ -134,6 +120,30 @@ def predict_corpus(
     logger.info("%s: %d papers scored, %s positive, written to %s", name, scored,
                 "/".join(map(str, positives)), output_path)  # fmt: skip
     return manifest
+
+
+def _score(
+    job: ScoringJob, plan: Plan, settings: PredictSettings, name: str, total: int
+) -> tuple[int, dict[str, Any]]:
+    """Score every chunk not yet stored, with progress lines; the chunks and the model's record.
+
+    In this process when the plan holds a loaded classifier, else in ``plan.processes``.
+    """
+    logger.info(
+        "%s: %d papers in %d file(s), chunks of %d, batch %d, %s (%s), %d process(es)",
+        name, total, len(plan.files), settings.chunk_rows, settings.batch_size,
+        f"threshold {plan.thresholds[0]:.4f}" if plan.heads is None
+        else f"{len(plan.heads)} heads' thresholds", plan.source, plan.processes,
+    )  # fmt: skip
+    progress = Progress(logger, name, total, every=settings.progress_seconds, unit="rows")
+    if plan.classifier is None:
+        chunks, loaded = score_in_processes(job, plan.processes, plan.gpus, progress)
+    else:
+        report = {"scored": progress.advance, "skipped": progress.skip}
+        chunks = score_share(job, plan.classifier, 0, 1, lambda kind, rows: report[kind](rows))
+        loaded = plan.classifier.record()
+    progress.finish()
+    return chunks, loaded
 
 
 def _assemble(

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,6 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from arxivcat.io.atomic import write_text_atomic
-from arxivcat.io.checksums import file_sha256
 from arxivcat.splits.assign_splits import SplitError, latest_versions, read_assignment_summary
 from arxivcat.splits.experiment_tables import weak_table, write_tables
 from arxivcat.splits.heads import EVERY_CATEGORY, every_category_heads, head_matrix
@@ -39,6 +37,7 @@ from arxivcat.splits.holdout import HELDOUT
 from arxivcat.splits.labels import check_both_classes, positive_mask
 from arxivcat.splits.methods import SPLITS, TRAIN
 from arxivcat.splits.settings import LabellingSettings
+from arxivcat.splits.split_report import Selection, add_corpus_rates, corpus_digest, split_report
 from arxivcat.splits.table_schema import experiment_schema
 from arxivcat.splits.weak_mixing import sample_rows, weak_negative_count
 
@@ -53,26 +52,6 @@ def _subsample(rows: np.ndarray, pct: float, rng: np.random.Generator) -> np.nda
     """``pct`` percent (floored, at least one) of ``rows``, drawn with ``rng``, in row order."""
     wanted = max(1, int(Fraction(str(pct)) / 100 * len(rows)))
     return rows[sample_rows(len(rows), min(wanted, len(rows)), rng)]
-
-
-@dataclass(frozen=True)
-class _Selection:
-    """The papers of an experiment, split by split.
-
-    Attributes:
-        papers: The assigned papers' corpus columns, in corpus order.
-        keep: Which of ``papers`` the experiment uses (``sample_pct`` leaves training papers out).
-        splits: Each split's (ascending corpus row numbers, labels): labels ``[papers]`` for a
-            binary experiment, ``[papers, heads]`` for a multi-head one.
-        heads: A multi-head experiment's heads (name to categories), in column order.
-        dropped_heads: ``every-category`` heads left out: a split held no positive of theirs.
-    """
-
-    papers: pa.Table
-    keep: np.ndarray
-    splits: dict[str, tuple[np.ndarray, np.ndarray]]
-    heads: dict[str, tuple[str, ...]] | None = None
-    dropped_heads: tuple[str, ...] = ()
 
 
 def assigned_rows(
@@ -171,7 +150,7 @@ def _select(
     split: str | None,
     labelling: LabellingSettings,
     seed: int,
-) -> _Selection:
+) -> Selection:
     """Label the assigned papers and subsample the training ones to ``sample_pct``.
 
     Raises:
@@ -191,7 +170,7 @@ def _select(
     for code, name in enumerate(ASSIGNED):
         chosen = (split_of_row == code) & keep
         splits[name] = (rows[chosen], positive[chosen].astype(np.int8))
-    return _Selection(papers, keep, splits, heads, dropped)
+    return Selection(papers, keep, splits, heads, dropped)
 
 
 def build_experiment_data(
@@ -251,9 +230,9 @@ def build_experiment_data(
     LOG.info("experiment %s: writing tables (%d weak negatives)", experiment, n_weak)
     written = {name: rows for name, rows in selection.splits.items() if name in output_paths}
     write_tables(corpus_path, written, weak, output_paths, schema)
-    digest = _corpus_digest(corpus_path, digest_path)
-    report = _split_report(experiment, labelling, summary, corpus, selection, n_weak, pool, digest)
-    _add_corpus_rates(report, corpus, labelling, selection.heads)
+    digest = corpus_digest(corpus_path, digest_path)
+    report = split_report(experiment, labelling, summary, corpus, selection, n_weak, pool, digest)
+    add_corpus_rates(report, corpus, labelling, selection.heads)
     write_text_atomic(report_path, json.dumps(report, indent=2) + "\n")
     LOG.info(
         "experiment %s: %s",
@@ -263,111 +242,3 @@ def build_experiment_data(
         ),
     )
     return report
-
-
-def _split_report(
-    experiment: str,
-    labelling: LabellingSettings,
-    summary: dict[str, Any],
-    corpus: pa.Table,
-    selection: _Selection,
-    n_weak: int,
-    pool: dict[str, int],
-    snapshot_sha256: str,
-) -> dict[str, Any]:
-    """The split report: settings, the corpus's digest and date, and counts by split."""
-    kept = selection.papers.select(["year", "primary_category"]).filter(pa.array(selection.keep))
-    year_min_max = pc.min_max(kept["year"])
-    top = pc.value_counts(kept["primary_category"]).to_pylist()
-    top.sort(key=lambda entry: (-entry["counts"], entry["values"]))
-    split_stats = {}
-    for split, (split_rows, split_labels) in selection.splits.items():
-        extra = n_weak if split == "train" else 0
-        total = len(split_rows) + extra
-        # A multi-head experiment's positive papers are those positive for any head.
-        positives = (
-            int(split_labels.reshape(len(split_rows), -1).any(axis=1).sum())
-            if len(split_rows)
-            else 0
-        )
-        split_stats[split] = {
-            "rows": total,
-            "papers": len(split_rows),
-            "positives": positives,
-            "positive_rate": round(positives / total, 6) if total else 0.0,
-            "weak_negatives": extra,
-        }
-    report = {
-        "experiment": experiment,
-        "labels": list(labelling.labels),
-        "label_mode": labelling.label_mode,
-        "split": summary.get("split"),
-        "split_settings": summary["settings"],
-        "snapshot_sha256": snapshot_sha256,
-        "snapshot_date": _iso(pc.max(corpus["updated"]).as_py()),
-        "year_range": [year_min_max["min"].as_py(), year_min_max["max"].as_py()],
-        "sample_pct": labelling.sample_pct,
-        "weak_negative_share": labelling.weak_negatives,
-        "weak_negatives": n_weak,
-        "weak_negative_pool": pool,
-        "splits": split_stats,
-        HELDOUT: summary.get(HELDOUT, {"papers": 0}),
-        "top_primary_categories": [[e["values"], e["counts"]] for e in top[:10]],
-    }
-    if selection.heads is not None:
-        report["heads"] = _head_report(selection, n_weak)
-        report["dropped_heads"] = list(selection.dropped_heads)
-    return report
-
-
-def _head_report(selection: _Selection, n_weak: int) -> list[dict[str, Any]]:
-    """Each head's categories and, per split, its positives and positive rate."""
-    assert selection.heads is not None
-    out = []
-    for column, (name, labels) in enumerate(selection.heads.items()):
-        counts = {}
-        for split, (rows, split_labels) in selection.splits.items():
-            total = len(rows) + (n_weak if split == "train" else 0)
-            positives = int(split_labels[:, column].sum())
-            counts[split] = {
-                "positives": positives,
-                "positive_rate": round(positives / total, 6) if total else 0.0,
-            }
-        out.append({"name": name, "labels": list(labels), "splits": counts})
-    return out
-
-
-def _add_corpus_rates(
-    report: dict[str, Any],
-    corpus: pa.Table,
-    labelling: LabellingSettings,
-    heads: dict[str, tuple[str, ...]] | None,
-) -> None:
-    """Record the share of positives in the whole corpus (every paper once, all years).
-
-    The card gives precision and F1 at this share beside the validation split's: a model used on
-    the corpus at large meets it, not the split definition's years.
-    """
-    papers = corpus.take(pa.array(latest_versions(corpus["id"], corpus["updated"])))
-    categories, primary = papers["categories"], papers["primary_category"]
-    if heads is None:
-        positive = positive_mask(categories, primary, labelling.labels, labelling.label_mode)
-        report["corpus_positive_rate"] = round(float(positive.mean()), 6)
-        return
-    rates = head_matrix(categories, primary, heads, labelling.label_mode).mean(axis=0)
-    for entry, rate in zip(report["heads"], rates, strict=True):
-        entry["corpus_positive_rate"] = round(float(rate), 6)
-
-
-def _corpus_digest(corpus_path: str | Path, digest_path: str | Path | None) -> str:
-    """The corpus's sha256: from its digest file when given (it holds only the digest)."""
-    if digest_path is None:
-        return file_sha256(corpus_path)
-    digest = Path(digest_path).read_text(encoding="utf-8").split()
-    if len(digest) != 1 or len(digest[0]) != 64:
-        raise SplitError(f"{digest_path}: expected one sha256 hex digest")
-    return digest[0]
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
