@@ -37,7 +37,14 @@ def digests() -> dict[str, str]:
 
 def test_closure_follows_package_imports_and_their_packages():
     files = {p.name for p in provenance.module_closure("arxivcat.config")}
-    assert files == {"__init__.py", "config.py", "errors.py", "sweeps.py", "taxonomy.py"}
+    assert files == {
+        "__init__.py",
+        "config.py",
+        "errors.py",
+        "sweeps.py",
+        "taxonomy.py",
+        "yaml_file.py",
+    }
     # Importing arxivcat.io.runlog runs arxivcat/__init__.py and arxivcat/io/__init__.py too.
     files = {
         p.relative_to(provenance._ROOT).as_posix()

@@ -478,7 +478,7 @@ def test_no_carriage_returns_in_the_job_log_or_its_stderr(job):
 
 def test_progress_line_is_written_at_least_every_progress_seconds(monkeypatch, caplog):
     clock = iter(float(t) for t in range(0, 1000, 7))  # every call: 7 s later
-    monkeypatch.setattr(trainer_extensions.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(train_progress.time, "monotonic", lambda: next(clock))
     running = train_progress.RunningLoss()
     callback = train_progress.TrainProgress(running, every_steps=1000, every_seconds=20)
     args = TrainingArguments(
@@ -489,7 +489,7 @@ def test_progress_line_is_written_at_least_every_progress_seconds(monkeypatch, c
     import torch
 
     written = []
-    with caplog.at_level("INFO", logger="arxivcat.model.trainer_extensions"):
+    with caplog.at_level("INFO", logger="arxivcat.model.train_progress"):
         for step in range(1, 11):
             running.add(torch.tensor(0.5))
             state.global_step, state.epoch = step, step / 10
