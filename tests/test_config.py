@@ -125,6 +125,14 @@ def test_aliases_in_labels_resolve_to_canonical_names(schema, raw):
             "config: experiments.cv-32: Additional properties are not allowed ('lables' was "
             "unexpected)",
         ),
+        (
+            lambda c: [
+                c["experiments"]["cv-32"].update(training={"model": "org/model"}),
+                c["experiments"]["ro-32"].update(training={"model": "org--model"}),
+            ],
+            "config: experiments.ro-32.training.model: models 'org/model' and 'org--model' "
+            "share the embedding name 'org--model_512'",
+        ),
     ],
 )
 def test_bad_config_gives_a_one_line_error(schema, raw, mutate, message):

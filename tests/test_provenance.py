@@ -41,6 +41,7 @@ def test_closure_follows_package_imports_and_their_packages():
         "__init__.py",
         "config.py",
         "errors.py",
+        "layout.py",
         "sweeps.py",
         "taxonomy.py",
         "yaml_file.py",

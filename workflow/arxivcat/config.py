@@ -19,7 +19,7 @@ from typing import Any
 
 import jsonschema
 
-from arxivcat import taxonomy
+from arxivcat import layout, taxonomy
 from arxivcat.errors import ConfigError
 from arxivcat.sweeps import SweepError, expand_grids
 from arxivcat.yaml_file import check_expansion, load_yaml
@@ -263,7 +263,22 @@ def validate_config(config: dict[str, Any], schema: dict[str, Any]) -> dict[str,
                 f"(defined: {known})"
             )
         _check_labels(name, experiment)
+    _check_embedding_names(config)
     return config
+
+
+def _check_embedding_names(config: dict[str, Any]) -> None:
+    """No two models share the name of their embeddings' files (:func:`layout.encoder_key`)."""
+    models: dict[str, str] = {}
+    for name in config["experiments"]:
+        training = get_experiment(config, name).training
+        key = layout.encoder_key(training["model"], training["max_length"])
+        if models.setdefault(key, training["model"]) != training["model"]:
+            raise ConfigError(
+                f"config: experiments.{name}.training.model: models {models[key]!r} and "
+                f"{training['model']!r} share the embedding name {key!r}; point one of them at "
+                "another path"
+            )
 
 
 def _check_labels(name: str, experiment: dict[str, Any]) -> None:

@@ -16,18 +16,14 @@ def _encoder_settings(experiment):
 def _encoders():
     """Every embedding's encoder key -> its settings, and the experiments on each split using it.
 
-    Two encoders whose keys coincide would write one file: such a config is refused.
+    (Config validation refuses two models whose keys coincide.)
     """
     encoders, users = {}, {}
     for name in EXPERIMENTS:
         experiment = get_experiment(config, name)
         settings = _encoder_settings(experiment)
         key = layout.encoder_key(**settings)
-        if encoders.setdefault(key, settings) != settings:
-            raise WorkflowError(
-                f"config: models {encoders[key]['model']!r} and {settings['model']!r} share the "
-                f"embedding name {key!r}; point one of them at another path"
-            )
+        encoders[key] = settings
         users.setdefault((experiment.split, key), []).append(experiment)
     return encoders, users
 
