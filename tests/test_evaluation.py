@@ -12,7 +12,7 @@ from tiny_run import write_model_dir, write_tables, write_tokenized
 from training_settings import training_settings
 
 from arxivcat.model.evaluate import EvaluationError, evaluate_model, metrics_from_predictions
-from arxivcat.model.metrics import binary_metrics
+from arxivcat.model.metrics import binary_metrics, f1_difference_interval
 
 SETTINGS = {"device": "cpu", "precision": "auto", "eval_batch_size": 7}
 TYPED = training_settings(**SETTINGS)
@@ -44,6 +44,30 @@ def test_binary_metrics_match_hand_counts():
     assert m["accuracy"] == pytest.approx(4 / 6)
     assert m["f1"] == pytest.approx(f1_score(labels, [1, 0, 1, 0, 1, 0]))
     assert 0 < m["pr_auc"] <= 1 and m["samples"] == 6 and m["positives"] == 3
+
+
+def test_f1_difference_interval_is_paired_and_reproducible():
+    rng = np.random.default_rng(1)
+    labels = rng.random(4000) < 0.05
+    better = np.where(rng.random(4000) < 0.9, labels, ~labels & (rng.random(4000) < 0.02))
+    worse = np.where(rng.random(4000) < 0.6, labels, ~labels & (rng.random(4000) < 0.02))
+    found = f1_difference_interval(labels, better, worse)
+    assert found["difference"] == pytest.approx(f1_score(labels, better) - f1_score(labels, worse))
+    assert 0 < found["low"] < found["difference"] < found["high"]
+    assert f1_difference_interval(labels, better, worse) == found
+    # The same classifier twice: every draw's difference is zero (paired, not two samples).
+    assert f1_difference_interval(labels, worse, worse) == {
+        "difference": 0.0, "low": 0.0, "high": 0.0
+    }  # fmt: skip
+    # Against resampling papers with replacement, drawn by hand.
+    draws = rng.integers(0, 4000, size=(2000, 4000))
+    by_hand = [f1_score(labels[d], better[d]) - f1_score(labels[d], worse[d]) for d in draws]
+    low, high = np.quantile(by_hand, [0.025, 0.975])
+    assert found["low"] == pytest.approx(low, abs=0.015)
+    assert found["high"] == pytest.approx(high, abs=0.015)
+    # Fewer papers, wider interval.
+    few = f1_difference_interval(labels[:800], better[:800], worse[:800])
+    assert few["high"] - few["low"] > found["high"] - found["low"]
 
 
 def test_binary_metrics_reject_bad_input():

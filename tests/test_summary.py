@@ -5,11 +5,18 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import re
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from arxivcat import layout
 from arxivcat.cli import workflow_results
+from arxivcat.model.metrics import f1_difference_interval
+from arxivcat.model.split_scoring import predictions_schema
+from arxivcat.report.choose_threshold import choose_threshold
 from arxivcat.report.summarize import (
     SummaryError,
     experiment_results,
@@ -139,6 +146,28 @@ def test_chart_legend_covers_no_bar():
     assert "nan" not in texts
 
 
+def write_predictions(root, name, ids, labels, scores, heads=None):
+    """Evaluate's predictions and the threshold chosen on them, where the workflow keeps them."""
+    split = np.where(np.arange(len(ids)) % 2 == 0, "validation", "test")
+    table = pa.table(
+        {
+            "id": ids,
+            "split": split,
+            "probability": scores.tolist(),
+            "label": labels.astype(np.int8).tolist(),
+            "is_weak_negative": [False] * len(ids),
+        },
+        schema=predictions_schema(heads),
+    )
+    predictions = layout.under(root, layout.EVAL_PREDICTIONS, experiment=name)
+    pq.write_table(table, predictions)
+    chosen = choose_threshold(predictions)
+    threshold = layout.under(root, layout.THRESHOLD, experiment=name)
+    threshold.parent.mkdir(parents=True, exist_ok=True)
+    threshold.write_text(json.dumps(chosen))
+    return chosen
+
+
 def test_each_head_is_put_beside_the_binary_model_of_its_question(tmp_path):
     cv = fake_results(tmp_path, "cv-32", 0.87)
     ro = fake_results(tmp_path, "ro-32", 0.70)
@@ -162,14 +191,42 @@ def test_each_head_is_put_beside_the_binary_model_of_its_question(tmp_path):
         info = {"train_samples": rows, "train_runtime": hours * 3600,
                 "hyperparameters": {"num_epochs": 3}}  # fmt: skip
         (results.model_dir / "training_info.json").write_text(json.dumps(info))
+    # Predictions and thresholds of the multi-head model and cv-32 (none for ro-32).  cv-32 was
+    # tested on 100 fewer papers: the interval is over the papers both were scored on.
+    rng = np.random.default_rng(0)
+    ids = np.array([f"{i:04d}.0000" for i in range(4000)])
+    labels = rng.random((4000, 3)) < 0.1
+    scores = np.clip(labels * 0.4 + rng.random((4000, 3)) * 0.6, 0, 1)
+    multi_t = write_predictions(tmp_path, "fields", ids, labels, scores, ["CV", "NLP", "RO"])
+    twin = np.clip(labels[:, 0] * 0.3 + rng.random(4000) * 0.7, 0, 1)
+    cv_t = write_predictions(tmp_path, "cv-32", ids[:3800], labels[:3800, 0], twin[:3800])
+    cv, multi = workflow_results(tmp_path, "cv-32"), workflow_results(tmp_path, "fields")
     write_summary([cv, ro, multi], tmp_path / "s.md", tmp_path / "s.csv", tmp_path / "s.png")
     text = (tmp_path / "s.md").read_text()
     section = text.split("## One encoder for many questions", 1)[1]
     rows = [line for line in section.splitlines() if line.startswith("| fields")]
     # NLP has no binary twin in this summary: two rows.
     assert len(rows) == 2
-    assert (
-        "| fields | CV | cv-32 | 0% / 0% | 0.8500 / 0.8700 | 0.8600 / 0.8600 | +0.0000 |" in rows[0]
+    ours, theirs = (t["test"]["at_threshold"]["f1"] for t in (multi_t["heads"]["CV"], cv_t))
+    test = np.arange(1, 3800, 2)
+    expected = f1_difference_interval(
+        labels[test, 0],
+        scores[test, 0] > multi_t["heads"]["CV"]["threshold"],
+        twin[test] > cv_t["threshold"],
+    )
+    assert rows[0].startswith(
+        "| fields | CV | cv-32 | 0% / 0% | 0.8600 / 0.8600 | "
+        f"{multi_t['heads']['CV']['validation']['at_threshold']['f1']:.4f} / "
+        f"{cv_t['validation']['at_threshold']['f1']:.4f} | {ours:.4f} / {theirs:.4f} | "
+        f"{expected['difference']:+.4f} [{expected['low']:+.4f}, {expected['high']:+.4f}] "
+        "on 1,900 shared papers |"
+    )
+    assert expected["low"] < expected["difference"] < expected["high"]
+    # Without ro-32's predictions and threshold there is no difference at own thresholds.
+    assert re.match(
+        r"\| fields \| RO \| ro-32 \| 0% / 0% \| 0.7100 / 0.6900 \| 0\.\d{4} / n/a \| "
+        r"0\.\d{4} / n/a \| n/a \|",
+        rows[1],
     )
     assert "| 3,000 / 3,000 | 2.200 / 2.000 |" in rows[0]
     assert "3,000 samples processed against 6,000 for the 2 binary models (50% of their" in section

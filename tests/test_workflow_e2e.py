@@ -389,6 +389,10 @@ def test_summary_puts_heads_beside_their_binary_experiments(completed_run):
         ["AI", "ai-full-weak-negs"], ["CV", "cv-32"]
     ]  # fmt: skip
     assert "| 10% / 10% |" in rows[0] and "| 10% / 0% |" in rows[1]
+    # Weak negatives join training only: both pairs were tested on the same papers, and the
+    # difference at own thresholds comes with its interval.
+    interval = r"\| [+-]\d\.\d{4} \[[+-]\d\.\d{4}, [+-]\d\.\d{4}\] \|"
+    assert all(re.search(interval, row) for row in rows), rows
 
 
 def test_a_new_head_retrains_its_experiment_only_and_a_card_change_retrains_nothing(

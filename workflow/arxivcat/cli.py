@@ -101,6 +101,7 @@ def workflow_results(results_dir: Path, name: str, sweep: str | None = None) -> 
     baseline = path(layout.BASELINE_METRICS)
     threshold = path(layout.THRESHOLD)
     probe = path(layout.PROBE_METRICS)
+    predictions = path(layout.EVAL_PREDICTIONS)
     return ExperimentResults(
         name=name,
         metrics=path(layout.EVAL_METRICS),
@@ -109,6 +110,7 @@ def workflow_results(results_dir: Path, name: str, sweep: str | None = None) -> 
         baseline=baseline if baseline.is_file() else None,
         threshold=threshold if threshold.is_file() else None,
         probe=probe if probe.is_file() else None,
+        predictions=predictions if predictions.is_file() else None,
         sweep=sweep,
     )
 

@@ -10,6 +10,7 @@ rule summarize:
         baselines=expand(rules.train_baseline.output.metrics, experiment=EXPERIMENTS),
         probes=expand(rules.train_probe.output.metrics, experiment=EXPERIMENTS),
         thresholds=expand(rules.choose_threshold.output.threshold, experiment=EXPERIMENTS),
+        predictions=expand(rules.evaluate.output.predictions, experiment=EXPERIMENTS),
     output:
         markdown=report(
             layout.SUMMARY,

@@ -13,6 +13,7 @@ write_summary(
         baselines=snakemake.input.baselines,
         probes=snakemake.input.probes,
         thresholds=snakemake.input.thresholds,
+        predictions=snakemake.input.predictions,
         sweeps=snakemake.params.sweeps,
     ),
     markdown_path=snakemake.output.markdown,

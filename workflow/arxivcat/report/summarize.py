@@ -70,6 +70,7 @@ class ExperimentResults:
         baseline: The TF-IDF baseline's ``metrics.json``, or None when not computed.
         threshold: The model's ``threshold.json``, or None when not chosen.
         probe: The frozen-encoder probe's ``metrics.json``, or None when not computed.
+        predictions: The evaluate stage's ``predictions.parquet``, or None when not read.
         sweep: The sweep the experiment belongs to, or None.
     """
 
@@ -80,6 +81,7 @@ class ExperimentResults:
     baseline: Path | None = None
     threshold: Path | None = None
     probe: Path | None = None
+    predictions: Path | None = None
     sweep: str | None = None
 
 
@@ -91,6 +93,7 @@ def experiment_results(
     baselines: Sequence[str | Path] | None = None,
     thresholds: Sequence[str | Path] | None = None,
     probes: Sequence[str | Path] | None = None,
+    predictions: Sequence[str | Path] | None = None,
     sweeps: dict[str, str] | None = None,
 ) -> list[ExperimentResults]:
     """Zip the rule's per-experiment input lists (each in the order of ``experiments``).
@@ -107,6 +110,8 @@ def experiment_results(
         lists["thresholds"] = thresholds
     if probes is not None:
         lists["probes"] = probes
+    if predictions is not None:
+        lists["predictions"] = predictions
     for key, paths in lists.items():
         if len(paths) != len(experiments):
             raise SummaryError(
@@ -122,6 +127,7 @@ def experiment_results(
             baseline=Path(baselines[i]) if baselines is not None else None,
             threshold=Path(thresholds[i]) if thresholds is not None else None,
             probe=Path(probes[i]) if probes is not None else None,
+            predictions=Path(predictions[i]) if predictions is not None else None,
             sweep=(sweeps or {}).get(name),
         )
         for i, name in enumerate(experiments)
