@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -38,11 +40,20 @@ def test_title_longer_than_the_budget_falls_back_to_cutting_both(tokenizer):
     assert len(encoded["attention_mask"][0]) == 16
 
 
-def test_tokenize_splits_writes_the_contract_layout(tmp_path):
+@pytest.mark.parametrize("parallel_min_rows", [20_000, 10])
+def test_tokenize_splits_writes_the_contract_layout(tmp_path, monkeypatch, parallel_min_rows):
+    # 10: two worker processes, each writing its share of a split to its own file.
+    monkeypatch.setattr("arxivcat.model.tokenize.PARALLEL_MIN_ROWS", parallel_min_rows)
     paths = write_tables(tmp_path / "tables", {"train": 50, "validation": 20, "test": 30})
     output = tmp_path / "tokenized"
-    tokenize_splits(paths, "builtin:minilm", 48, output, num_proc=2)
+    returned = tokenize_splits(paths, "builtin:minilm", 48, output, num_proc=2)
     assert not (tmp_path / "tokenized.partial").exists()
+    # The rows were made on disk beside the output, not in memory, and that scratch is gone;
+    # what is returned is memory-mapped from the output.
+    assert not (tmp_path / "tokenized.tokenizing").exists()
+    for split in returned.values():
+        assert split.cache_files
+        assert all(Path(f["filename"]).parent.parent == output for f in split.cache_files)
     dataset = DatasetDict.load_from_disk(str(output))
     assert set(dataset) == {"train", "validation", "test"}
     assert [len(dataset[s]) for s in ("train", "validation", "test")] == [50, 20, 30]

@@ -90,11 +90,13 @@ def tokenize_dataset(
     num_proc: int = 1,
     desc: str = "tokenize",
     progress_seconds: float = 30.0,
+    cache_file: Path | None = None,
 ) -> Dataset:
     """Tokenize a table with ``id, title, abstract, label, is_weak_negative`` columns.
 
     Each process logs its progress (rows of its share, percent, rate, ETA) every
-    ``progress_seconds`` and when done.
+    ``progress_seconds`` and when done.  With ``cache_file`` the output is written there (one
+    file per process) and memory-mapped, rather than held in memory.
 
     Returns:
         A dataset with the tokenizer's columns plus ``labels`` (an int, or a list of one per head
@@ -129,6 +131,7 @@ def tokenize_dataset(
         num_proc=workers,
         desc=desc,
         load_from_cache_file=False,
+        cache_file_name=None if cache_file is None else str(cache_file),
     )
 
 
@@ -153,7 +156,9 @@ def tokenize_splits(
     """Tokenize an experiment's train/validation/test tables and save them with the tokenizer.
 
     The dataset is written next to ``output_dir`` under a temporary name and renamed into place
-    once complete, so a killed job never leaves a dataset that looks finished.
+    once complete, so a killed job never leaves a dataset that looks finished.  The tokenized
+    rows go to files beside it (``<output_dir>.tokenizing``, removed at the end) as they are
+    made, so a split of a million papers is never held in memory whole.
 
     Args:
         split_paths: Parquet table of each split (keys ``train``, ``validation``, ``test``, and
@@ -177,26 +182,36 @@ def tokenize_splits(
     quiet_progress_bars()
     tokenizer = load_tokenizer(model)
     heads = table_heads(pq.read_schema(split_paths["train"]))
-    splits = {}
-    for split in (*SPLITS, *(s for s in (HELDOUT,) if s in split_paths)):
-        raw = _read_split(split_paths[split], split)
-        if split == HELDOUT and not len(raw):
-            continue  # no holdout: a dataset cannot save (nor load) an empty split
-        logger.info("tokenizing %s: %d rows (max_length %d)", split, len(raw), max_length)
-        splits[split] = tokenize_dataset(raw, tokenizer, max_length, num_proc, f"tokenize {split}")
-    dataset = DatasetDict(splits)
     output = Path(output_dir)
     partial = output.with_name(output.name + ".partial")
-    with writing(partial, "tokenized dataset", partial=partial):
-        shutil.rmtree(partial, ignore_errors=True)
-        # One process: with num_proc, datasets saves through a "spawn" pool, whose workers
-        # re-run the unguarded top level of the calling script (a Snakemake rule script).
-        dataset.save_to_disk(str(partial))
-        tokenizer.save_pretrained(str(partial / TOKENIZER_SUBDIR))
-        if heads is not None:
-            (partial / HEADS_FILE).write_text(json.dumps(heads), encoding="utf-8")
-        shutil.rmtree(output, ignore_errors=True)
-        os.replace(partial, output)
+    scratch = output.with_name(output.name + ".tokenizing")
+    try:
+        with writing(scratch, "tokenized rows", partial=scratch):
+            shutil.rmtree(scratch, ignore_errors=True)
+            scratch.mkdir(parents=True)
+            splits = {}
+            for split in (*SPLITS, *(s for s in (HELDOUT,) if s in split_paths)):
+                raw = _read_split(split_paths[split], split)
+                if split == HELDOUT and not len(raw):
+                    continue  # no holdout: a dataset cannot save (nor load) an empty split
+                logger.info("tokenizing %s: %d rows (max_length %d)", split, len(raw), max_length)
+                splits[split] = tokenize_dataset(
+                    raw, tokenizer, max_length, num_proc, f"tokenize {split}",
+                    cache_file=scratch / f"{split}.arrow",
+                )  # fmt: skip
+        with writing(partial, "tokenized dataset", partial=partial):
+            shutil.rmtree(partial, ignore_errors=True)
+            # One process: with num_proc, datasets saves through a "spawn" pool, whose workers
+            # re-run the unguarded top level of the calling script (a Snakemake rule script).
+            DatasetDict(splits).save_to_disk(str(partial))
+            tokenizer.save_pretrained(str(partial / TOKENIZER_SUBDIR))
+            if heads is not None:
+                (partial / HEADS_FILE).write_text(json.dumps(heads), encoding="utf-8")
+            shutil.rmtree(output, ignore_errors=True)
+            os.replace(partial, output)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    dataset = DatasetDict.load_from_disk(str(output))
     for split in dataset:
         lengths = [len(ids) for ids in dataset[split]["input_ids"][:1000]]
         logger.info(
