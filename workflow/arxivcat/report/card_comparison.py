@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from arxivcat.report.card_facts import CardFacts
+from arxivcat.report.choose_threshold import f1_at_threshold
 
 
 @dataclass(frozen=True)
@@ -140,8 +141,7 @@ def _probe_words(facts: CardFacts) -> str:
         "compute is its fits and its share of the split's one embedding pass, which every "
         "experiment on the split with that encoder reads."
     )
-    ours = ((facts.threshold or {}).get("test") or {}).get("at_threshold", {}).get("f1")
-    theirs = ((probe.get("threshold") or {}).get("test") or {}).get("at_threshold", {}).get("f1")
+    ours, theirs = f1_at_threshold(facts.threshold), f1_at_threshold(probe.get("threshold"))
     runtime = facts.info.get("train_runtime") or facts.run.results.get("train_runtime")
     cost = (probe.get("fit_seconds") or 0) + ((probe.get("embedding") or {}).get("seconds") or 0)
     if ours is not None and theirs is not None:

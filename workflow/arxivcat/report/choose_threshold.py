@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from arxivcat.io.atomic import write_text_atomic
 from arxivcat.model.calibration import fit_temperature, scale
-from arxivcat.model.metrics import pooled_metrics, threshold_report
+from arxivcat.model.metrics import THRESHOLD, pooled_metrics, threshold_report
 from arxivcat.splits.holdout import HELDOUT
 from arxivcat.splits.table_schema import column_matrix, table_heads
 
@@ -106,3 +106,15 @@ def write_threshold(
             )  # fmt: skip
     write_text_atomic(output_path, json.dumps(chosen, indent=2) + "\n")
     return chosen
+
+
+def f1_at_threshold(report: dict[str, Any] | None, split: str = "test") -> float | None:
+    """F1 of ``split`` at the threshold chosen on validation, from a threshold report."""
+    return (((report or {}).get(split) or {}).get("at_threshold") or {}).get("f1")
+
+
+def decisions(scores: np.ndarray, report: dict[str, Any] | None) -> np.ndarray:
+    """Labels at a threshold report's threshold, its temperature applied first (as chosen)."""
+    temperature = (report or {}).get("temperature")
+    calibrated = scale(scores, temperature) if temperature else scores
+    return calibrated > float((report or {}).get("threshold", THRESHOLD))

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from arxivcat.model.calibration import reliability, scale
 from arxivcat.model.metrics import metrics_by_year
 from arxivcat.model.prevalence import at_prevalence
+from arxivcat.report.choose_threshold import decisions
 from arxivcat.splits.table_schema import column_matrix, table_heads
 
 #: The splits whose papers are counted by year.
@@ -83,16 +84,14 @@ def drift_facts(
         head: One head of a multi-head model; None for a binary one or the pooled numbers.
     """
     scored = split_scores(predictions_path, head)
-    cut = float((threshold or {}).get("threshold", 0.5))
     temperature = (threshold or {}).get("temperature")
     year_of = _years(tables)
     years = {}
     for name in YEAR_SPLITS:
         if name in scored:
             ids, labels, scores = scored[name]
-            calibrated = scale(scores, temperature) if temperature else scores
             known = np.array([year_of.get(i) for i in ids], dtype=float)
-            years[name] = metrics_by_year(labels, calibrated > cut, known)
+            years[name] = metrics_by_year(labels, decisions(scores, threshold), known)
     _, labels, scores = scored["validation"]
     calibration: dict[str, Any] = {"before": reliability(labels, scores), "temperature": None}
     if temperature:

@@ -20,12 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow.parquet as pq
 
-from arxivcat.model.calibration import scale
 from arxivcat.model.metrics import f1_difference_interval
+from arxivcat.report.choose_threshold import decisions, f1_at_threshold
+from arxivcat.report.drift import split_scores
 from arxivcat.report.trainer_run import read_json
-from arxivcat.splits.table_schema import column_matrix, table_heads
 
 
 def _question(report: dict[str, Any], labels: Sequence[str]) -> tuple[Any, ...]:
@@ -56,25 +55,9 @@ def _training(info: dict[str, Any]) -> dict[str, Any]:
 def _test_decisions(
     predictions: Path, report: dict[str, Any], head: str | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Test papers' ids, true labels and labels at the threshold chosen on validation.
-
-    Args:
-        predictions: The evaluate stage's predictions.
-        report: The threshold report of the model (of the head, for a multi-head one).
-        head: The head's name, or None for a binary model.
-    """
-    table = pq.read_table(
-        predictions, columns=["id", "probability", "label"], filters=[("split", "==", "test")]
-    )
-    scores = column_matrix(table.column("probability"))
-    labels = column_matrix(table.column("label"))
-    if head is not None:
-        k = (table_heads(pq.read_schema(predictions)) or []).index(head)
-        scores, labels = scores[:, k], labels[:, k]
-    if report.get("temperature") is not None:
-        scores = scale(scores, report["temperature"])
-    ids = table.column("id").to_numpy(zero_copy_only=False)
-    return ids, labels, scores > report["threshold"]
+    """Test papers' ids, true labels and labels at the threshold chosen on validation."""
+    ids, labels, scores = split_scores(predictions, head)["test"]
+    return ids, labels, decisions(scores, report)
 
 
 def _interval(
@@ -88,10 +71,6 @@ def _interval(
     _, rows, twin_rows = np.intersect1d(ids, twin_ids, assume_unique=True, return_indices=True)
     interval = f1_difference_interval(labels[rows], predicted[rows], twin_predicted[twin_rows])
     return {**interval, "papers": len(rows), "all_papers": len(rows) == len(ids) == len(twin_ids)}
-
-
-def _at_threshold(report: dict[str, Any], split: str) -> float | None:
-    return report.get(split, {}).get("at_threshold", {}).get("f1")
 
 
 def comparison_rows(experiments: Sequence[Any]) -> list[dict[str, Any]]:
@@ -129,13 +108,10 @@ def comparison_rows(experiments: Sequence[Any]) -> list[dict[str, Any]]:
                     "binary": twin.name,
                     "test_f1": (ours["test"]["f1"], theirs["test"]["f1"]),
                     "validation_f1_at_threshold": (
-                        _at_threshold(ours_t, "validation"),
-                        _at_threshold(theirs_t, "validation"),
+                        f1_at_threshold(ours_t, "validation"),
+                        f1_at_threshold(theirs_t, "validation"),
                     ),
-                    "test_f1_at_threshold": (
-                        _at_threshold(ours_t, "test"),
-                        _at_threshold(theirs_t, "test"),
-                    ),
+                    "test_f1_at_threshold": (f1_at_threshold(ours_t), f1_at_threshold(theirs_t)),
                     "interval": _interval(results, head["name"], ours_t, twin, theirs_t),
                     "weak_negatives": (_data(report)[0], _data(twin_report)[0]),
                     "training": (

@@ -26,6 +26,7 @@ from typing import Any
 from arxivcat.errors import ArxivcatError
 from arxivcat.io.atomic import write_text_atomic
 from arxivcat.report import shared_encoder
+from arxivcat.report.choose_threshold import f1_at_threshold
 from arxivcat.report.outputs import writing
 from arxivcat.report.summary_settings import best_of_sweeps, varying_settings
 from arxivcat.report.trainer_run import RunDirError, read_json
@@ -134,11 +135,6 @@ def experiment_results(
     ]
 
 
-def _f1_at_threshold(report: dict[str, Any] | None) -> float | None:
-    """Test F1 at the threshold chosen on validation, from a threshold report."""
-    return (report or {}).get("test", {}).get("at_threshold", {}).get("f1")
-
-
 def _probe_columns(probe: dict[str, Any] | None) -> dict[str, Any]:
     """The probe's test F1 at 0.5 and at its own threshold, and its hours.
 
@@ -149,7 +145,7 @@ def _probe_columns(probe: dict[str, Any] | None) -> dict[str, Any]:
     fit = probe.get("fit_seconds")
     return {
         "probe_test_f1": probe.get("test", {}).get("f1"),
-        "probe_test_f1_at_threshold": _f1_at_threshold(probe.get("threshold")),
+        "probe_test_f1_at_threshold": f1_at_threshold(probe.get("threshold")),
         "probe_hours": None if fit is None or share is None else round((fit + share) / 3600, 4),
     }
 
@@ -177,9 +173,9 @@ def experiment_row(results: ExperimentResults) -> dict[str, Any]:
     for split in ("validation", "test"):
         for metric in METRICS:
             row[f"{split}_{metric}"] = metrics.get(split, {}).get(metric)
-    row["test_f1_at_threshold"] = _f1_at_threshold(threshold)
+    row["test_f1_at_threshold"] = f1_at_threshold(threshold)
     row["baseline_test_f1"] = (baseline or {}).get("test", {}).get("f1")
-    row["baseline_test_f1_at_threshold"] = _f1_at_threshold((baseline or {}).get("threshold"))
+    row["baseline_test_f1_at_threshold"] = f1_at_threshold((baseline or {}).get("threshold"))
     row.update(_probe_columns(probe))
     row["weak_negative_share"] = report.get("weak_negative_share", 0.0)
     row["train_rows"] = report.get("splits", {}).get("train", {}).get("rows")
