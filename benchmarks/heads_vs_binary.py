@@ -88,7 +88,13 @@ def run(item, workdir: Path) -> tuple[ExperimentResults, dict]:
     return results, train
 
 
-def main(workdir: Path, sample_pct: float, max_length: int, epochs: float, fractions) -> None:
+def main(
+    workdir: Path,
+    sample_pct: float,
+    max_length: int,
+    epochs: float,
+    fractions: tuple[float, float, float],
+) -> None:
     config = bench_config(sample_pct, max_length, epochs, fractions)
     names = [*(n.lower() for n in FIELDS), "fields"]
     runs = {item.name: run(item, workdir) for item in experiment_tables(workdir, names, config)}

@@ -8,8 +8,9 @@ an epoch), evaluate (every head on validation and test).  Each stage runs in a f
 whose peak resident memory (``VmHWM``) is printed with its time, the number of heads and the
 rows.
 
-Usage: PYTHONPATH=workflow python benchmarks/taxonomy_heads.py [--records 100000]
-           [--min-positives 50] [--pair-heads 0] [--epochs 0.05] [--stages corpus ...] [WORKDIR]
+Usage: PYTHONPATH=workflow python benchmarks/taxonomy_heads.py [WORKDIR] [--records 100000]
+           [--min-positives 50] [--pair-heads 0] [--epochs 0.05] [--stages corpus ...]
+(WORKDIR first: ``--stages`` takes every name after it.)
 """
 
 from __future__ import annotations
