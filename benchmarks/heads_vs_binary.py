@@ -17,7 +17,7 @@ seconds of the train stages and the issue's targets.  ../shared holds 154 usable
 negatives, so every experiment takes 1% of its training size as weak negatives.
 
 Usage: PYTHONPATH=workflow python benchmarks/heads_vs_binary.py [--sample-pct 100] [--epochs 1]
-           [--fractions 0.175 0.325 0.5] [WORKDIR]
+           [--fractions 0.175 0.325 0.5] [--seed N] [WORKDIR]
 """
 
 from __future__ import annotations
@@ -49,7 +49,11 @@ FIELDS = {
 
 
 def bench_config(
-    sample_pct: float, max_length: int, epochs: float, fractions: tuple[float, float, float]
+    sample_pct: float,
+    max_length: int,
+    epochs: float,
+    fractions: tuple[float, float, float],
+    seed: int | None = None,
 ) -> dict:
     """The five binary experiments and the five-head one, with one training budget."""
     config = shipped_config()
@@ -63,6 +67,8 @@ def bench_config(
         train_batch_size=32, eval_batch_size=64, device="cpu", pos_weight="auto",
         logging_steps=100, progress_seconds=120, checkpoint_minutes=0,
     )  # fmt: skip
+    if seed is not None:
+        config["training"]["seed"] = seed
     return validate_config(config, load_schema())
 
 
@@ -94,13 +100,14 @@ def main(
     max_length: int,
     epochs: float,
     fractions: tuple[float, float, float],
+    seed: int | None,
 ) -> None:
-    config = bench_config(sample_pct, max_length, epochs, fractions)
+    config = bench_config(sample_pct, max_length, epochs, fractions, seed)
     names = [*(n.lower() for n in FIELDS), "fields"]
     runs = {item.name: run(item, workdir) for item in experiment_tables(workdir, names, config)}
     rows = comparison_rows([results for results, _ in runs.values()])
     print(f"\nMiniLM, {max_length} tokens, {epochs:g} epoch(s), {sample_pct:g}% of the training "
-          f"split, fractions {fractions}, CPU\n")  # fmt: skip
+          f"split, fractions {fractions}, seed {config['training']['seed']}, CPU\n")  # fmt: skip
     print(markdown(rows))
     binary = [runs[name.lower()][1] for name in FIELDS]
     multi = runs["fields"][1]
@@ -125,6 +132,7 @@ if __name__ == "__main__":
     parser.add_argument("--sample-pct", type=float, default=100, help="training papers kept (%%)")
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--epochs", type=float, default=1)
+    parser.add_argument("--seed", type=int, help="training seed of every model (default: config's)")
     parser.add_argument(
         "--fractions", type=float, nargs=3, default=(0.175, 0.325, 0.5),
         metavar=("TRAIN", "VALIDATION", "TEST"), help="the split's fractions",
@@ -132,8 +140,9 @@ if __name__ == "__main__":
     args = parser.parse_args()
     require_shared()
     if args.workdir:
-        main(args.workdir, args.sample_pct, args.max_length, args.epochs, tuple(args.fractions))
+        main(args.workdir, args.sample_pct, args.max_length, args.epochs, tuple(args.fractions),
+             args.seed)  # fmt: skip
     else:
         with tempfile.TemporaryDirectory() as scratch:
             main(Path(scratch), args.sample_pct, args.max_length, args.epochs,
-                 tuple(args.fractions))  # fmt: skip
+                 tuple(args.fractions), args.seed)  # fmt: skip
