@@ -46,10 +46,20 @@ def test_tokenize_splits_writes_the_contract_layout(tmp_path, monkeypatch, paral
     monkeypatch.setattr("arxivcat.model.tokenize.PARALLEL_MIN_ROWS", parallel_min_rows)
     paths = write_tables(tmp_path / "tables", {"train": 50, "validation": 20, "test": 30})
     output = tmp_path / "tokenized"
+    saved_from = []
+    save = DatasetDict.save_to_disk
+
+    def recording_save(self, *args, **kwargs):
+        for split in self.values():
+            saved_from.append({Path(f["filename"]).parent for f in split.cache_files})
+        return save(self, *args, **kwargs)
+
+    monkeypatch.setattr(DatasetDict, "save_to_disk", recording_save)
     returned = tokenize_splits(paths, "builtin:minilm", 48, output, num_proc=2)
     assert not (tmp_path / "tokenized.partial").exists()
-    # The rows were made on disk beside the output, not in memory, and that scratch is gone;
-    # what is returned is memory-mapped from the output.
+    # The rows were made on disk beside the output (every split saved from there, none from
+    # memory), and that scratch is gone; what is returned is memory-mapped from the output.
+    assert saved_from == [{tmp_path / "tokenized.tokenizing"}] * 3
     assert not (tmp_path / "tokenized.tokenizing").exists()
     for split in returned.values():
         assert split.cache_files
