@@ -8,7 +8,8 @@ both at 0.5 and, the comparison that counts, each at its own threshold chosen on
 head trained with ``pos_weight`` scores positives higher, so 0.5 is not its operating point); the
 test difference at those thresholds comes with a paired bootstrap interval over the test papers
 both were scored on (:func:`~arxivcat.model.metrics.f1_difference_interval`), so that a difference
-within the test set's noise does not read as a cost or a gain.  The training each took: samples
+within the test set's noise does not read as a cost or a gain (training's own noise, another seed,
+is not in it; the table says so).  The training each took: samples
 processed (training rows times epochs) and hours.  The family's line adds up the binary models a
 multi-head model stands in for.
 """
@@ -149,7 +150,9 @@ def markdown(rows: Sequence[dict[str, Any]]) -> str:
         "where there is a choice): F1 at 0.5 and at each one's own threshold chosen on "
         "validation, the test difference at those thresholds with its 95% paired bootstrap "
         "interval over the test papers (an interval that straddles 0 is no evidence of a cost "
-        "or a gain), and the training each took (samples processed = training rows x epochs).  "
+        "or a gain; it covers which papers were tested, not the randomness of training, so a "
+        "model trained with another seed can differ by more), and the training each took "
+        "(samples processed = training rows x epochs).  "
         "A multi-head model is trained once for all its heads.",
         "",
         "| Multi-head experiment | Head | Binary experiment | Weak negatives (multi-head / binary) "
