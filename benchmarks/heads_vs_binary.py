@@ -16,8 +16,12 @@ test difference with its paired bootstrap interval, samples processed and hours)
 seconds of the train stages and the issue's targets.  ../shared holds 154 usable real weak
 negatives, so every experiment takes 1% of its training size as weak negatives.
 
+The interval covers the test papers, not training's randomness: ``--against EARLIER`` (the
+WORKDIR of a run with another ``--seed`` and otherwise the same options) also prints each model's
+test F1 in this run minus in that one, with the same paired interval.
+
 Usage: PYTHONPATH=workflow python benchmarks/heads_vs_binary.py [--sample-pct 100] [--epochs 1]
-           [--fractions 0.175 0.325 0.5] [--seed N] [WORKDIR]
+           [--fractions 0.175 0.325 0.5] [--seed N] [--against EARLIER] [WORKDIR]
 """
 
 from __future__ import annotations
@@ -35,8 +39,9 @@ from arxivcat.model.settings import TrainingSettings
 from arxivcat.model.tokenize import tokenize_splits
 from arxivcat.model.train import train_model
 from arxivcat.report.choose_threshold import write_threshold
-from arxivcat.report.shared_encoder import comparison_rows, markdown
+from arxivcat.report.shared_encoder import comparison_rows, f1_difference_on_test, markdown
 from arxivcat.report.summarize import ExperimentResults
+from arxivcat.report.trainer_run import read_json
 from arxivcat.splits.methods import SPLITS
 
 FIELDS = {
@@ -94,6 +99,23 @@ def run(item, workdir: Path) -> tuple[ExperimentResults, dict]:
     return results, train
 
 
+def seed_differences(workdir: Path, earlier: Path) -> None:
+    """Print each model's test F1 in ``workdir`` minus in ``earlier`` (another seed)."""
+
+    def side(base: Path, experiment: str, head: str | None) -> tuple[Path, dict, str | None]:
+        report = read_json(base / experiment / "threshold.json") or {}
+        chosen = report["heads"][head] if head else report
+        return base / experiment / "predictions.parquet", chosen, head
+
+    print(f"\ntest F1 at own thresholds, this run minus {earlier} [95% paired interval]:")
+    models = [*((name.lower(), None) for name in FIELDS), *(("fields", name) for name in FIELDS)]
+    for experiment, head in models:
+        ours, theirs = side(workdir, experiment, head), side(earlier, experiment, head)
+        found = f1_difference_on_test(ours, theirs)
+        print(f"  {experiment}{f' {head}' if head else ''}: {found['difference']:+.3f} "
+              f"[{found['low']:+.3f}, {found['high']:+.3f}]")  # fmt: skip
+
+
 def main(
     workdir: Path,
     sample_pct: float,
@@ -101,6 +123,7 @@ def main(
     epochs: float,
     fractions: tuple[float, float, float],
     seed: int | None,
+    against: Path | None = None,
 ) -> None:
     config = bench_config(sample_pct, max_length, epochs, fractions, seed)
     names = [*(n.lower() for n in FIELDS), "fields"]
@@ -124,6 +147,8 @@ def main(
         f"(worst {worst:+.3f}); every interval's lower end above -0.02: "
         f"{'yes' if lowest >= -0.02 else 'no'} (lowest {lowest:+.3f})"
     )
+    if against is not None:
+        seed_differences(workdir, against)
 
 
 if __name__ == "__main__":
@@ -133,6 +158,7 @@ if __name__ == "__main__":
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--epochs", type=float, default=1)
     parser.add_argument("--seed", type=int, help="training seed of every model (default: config's)")
+    parser.add_argument("--against", type=Path, help="an earlier run's WORKDIR (another seed)")
     parser.add_argument(
         "--fractions", type=float, nargs=3, default=(0.175, 0.325, 0.5),
         metavar=("TRAIN", "VALIDATION", "TEST"), help="the split's fractions",
@@ -141,8 +167,8 @@ if __name__ == "__main__":
     require_shared()
     if args.workdir:
         main(args.workdir, args.sample_pct, args.max_length, args.epochs, tuple(args.fractions),
-             args.seed)  # fmt: skip
+             args.seed, args.against)  # fmt: skip
     else:
         with tempfile.TemporaryDirectory() as scratch:
             main(Path(scratch), args.sample_pct, args.max_length, args.epochs,
-                 tuple(args.fractions), args.seed)  # fmt: skip
+                 tuple(args.fractions), args.seed, args.against)  # fmt: skip

@@ -61,17 +61,33 @@ def _test_decisions(
     return ids, labels, decisions(scores, report)
 
 
+def f1_difference_on_test(
+    ours: tuple[Path, dict[str, Any], str | None], theirs: tuple[Path, dict[str, Any], str | None]
+) -> dict[str, Any]:
+    """One classifier's test F1 minus another's, each at its own threshold, with a paired interval.
+
+    Args:
+        ours: Predictions file, threshold report and head (None for a binary model).
+        theirs: The same for the other classifier.
+
+    Returns:
+        :func:`~arxivcat.model.metrics.f1_difference_interval` on the test papers both scored,
+        with ``papers`` (how many) and ``all_papers`` (whether both scored the same papers).
+    """
+    ids, labels, predicted = _test_decisions(*ours)
+    other_ids, _, other_predicted = _test_decisions(*theirs)
+    _, rows, other_rows = np.intersect1d(ids, other_ids, assume_unique=True, return_indices=True)
+    interval = f1_difference_interval(labels[rows], predicted[rows], other_predicted[other_rows])
+    return {**interval, "papers": len(rows), "all_papers": len(rows) == len(ids) == len(other_ids)}
+
+
 def _interval(
     multi: Any, head: str, ours: dict[str, Any], twin: Any, theirs: dict[str, Any]
 ) -> dict[str, Any] | None:
     """The paired interval of the head's test F1 minus its twin's, at their own thresholds."""
     if multi.predictions is None or twin.predictions is None or not ours or not theirs:
         return None
-    ids, labels, predicted = _test_decisions(multi.predictions, ours, head)
-    twin_ids, _, twin_predicted = _test_decisions(twin.predictions, theirs, None)
-    _, rows, twin_rows = np.intersect1d(ids, twin_ids, assume_unique=True, return_indices=True)
-    interval = f1_difference_interval(labels[rows], predicted[rows], twin_predicted[twin_rows])
-    return {**interval, "papers": len(rows), "all_papers": len(rows) == len(ids) == len(twin_ids)}
+    return f1_difference_on_test((multi.predictions, ours, head), (twin.predictions, theirs, None))
 
 
 def comparison_rows(experiments: Sequence[Any]) -> list[dict[str, Any]]:
