@@ -123,7 +123,7 @@ def main(
     epochs: float,
     fractions: tuple[float, float, float],
     seed: int | None,
-    against: Path | None = None,
+    against: Path | None,
 ) -> None:
     config = bench_config(sample_pct, max_length, epochs, fractions, seed)
     names = [*(n.lower() for n in FIELDS), "fields"]

@@ -9,8 +9,8 @@ head trained with ``pos_weight`` scores positives higher, so 0.5 is not its oper
 test difference at those thresholds comes with a paired bootstrap interval over the test papers
 both were scored on (:func:`~arxivcat.model.metrics.f1_difference_interval`), so that a difference
 within the test set's noise does not read as a cost or a gain (training's own noise, another seed,
-is not in it; the table says so).  The training each took: samples
-processed (training rows times epochs) and hours.  The family's line adds up the binary models a
+is not in it; the table says so).  The training each took: samples processed (training rows
+times epochs) and hours.  The family's line adds up the binary models a
 multi-head model stands in for.
 """
 
