@@ -17,11 +17,16 @@ seconds of the train stages and the issue's targets.  ../shared holds 154 usable
 negatives, so every experiment takes 1% of its training size as weak negatives.
 
 The interval covers the test papers, not training's randomness: ``--against EARLIER`` (the
-WORKDIR of a run with another ``--seed`` and otherwise the same options) also prints each model's
-test F1 in this run minus in that one, with the same paired interval.
+WORKDIR of a run with another ``--seed`` or ``--epochs`` and otherwise the same options) also
+prints each model's test F1 in this run minus in that one, with the same paired interval.
+
+``--fields NLP Cyber`` trains only those fields' binary models beside the five-head model (a
+cheaper check of a few heads, e.g. at more epochs); the compute ratio and the targets are the
+whole family's, so they print only when all five are trained.
 
 Usage: PYTHONPATH=workflow python benchmarks/heads_vs_binary.py [--sample-pct 100] [--epochs 1]
-           [--fractions 0.175 0.325 0.5] [--seed N] [--against EARLIER] [WORKDIR]
+           [--fractions 0.175 0.325 0.5] [--seed N] [--against EARLIER] [--fields NAME ...]
+           [WORKDIR]
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from common import experiment_tables, require_shared, shipped_config
@@ -39,7 +45,8 @@ from arxivcat.model.settings import TrainingSettings
 from arxivcat.model.tokenize import tokenize_splits
 from arxivcat.model.train import train_model
 from arxivcat.report.choose_threshold import write_threshold
-from arxivcat.report.shared_encoder import comparison_rows, f1_difference_on_test, markdown
+from arxivcat.report.paired import f1_difference_on_test
+from arxivcat.report.shared_encoder import comparison_rows, markdown
 from arxivcat.report.summarize import ExperimentResults
 from arxivcat.report.trainer_run import read_json
 from arxivcat.splits.methods import SPLITS
@@ -99,8 +106,14 @@ def run(item, workdir: Path) -> tuple[ExperimentResults, dict]:
     return results, train
 
 
-def seed_differences(workdir: Path, earlier: Path) -> None:
-    """Print each model's test F1 in ``workdir`` minus in ``earlier`` (another seed)."""
+def seed_differences(workdir: Path, earlier: Path, fields: Sequence[str]) -> None:
+    """Print each model's test F1 in ``workdir`` minus in ``earlier`` (another seed or epochs).
+
+    Args:
+        workdir: This run's files.
+        earlier: The earlier run's.
+        fields: The fields whose binary models both runs trained.
+    """
 
     def side(base: Path, experiment: str, head: str | None) -> tuple[Path, dict, str | None]:
         report = read_json(base / experiment / "threshold.json") or {}
@@ -108,7 +121,7 @@ def seed_differences(workdir: Path, earlier: Path) -> None:
         return base / experiment / "predictions.parquet", chosen, head
 
     print(f"\ntest F1 at own thresholds, this run minus {earlier} [95% paired interval]:")
-    models = [*((name.lower(), None) for name in FIELDS), *(("fields", name) for name in FIELDS)]
+    models = [*((name.lower(), None) for name in fields), *(("fields", name) for name in FIELDS)]
     for experiment, head in models:
         ours, theirs = side(workdir, experiment, head), side(earlier, experiment, head)
         found = f1_difference_on_test(ours, theirs)
@@ -124,20 +137,27 @@ def main(
     fractions: tuple[float, float, float],
     seed: int | None,
     against: Path | None,
+    fields: Sequence[str],
 ) -> None:
     config = bench_config(sample_pct, max_length, epochs, fractions, seed)
-    names = [*(n.lower() for n in FIELDS), "fields"]
+    names = [*(n.lower() for n in fields), "fields"]
     runs = {item.name: run(item, workdir) for item in experiment_tables(workdir, names, config)}
     rows = comparison_rows([results for results, _ in runs.values()])
     print(f"\nMiniLM, {max_length} tokens, {epochs:g} epoch(s), {sample_pct:g}% of the training "
           f"split, fractions {fractions}, seed {config['training']['seed']}, CPU\n")  # fmt: skip
     print(markdown(rows))
-    binary = [runs[name.lower()][1] for name in FIELDS]
+    binary = [runs[name.lower()][1] for name in fields]
     multi = runs["fields"][1]
     cpu = sum(r["cpu"] for r in binary)
-    print(f"train stage CPU seconds: multi-head {multi['cpu']:.0f} ({multi['wall']:.0f} s wall), "
-          f"five binary models {cpu:.0f} ({sum(r['wall'] for r in binary):.0f} s wall), "
-          f"ratio {multi['cpu'] / cpu:.2f}")  # fmt: skip
+    print(
+        f"train stage CPU seconds: multi-head {multi['cpu']:.0f} ({multi['wall']:.0f} s wall), "
+        f"{len(binary)} binary model(s) {cpu:.0f} ({sum(r['wall'] for r in binary):.0f} s wall)"
+    )
+    if against is not None:
+        seed_differences(workdir, against, fields)
+    if len(fields) < len(FIELDS):
+        return
+    print(f"compute ratio {multi['cpu'] / cpu:.2f}")
     worst = min(row["interval"]["difference"] for row in rows)
     lowest = min(row["interval"]["low"] for row in rows)
     print(
@@ -147,8 +167,6 @@ def main(
         f"(worst {worst:+.3f}); every interval's lower end above -0.02: "
         f"{'yes' if lowest >= -0.02 else 'no'} (lowest {lowest:+.3f})"
     )
-    if against is not None:
-        seed_differences(workdir, against)
 
 
 if __name__ == "__main__":
@@ -158,7 +176,13 @@ if __name__ == "__main__":
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--epochs", type=float, default=1)
     parser.add_argument("--seed", type=int, help="training seed of every model (default: config's)")
-    parser.add_argument("--against", type=Path, help="an earlier run's WORKDIR (another seed)")
+    parser.add_argument(
+        "--against", type=Path, help="an earlier run's WORKDIR (another seed or epochs)"
+    )
+    parser.add_argument(
+        "--fields", nargs="+", choices=list(FIELDS), default=list(FIELDS),
+        help="the binary models to train (default: all five)",
+    )  # fmt: skip
     parser.add_argument(
         "--fractions", type=float, nargs=3, default=(0.175, 0.325, 0.5),
         metavar=("TRAIN", "VALIDATION", "TEST"), help="the split's fractions",
@@ -167,8 +191,8 @@ if __name__ == "__main__":
     require_shared()
     if args.workdir:
         main(args.workdir, args.sample_pct, args.max_length, args.epochs, tuple(args.fractions),
-             args.seed, args.against)  # fmt: skip
+             args.seed, args.against, args.fields)  # fmt: skip
     else:
         with tempfile.TemporaryDirectory() as scratch:
             main(Path(scratch), args.sample_pct, args.max_length, args.epochs,
-                 tuple(args.fractions), args.seed, args.against)  # fmt: skip
+                 tuple(args.fractions), args.seed, args.against, args.fields)  # fmt: skip
