@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from tiny_run import write_tables
@@ -84,3 +85,23 @@ def test_tables_are_read_from_the_paths_given_not_from_a_folder_layout(tmp_path)
     assert result["train_rows"] == 44 and result["test"]["samples"] == 20
     with pytest.raises(BaselineError, match="no test table given"):
         train_baseline({k: v for k, v in paths.items() if k != "test"}, tmp_path / "m.json")
+
+
+def test_each_papers_probability_is_written_in_the_evaluate_stages_format(tmp_path):
+    from arxivcat.model.metrics import binary_metrics
+    from arxivcat.model.split_scoring import predictions_schema
+
+    data = write_tables(tmp_path / "data")
+    out = tmp_path / "baseline" / "predictions.parquet"
+    result = train_baseline(tables(data), tmp_path / "m.json", seed=1, predictions_path=out)
+    written = pq.read_table(out)
+    assert written.schema == predictions_schema()
+    assert sorted(set(written["split"].to_pylist())) == ["test", "validation"]
+    for split in ("validation", "test"):
+        rows = written.filter(pc.equal(written["split"], split))
+        source = pq.read_table(data / f"{split}.parquet")
+        assert rows["id"].to_pylist() == source["id"].to_pylist()
+        assert rows["label"].to_pylist() == source["label"].to_pylist()
+        assert rows["is_weak_negative"].to_pylist() == source["is_weak_negative"].to_pylist()
+        scores = rows["probability"].to_numpy()
+        assert binary_metrics(rows["label"].to_numpy(), scores) == result[split]

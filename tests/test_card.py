@@ -106,7 +106,8 @@ def workflow_card(tmp_path_factory):
     (root / "split_report.json").write_text(json.dumps(SPLIT_REPORT))
     (root / "manifest.json").write_text(json.dumps(MANIFEST))
     tables = {split: data / f"{split}.parquet" for split in ("train", "validation", "test")}
-    train_baseline(tables, root / "baseline.json", seed=1)
+    train_baseline(tables, root / "baseline.json", seed=1,
+                   predictions_path=root / "baseline.parquet")  # fmt: skip
     write_threshold(root / "eval" / "predictions.parquet", root / "threshold.json")
     write_card(
         experiment=EXPERIMENT,
@@ -124,6 +125,8 @@ def workflow_card(tmp_path_factory):
         },
         table_paths={"test": data / "test.parquet"},
         probe_path=write_probe(data, root / "probe"),
+        baseline_predictions_path=root / "baseline.parquet",
+        probe_predictions_path=root / "probe" / "predictions.parquet",
     )
     return root
 
@@ -192,6 +195,41 @@ def test_model_and_baseline_are_compared_each_at_its_own_threshold(workflow_card
     gain = chosen["test"]["at_threshold"]["f1"] - probe["threshold"]["test"]["at_threshold"]["f1"]
     assert f"Fine-tuning changed the test F1 by {gain:+.4f} against the frozen probe" in section
     assert "never used to choose" in section
+
+
+def test_each_baseline_difference_comes_with_its_paired_interval(workflow_card):
+    from arxivcat.model.metrics import f1_difference_interval
+    from arxivcat.report.choose_threshold import decisions
+    from arxivcat.report.drift import split_scores
+
+    text = (workflow_card / "out" / "card.md").read_text()
+    section = text.split("### Comparison with baselines", 1)[1].split("\n## ", 1)[0]
+    lines = [line for line in section.splitlines() if line.startswith("|")]
+    assert "| This model minus it, test F1 at own thresholds [95% interval] |" in lines[0]
+    assert lines[1].count("|") == lines[0].count("|") == 9
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
+    cells = {row[0]: row[6] for row in rows}
+    assert cells["this model (fine-tuned)"] == ""
+    chosen = json.loads((workflow_card / "threshold.json").read_text())
+    ids, labels, ours = split_scores(workflow_card / "eval" / "predictions.parquet", None)["test"]
+    for name, record, predictions in (
+        ("TF-IDF + logistic regression, class-weighted", "baseline.json", "baseline.parquet"),
+        ("frozen base encoder (CLS pooling) + logistic regression, class-weighted",
+         "probe/probe.json", "probe/predictions.parquet"),
+    ):  # fmt: skip
+        threshold = json.loads((workflow_card / record).read_text())["threshold"]
+        their_ids, _, theirs = split_scores(workflow_card / predictions, None)["test"]
+        assert list(their_ids) == list(ids)  # the same test papers, in the same order
+        ours_at, theirs_at = decisions(ours, chosen), decisions(theirs, threshold)
+        found = f1_difference_interval(labels, ours_at, theirs_at)
+        # The paired difference is the difference of the bold at-threshold F1s.
+        bold = [r["test"]["at_threshold"]["f1"] for r in (chosen, threshold)]
+        assert found["difference"] == pytest.approx(bold[0] - bold[1])
+        assert found["low"] <= found["difference"] <= found["high"]
+        expected = f"{found['difference']:+.4f} [{found['low']:+.4f}, {found['high']:+.4f}]"
+        assert cells[name] == expected
+    assert "resamples the test papers that both scored (a paired bootstrap)" in section
+    assert f"95% paired interval [{found['low']:+.4f}, {found['high']:+.4f}])" in section
 
 
 def test_the_card_gives_f1_by_year_other_shares_and_calibration(workflow_card):

@@ -169,6 +169,7 @@ def cards(run):
         "threshold_path": root / "threshold.json",
         "folder_name": str(root / "model"),
         "probe_path": write_probe(root, root / "probe"),
+        "probe_predictions_path": root / "probe" / "predictions.parquet",
     }
     for head in (None, *HEADS):
         out = root / "cards" / (head or "model") / "card.md"
@@ -198,6 +199,10 @@ def test_each_head_has_a_card_in_the_reference_format(cards):
     probe = json.loads((cards / "probe" / "probe.json").read_text())["heads"]["CV"]
     row = next(line for line in text.splitlines() if line.startswith("| frozen base encoder"))
     assert f"**{probe['threshold']['test']['at_threshold']['f1']:.4f}**" in row
+    # The head minus its probe on the same test papers, with the paired interval.
+    difference = row.split(" | ")[6]
+    bold = [r["test"]["at_threshold"]["f1"] for r in (chosen["heads"]["CV"], probe["threshold"])]
+    assert difference.startswith(f"{bold[0] - bold[1]:+.4f} [")
 
 
 def test_the_experiment_card_tabulates_every_head_and_the_pooled_numbers(cards):
@@ -224,16 +229,23 @@ def test_the_experiment_card_tabulates_every_head_and_the_pooled_numbers(cards):
 
 
 def test_the_baseline_fits_one_logistic_regression_per_head(run):
+    from arxivcat.model.metrics import binary_metrics
     from arxivcat.model.train_baseline import train_baseline
+    from arxivcat.report.drift import split_scores
 
     root, _, _ = run
     tables = {split: root / f"{split}.parquet" for split in ("train", "validation", "test")}
-    result = train_baseline(tables, root / "baseline.json", seed=1)
+    out = root / "baseline.parquet"
+    result = train_baseline(tables, root / "baseline.json", seed=1, predictions_path=out)
     assert set(result["heads"]) == set(HEADS) and "test" not in result
+    written = split_scores(out, None)
     for head in HEADS:
         record = result["heads"][head]
         assert record["test"]["samples"] == 64
         assert 0 < record["threshold"]["threshold"] < 1
+        _, labels, scores = split_scores(out, head)["test"]  # each head's own column
+        assert binary_metrics(labels, scores) == record["test"]
+    assert len(written["test"][0]) == 64 * len(HEADS)
     # The synthetic vocabularies separate both questions.
     assert result["heads"]["CV"]["threshold"]["test"]["at_threshold"]["f1"] > 0.9
 

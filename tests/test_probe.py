@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -85,10 +86,10 @@ def write_experiment(root: Path, heads: list[str] | None = None, weak: int = 5) 
     return paths
 
 
-def probe(paths: dict, out: Path, **overrides) -> dict:
+def probe(paths: dict, out: Path, predictions: Path | None = None, **overrides) -> dict:
     settings = ProbeSettings.from_dict({**schema_defaults("probe"), **overrides})
     tables = {split: paths[split] for split in SIZES}
-    return train_probe(tables, paths["embeddings"], out, settings)
+    return train_probe(tables, paths["embeddings"], out, settings, predictions)
 
 
 def test_rows_are_joined_by_id_and_kind(tmp_path):
@@ -110,6 +111,24 @@ def test_a_row_without_embedding_fails_naming_it(tmp_path):
     pq.write_table(table.set_column(0, "id", pa.array(ids)), paths["test"])
     with pytest.raises(ProbeDataError, match=r"\(test\): 1 of 60 rows .*'not-embedded'"):
         probe(paths, tmp_path / "probe.json")
+
+
+def test_each_papers_probability_is_written_in_the_evaluate_stages_format(tmp_path):
+    from arxivcat.model.metrics import binary_metrics
+    from arxivcat.model.split_scoring import predictions_schema
+
+    paths = write_experiment(tmp_path)
+    record = probe(paths, tmp_path / "probe.json", tmp_path / "predictions.parquet")
+    written = pq.read_table(tmp_path / "predictions.parquet")
+    assert written.schema == predictions_schema()
+    for split in ("validation", "test"):
+        rows = written.filter(pc.equal(written["split"], split))
+        source = pq.read_table(paths[split])
+        for column in ("id", "label", "is_weak_negative"):
+            assert rows[column].to_pylist() == source[column].to_pylist()
+        scores = rows["probability"].to_numpy()
+        assert binary_metrics(rows["label"].to_numpy(), scores) == record[split]
+    assert "train" not in written["split"].to_pylist()
 
 
 def test_c_and_threshold_are_chosen_on_validation_never_on_test(tmp_path):

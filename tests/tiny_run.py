@@ -180,6 +180,8 @@ def write_model_dir(model_dir: Path, settings: dict, epochs: int = 2) -> Path:
 def write_probe(data_dir: Path, out_dir: Path) -> Path:
     """The frozen-encoder probe of the tables in ``data_dir``: ``out_dir/probe.json``.
 
+    Its predictions are ``out_dir/predictions.parquet``.
+
     Their rows are embedded by the embed stage's :class:`Embedder` (the tiny BERT, as it is) into
     the embed stage's table and manifest, and ``train_probe`` fits the probe on them.
     """
@@ -212,6 +214,6 @@ def write_probe(data_dir: Path, out_dir: Path) -> Path:
     settings = ProbeSettings.from_dict(schema_defaults("probe"))
     train_probe(
         tables, [(out_dir / "embeddings.parquet", out_dir / "embeddings.json")],
-        out_dir / "probe.json", settings,
+        out_dir / "probe.json", settings, out_dir / "predictions.parquet",
     )  # fmt: skip
     return out_dir / "probe.json"

@@ -49,6 +49,8 @@ TRAIN_CHECKPOINTS = "results/checkpoints/{experiment}"
 EVAL_METRICS = "results/{experiment}/eval/metrics.json"
 EVAL_PREDICTIONS = "results/{experiment}/eval/predictions.parquet"
 BASELINE_METRICS = "results/{experiment}/baseline/metrics.json"
+#: Each paper's baseline probability, in the evaluate stage's format (the card pairs them).
+BASELINE_PREDICTIONS = "results/{experiment}/baseline/predictions.parquet"
 
 # Probe stages: a split definition's embedding by one base encoder (``{encoder}`` is
 # :func:`encoder_key` of the model and max_length), shared by every experiment on the split with
@@ -62,6 +64,7 @@ WEAK_NEGATIVE_EMBEDDINGS = "results/embeddings/weak_negatives/{encoder}.parquet"
 WEAK_NEGATIVE_EMBEDDINGS_MANIFEST = "results/embeddings/weak_negatives/{encoder}.json"
 WEAK_NEGATIVE_EMBED_CHUNKS = "results/checkpoints/embed_weak_negatives/{encoder}"
 PROBE_METRICS = "results/{experiment}/probe/metrics.json"
+PROBE_PREDICTIONS = "results/{experiment}/probe/predictions.parquet"
 
 # Card stage: the threshold, the card and its plots, the Hub-ready model folder.
 THRESHOLD = "results/{experiment}/threshold.json"

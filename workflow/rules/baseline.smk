@@ -10,6 +10,7 @@ rule train_baseline:
         heldout=rules.label_splits.output.heldout,
     output:
         metrics=layout.BASELINE_METRICS,
+        predictions=layout.BASELINE_PREDICTIONS,
     log:
         layout.log("train_baseline", "{experiment}"),
     benchmark:

@@ -80,6 +80,7 @@ rule train_probe:
         heldout=rules.label_splits.output.heldout,
     output:
         metrics=layout.PROBE_METRICS,
+        predictions=layout.PROBE_PREDICTIONS,
     log:
         layout.log("train_probe", "{experiment}"),
     benchmark:

@@ -7,5 +7,6 @@ setup_logging(snakemake.log[0])
 train_baseline(
     tables={split: snakemake.input[split] for split in ("train", "validation", "test", "heldout")},
     output_path=snakemake.output.metrics,
+    predictions_path=snakemake.output.predictions,
     seed=snakemake.params.seed,
 )

@@ -13,5 +13,6 @@ train_probe(
         if hasattr(snakemake.input, table)
     ],
     output_path=snakemake.output.metrics,
+    predictions_path=snakemake.output.predictions,
     settings=ProbeSettings.from_dict(snakemake.params.settings),
 )

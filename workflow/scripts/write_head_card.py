@@ -14,6 +14,8 @@ write_card(
     predictions_path=snakemake.input.predictions,
     baseline_path=snakemake.input.baseline,
     probe_path=snakemake.input.probe,
+    baseline_predictions_path=snakemake.input.baseline_predictions,
+    probe_predictions_path=snakemake.input.probe_predictions,
     plot_paths={key: snakemake.output[key] for key in ("pr_curve", "years", "calibration")},
     threshold_path=snakemake.input.threshold,
     folder_name=snakemake.params.folder,

@@ -16,11 +16,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from arxivcat.errors import ArxivcatError
-from arxivcat.io.atomic import atomic_path, write_text_atomic
+from arxivcat.io.atomic import write_text_atomic
 from arxivcat.io.progress import quiet_progress_bars
 from arxivcat.model.inference import Placement, load_for_inference, place
 from arxivcat.model.metrics import binary_metrics, pooled_metrics
@@ -30,6 +29,7 @@ from arxivcat.model.split_scoring import (
     SplitPredictions,
     read_pass,
     score_split,
+    write_predictions,
 )
 from arxivcat.model.storage import writing
 from arxivcat.splits.holdout import HELDOUT
@@ -195,8 +195,8 @@ def evaluate_model(
             "for a multi-head model)",
             split.name, m["f1"], m["precision"], m["recall"], m["accuracy"], len(split.ids),
         )  # fmt: skip
-    with writing(predictions_path, "predictions"), atomic_path(predictions_path) as partial:
-        pq.write_table(pa.concat_tables([split.table() for split in predictions]), partial)
+    with writing(predictions_path, "predictions"):
+        write_predictions([split.table() for split in predictions], predictions_path)
     with writing(metrics_path, "metrics"):
         write_text_atomic(metrics_path, json.dumps(metrics, indent=2) + "\n")
     return metrics

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,16 +91,8 @@ class SplitPredictions:
 
     def table(self) -> pa.Table:
         """The predictions as rows of :func:`predictions_schema`."""
-        schema = predictions_schema(self.heads)
-        return pa.table(
-            {
-                "id": self.ids,
-                "split": [self.name] * len(self.ids),
-                "probability": _column(self.probabilities, schema.field("probability").type),
-                "label": _column(self.labels.astype(np.int8), schema.field("label").type),
-                "is_weak_negative": self.is_weak_negative,
-            },
-            schema=schema,
+        return scores_table(
+            self.name, self.ids, self.labels, self.probabilities, self.is_weak_negative, self.heads
         )
 
     def head(self, index: int) -> tuple[np.ndarray, np.ndarray]:
@@ -107,6 +100,67 @@ class SplitPredictions:
         if self.heads is None:
             return self.labels, self.probabilities
         return self.labels[:, index], self.probabilities[:, index]
+
+
+def scores_table(
+    split: str,
+    ids: Sequence[str] | pa.Array,
+    labels: np.ndarray,
+    probabilities: np.ndarray,
+    is_weak_negative: np.ndarray,
+    heads: list[str] | None = None,
+) -> pa.Table:
+    """One split's rows of :func:`predictions_schema`, from any classifier's scores.
+
+    Args:
+        split: The split's name.
+        ids: Row ids.
+        labels: True labels (0/1), ``[rows]`` or ``[rows, heads]``.
+        probabilities: Probability of label 1 (of each head), shaped as ``labels``.
+        is_weak_negative: Whether each row is a weak negative.
+        heads: A multi-head classifier's heads, in column order; None for a binary one.
+    """
+    schema = predictions_schema(heads)
+    return pa.table(
+        {
+            "id": ids,
+            "split": [split] * len(ids),
+            "probability": _column(probabilities, schema.field("probability").type),
+            "label": _column(np.asarray(labels).astype(np.int8), schema.field("label").type),
+            "is_weak_negative": is_weak_negative,
+        },
+        schema=schema,
+    )
+
+
+def write_predictions(tables: Sequence[pa.Table], path: str | Path) -> None:
+    """Write splits' rows of :func:`predictions_schema` as one predictions file, atomically."""
+    with atomic_path(path) as partial:
+        pq.write_table(pa.concat_tables(tables), partial)
+
+
+def write_scores(
+    path: str | Path,
+    scores: Sequence[Mapping[str, np.ndarray]],
+    rows: Mapping[str, tuple[Sequence[str] | pa.Array, np.ndarray, np.ndarray]],
+    heads: list[str] | None,
+) -> None:
+    """Write a baseline's probabilities as predictions in the evaluate stage's format.
+
+    Args:
+        path: The predictions file to write (atomically).
+        scores: Each scored split's probabilities: one mapping for a binary classifier, one per
+            head (in ``heads``' order) for a multi-head experiment's.
+        rows: Each split's ids, true labels (``[rows]`` or ``[rows, heads]``) and weak-negative
+            flags.
+        heads: The experiment's heads; None for a binary one.
+    """
+    tables = []
+    for split in scores[0]:
+        probabilities = np.column_stack([s[split] for s in scores]) if heads else scores[0][split]
+        ids, labels, weak = rows[split]
+        tables.append(scores_table(split, ids, labels, probabilities, weak, heads))
+    write_predictions(tables, path)
 
 
 def _column(values: np.ndarray, kind: pa.DataType) -> pa.Array:

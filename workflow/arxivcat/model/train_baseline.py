@@ -13,10 +13,12 @@ import json
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -24,6 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from arxivcat.errors import ArxivcatError
 from arxivcat.io.atomic import write_text_atomic
 from arxivcat.model.metrics import binary_metrics, threshold_report
+from arxivcat.model.split_scoring import write_scores
 from arxivcat.splits.holdout import HELDOUT
 from arxivcat.splits.methods import SPLITS
 from arxivcat.splits.table_schema import column_matrix, table_heads
@@ -38,16 +41,31 @@ class BaselineError(ArxivcatError, ValueError):
     """A problem with the baseline's inputs, described in one line."""
 
 
-def _texts_and_labels(path: Path) -> tuple[list[str], np.ndarray, list[str] | None]:
-    """Texts, labels (``[rows]`` or ``[rows, heads]``) and the heads of an experiment table."""
+@dataclass(frozen=True)
+class _Table:
+    """One experiment table as the baseline reads it."""
+
+    texts: list[str]
+    labels: np.ndarray  # [rows] or [rows, heads]
+    ids: pa.Array
+    weak: np.ndarray
+    heads: list[str] | None
+
+
+def _read(path: Path) -> _Table:
+    """Texts, labels, ids, weak-negative flags and the heads of an experiment table."""
     if not path.is_file():
         raise BaselineError(f"{path}: experiment table not found")
-    table = pq.read_table(path, columns=["title", "abstract", "label"])
+    table = pq.read_table(path, columns=["id", "title", "abstract", "label", "is_weak_negative"])
     titles = table["title"].to_pylist()
     abstracts = table["abstract"].to_pylist()
-    texts = [f"{t or ''}. {a or ''}" for t, a in zip(titles, abstracts, strict=True)]
-    labels = column_matrix(table.column("label")).astype(np.int64)
-    return texts, labels, table_heads(pq.read_schema(path))
+    return _Table(
+        texts=[f"{t or ''}. {a or ''}" for t, a in zip(titles, abstracts, strict=True)],
+        labels=column_matrix(table.column("label")).astype(np.int64),
+        ids=table["id"].combine_chunks(),
+        weak=table["is_weak_negative"].to_numpy(zero_copy_only=False).astype(bool),
+        heads=table_heads(pq.read_schema(path)),
+    )
 
 
 def _fit(
@@ -56,8 +74,12 @@ def _fit(
     seed: int,
     class_weight: str | None,
     name: str,
-) -> dict[str, Any]:
-    """Fit one logistic regression; its metrics at 0.5 and at its own validation threshold."""
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Fit one logistic regression; its metrics at 0.5 and at its own validation threshold.
+
+    Returns:
+        The record, and each scored split's probabilities.
+    """
     if len(np.unique(labels["train"])) < 2:
         raise BaselineError(f"{name}: training labels hold a single class")
     started = time.monotonic()
@@ -79,7 +101,7 @@ def _fit(
         record["threshold"]["test"]["at_threshold"]["f1"],
         record["threshold"]["threshold"],
     )
-    return record
+    return record, {split: probabilities for split, (_, probabilities) in scored.items()}
 
 
 def train_baseline(
@@ -88,6 +110,7 @@ def train_baseline(
     seed: int = 0,
     max_features: int = 200_000,
     class_weight: str | None = "balanced",
+    predictions_path: str | Path | None = None,
 ) -> dict[str, Any]:
     """Fit TF-IDF + logistic regression on train; write validation and test metrics as JSON.
 
@@ -104,6 +127,9 @@ def train_baseline(
         max_features: Vocabulary size cap (unigrams and bigrams).
         class_weight: ``"balanced"`` (weights inverse to class frequency) or None (unweighted,
             the earlier baseline; kept for comparisons such as ``benchmarks/baselines_real.py``).
+        predictions_path: Where to write each scored paper's probability (of each head), in the
+            evaluate stage's format (:func:`~arxivcat.model.split_scoring.predictions_schema`),
+            which the card pairs with the fine-tuned model's; None to write none.
 
     Returns:
         The metrics written.
@@ -115,14 +141,14 @@ def train_baseline(
     if missing:
         raise BaselineError(f"baseline: no {', '.join(missing)} table given")
     splits = [*SPLITS, *(s for s in (HELDOUT,) if s in tables)]
-    data = {split: _texts_and_labels(Path(tables[split])) for split in splits}
-    heads = data["train"][2]
+    data = {split: _read(Path(tables[split])) for split in splits}
+    heads = data["train"].heads
     started = time.monotonic()
     vectorizer = TfidfVectorizer(
         ngram_range=(1, 2), min_df=2, max_features=max_features, sublinear_tf=True
     )
-    features = {"train": vectorizer.fit_transform(data["train"][0])}
-    features.update({s: vectorizer.transform(data[s][0]) for s in splits[1:] if data[s][0]})
+    features = {"train": vectorizer.fit_transform(data["train"].texts)}
+    features.update({s: vectorizer.transform(data[s].texts) for s in splits[1:] if data[s].texts})
     logger.info(
         "baseline features: %d training rows, %d features",
         features["train"].shape[0],
@@ -140,19 +166,24 @@ def train_baseline(
         "train_rows": features["train"].shape[0],
     }
     if heads is None:
-        labels = {split: data[split][1] for split in splits}
-        result.update(_fit(features, labels, seed, class_weight, str(tables["train"])))
+        labels = {split: data[split].labels for split in splits}
+        fits = [_fit(features, labels, seed, class_weight, str(tables["train"]))]
+        result.update(fits[0][0])
     else:
-        result["heads"] = {
-            head: _fit(
+        fits = [
+            _fit(
                 features,
-                {split: data[split][1][:, k] for split in splits if len(data[split][1])},
+                {split: data[split].labels[:, k] for split in splits if len(data[split].labels)},
                 seed,
                 class_weight,
                 f"{tables['train']} head {head}",
             )
             for k, head in enumerate(heads)
-        }
+        ]
+        result["heads"] = {head: record for head, (record, _) in zip(heads, fits, strict=True)}
     result["train_seconds"] = round(time.monotonic() - started, 3)
+    if predictions_path is not None:
+        rows = {split: (data[split].ids, data[split].labels, data[split].weak) for split in splits}
+        write_scores(predictions_path, [scores for _, scores in fits], rows, heads)
     write_text_atomic(output_path, json.dumps(result, indent=2) + "\n")
     return result

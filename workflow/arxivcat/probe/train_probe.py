@@ -28,6 +28,7 @@ from sklearn.preprocessing import StandardScaler
 
 from arxivcat.io.atomic import write_text_atomic
 from arxivcat.model.metrics import binary_metrics, threshold_report
+from arxivcat.model.split_scoring import write_scores
 from arxivcat.probe.features import ProbeDataError, SplitRows, gather, read_table
 from arxivcat.probe.settings import ProbeSettings
 from arxivcat.splits.holdout import HELDOUT
@@ -83,7 +84,7 @@ def choose_c(
 
 def probe_record(
     splits: Mapping[str, tuple[np.ndarray, np.ndarray]], settings: ProbeSettings, name: str
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Choose and fit one probe; its metrics at 0.5 and at its validation threshold, its fits' time.
 
     Args:
@@ -91,6 +92,9 @@ def probe_record(
             (standardized) and 0/1 labels; every split but train is scored.
         settings: The grid and the iteration cap.
         name: What the log line calls the probe.
+
+    Returns:
+        The record, and each scored split's probabilities.
     """
     wall, cpu = time.monotonic(), time.process_time()
     model, grid = choose_c(splits["train"], splits["validation"], settings)
@@ -113,7 +117,7 @@ def probe_record(
         name, record["C"], record["test"]["f1"],
         record["threshold"]["test"]["at_threshold"]["f1"], record["threshold"]["threshold"],
     )  # fmt: skip
-    return record
+    return record, {split: scores for split, (_, scores) in scored.items()}
 
 
 def _standardized(rows: dict[str, SplitRows]) -> tuple[dict[str, np.ndarray], float, float]:
@@ -150,6 +154,7 @@ def train_probe(
     embeddings: Sequence[tuple[str | Path, str | Path]],
     output_path: str | Path,
     settings: ProbeSettings,
+    predictions_path: str | Path | None = None,
 ) -> dict[str, Any]:
     """Fit the probe of one experiment (each of its heads) and write its metrics as JSON.
 
@@ -165,6 +170,9 @@ def train_probe(
             (as the TF-IDF baseline's) or, for a multi-head experiment, those per head under
             ``heads``.
         settings: The ``C`` grid and the iteration cap.
+        predictions_path: Where to write each scored paper's probability (of each head), in the
+            evaluate stage's format (:func:`~arxivcat.model.split_scoring.predictions_schema`),
+            which the card pairs with the fine-tuned model's; None to write none.
 
     Returns:
         The record written.
@@ -189,18 +197,21 @@ def train_probe(
     if heads is None:
         labelled = {s: (features[s], rows[s].labels) for s in splits}
         fits = [probe_record(labelled, settings, str(tables["train"]))]
-        record.update(fits[0])
+        record.update(fits[0][0])
     else:
-        record["heads"] = {
-            head: probe_record(
+        fits = [
+            probe_record(
                 {s: (features[s], rows[s].labels[:, k]) for s in splits},
                 settings,
                 f"{tables['train']} head {head}",
             )
             for k, head in enumerate(heads)
-        }
-        fits = list(record["heads"].values())
-    record["fit_seconds"] = round(wall + sum(f["fit_seconds"] for f in fits), 3)
-    record["fit_cpu_seconds"] = round(cpu + sum(f["fit_cpu_seconds"] for f in fits), 3)
+        ]
+        record["heads"] = {head: fit for head, (fit, _) in zip(heads, fits, strict=True)}
+    record["fit_seconds"] = round(wall + sum(f["fit_seconds"] for f, _ in fits), 3)
+    record["fit_cpu_seconds"] = round(cpu + sum(f["fit_cpu_seconds"] for f, _ in fits), 3)
+    if predictions_path is not None:
+        scored = {s: (rows[s].ids, rows[s].labels, rows[s].weak) for s in splits}
+        write_scores(predictions_path, [scores for _, scores in fits], scored, heads)
     write_text_atomic(output_path, json.dumps(record, indent=2) + "\n")
     return record

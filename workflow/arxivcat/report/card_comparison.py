@@ -14,6 +14,7 @@ from typing import Any
 
 from arxivcat.report.card_facts import CardFacts
 from arxivcat.report.choose_threshold import f1_at_threshold
+from arxivcat.report.paired import difference_text, interval_text
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class Scorer:
         test: Test metrics at 0.5, when measured.
         threshold: Its threshold report (``threshold_report``), when one was chosen.
         compute: The compute it took, in words.
+        difference: The fine-tuned model's test F1 minus this scorer's, each at its own
+            threshold, with the paired interval (``CardFacts.differences``), when computed.
     """
 
     name: str
@@ -33,6 +36,15 @@ class Scorer:
     test: dict[str, Any] | None
     threshold: dict[str, Any] | None
     compute: str
+    difference: dict[str, Any] | None = None
+
+
+#: What the paired column means, said once above the table.
+PAIRED = (
+    " The difference column resamples the test papers that both scored (a paired bootstrap): an "
+    "interval that straddles 0 is no evidence that the fine-tuned model is better or worse; it "
+    "covers which papers were tested, not the randomness of training."
+)
 
 
 def duration(seconds: float | None) -> str:
@@ -58,7 +70,7 @@ def _threshold(chosen: dict[str, Any]) -> str:
     return f"{chosen['threshold']:.4f}"
 
 
-def _row(scorer: Scorer) -> str:
+def _row(scorer: Scorer, paired: bool) -> str:
     chosen = scorer.threshold or {}
     cells = [
         scorer.name,
@@ -67,12 +79,13 @@ def _row(scorer: Scorer) -> str:
         _threshold(chosen),
         _f1(chosen.get("validation", {}).get("at_threshold")),
         f"**{_f1(chosen.get('test', {}).get('at_threshold'))}**" if chosen else "n/a",
-        scorer.compute,
     ]
-    return "| " + " | ".join(cells) + " |"
+    if paired:
+        cells.append(difference_text(scorer.difference) if scorer.difference else "")
+    return "| " + " | ".join([*cells, scorer.compute]) + " |"
 
 
-def _probe_scorer(probe: dict[str, Any]) -> Scorer:
+def _probe_scorer(probe: dict[str, Any], difference: dict[str, Any] | None) -> Scorer:
     """The frozen-encoder probe's row: its fits and its share of the split's embedding pass."""
     pooling = (probe.get("encoder") or {}).get("pooling") or {}
     share = probe.get("embedding") or {}
@@ -90,6 +103,7 @@ def _probe_scorer(probe: dict[str, Any]) -> Scorer:
         probe.get("test"),
         probe.get("threshold"),
         compute,
+        difference,
     )
 
 
@@ -108,7 +122,7 @@ def scorers(facts: CardFacts) -> list[Scorer]:
         )
     ]
     if facts.probe and facts.probe.get("validation"):
-        rows.append(_probe_scorer(facts.probe))
+        rows.append(_probe_scorer(facts.probe, facts.differences.get("probe")))
     baseline = facts.baseline
     if baseline and baseline.get("validation"):
         weighted = (baseline.get("settings") or {}).get("class_weight") == "balanced"
@@ -119,6 +133,7 @@ def scorers(facts: CardFacts) -> list[Scorer]:
                 baseline.get("test"),
                 baseline.get("threshold"),
                 f"{duration(baseline.get('train_seconds'))} fit on one CPU core",
+                facts.differences.get("baseline"),
             )
         )
     return rows
@@ -144,10 +159,13 @@ def _probe_words(facts: CardFacts) -> str:
     ours, theirs = f1_at_threshold(facts.threshold), f1_at_threshold(probe.get("threshold"))
     runtime = facts.info.get("train_runtime") or facts.run.results.get("train_runtime")
     cost = (probe.get("fit_seconds") or 0) + ((probe.get("embedding") or {}).get("seconds") or 0)
+    paired = facts.differences.get("probe")
     if ours is not None and theirs is not None:
         words += (
             f" Fine-tuning changed the test F1 by {ours - theirs:+.4f} against the frozen probe "
-            "(each at its own threshold)"
+            "(each at its own threshold"
+            + (f"; 95% paired interval {interval_text(paired)}" if paired else "")
+            + ")"
         )
         if runtime and cost:
             words += f", at {runtime / cost:,.1f} times the probe's run time"
@@ -160,12 +178,18 @@ def section_comparison(facts: CardFacts) -> str:
     rows = scorers(facts)
     if len(rows) == 1:
         return "No baseline was computed for this run."
+    paired = bool(facts.differences)
+    header = (
+        "| Scorer | Validation F1 at 0.5 | Test F1 at 0.5 | Own threshold | Validation F1 at it "
+        "| Test F1 at it |"
+        + (" This model minus it, test F1 at own thresholds [95% interval] |" if paired else "")
+        + " Compute |"
+    )
     table = "\n".join(
         [
-            "| Scorer | Validation F1 at 0.5 | Test F1 at 0.5 | Own threshold | Validation F1 "
-            "at it | Test F1 at it | Compute |",
-            "|:-------|-----:|-----:|-----:|-----:|-----:|:-----|",
-            *(_row(row) for row in rows),
+            header,
+            "|:-------|" + "-----:|" * (6 if paired else 5) + ":-----|",
+            *(_row(row, paired) for row in rows),
         ]
     )
     return (
@@ -174,6 +198,7 @@ def section_comparison(facts: CardFacts) -> str:
         "never used to choose): the test F1 at its own threshold (bold) compares like with like. "
         "The TF-IDF baseline uses word unigrams and bigrams; class-weighted means its classes are "
         "weighted inversely to their frequency, as a rare category needs."
+        + (PAIRED if paired else "")
         + _probe_words(facts)
         + "\n\n"
         + table

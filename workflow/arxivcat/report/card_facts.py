@@ -44,6 +44,9 @@ class CardFacts:
         probe: The frozen-encoder probe's metrics (rule ``train_probe``), when computed.
         threshold: The model's threshold chosen on validation (``threshold.json``), when chosen.
         drift: F1 by year and calibration (:mod:`arxivcat.report.drift`), when computed.
+        differences: The fine-tuned model's test F1 minus each baseline's (``baseline``,
+            ``probe``), each at its own threshold, with the paired interval
+            (:func:`~arxivcat.report.paired.f1_difference_on_test`), where both were scored.
         distributed_type: How training was distributed, when the run does not record it.
         metrics_source: Where the validation metrics came from, when not from a final
             evaluation (the card says so under them).
@@ -61,6 +64,7 @@ class CardFacts:
     probe: dict[str, Any] | None = None
     threshold: dict[str, Any] | None = None
     drift: Drift | None = None
+    differences: dict[str, dict[str, Any]] = field(default_factory=dict)
     distributed_type: str | None = None
     metrics_source: str | None = None
     plots: dict[str, str] = field(default_factory=dict)

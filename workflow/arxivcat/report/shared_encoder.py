@@ -7,24 +7,19 @@ table shows both weak-negative shares.  For each pair the summary shows validati
 both at 0.5 and, the comparison that counts, each at its own threshold chosen on validation (a
 head trained with ``pos_weight`` scores positives higher, so 0.5 is not its operating point); the
 test difference at those thresholds comes with a paired bootstrap interval over the test papers
-both were scored on (:func:`~arxivcat.model.metrics.f1_difference_interval`), so that a difference
-within the test set's noise does not read as a cost or a gain (training's own noise, another seed,
-is not in it; the table says so).  The training each took: samples processed (training rows
-times epochs) and hours.  The family's line adds up the binary models a
-multi-head model stands in for.
+both were scored on (:mod:`arxivcat.report.paired`), so that a difference within the test set's
+noise does not read as a cost or a gain (training's own noise, another seed, is not in it; the
+table says so).  The training each took: samples processed (training rows times epochs) and
+hours.  The family's line adds up the binary models a multi-head model stands in for.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from arxivcat.model.metrics import f1_difference_interval
-from arxivcat.report.choose_threshold import decisions, f1_at_threshold
-from arxivcat.report.drift import split_scores
+from arxivcat.report.choose_threshold import f1_at_threshold
+from arxivcat.report.paired import difference_text, f1_difference_on_test
 from arxivcat.report.trainer_run import read_json
 
 
@@ -51,34 +46,6 @@ def _training(info: dict[str, Any]) -> dict[str, Any]:
         "samples": round(rows * epochs) if rows is not None else None,
         "hours": runtime / 3600 if runtime is not None else None,
     }
-
-
-def _test_decisions(
-    predictions: Path, report: dict[str, Any], head: str | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Test papers' ids, true labels and labels at the threshold chosen on validation."""
-    ids, labels, scores = split_scores(predictions, head)["test"]
-    return ids, labels, decisions(scores, report)
-
-
-def f1_difference_on_test(
-    ours: tuple[Path, dict[str, Any], str | None], theirs: tuple[Path, dict[str, Any], str | None]
-) -> dict[str, Any]:
-    """One classifier's test F1 minus another's, each at its own threshold, with a paired interval.
-
-    Args:
-        ours: Predictions file, threshold report and head (None for a binary model).
-        theirs: The same for the other classifier.
-
-    Returns:
-        :func:`~arxivcat.model.metrics.f1_difference_interval` on the test papers both scored,
-        with ``papers`` (how many) and ``all_papers`` (whether both scored the same papers).
-    """
-    ids, labels, predicted = _test_decisions(*ours)
-    other_ids, _, other_predicted = _test_decisions(*theirs)
-    _, rows, other_rows = np.intersect1d(ids, other_ids, assume_unique=True, return_indices=True)
-    interval = f1_difference_interval(labels[rows], predicted[rows], other_predicted[other_rows])
-    return {**interval, "papers": len(rows), "all_papers": len(rows) == len(ids) == len(other_ids)}
 
 
 def _interval(
@@ -150,8 +117,7 @@ def _difference(row: dict[str, Any]) -> str:
     if interval is None:
         ours, theirs = row["test_f1_at_threshold"]
         return "n/a" if ours is None or theirs is None else f"{ours - theirs:+.4f}"
-    text = f"{interval['difference']:+.4f} [{interval['low']:+.4f}, {interval['high']:+.4f}]"
-    return text if interval["all_papers"] else f"{text} on {interval['papers']:,} shared papers"
+    return difference_text(interval)
 
 
 def markdown(rows: Sequence[dict[str, Any]]) -> str:

@@ -28,6 +28,7 @@ from arxivcat.report.card_render import render_card
 from arxivcat.report.drift import drift_facts, split_scores
 from arxivcat.report.hub_card import class_names, hub_card
 from arxivcat.report.outputs import writing
+from arxivcat.report.paired import f1_difference_on_test
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +88,28 @@ def _draw_plots(
     }
 
 
+def _differences(
+    facts: CardFacts,
+    predictions_path: str | Path | None,
+    scorers: Mapping[str, tuple[dict[str, Any] | None, str | Path | None]],
+    head: str | None,
+) -> dict[str, dict[str, Any]]:
+    """The model's test F1 minus each baseline's whose predictions and threshold are known.
+
+    ``scorers`` maps each baseline's name to its record (its ``threshold`` is read) and its
+    predictions file.
+    """
+    if predictions_path is None or not facts.threshold:
+        return {}
+    ours = (Path(predictions_path), facts.threshold, head)
+    found = {}
+    for name, (record, path) in scorers.items():
+        chosen = (record or {}).get("threshold")
+        if path is not None and chosen:
+            found[name] = f1_difference_on_test(ours, (Path(path), chosen, head))
+    return found
+
+
 def save_card(text: str, output_path: str | Path) -> ModelCard:
     """Check ``text`` parses as a Hugging Face model card and write it atomically.
 
@@ -124,6 +147,8 @@ def write_card(
     head: str | None = None,
     table_paths: Mapping[str, str | Path] | None = None,
     probe_path: str | Path | None = None,
+    baseline_predictions_path: str | Path | None = None,
+    probe_predictions_path: str | Path | None = None,
 ) -> ModelCard:
     """Write the workflow's card of one experiment (or of one head of it), and its plots.
 
@@ -145,6 +170,10 @@ def write_card(
         table_paths: The experiment's ``test`` and ``heldout`` tables (each paper's year): with
             the predictions, the card gives F1 by year and calibration.
         probe_path: The frozen-encoder probe's ``metrics.json`` (rule ``train_probe``).
+        baseline_predictions_path: The TF-IDF baseline's predictions: with the model's, the
+            card gives the test F1 difference at own thresholds with its paired interval (the
+            card of one experiment's head or of a binary experiment; not the multi-head table).
+        probe_predictions_path: The frozen-encoder probe's predictions, likewise.
 
     Returns:
         The parsed card.
@@ -169,6 +198,15 @@ def write_card(
     )
     if predictions_path is not None and table_paths is not None:
         facts.drift = drift_facts(predictions_path, table_paths, facts.threshold, head)
+    facts.differences = _differences(
+        facts,
+        predictions_path,
+        {
+            "baseline": (facts.baseline, baseline_predictions_path),
+            "probe": (facts.probe, probe_predictions_path),
+        },
+        head,
+    )
     facts.plots = _draw_plots(facts, output_path, plot_paths or {}, predictions_path)
     text = render_card(facts)
     if facts.threshold is not None:
