@@ -20,13 +20,15 @@ The interval covers the test papers, not training's randomness: ``--against EARL
 WORKDIR of a run with another ``--seed`` or ``--epochs`` and otherwise the same options) also
 prints each model's test F1 in this run minus in that one, with the same paired interval.
 
-``--fields NLP Cyber`` trains only those fields' binary models beside the five-head model (a
-cheaper check of a few heads, e.g. at more epochs); the compute ratio and the targets are the
-whole family's, so they print only when all five are trained.
+``--fields NLP Cyber`` trains only those fields' binary models (a cheaper check of a few heads,
+e.g. at more epochs), ``--heads NLP AI`` gives the multi-head model only those heads (which
+heads interfere: ``--heads NLP --fields NLP`` is one question as a one-head sigmoid model against
+the binary softmax model); the compute ratio and the targets are the whole family's, so they
+print only when all five of each are trained.
 
 Usage: PYTHONPATH=workflow python benchmarks/heads_vs_binary.py [--sample-pct 100] [--epochs 1]
            [--fractions 0.175 0.325 0.5] [--seed N] [--against EARLIER] [--fields NAME ...]
-           [WORKDIR]
+           [--heads NAME ...] [WORKDIR]
 """
 
 from __future__ import annotations
@@ -66,14 +68,15 @@ def bench_config(
     epochs: float,
     fractions: tuple[float, float, float],
     seed: int | None = None,
+    heads: Sequence[str] = tuple(FIELDS),
 ) -> dict:
-    """The five binary experiments and the five-head one, with one training budget."""
+    """The five binary experiments and the multi-head one (``heads``), with one training budget."""
     config = shipped_config()
     config["splits"]["reference"]["fractions"] = dict(zip(SPLITS, fractions, strict=True))
     common = {"weak_negatives": 0.01, "sample_pct": sample_pct}
     config["experiments"] = {name.lower(): {"labels": labels, **common}
                              for name, labels in FIELDS.items()}  # fmt: skip
-    config["experiments"]["fields"] = {"heads": FIELDS, **common}
+    config["experiments"]["fields"] = {"heads": {h: FIELDS[h] for h in heads}, **common}
     config["training"].update(
         model="builtin:minilm", max_length=max_length, num_epochs=epochs, learning_rate=5e-5,
         train_batch_size=32, eval_batch_size=64, device="cpu", pos_weight="auto",
@@ -106,13 +109,16 @@ def run(item, workdir: Path) -> tuple[ExperimentResults, dict]:
     return results, train
 
 
-def seed_differences(workdir: Path, earlier: Path, fields: Sequence[str]) -> None:
+def seed_differences(
+    workdir: Path, earlier: Path, fields: Sequence[str], heads: Sequence[str]
+) -> None:
     """Print each model's test F1 in ``workdir`` minus in ``earlier`` (another seed or epochs).
 
     Args:
         workdir: This run's files.
         earlier: The earlier run's.
         fields: The fields whose binary models both runs trained.
+        heads: The heads both multi-head models have.
     """
 
     def side(base: Path, experiment: str, head: str | None) -> tuple[Path, dict, str | None]:
@@ -121,7 +127,7 @@ def seed_differences(workdir: Path, earlier: Path, fields: Sequence[str]) -> Non
         return base / experiment / "predictions.parquet", chosen, head
 
     print(f"\ntest F1 at own thresholds, this run minus {earlier} [95% paired interval]:")
-    models = [*((name.lower(), None) for name in fields), *(("fields", name) for name in FIELDS)]
+    models = [*((name.lower(), None) for name in fields), *(("fields", name) for name in heads)]
     for experiment, head in models:
         ours, theirs = side(workdir, experiment, head), side(earlier, experiment, head)
         found = f1_difference_on_test(ours, theirs)
@@ -129,17 +135,11 @@ def seed_differences(workdir: Path, earlier: Path, fields: Sequence[str]) -> Non
               f"[{found['low']:+.3f}, {found['high']:+.3f}]")  # fmt: skip
 
 
-def main(
-    workdir: Path,
-    sample_pct: float,
-    max_length: int,
-    epochs: float,
-    fractions: tuple[float, float, float],
-    seed: int | None,
-    against: Path | None,
-    fields: Sequence[str],
-) -> None:
-    config = bench_config(sample_pct, max_length, epochs, fractions, seed)
+def main(workdir: Path, args: argparse.Namespace) -> None:
+    """Run the comparison the command line asks for in ``workdir``."""
+    fields, heads, epochs = args.fields, args.heads, args.epochs
+    fractions, max_length, sample_pct = tuple(args.fractions), args.max_length, args.sample_pct
+    config = bench_config(sample_pct, max_length, epochs, fractions, args.seed, heads)
     names = [*(n.lower() for n in fields), "fields"]
     runs = {item.name: run(item, workdir) for item in experiment_tables(workdir, names, config)}
     rows = comparison_rows([results for results, _ in runs.values()])
@@ -153,9 +153,9 @@ def main(
         f"train stage CPU seconds: multi-head {multi['cpu']:.0f} ({multi['wall']:.0f} s wall), "
         f"{len(binary)} binary model(s) {cpu:.0f} ({sum(r['wall'] for r in binary):.0f} s wall)"
     )
-    if against is not None:
-        seed_differences(workdir, against, fields)
-    if len(fields) < len(FIELDS):
+    if args.against is not None:
+        seed_differences(workdir, args.against, fields, heads)
+    if len(fields) < len(FIELDS) or len(heads) < len(FIELDS):
         return
     print(f"compute ratio {multi['cpu'] / cpu:.2f}")
     worst = min(row["interval"]["difference"] for row in rows)
@@ -184,15 +184,17 @@ if __name__ == "__main__":
         help="the binary models to train (default: all five)",
     )  # fmt: skip
     parser.add_argument(
+        "--heads", nargs="+", choices=list(FIELDS), default=list(FIELDS),
+        help="the multi-head model's heads (default: all five)",
+    )  # fmt: skip
+    parser.add_argument(
         "--fractions", type=float, nargs=3, default=(0.175, 0.325, 0.5),
         metavar=("TRAIN", "VALIDATION", "TEST"), help="the split's fractions",
     )  # fmt: skip
     args = parser.parse_args()
     require_shared()
     if args.workdir:
-        main(args.workdir, args.sample_pct, args.max_length, args.epochs, tuple(args.fractions),
-             args.seed, args.against, args.fields)  # fmt: skip
+        main(args.workdir, args)
     else:
         with tempfile.TemporaryDirectory() as scratch:
-            main(Path(scratch), args.sample_pct, args.max_length, args.epochs,
-                 tuple(args.fractions), args.seed, args.against, args.fields)  # fmt: skip
+            main(Path(scratch), args)
