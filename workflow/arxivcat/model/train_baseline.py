@@ -104,6 +104,46 @@ def _fit(
     return record, {split: probabilities for split, (_, probabilities) in scored.items()}
 
 
+def _features(data: Mapping[str, _Table], splits: list[str], max_features: int) -> dict[str, Any]:
+    """TF-IDF features of each split, the vocabulary fitted on training."""
+    vectorizer = TfidfVectorizer(
+        ngram_range=(1, 2), min_df=2, max_features=max_features, sublinear_tf=True
+    )
+    features = {"train": vectorizer.fit_transform(data["train"].texts)}
+    features.update({s: vectorizer.transform(data[s].texts) for s in splits[1:] if data[s].texts})
+    logger.info(
+        "baseline features: %d training rows, %d features",
+        features["train"].shape[0],
+        features["train"].shape[1],
+    )
+    return features
+
+
+def _fit_heads(
+    features: dict[str, Any],
+    data: Mapping[str, _Table],
+    splits: list[str],
+    seed: int,
+    class_weight: str | None,
+    name: str,
+) -> list[tuple[dict[str, Any], dict[str, np.ndarray]]]:
+    """One :func:`_fit` for a binary experiment, one per head (in order) for a multi-head one."""
+    heads = data["train"].heads
+    if heads is None:
+        labels = {split: data[split].labels for split in splits}
+        return [_fit(features, labels, seed, class_weight, name)]
+    return [
+        _fit(
+            features,
+            {split: data[split].labels[:, k] for split in splits if len(data[split].labels)},
+            seed,
+            class_weight,
+            f"{name} head {head}",
+        )
+        for k, head in enumerate(heads)
+    ]
+
+
 def train_baseline(
     tables: Mapping[str, str | Path],
     output_path: str | Path,
@@ -144,16 +184,7 @@ def train_baseline(
     data = {split: _read(Path(tables[split])) for split in splits}
     heads = data["train"].heads
     started = time.monotonic()
-    vectorizer = TfidfVectorizer(
-        ngram_range=(1, 2), min_df=2, max_features=max_features, sublinear_tf=True
-    )
-    features = {"train": vectorizer.fit_transform(data["train"].texts)}
-    features.update({s: vectorizer.transform(data[s].texts) for s in splits[1:] if data[s].texts})
-    logger.info(
-        "baseline features: %d training rows, %d features",
-        features["train"].shape[0],
-        features["train"].shape[1],
-    )
+    features = _features(data, splits, max_features)
     result: dict[str, Any] = {
         "model": "tfidf-logistic-regression",
         "settings": {
@@ -165,21 +196,10 @@ def train_baseline(
         },
         "train_rows": features["train"].shape[0],
     }
+    fits = _fit_heads(features, data, splits, seed, class_weight, str(tables["train"]))
     if heads is None:
-        labels = {split: data[split].labels for split in splits}
-        fits = [_fit(features, labels, seed, class_weight, str(tables["train"]))]
         result.update(fits[0][0])
     else:
-        fits = [
-            _fit(
-                features,
-                {split: data[split].labels[:, k] for split in splits if len(data[split].labels)},
-                seed,
-                class_weight,
-                f"{tables['train']} head {head}",
-            )
-            for k, head in enumerate(heads)
-        ]
         result["heads"] = {head: record for head, (record, _) in zip(heads, fits, strict=True)}
     result["train_seconds"] = round(time.monotonic() - started, 3)
     if predictions_path is not None:

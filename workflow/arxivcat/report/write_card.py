@@ -186,16 +186,9 @@ def write_card(
             table_paths, probe_path,
         )  # fmt: skip
     facts = workflow_facts(
-        experiment,
-        model_dir,
-        metrics_path,
-        split_report_path,
-        manifest_path,
-        baseline_path,
-        threshold_path,
-        head,
-        probe_path,
-    )
+        experiment, model_dir, metrics_path, split_report_path, manifest_path, baseline_path,
+        threshold_path, head, probe_path,
+    )  # fmt: skip
     if predictions_path is not None and table_paths is not None:
         facts.drift = drift_facts(predictions_path, table_paths, facts.threshold, head)
     facts.differences = _differences(
@@ -210,15 +203,20 @@ def write_card(
     facts.plots = _draw_plots(facts, output_path, plot_paths or {}, predictions_path)
     text = render_card(facts)
     if facts.threshold is not None:
-        names = (
-            (f"not {head}", head)
-            if head is not None
-            else class_names(list(experiment["labels"]), experiment["dataset_config"])
-        )
-        text = hub_card(
-            text, folder_name or str(output_path.parent), names, facts.threshold, facts.test
-        )
+        text = _with_hub_parts(text, facts, head, folder_name or str(output_path.parent))
     return save_card(text, output_path)
+
+
+def _with_hub_parts(text: str, facts: CardFacts, head: str | None, folder: str) -> str:
+    """The card with its Hub parts: metadata, "How to use" and the decision threshold."""
+    experiment = facts.experiment
+    names = (
+        (f"not {head}", head)
+        if head is not None
+        else class_names(list(experiment["labels"]), experiment["dataset_config"])
+    )
+    assert facts.threshold is not None
+    return hub_card(text, folder, names, facts.threshold, facts.test)
 
 
 def _write_multi_head_card(
