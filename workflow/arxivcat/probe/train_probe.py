@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from arxivcat.io.atomic import write_text_atomic
+from arxivcat.model.logistic import CLASS_WEIGHT, choose_c
 from arxivcat.model.metrics import binary_metrics, threshold_report
 from arxivcat.model.split_scoring import write_scores
-from arxivcat.probe.features import ProbeDataError, SplitRows, gather, read_table
+from arxivcat.probe.features import SplitRows, gather, read_table
 from arxivcat.probe.settings import ProbeSettings
 from arxivcat.splits.holdout import HELDOUT
 from arxivcat.splits.methods import SPLITS
@@ -37,49 +37,6 @@ from arxivcat.splits.methods import SPLITS
 logger = logging.getLogger(__name__)
 
 MODEL = "frozen-encoder-logistic-regression"
-CLASS_WEIGHT = "balanced"
-
-
-def _fit(x: np.ndarray, y: np.ndarray, c: float, settings: ProbeSettings) -> LogisticRegression:
-    classifier = LogisticRegression(C=c, class_weight=CLASS_WEIGHT, max_iter=settings.max_iter)
-    return classifier.fit(x, y)
-
-
-def choose_c(
-    train: tuple[np.ndarray, np.ndarray],
-    validation: tuple[np.ndarray, np.ndarray],
-    settings: ProbeSettings,
-) -> tuple[LogisticRegression, list[dict[str, float]]]:
-    """Fit one model per ``C`` of the grid on ``train``; keep the best on ``validation``.
-
-    Each ``C`` is judged by its validation F1 at its own threshold (the one maximising it), ties
-    going to the smaller ``C``.  No other split is seen.
-
-    Args:
-        train: Training features and labels (0/1).
-        validation: Validation features and labels.
-        settings: The grid and the iteration cap.
-
-    Returns:
-        The chosen model and, per ``C``, its validation F1 at its own threshold.
-
-    Raises:
-        ProbeDataError: If the training labels hold a single class.
-    """
-    if len(np.unique(train[1])) < 2:
-        raise ProbeDataError("training labels hold a single class")
-    best: tuple[float, LogisticRegression] | None = None
-    grid = []
-    for c in sorted(settings.c_grid):
-        model = _fit(*train, c, settings)
-        scores = model.predict_proba(validation[0])[:, 1]
-        chosen = threshold_report({"validation": (validation[1], scores)})
-        f1 = chosen["validation"]["at_threshold"]["f1"]
-        grid.append({"C": c, "validation_f1_at_threshold": f1})
-        if best is None or f1 > best[0]:
-            best = (f1, model)
-    assert best is not None
-    return best[1], grid
 
 
 def probe_record(
@@ -97,7 +54,8 @@ def probe_record(
         The record, and each scored split's probabilities.
     """
     wall, cpu = time.monotonic(), time.process_time()
-    model, grid = choose_c(splits["train"], splits["validation"], settings)
+    grid_settings = settings.c_grid, settings.max_iter
+    model, grid = choose_c(splits["train"], splits["validation"], *grid_settings)
     record: dict[str, Any] = {
         "C": float(model.C),
         "grid": grid,
@@ -178,8 +136,8 @@ def train_probe(
         The record written.
 
     Raises:
-        ProbeDataError: If a table is missing, a row has no embedding, or training holds a single
-            class (of a head).
+        ProbeDataError: If a table is missing or a row has no embedding.
+        OneClassError: If training holds a single class (of a head).
     """
     read = {split: read_table(tables[split]) for split in (*SPLITS, HELDOUT) if split in tables}
     heads = read["train"][1]
