@@ -295,6 +295,11 @@ def test_hyperparameter_lines_follow_transformers_wording():
     ]
     single = hyperparameter_lines(TRAINING, {"distributed_type": "NO", "precision": "fp32"})
     assert not any(line.startswith(("distributed_type", "mixed")) for line in single)
+    assert not any(line.startswith(("pos_weight", "head_refit")) for line in single)
+    weighted = {**TRAINING, "pos_weight": "auto", "pos_weight_cap": 100}
+    refit = hyperparameter_lines(weighted, {"head_refit": {"heads": [{"C": 0.1}]}})
+    assert "pos_weight: auto (negatives/positives per head, capped at 100)" in refit
+    assert any(line.startswith("head_refit: after training, each head's last") for line in refit)
 
 
 def test_bad_inputs_fail_with_the_file_named(workflow_card, tmp_path):

@@ -54,6 +54,7 @@ def test_default_config_ships_the_seven_reference_experiments_and_their_fields_a
         "RO": ("cs.RO",),
     }  # fmt: skip
     assert fields.weak_negatives == pytest.approx(0.10) and fields.split == "reference"
+    assert fields.training["pos_weight"] == "auto" and fields.training["refit_heads"] is True
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCE_EXPERIMENTS))

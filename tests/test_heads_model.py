@@ -9,13 +9,25 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import torch
+from datasets import DatasetDict
+from sklearn.metrics import f1_score
 from synthetic_tables import write_tables
 from tiny_run import write_probe
 from training_settings import TINY_TRAINING, training_settings
-from transformers import AutoConfig
+from transformers import AutoConfig, AutoModelForSequenceClassification
 
 from arxivcat.model.evaluate import evaluate_model
+from arxivcat.model.inference import Placement
+from arxivcat.model.launch import TrainingError
 from arxivcat.model.loss import ClassifierLoss, positive_weights
+from arxivcat.model.refit_heads import (
+    C_GRID,
+    fit_heads,
+    head_features,
+    refit_heads,
+    set_classifier,
+)
+from arxivcat.model.split_scoring import VALIDATION_PASS, read_pass, score_split
 from arxivcat.model.tokenize import read_heads, tokenize_splits
 from arxivcat.model.train import train_model
 from arxivcat.report.choose_threshold import choose_threshold
@@ -46,7 +58,9 @@ def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("heads")
     tables = _multi_head_tables(root)
     tokenize_splits(tables, "builtin:tiny-bert", 64, root / "tokenized", num_proc=1)
-    settings = training_settings(**{**TINY_TRAINING, "num_epochs": 2, "pos_weight": "auto"})
+    settings = training_settings(
+        **{**TINY_TRAINING, "num_epochs": 2, "pos_weight": "auto", "refit_heads": True}
+    )
     info = train_model(root / "tokenized", root / "model", root / "store", settings, 2)
     metrics = evaluate_model(
         root / "model",
@@ -120,6 +134,48 @@ def test_losses_weigh_positives_as_asked():
     assert positive_weights(ys, "auto", 2).tolist() == [1.0, 2.0]
     assert positive_weights(ys, 5, 2).tolist() == [5.0, 5.0]
     assert positive_weights(ys, None, 2) is None
+
+
+def test_refit_heads_are_the_logistic_regressions_on_the_kept_features(run):
+    root, info, metrics = run
+    refit = info["head_refit"]
+    assert len(refit["heads"]) == len(HEADS) and all(h["C"] in C_GRID for h in refit["heads"])
+    # Its cost is part of the training's recorded runtime (cards and summary read that).
+    assert 0 < refit["seconds_in_train_runtime"] < info["train_runtime"]
+    saved = json.loads((root / "model" / "training_info.json").read_text())
+    assert saved["head_refit"] == refit and saved["train_runtime"] == info["train_runtime"]
+    model = AutoModelForSequenceClassification.from_pretrained(root / "model").eval()
+    dataset = DatasetDict.load_from_disk(str(root / "tokenized"))
+    assert refit["rows"] == {"train": len(dataset["train"]), "validation": 64}
+    cpu = Placement(torch.device("cpu"), "fp32")
+    pair = [head_features(model, dataset[s], 32, cpu, 60) for s in ("train", "validation")]
+    weights, biases, _ = fit_heads(*pair)
+    # Equal up to the fits' tolerance: the training process's features differ from these in the
+    # last bits, which the tiny model's large weights amplify (its own passes differ by 1e-4).
+    assert model.classifier.weight.detach().numpy() == pytest.approx(weights, abs=5e-3)
+    assert model.classifier.bias.detach().numpy() == pytest.approx(biases, abs=5e-3)
+    # The model folder's validation pass is the refit heads' (evaluate reuses it), not training's.
+    fresh = score_split(model, dataset["validation"], 32, cpu, "validation")
+    kept = read_pass(root / "model" / VALIDATION_PASS)
+    assert kept.probabilities == pytest.approx(fresh.probabilities, abs=5e-3)
+    assert metrics["heads"]["CV"]["validation"]["f1"] == pytest.approx(
+        f1_score(fresh.labels[:, 0], fresh.probabilities[:, 0] > 0.5)
+    )
+
+
+def test_a_refit_binary_head_is_the_regressions_sigmoid_through_the_softmax():
+    layer = torch.nn.Linear(3, 2)
+    weights, bias = np.array([[0.5, -2.0, 1.0]]), np.array([0.25])
+    set_classifier(layer, weights, bias)
+    x = np.array([[1.0, 0.5, -1.0], [0.0, -1.0, 2.0]])
+    with torch.no_grad():
+        softmax = torch.softmax(layer(torch.tensor(x, dtype=torch.float32)), -1)[:, 1].numpy()
+    assert softmax == pytest.approx(1 / (1 + np.exp(-(x @ weights[0] + bias[0]))), abs=1e-6)
+
+
+def test_refit_heads_refuses_a_model_without_a_linear_layer_on_the_pooled_output():
+    with pytest.raises(TrainingError, match=r"needs a classifier .* refit_heads: false"):
+        refit_heads(torch.nn.Sequential(), [], [], 8, Placement(torch.device("cpu"), "fp32"))
 
 
 def test_split_report_heads_are_read_back_for_training(run):

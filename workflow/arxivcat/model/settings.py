@@ -55,5 +55,6 @@ class TrainingSettings(StageSettings):
     checkpoint_steps: int | None
     pos_weight: float | str | None
     pos_weight_cap: float
+    refit_heads: bool
     report_to: tuple[str, ...]
     keep: str

@@ -22,6 +22,10 @@ its own progress lines and its metrics.
 Best vs last: the last epoch's weights are kept, as in the reference; the epoch with the best
 validation F1 is recorded in ``training_info.json`` and, with ``keep: best``, its weights are kept
 instead.
+
+Heads refit (``refit_heads``, :mod:`arxivcat.model.refit_heads`): the kept weights' heads are
+refit on their own encoder's features, validation is scored again, and the refit is recorded
+in ``training_info.json`` (``head_refit``).
 """
 
 from __future__ import annotations
@@ -42,13 +46,14 @@ from transformers import AutoTokenizer, TrainerCallback
 from arxivcat.io.progress import quiet_progress_bars
 from arxivcat.model.checkpoints import BEST_SUBDIR, CheckpointPolicy, open_store, remove_store
 from arxivcat.model.devices import claim_gpus, resolve_device, resolve_precision
-from arxivcat.model.inference import Placement
+from arxivcat.model.inference import Placement, inference_copy
 from arxivcat.model.launch import batch_layout, is_distributed, relaunch, world_size
 from arxivcat.model.loading import load_classifier
 from arxivcat.model.loss import ClassifierLoss, positive_weights
 from arxivcat.model.record import mean_training_loss, training_info, write_model_dir
+from arxivcat.model.refit_heads import refit_heads
 from arxivcat.model.settings import TrainingSettings
-from arxivcat.model.split_scoring import read_pass
+from arxivcat.model.split_scoring import read_pass, score_split, write_pass
 from arxivcat.model.storage import require_space, writing
 from arxivcat.model.tokenize import TOKENIZER_SUBDIR, read_heads
 from arxivcat.model.tracking import keep_tracker_files, start_trackers
@@ -155,6 +160,28 @@ def _build_trainer(
     )
 
 
+def _refit(trainer: ArxivcatTrainer, settings: TrainingSettings, info: dict[str, Any]) -> Path:
+    """Refit the kept weights' heads (``refit_heads``) and score validation again: the new pass.
+
+    Its seconds are added to ``train_runtime``, so that every record of the training's cost
+    (cards, summary) counts them.
+    """
+    started = time.monotonic()
+    check = trainer.validation
+    info["head_refit"] = refit_heads(
+        trainer.model, trainer.train_dataset, check.split, check.batch_size, check.placement,
+        settings.progress_seconds,
+    )  # fmt: skip
+    model = inference_copy(trainer.model, check.placement)
+    every = settings.progress_seconds
+    scored = score_split(model, check.split, check.batch_size, check.placement, "validation", every)
+    write_pass(scored, check.store / LAST_PASS)
+    seconds = time.monotonic() - started
+    info["head_refit"]["seconds_in_train_runtime"] = round(seconds, 2)
+    info["train_runtime"] = round((info.get("train_runtime") or 0.0) + seconds, 4)
+    return check.store / LAST_PASS
+
+
 def _finish(
     trainer: ArxivcatTrainer,
     result: Any,
@@ -178,6 +205,8 @@ def _finish(
     else:
         kept = store
     validation = kept / LAST_PASS
+    if settings.refit_heads:
+        validation = _refit(trainer, settings, info)
     if validation.is_file():
         info["validation_pass"] = read_pass(validation).stats.to_dict()
     write_model_dir(trainer, output_dir, result.metrics, info, validation)

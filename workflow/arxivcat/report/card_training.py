@@ -63,6 +63,16 @@ def hyperparameter_lines(
     if settings.get("warmup_ratio"):
         lines.append(f"lr_scheduler_warmup_ratio: {settings['warmup_ratio']}")
     lines.append(f"num_epochs: {settings['num_epochs']}")
+    if settings.get("pos_weight") is not None:
+        auto = settings["pos_weight"] == "auto"
+        cap = f" (negatives/positives per head, capped at {settings.get('pos_weight_cap')})"
+        lines.append(f"pos_weight: {settings['pos_weight']}{cap if auto else ''}")
+    if info.get("head_refit"):
+        lines.append(
+            "head_refit: after training, each head's last layer refit as a class-weighted "
+            "logistic regression on the fine-tuned encoder's pooled features of the training "
+            "rows, its C chosen on validation"
+        )
     precision = str(info.get("precision") or "")
     if precision in ("bf16", "fp16"):
         on_tpu = info.get("device_type") == "tpu" or distributed == "tpu"
