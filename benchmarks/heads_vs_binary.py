@@ -3,7 +3,11 @@
 The reference's five fields (AI, CV, NLP, RO, cyber) are asked twice on the 20,000 real records of
 ../shared: once as one experiment with five heads, once as five binary experiments, all through
 the workflow's stages (labels, tokenize, train, evaluate, threshold) with the same training
-budget (MiniLM, ``--epochs`` epochs, the same rows and settings, pos_weight auto).
+budget (MiniLM, ``--epochs`` epochs, the same rows and settings, pos_weight auto).  The
+multi-head experiment refits its heads on the fine-tuned features (``refit_heads``, as the
+shipped ``fields-weak-negs``; its cost is in its train stage's seconds); ``--refit all`` refits
+the binary models' heads too (is the refit what the shared encoder needs, or a gain any model
+gets?), ``--refit none`` neither.
 
 The split is the reference's stratified one with other fractions (``--fractions``, default 17.5%
 training, 32.5% validation, 50% test): a 70/15/15 split of 20,000 records tests on 54 cs.CV
@@ -28,7 +32,7 @@ print only when all five of each are trained.
 
 Usage: PYTHONPATH=workflow python benchmarks/heads_vs_binary.py [--sample-pct 100] [--epochs 1]
            [--fractions 0.175 0.325 0.5] [--seed N] [--against EARLIER] [--fields NAME ...]
-           [--heads NAME ...] [WORKDIR]
+           [--heads NAME ...] [--refit heads|all|none] [WORKDIR]
 """
 
 from __future__ import annotations
@@ -69,18 +73,25 @@ def bench_config(
     fractions: tuple[float, float, float],
     seed: int | None = None,
     heads: Sequence[str] = tuple(FIELDS),
+    refit: str = "heads",
 ) -> dict:
-    """The five binary experiments and the multi-head one (``heads``), with one training budget."""
+    """The five binary experiments and the multi-head one (``heads``), with one training budget.
+
+    ``refit`` says whose heads are refit on the fine-tuned features: the multi-head model's
+    (``heads``), every model's (``all``) or none.
+    """
     config = shipped_config()
     config["splits"]["reference"]["fractions"] = dict(zip(SPLITS, fractions, strict=True))
     common = {"weak_negatives": 0.01, "sample_pct": sample_pct}
     config["experiments"] = {name.lower(): {"labels": labels, **common}
                              for name, labels in FIELDS.items()}  # fmt: skip
     config["experiments"]["fields"] = {"heads": {h: FIELDS[h] for h in heads}, **common}
+    if refit == "heads":
+        config["experiments"]["fields"]["training"] = {"refit_heads": True}
     config["training"].update(
         model="builtin:minilm", max_length=max_length, num_epochs=epochs, learning_rate=5e-5,
         train_batch_size=32, eval_batch_size=64, device="cpu", pos_weight="auto",
-        logging_steps=100, progress_seconds=120, checkpoint_minutes=0,
+        logging_steps=100, progress_seconds=120, checkpoint_minutes=0, refit_heads=refit == "all",
     )  # fmt: skip
     if seed is not None:
         config["training"]["seed"] = seed
@@ -139,12 +150,13 @@ def main(workdir: Path, args: argparse.Namespace) -> None:
     """Run the comparison the command line asks for in ``workdir``."""
     fields, heads, epochs = args.fields, args.heads, args.epochs
     fractions, max_length, sample_pct = tuple(args.fractions), args.max_length, args.sample_pct
-    config = bench_config(sample_pct, max_length, epochs, fractions, args.seed, heads)
+    config = bench_config(sample_pct, max_length, epochs, fractions, args.seed, heads, args.refit)
     names = [*(n.lower() for n in fields), "fields"]
     runs = {item.name: run(item, workdir) for item in experiment_tables(workdir, names, config)}
     rows = comparison_rows([results for results, _ in runs.values()])
     print(f"\nMiniLM, {max_length} tokens, {epochs:g} epoch(s), {sample_pct:g}% of the training "
-          f"split, fractions {fractions}, seed {config['training']['seed']}, CPU\n")  # fmt: skip
+          f"split, fractions {fractions}, seed {config['training']['seed']}, heads refit: "
+          f"{args.refit}, CPU\n")  # fmt: skip
     print(markdown(rows))
     binary = [runs[name.lower()][1] for name in fields]
     multi = runs["fields"][1]
@@ -186,6 +198,10 @@ if __name__ == "__main__":
     parser.add_argument(
         "--heads", nargs="+", choices=list(FIELDS), default=list(FIELDS),
         help="the multi-head model's heads (default: all five)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--refit", choices=("heads", "all", "none"), default="heads",
+        help="whose heads are refit on the fine-tuned features (default: the multi-head model's)",
     )  # fmt: skip
     parser.add_argument(
         "--fractions", type=float, nargs=3, default=(0.175, 0.325, 0.5),
