@@ -30,7 +30,7 @@ from arxivcat.io.progress import Progress
 from arxivcat.model.inference import Forward, Placement, Tokens, inference_copy, run_batches
 from arxivcat.model.launch import TrainingError
 from arxivcat.model.logistic import OneClassError, choose_c
-from arxivcat.splits.table_schema import column_matrix
+from arxivcat.model.split_scoring import split_labels
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def _classifier(model: torch.nn.Module) -> torch.nn.Linear:
     return layer
 
 
-def pooled_forward(model: torch.nn.Module) -> Forward:
+def classifier_input(model: torch.nn.Module) -> Forward:
     """The forward function of a sequence classifier's input to its last layer."""
 
     def forward(inputs: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -70,11 +70,11 @@ def head_features(
     model: torch.nn.Module, split: Any, batch_size: int, placement: Placement, every: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """A tokenized split's pooled features ``[rows, hidden]`` and labels ``[rows, heads]``."""
-    labels = column_matrix(split.data.column("labels")).reshape(len(split), -1)
+    labels = split_labels(split).reshape(len(split), -1)
     progress = Progress(logger, "head refit: features", len(split), every=every, unit="rows")
     pad = model.config.pad_token_id if model.config.pad_token_id is not None else 0
     features, _ = run_batches(
-        pooled_forward(model), Tokens.from_arrow(split), batch_size, placement, pad, progress
+        classifier_input(model), Tokens.from_arrow(split), batch_size, placement, pad, progress
     )
     progress.finish()
     return features.astype(np.float64), labels
@@ -109,7 +109,7 @@ def fit_heads(
 
 def set_classifier(layer: torch.nn.Linear, weights: np.ndarray, biases: np.ndarray) -> None:
     """Write the fitted heads into the last layer (a 2-way one gets ``-w/2`` and ``+w/2``)."""
-    if layer.out_features != len(weights):
+    if layer.out_features == 2 and len(weights) == 1:  # a binary model's 2-way softmax
         weights = np.concatenate([-weights / 2, weights / 2])
         biases = np.concatenate([-biases / 2, biases / 2])
     with torch.no_grad():

@@ -215,7 +215,7 @@ def score_split(
     if missing:
         raise ScoringError(f"{name}: tokenized split lacks columns {sorted(missing)}")
     heads = config_heads(model.config)
-    labels = _labels(split)
+    labels = split_labels(split)
     weak = (
         np.asarray(split["is_weak_negative"], dtype=bool)
         if "is_weak_negative" in split.column_names
@@ -235,7 +235,7 @@ def score_split(
     return SplitPredictions(name, ids, labels, probabilities, weak, loss, stats, heads)
 
 
-def _labels(split: Any) -> np.ndarray:
+def split_labels(split: Any) -> np.ndarray:
     """The split's labels: ``[rows]``, or ``[rows, heads]`` for a multi-head experiment."""
     if getattr(split, "_indices", None) is not None:  # a Dataset with a row selection
         split = split.flatten_indices()

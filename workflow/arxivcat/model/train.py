@@ -172,6 +172,7 @@ def _refit(trainer: ArxivcatTrainer, settings: TrainingSettings, info: dict[str,
         trainer.model, trainer.train_dataset, check.split, check.batch_size, check.placement,
         settings.progress_seconds,
     )  # fmt: skip
+    # Not check.run: under DDP it gathers shares from processes already waiting at the barrier.
     model = inference_copy(trainer.model, check.placement)
     every = settings.progress_seconds
     scored = score_split(model, check.split, check.batch_size, check.placement, "validation", every)

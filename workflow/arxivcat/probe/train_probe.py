@@ -54,8 +54,9 @@ def probe_record(
         The record, and each scored split's probabilities.
     """
     wall, cpu = time.monotonic(), time.process_time()
-    grid_settings = settings.c_grid, settings.max_iter
-    model, grid = choose_c(splits["train"], splits["validation"], *grid_settings)
+    model, grid = choose_c(
+        splits["train"], splits["validation"], settings.c_grid, settings.max_iter
+    )
     record: dict[str, Any] = {
         "C": float(model.C),
         "grid": grid,
