@@ -297,9 +297,15 @@ def test_hyperparameter_lines_follow_transformers_wording():
     assert not any(line.startswith(("distributed_type", "mixed")) for line in single)
     assert not any(line.startswith(("pos_weight", "head_refit")) for line in single)
     weighted = {**TRAINING, "pos_weight": "auto", "pos_weight_cap": 100}
-    refit = hyperparameter_lines(weighted, {"head_refit": {"heads": [{"C": 0.1}]}})
+    record = {"heads": [{"C": 0.1}], "rows": {"train": 900, "validation": 300}}
+    refit = hyperparameter_lines(weighted, {"head_refit": {**record, "train_rows_available": 900}})
     assert "pos_weight: auto (negatives/positives per head, capped at 100)" in refit
-    assert any(line.startswith("head_refit: after training, each head's last") for line in refit)
+    (line,) = [line for line in refit if line.startswith("head_refit: after training, each")]
+    assert "pooled features of the training rows, its C chosen on validation" in line
+    record = {**record, "rows": {"train": 200_000, "validation": 300}}
+    info = {"head_refit": {**record, "train_rows_available": 800_000}}
+    sampled = hyperparameter_lines(weighted, info)
+    assert any("training rows (a sample of 200,000 of 800,000), its C" in x for x in sampled)
 
 
 def test_bad_inputs_fail_with_the_file_named(workflow_card, tmp_path):

@@ -25,6 +25,7 @@ from arxivcat.model.refit_heads import (
     fit_heads,
     head_features,
     refit_heads,
+    sample_rows,
     set_classifier,
 )
 from arxivcat.model.split_scoring import VALIDATION_PASS, read_pass, score_split
@@ -161,6 +162,23 @@ def test_refit_heads_are_the_logistic_regressions_on_the_kept_features(run):
     assert metrics["heads"]["CV"]["validation"]["f1"] == pytest.approx(
         f1_score(fresh.labels[:, 0], fresh.probabilities[:, 0] > 0.5)
     )
+
+
+def test_a_refit_on_a_large_split_fits_on_a_seeded_sample_of_its_rows(run):
+    root, _, _ = run
+    train = DatasetDict.load_from_disk(str(root / "tokenized"))["train"]
+    assert sample_rows(train, None, 1) is train and sample_rows(train, len(train), 1) is train
+    picked = [sample_rows(train, 100, seed)["id"].to_pylist() for seed in (1, 1, 2)]
+    assert picked[0] == picked[1] != picked[2] and len(set(picked[0])) == 100
+    ids = train["id"]
+    assert [ids.index(i) for i in picked[0]] == sorted(ids.index(i) for i in picked[0])
+    model = AutoModelForSequenceClassification.from_pretrained(root / "model")
+    validation = DatasetDict.load_from_disk(str(root / "tokenized"))["validation"]
+    cpu = Placement(torch.device("cpu"), "fp32")
+    record = refit_heads(model, train, validation, 32, cpu, max_rows=100, seed=1)
+    assert record["rows"] == {"train": 100, "validation": len(validation)}
+    assert record["train_rows_available"] == len(train)
+    assert np.isfinite(model.classifier.weight.detach().numpy()).all()
 
 
 def test_a_refit_binary_head_is_the_regressions_sigmoid_through_the_softmax():

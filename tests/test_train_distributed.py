@@ -2,8 +2,8 @@
 
 The train stage re-launches itself as ``python -m torch.distributed.run -m arxivcat.model.train``
 when a job sees several GPUs.  No GPU is here, so this runs the same entry point with two CPU (gloo)
-processes: it shows that the distributed code path trains, that only process 0 writes the model,
-and that the effective batch stays the experiment's batch size.
+processes: it shows that the distributed code path trains, that only process 0 writes the model
+(and refits its heads), and that the effective batch stays the experiment's batch size.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from arxivcat.model.launch import batch_layout
 from arxivcat.model.settings import TrainingSettings
 
 REPO = Path(__file__).resolve().parents[1]
-SETTINGS = {**TINY_TRAINING, "logging_steps": 5}
+# With the head refit: process 0 refits after training while the other has already returned.
+SETTINGS = {**TINY_TRAINING, "logging_steps": 5, "refit_heads": True}
 
 
 def test_two_process_ddp_training_keeps_the_effective_batch(tmp_path: Path) -> None:
@@ -49,6 +50,7 @@ def test_two_process_ddp_training_keeps_the_effective_batch(tmp_path: Path) -> N
     info = json.loads((model_dir / "training_info.json").read_text())
     assert info["device_count"] == 2
     assert info["distributed_type"] == "MULTI_CPU"
+    assert info["head_refit"]["rows"]["train"] == 320
     state = json.loads((model_dir / "trainer_state.json").read_text())
     settings = TrainingSettings.from_dict(json.loads(settings_file.read_text()))
     per_device, _ = batch_layout(settings, 2)

@@ -56,5 +56,6 @@ class TrainingSettings(StageSettings):
     pos_weight: float | str | None
     pos_weight_cap: float
     refit_heads: bool
+    refit_max_rows: int | None
     report_to: tuple[str, ...]
     keep: str

@@ -236,10 +236,11 @@ def score_split(
 
 
 def split_labels(split: Any) -> np.ndarray:
-    """The split's labels: ``[rows]``, or ``[rows, heads]`` for a multi-head experiment."""
+    """A split's labels, ``[rows]`` or ``[rows, heads]``; a ``datasets.Dataset`` or Arrow table."""
     if getattr(split, "_indices", None) is not None:  # a Dataset with a row selection
         split = split.flatten_indices()
-    return column_matrix(split.data.column("labels")).astype(np.int64)
+    table = getattr(split, "data", split)  # a Dataset wraps its Arrow table
+    return column_matrix(table.column("labels")).astype(np.int64)
 
 
 def write_pass(predictions: SplitPredictions, path: str | Path) -> None:

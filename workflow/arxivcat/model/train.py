@@ -47,7 +47,7 @@ from arxivcat.io.progress import quiet_progress_bars
 from arxivcat.model.checkpoints import BEST_SUBDIR, CheckpointPolicy, open_store, remove_store
 from arxivcat.model.devices import claim_gpus, resolve_device, resolve_precision
 from arxivcat.model.inference import Placement, inference_copy
-from arxivcat.model.launch import batch_layout, is_distributed, relaunch, world_size
+from arxivcat.model.launch import batch_layout, relaunch, world_size
 from arxivcat.model.loading import load_classifier
 from arxivcat.model.loss import ClassifierLoss, positive_weights
 from arxivcat.model.record import mean_training_loss, training_info, write_model_dir
@@ -170,9 +170,9 @@ def _refit(trainer: ArxivcatTrainer, settings: TrainingSettings, info: dict[str,
     check = trainer.validation
     info["head_refit"] = refit_heads(
         trainer.model, trainer.train_dataset, check.split, check.batch_size, check.placement,
-        settings.progress_seconds,
+        settings.progress_seconds, settings.refit_max_rows, settings.seed,
     )  # fmt: skip
-    # Not check.run: under DDP it gathers shares from processes already waiting at the barrier.
+    # Not check.run: under DDP it gathers shares from processes that have already returned.
     model = inference_copy(trainer.model, check.placement)
     every = settings.progress_seconds
     scored = score_split(model, check.split, check.batch_size, check.placement, "validation", every)
@@ -235,7 +235,8 @@ def train_model(
         num_workers: CPU threads the job may use (dataloader workers, CPU training threads).
 
     Returns:
-        The contents of ``training_info.json`` (on every process; only process 0 writes).
+        The contents of ``training_info.json`` (only process 0 writes it; another process
+        returns its record without what process 0 adds while finishing, e.g. the head refit).
 
     Raises:
         TrainingError: On a set-up problem or a failed or interrupted distributed run.
@@ -282,10 +283,11 @@ def train_model(
     info["training_steps"] = trainer.step_record.summary()
     weights = trainer.loss.weights if trainer.loss is not None else None
     info["positive_weights"] = None if weights is None else [round(float(w), 4) for w in weights]
+    # Process 0 finishes alone; the others return without waiting in a collective, whose timeout
+    # (the Trainer's ddp_timeout, 30 min) a long head refit would outlast.  The launcher waits
+    # for every process.
     if trainer.is_world_process_zero():
         _finish(trainer, result, store, output_dir, settings, info)
-    if is_distributed():
-        torch.distributed.barrier()
     return info
 
 

@@ -67,11 +67,14 @@ def hyperparameter_lines(
         auto = settings["pos_weight"] == "auto"
         cap = f" (negatives/positives per head, capped at {settings.get('pos_weight_cap')})"
         lines.append(f"pos_weight: {settings['pos_weight']}{cap if auto else ''}")
-    if info.get("head_refit"):
+    refit = info.get("head_refit")
+    if refit:
+        rows, available = refit["rows"]["train"], refit.get("train_rows_available", 0)
+        sample = f" (a sample of {rows:,} of {available:,})" if rows < available else ""
         lines.append(
             "head_refit: after training, each head's last layer refit as a class-weighted "
-            "logistic regression on the fine-tuned encoder's pooled features of the training "
-            "rows, its C chosen on validation"
+            f"logistic regression on the fine-tuned encoder's pooled features of the training "
+            f"rows{sample}, its C chosen on validation"
         )
     precision = str(info.get("precision") or "")
     if precision in ("bf16", "fp16"):
