@@ -76,7 +76,8 @@ class _Problems:
     def __init__(self, x: torch.Tensor, y: torch.Tensor, c: torch.Tensor) -> None:
         self.x, self.y = x, y
         rows = len(y)
-        positives = y.sum(0, dtype=torch.float64)
+        self.column = torch.arange(len(c), device=x.device) % y.shape[1]
+        positives = y.sum(0, dtype=torch.float64)[self.column]
         # Balanced class weights; they sum to ``rows`` for every problem.
         self.weight = (
             (rows / (2 * positives)).to(x.dtype),
@@ -84,7 +85,7 @@ class _Problems:
         )
         self.penalty = 1.0 / (c * rows)
         self.rows = rows
-        self.block = max(1, BLOCK_ENTRIES // max(1, y.shape[1]))
+        self.block = max(1, BLOCK_ENTRIES // len(c))
 
     def __call__(self, theta: torch.Tensor, on: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The objectives and gradients (float64) of problems ``on`` at ``theta`` ``[on, d+1]``."""
@@ -96,7 +97,7 @@ class _Problems:
         grad_b = torch.zeros_like(b)
         for start in range(0, self.rows, self.block):
             x = self.x[start : start + self.block]
-            y = self.y[start : start + self.block][:, on]
+            y = self.y[start : start + self.block][:, self.column[on]]
             z = x @ w32.T + b.to(x.dtype)
             s = torch.where(y > 0, positive, negative)
             loss += (s * (torch.nn.functional.softplus(z) - y * z)).sum(0, dtype=torch.float64)
@@ -169,11 +170,12 @@ def _line_search(
 def solve(
     x: torch.Tensor, y: torch.Tensor, c: torch.Tensor, max_iter: int, tolerance: float = TOLERANCE
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Fit ``y.shape[1]`` class-weighted logistic regressions on the shared features ``x``.
+    """Fit ``len(c)`` class-weighted logistic regressions on the shared features ``x``.
 
     Args:
         x: Features ``[rows, d]`` (their dtype is the products').
-        y: 0/1 labels ``[rows, problems]``, in ``x``'s dtype; each column holds both classes.
+        y: 0/1 labels ``[rows, columns]``, in ``x``'s dtype; each column holds both classes.
+            Problem ``p`` fits column ``p % columns`` (a grid of ``C`` repeats the heads).
         c: Each problem's ``C`` (float64).
         max_iter: Most L-BFGS iterations of each problem.
         tolerance: A problem stops once no entry of its gradient exceeds this.
@@ -182,7 +184,7 @@ def solve(
         Each problem's weights and intercept ``[problems, d + 1]`` (float64) and iterations.
     """
     problems = _Problems(x, y, c)
-    count = y.shape[1]
+    count = len(c)
     theta = torch.zeros(count, x.shape[1] + 1, dtype=torch.float64, device=x.device)
     every = torch.arange(count, device=x.device)
     value, grad = problems(theta, every)
@@ -252,22 +254,22 @@ def choose_c(
             raise OneClassError(f"training labels{where} hold a single class")
     grid = sorted(c_grid)
     x = torch.as_tensor(train[0], device=device)
-    y = torch.as_tensor(np.tile(labels, len(grid)), dtype=x.dtype, device=device)
+    y = torch.as_tensor(labels, dtype=x.dtype, device=device)
     c = torch.tensor(np.repeat(grid, heads), dtype=torch.float64, device=device)
     theta, iterations = solve(x, y, c, max_iter)
     fits = theta.cpu().numpy().reshape(len(grid), heads, -1)
     truth = validation[1].reshape(len(validation[1]), -1)
-    scores = [_probabilities(validation[0], fit[:, :-1], fit[:, -1]) for fit in fits]
-    chosen, records = np.zeros(heads, dtype=int), []
-    for head in range(heads):
-        record = []
-        for k, c in enumerate(grid):
-            report = threshold_report({"validation": (truth[:, head], scores[k][:, head])})
-            f1 = report["validation"]["at_threshold"]["f1"]
-            record.append({"C": c, "validation_f1_at_threshold": f1})
-            if f1 > record[chosen[head]]["validation_f1_at_threshold"]:
-                chosen[head] = k
-        records.append(record)
+    f1s = np.zeros((len(grid), heads))
+    for k, fit in enumerate(fits):  # one C's validation scores at a time
+        scores = _probabilities(validation[0], fit[:, :-1], fit[:, -1])
+        for head in range(heads):
+            report = threshold_report({"validation": (truth[:, head], scores[:, head])})
+            f1s[k, head] = report["validation"]["at_threshold"]["f1"]
+    chosen = f1s.argmax(0)  # the first of equals: the smaller C
+    records = [
+        [{"C": c, "validation_f1_at_threshold": float(f1s[k, head])} for k, c in enumerate(grid)]
+        for head in range(heads)
+    ]
     picked = fits[chosen, np.arange(heads)]
     counts = iterations.cpu().numpy().reshape(len(grid), heads)[chosen, np.arange(heads)]
     return LogisticFit(picked[:, :-1], picked[:, -1], np.array(grid)[chosen], records, counts)
