@@ -23,8 +23,9 @@ from arxivcat.model.launch import batch_layout
 from arxivcat.model.settings import TrainingSettings
 
 REPO = Path(__file__).resolve().parents[1]
-# With the head refit: process 0 refits after training while the other has already returned.
-SETTINGS = {**TINY_TRAINING, "logging_steps": 5, "refit_heads": True}
+# With the head refit (on a sample of the rows): process 0 refits after training while the other
+# has already returned.
+SETTINGS = {**TINY_TRAINING, "logging_steps": 5, "refit_heads": True, "refit_max_rows": 200}
 
 
 def test_two_process_ddp_training_keeps_the_effective_batch(tmp_path: Path) -> None:
@@ -50,7 +51,8 @@ def test_two_process_ddp_training_keeps_the_effective_batch(tmp_path: Path) -> N
     info = json.loads((model_dir / "training_info.json").read_text())
     assert info["device_count"] == 2
     assert info["distributed_type"] == "MULTI_CPU"
-    assert info["head_refit"]["rows"]["train"] == 320
+    assert info["head_refit"]["rows"]["train"] == 200
+    assert info["head_refit"]["train_rows_available"] == 320
     state = json.loads((model_dir / "trainer_state.json").read_text())
     settings = TrainingSettings.from_dict(json.loads(settings_file.read_text()))
     per_device, _ = batch_layout(settings, 2)
