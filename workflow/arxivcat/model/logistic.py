@@ -155,11 +155,8 @@ def _line_search(
         trial_value, trial_grad = problems(trial, on[trying])
         good = trial_value <= value[trying] + 1e-4 * length[trying] * slope[trying]
         chosen = trying.nonzero().squeeze(1)[good]
-        new[0][chosen], new[1][chosen], new[2][chosen] = (
-            trial[good],
-            trial_value[good],
-            trial_grad[good],
-        )
+        for part, tried in zip(new, (trial, trial_value, trial_grad), strict=True):
+            part[chosen] = tried[good]
         taken[chosen] = True
         if taken.all():
             break
@@ -210,12 +207,13 @@ def solve(
         s, y_step = new_theta - theta[on], new_grad - grad[on]
         curvature, change = (s * y_step).sum(1), (y_step * y_step).sum(1)
         useful = taken & (curvature > EPSILON * change) & (change > 0)  # scipy's test
-        full = [torch.zeros_like(theta) for _ in range(2)]
-        full[0][on[useful]], full[1][on[useful]] = s[useful], y_step[useful]
+        kept = on[useful]  # every other problem gets a zero pair: no update
+        s_pair, y_pair = torch.zeros_like(theta), torch.zeros_like(theta)
+        s_pair[kept], y_pair[kept] = s[useful], y_step[useful]
         rho = torch.zeros(count, dtype=torch.float64, device=x.device)
-        rho[on[useful]] = 1.0 / curvature[useful]
-        gamma[on[useful]] = curvature[useful] / change[useful]
-        pairs = [*pairs, (full[0], full[1], rho)][-MEMORY:]
+        rho[kept] = 1.0 / curvature[useful]
+        gamma[kept] = curvature[useful] / change[useful]
+        pairs = [*pairs, (s_pair, y_pair, rho)][-MEMORY:]
         decrease = (value[on] - new_value) / torch.clamp(value[on].abs(), min=1.0)
         theta[on], value[on], grad[on] = new_theta, new_value, new_grad
         iterations[on] += 1
@@ -255,8 +253,8 @@ def choose_c(
     grid = sorted(c_grid)
     x = torch.as_tensor(train[0], device=device)
     y = torch.as_tensor(labels, dtype=x.dtype, device=device)
-    c = torch.tensor(np.repeat(grid, heads), dtype=torch.float64, device=device)
-    theta, iterations = solve(x, y, c, max_iter)
+    strengths = torch.tensor(np.repeat(grid, heads), dtype=torch.float64, device=device)
+    theta, iterations = solve(x, y, strengths, max_iter)
     fits = theta.cpu().numpy().reshape(len(grid), heads, -1)
     truth = validation[1].reshape(len(validation[1]), -1)
     f1s = np.zeros((len(grid), heads))
