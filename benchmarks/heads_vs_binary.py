@@ -22,7 +22,10 @@ negatives, so every experiment takes 1% of its training size as weak negatives.
 
 ``--binaries EARLIER`` trains only the multi-head model and compares it with the binary models
 of an earlier run with the same options (a change to the multi-head side, in a fifth of the time;
-the compute ratio is then not measured).
+the compute ratio is then not measured).  With ``--refit all`` the earlier binary models are
+refit (:func:`arxivcat.model.refit_heads.refit_heads` on their kept weights, as training would
+have) rather than trained again, and each model's test F1 minus the earlier run's is printed: the
+refit's gain for each binary model, and 0 for the heads, trained again with the same seed.
 
 The interval covers the test papers, not training's randomness: ``--against EARLIER`` (the
 WORKDIR of a run with another ``--seed`` or ``--epochs`` and otherwise the same options) also
@@ -42,16 +45,22 @@ Usage: PYTHONPATH=workflow python benchmarks/heads_vs_binary.py [--sample-pct 10
 from __future__ import annotations
 
 import argparse
+import shutil
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import torch
 from common import experiment_tables, require_shared, shipped_config
+from datasets import DatasetDict
 
 from arxivcat.config import load_schema, validate_config
 from arxivcat.model.evaluate import evaluate_model
+from arxivcat.model.inference import Placement, load_for_inference
+from arxivcat.model.refit_heads import refit_heads
 from arxivcat.model.settings import TrainingSettings
+from arxivcat.model.split_scoring import VALIDATION_PASS
 from arxivcat.model.tokenize import tokenize_splits
 from arxivcat.model.train import train_model
 from arxivcat.report.choose_threshold import write_threshold
@@ -120,6 +129,32 @@ def run(item, workdir: Path) -> tuple[ExperimentResults, dict]:
     return results_in(base, item.report), train
 
 
+def refit_earlier(earlier: Path, base: Path, settings: TrainingSettings) -> ExperimentResults:
+    """Refit the heads of ``earlier``'s trained model into ``base``; evaluate, choose a threshold.
+
+    Args:
+        earlier: An earlier run's experiment folder (its model, tokenized splits, split report).
+        base: Where the refit model and its results go.
+        settings: The experiment's training settings (the refit's rows, seed and batch size).
+    """
+    shutil.rmtree(base, ignore_errors=True)
+    kept = shutil.ignore_patterns(VALIDATION_PASS)  # training's pass, before the refit
+    shutil.copytree(earlier / "model", base / "model", ignore=kept)
+    cpu = Placement(torch.device("cpu"), "fp32")
+    model = load_for_inference(base / "model", cpu)
+    splits = DatasetDict.load_from_disk(str(earlier / "tokenized"))
+    record = refit_heads(
+        model, splits["train"], splits["validation"], settings.eval_batch_size, cpu,
+        settings.progress_seconds, settings.refit_max_rows, settings.seed,
+    )  # fmt: skip
+    model.save_pretrained(base / "model")
+    print(f"{base.name}: refit in {record['seconds']:.0f} s, C {record['heads'][0]['C']:g}")
+    evaluate_model(base / "model", earlier / "tokenized", base / "metrics.json",
+                   base / "predictions.parquet", settings)  # fmt: skip
+    write_threshold(base / "predictions.parquet", base / "threshold.json")
+    return results_in(base, earlier / "split_report.json")
+
+
 def results_in(base: Path, report: Path) -> ExperimentResults:
     """The result files of the experiment run in ``base``, as the summary reads them."""
     return ExperimentResults(
@@ -163,7 +198,11 @@ def main(workdir: Path, args: argparse.Namespace) -> None:
     if args.binaries:  # only the multi-head model is trained
         (item,) = experiment_tables(workdir, ["fields"], config)
         earlier = [args.binaries / name for name in names[:-1]]
-        runs = {base.name: (results_in(base, base / "split_report.json"), None) for base in earlier}
+        if args.refit == "all":
+            settings = TrainingSettings.from_dict(item.experiment.training)
+            runs = {e.name: (refit_earlier(e, workdir / e.name, settings), None) for e in earlier}
+        else:
+            runs = {e.name: (results_in(e, e / "split_report.json"), None) for e in earlier}
         runs["fields"] = run(item, workdir)
     else:
         runs = {item.name: run(item, workdir) for item in experiment_tables(workdir, names, config)}
@@ -182,6 +221,8 @@ def main(workdir: Path, args: argparse.Namespace) -> None:
     )  # fmt: skip
     if args.against is not None:
         seed_differences(workdir, args.against, fields, heads)
+    elif args.binaries and args.refit == "all":  # the binary models refit, against as they were
+        seed_differences(workdir, args.binaries, fields, heads)
     if len(fields) < len(FIELDS) or len(heads) < len(FIELDS):
         return
     if cpu is not None:

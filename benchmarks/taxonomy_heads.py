@@ -6,10 +6,11 @@ two categories each: the generator knows 104 categories, so this is how ~150 hea
 labels (one matrix, papers x heads), tokenize with the tiny BERT, a short training (a fraction of
 an epoch), evaluate (every head on validation and test).  Each stage runs in a fresh process,
 whose peak resident memory (``VmHWM``) is printed with its time, the number of heads and the
-rows.
+rows.  ``--refit`` turns on ``training.refit_heads`` (every head refit on the trained encoder's
+features, at most ``refit_max_rows`` training rows): its seconds, rows and iterations are printed.
 
 Usage: PYTHONPATH=workflow python benchmarks/taxonomy_heads.py [WORKDIR] [--records 100000]
-           [--min-positives 50] [--pair-heads 0] [--epochs 0.05] [--stages corpus ...]
+           [--min-positives 50] [--pair-heads 0] [--epochs 0.05] [--refit] [--stages corpus ...]
 (WORKDIR first: ``--stages`` takes every name after it.)
 """
 
@@ -108,13 +109,28 @@ def run_stage(name: str, work: Path, args: dict) -> tuple[float, float]:
     return time.monotonic() - started, int(peak.split()[1]) / 1024
 
 
-def main(
-    work: Path, records: int, min_positives: int, pair_heads: int, epochs: float, stages: list[str]
-) -> None:
+def print_refit(info: dict) -> None:
+    """Print the head refit's record from ``training_info.json``."""
+    refit = info["head_refit"]
+    steps = [head["iterations"] for head in refit["heads"]]
+    print(
+        f"head refit: {len(steps)} heads x {len(refit['heads'][0]['grid'])} Cs on "
+        f"{refit['rows']['train']:,} of {refit['train_rows_available']:,} training rows and "
+        f"{refit['rows']['validation']:,} validation rows: {refit['seconds']:.0f} s "
+        f"({refit['cpu_seconds']:.0f} CPU s), {refit['fit_seconds']:.0f} s of them the fits; "
+        f"chosen fits' iterations median {sorted(steps)[len(steps) // 2]}, most {max(steps)}"
+    )
+
+
+def main(work: Path, options: argparse.Namespace) -> None:
+    """Run ``options.stages`` in ``work`` and print their seconds and peak memory."""
+    records, min_positives, pair_heads = options.records, options.min_positives, options.pair_heads
+    epochs, stages = options.epochs, options.stages
     training = {
         "model": "builtin:tiny-bert", "max_length": 64, "num_epochs": epochs,
         "train_batch_size": 64, "eval_batch_size": 256, "learning_rate": 1e-3,
         "device": "cpu", "pos_weight": "auto", "checkpoint_minutes": 0,
+        "refit_heads": options.refit,
     }  # fmt: skip
     config = Path(__file__).resolve().parents[1] / "config" / "config.yaml"
     args = {"records": records, "min_positives": min_positives, "pair_heads": pair_heads,
@@ -133,6 +149,8 @@ def main(
         f"\n{len(report['heads'])} heads ({chosen}; {len(report['dropped_heads'])} left out for "
         f"a split without a positive); rows {rows}"
     )
+    if options.refit and "train" in stages:
+        print_refit(json.loads((work / "model" / "training_info.json").read_text()))
     if "evaluate" in stages:
         metrics = json.loads((work / "metrics.json").read_text())
         print(f"test micro F1 {metrics['test']['f1']:.3f}, macro F1 "
@@ -146,6 +164,7 @@ if __name__ == "__main__":
     parser.add_argument("--min-positives", type=int, default=50)
     parser.add_argument("--pair-heads", type=int, default=0, help="heads of two categories")
     parser.add_argument("--epochs", type=float, default=0.05)
+    parser.add_argument("--refit", action="store_true", help="refit the heads after training")
     parser.add_argument(
         "--stages",
         nargs="+",
@@ -156,9 +175,7 @@ if __name__ == "__main__":
     options = parser.parse_args()
     if options.workdir:
         options.workdir.mkdir(parents=True, exist_ok=True)
-        main(options.workdir, options.records, options.min_positives, options.pair_heads,
-             options.epochs, options.stages)  # fmt: skip
+        main(options.workdir, options)
     else:
         with tempfile.TemporaryDirectory() as scratch:
-            main(Path(scratch), options.records, options.min_positives, options.pair_heads,
-                 options.epochs, options.stages)  # fmt: skip
+            main(Path(scratch), options)

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import torch
-from datasets import DatasetDict
+from datasets import Dataset, DatasetDict
 from sklearn.metrics import f1_score
 from synthetic_tables import write_tables
 from tiny_run import write_probe
@@ -164,19 +164,33 @@ def test_refit_heads_are_the_logistic_regressions_on_the_kept_features(run):
     )
 
 
+def test_a_sample_of_rows_is_seeded_ordered_and_keeps_a_rare_heads_positives():
+    rows = 2000
+    common = np.arange(rows) % 3 == 0  # 667 positives: about 167 in a sample of 500
+    rare = np.isin(np.arange(rows), [5, 77, 400, 1999])  # about 1 of its 4 in a sample of 500
+    labels = np.stack([common, rare], axis=1).astype(np.int8)
+    split = Dataset.from_dict({"id": [str(i) for i in range(rows)], "labels": labels.tolist()})
+    assert sample_rows(split, None, 1) is split and sample_rows(split, rows, 1) is split
+    picked = [sample_rows(split, 500, seed)["id"].to_pylist() for seed in (1, 1, 2)]
+    assert picked[0] == picked[1] != picked[2]
+    for sample in picked:
+        numbers = [int(i) for i in sample]
+        assert numbers == sorted(set(numbers))  # the split's order, no row twice
+        assert {5, 77, 400, 1999} <= set(numbers)  # the rare head keeps all its positives
+        assert 500 <= len(numbers) <= 504
+    assert sum(common[int(i)] for i in picked[0]) < 400  # the common head's are not all added
+
+
 def test_a_refit_on_a_large_split_fits_on_a_seeded_sample_of_its_rows(run):
     root, _, _ = run
     train = DatasetDict.load_from_disk(str(root / "tokenized"))["train"]
-    assert sample_rows(train, None, 1) is train and sample_rows(train, len(train), 1) is train
-    picked = [sample_rows(train, 100, seed)["id"].to_pylist() for seed in (1, 1, 2)]
-    assert picked[0] == picked[1] != picked[2] and len(set(picked[0])) == 100
-    ids = train["id"]
-    assert [ids.index(i) for i in picked[0]] == sorted(ids.index(i) for i in picked[0])
     model = AutoModelForSequenceClassification.from_pretrained(root / "model")
     validation = DatasetDict.load_from_disk(str(root / "tokenized"))["validation"]
     cpu = Placement(torch.device("cpu"), "fp32")
     record = refit_heads(model, train, validation, 32, cpu, max_rows=100, seed=1)
-    assert record["rows"] == {"train": 100, "validation": len(validation)}
+    sampled = len(sample_rows(train, 100, 1))
+    assert 100 <= sampled < len(train)
+    assert record["rows"] == {"train": sampled, "validation": len(validation)}
     assert record["train_rows_available"] == len(train)
     assert np.isfinite(model.classifier.weight.detach().numpy()).all()
 

@@ -64,6 +64,15 @@ def test_each_head_keeps_the_c_with_the_best_validation_f1_ties_to_the_smaller()
     assert binary.probabilities(xv)[:, 0] == pytest.approx(fit.probabilities(xv)[:, 0], abs=5e-3)
 
 
+def test_a_tie_on_validation_goes_to_the_smallest_c():
+    x = np.random.default_rng(3).normal(size=(400, 5))
+    y = (x[:, 0] > 0).astype(np.int64)
+    x[:, 0] += np.where(y > 0, 3.0, -3.0)  # a wide margin: every C separates validation
+    fit = choose_c((x[:200], y[:200]), (x[200:], y[200:]), [1.0, 0.01, 100.0], 1000)
+    assert [r["validation_f1_at_threshold"] for r in fit.grid[0]] == [1.0, 1.0, 1.0]
+    assert fit.c[0] == 0.01
+
+
 def test_a_head_with_one_class_is_refused_by_its_number():
     x, y = _data(300)
     y[:, 2] = 0

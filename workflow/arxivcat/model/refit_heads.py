@@ -8,13 +8,14 @@ the heads did (docs/benchmarks.md, "Many heads").
 
 After training, the kept weights' pooled features of the training rows (weak negatives included;
 a seeded sample of ``max_rows`` of them on a larger split, since features and fits grow with the
-rows) and of the validation rows are computed through the one inference path; each head becomes a
-class-weighted logistic regression on the training rows' standardized features, its ``C`` chosen
-on validation as the frozen probe chooses its own (:func:`~arxivcat.model.logistic.choose_c`),
-and is folded back into the classifier (the standardization included), so the model stays a
-standard sequence classifier: the Hub folder, the pipeline and predict read it as before.  A
-binary model's two rows become ``-w/2`` and ``+w/2``: its softmax is then the regression's
-sigmoid.  The test split is never seen.
+rows, with every positive row of a head the sample would leave with few) and of the validation
+rows are computed through the one inference path; each head becomes a class-weighted logistic
+regression on the training rows' standardized features, its ``C`` chosen on validation as the
+frozen probe chooses its own (:func:`~arxivcat.model.logistic.choose_c`), and is folded back into
+the classifier (the standardization included), so the model stays a standard sequence
+classifier: the Hub folder, the pipeline and predict read it as before.  A binary model's two
+rows become ``-w/2`` and ``+w/2``: its softmax is then the regression's sigmoid.  The test
+split is never seen.
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ logger = logging.getLogger(__name__)
 C_GRID = (0.001, 0.01, 0.1, 1.0, 10.0)
 #: Most iterations of each fit.
 MAX_ITER = 1000
+#: Fewest positives a sampled refit leaves a head (``refit_max_rows``): a head the uniform sample
+#: leaves with fewer keeps every positive row of the split.  Its class-balanced fit weighs its
+#: positives as a whole, so their larger share does not shift it; without them a rare head
+#: could be left with none, and the refit would fail after the whole training.
+MIN_SAMPLED_POSITIVES = 100
 
 
 def _classifier(model: torch.nn.Module) -> torch.nn.Linear:
@@ -70,13 +76,21 @@ def classifier_input(model: torch.nn.Module) -> Forward:
 def sample_rows(split: Any, max_rows: int | None, seed: int) -> Any:
     """``split`` itself, or a seeded uniform sample of ``max_rows`` of its rows (in their order).
 
+    A head the sample leaves with fewer than :data:`MIN_SAMPLED_POSITIVES` positives gets all
+    of the split's positive rows added.
+
     Returns:
         The dataset or, when sampled, an Arrow table of the chosen rows.
     """
     if max_rows is None or len(split) <= max_rows:
         return split
-    rows = np.sort(np.random.default_rng(seed).choice(len(split), max_rows, replace=False))
-    return split.with_format("arrow")[rows]
+    chosen = np.zeros(len(split), dtype=bool)
+    chosen[np.random.default_rng(seed).choice(len(split), max_rows, replace=False)] = True
+    positive = split_labels(split, np.int8).reshape(len(split), -1) > 0
+    short = positive[chosen].sum(0) < MIN_SAMPLED_POSITIVES
+    if short.any():
+        chosen |= positive[:, short].any(1)
+    return split.with_format("arrow")[np.flatnonzero(chosen)]
 
 
 def head_features(

@@ -235,12 +235,12 @@ def score_split(
     return SplitPredictions(name, ids, labels, probabilities, weak, loss, stats, heads)
 
 
-def split_labels(split: Any) -> np.ndarray:
+def split_labels(split: Any, dtype: Any = np.int64) -> np.ndarray:
     """A split's labels, ``[rows]`` or ``[rows, heads]``; a ``datasets.Dataset`` or Arrow table."""
     if getattr(split, "_indices", None) is not None:  # a Dataset with a row selection
         split = split.flatten_indices()
     table = getattr(split, "data", split)  # a Dataset wraps its Arrow table
-    return column_matrix(table.column("labels")).astype(np.int64)
+    return column_matrix(table.column("labels")).astype(dtype)
 
 
 def write_pass(predictions: SplitPredictions, path: str | Path) -> None:
