@@ -14,7 +14,12 @@ from sklearn.metrics import f1_score
 from synthetic_tables import write_tables
 from tiny_run import write_probe
 from training_settings import TINY_TRAINING, training_settings
-from transformers import AutoConfig, AutoModelForSequenceClassification
+from transformers import (
+    AutoConfig,
+    AutoModelForSequenceClassification,
+    DistilBertConfig,
+    DistilBertForSequenceClassification,
+)
 
 from arxivcat.model.evaluate import evaluate_model
 from arxivcat.model.inference import Placement
@@ -208,6 +213,19 @@ def test_a_refit_binary_head_is_the_regressions_sigmoid_through_the_softmax():
 def test_refit_heads_refuses_a_model_without_a_linear_layer_on_the_pooled_output():
     with pytest.raises(TrainingError, match=r"needs a classifier .* refit_heads: false"):
         refit_heads(torch.nn.Sequential(), [], [], 8, Placement(torch.device("cpu"), "fp32"))
+
+
+def test_a_model_the_refit_cannot_serve_is_refused_before_training(run, tmp_path, monkeypatch):
+    root, _, _ = run
+    config = DistilBertConfig(vocab_size=1000, dim=32, n_layers=1, n_heads=2, hidden_dim=64)
+    monkeypatch.setattr(
+        "arxivcat.model.train.load_classifier",
+        lambda *args, **kwargs: DistilBertForSequenceClassification(config),
+    )
+    settings = training_settings(**{**TINY_TRAINING, "refit_heads": True})
+    with pytest.raises(TrainingError, match="DistilBertForSequenceClassification has none"):
+        train_model(root / "tokenized", tmp_path / "model", tmp_path / "store", settings, 1)
+    assert not (tmp_path / "model").exists()
 
 
 def test_split_report_heads_are_read_back_for_training(run):

@@ -48,7 +48,7 @@ MAX_ITER = 1000
 MIN_SAMPLED_POSITIVES = 100
 
 
-def _classifier(model: torch.nn.Module) -> torch.nn.Linear:
+def classifier_layer(model: torch.nn.Module) -> torch.nn.Linear:
     """The model's last layer, a linear one on the pooled output (BERT's classification head).
 
     Raises:
@@ -175,7 +175,7 @@ def refit_heads(
         TrainingError: If the model's last layer is not one linear layer on the pooled output,
             or a head's training rows hold a single class.
     """
-    layer = _classifier(model)
+    layer = classifier_layer(model)
     wall, cpu = time.monotonic(), time.process_time()
     running = inference_copy(model, placement)
     fitted = sample_rows(train, max_rows, seed)

@@ -51,7 +51,7 @@ from arxivcat.model.launch import batch_layout, relaunch, world_size
 from arxivcat.model.loading import load_classifier
 from arxivcat.model.loss import ClassifierLoss, positive_weights
 from arxivcat.model.record import mean_training_loss, training_info, write_model_dir
-from arxivcat.model.refit_heads import refit_heads
+from arxivcat.model.refit_heads import classifier_layer, refit_heads
 from arxivcat.model.settings import TrainingSettings
 from arxivcat.model.split_scoring import read_pass, score_split, write_pass
 from arxivcat.model.storage import require_space, writing
@@ -117,6 +117,8 @@ def _build_trainer(
         attn_implementation="eager" if device == "tpu" else "sdpa",
         heads=heads,
     )
+    if settings.refit_heads:
+        classifier_layer(model)  # a model the refit cannot serve is refused now, not after training
     weights = sum(p.numel() * p.element_size() for p in model.parameters())
     # A lower bound: one checkpoint (weights and two AdamW moments) plus the best and final models.
     best = weights if settings.keep == "best" else 0
