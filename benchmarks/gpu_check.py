@@ -13,7 +13,11 @@ does (shipped settings; this check's model, batch size, ``torch_compile``) on wh
 - evaluate: ``evaluate_model`` at the shipped batch and a larger one: the test split's pass record;
 - predict: ``predict_corpus`` at the shipped batch and a larger one, on the corpus's first eighth
   (twice: the first call warms up) and on all of it; the difference of the two manifests is the
-  per-paper cost (reading, tokenizing, scoring, writing) without loading the model.
+  per-paper cost (reading, tokenizing, scoring, writing) without loading the model;
+- refit fits: the heads' refit solver (:func:`arxivcat.model.logistic.choose_c`, every head and
+  C at once, as ``refit_heads`` runs it on a GPU) on generated features of the model's width, 150
+  heads x 200,000 rows, timed on the device; a smaller problem solved on the device and on the
+  CPU checks that both choose the same C and give the same probabilities.
 
 MFU: forward FLOPs ``2 N s + 4 L d s^2`` per sequence of ``s`` padded tokens (``N`` parameters
 outside the embeddings, ``L`` layers, ``d`` width; ``s^2`` from the mean width, which slightly
@@ -39,9 +43,11 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import common
+import logistic_fit
 import torch
 from datasets import DatasetDict
 from transformers import AutoTokenizer
@@ -49,6 +55,8 @@ from transformers import AutoTokenizer
 from arxivcat.config import schema_defaults
 from arxivcat.io.progress import quiet_progress_bars
 from arxivcat.model.evaluate import evaluate_model
+from arxivcat.model.logistic import choose_c
+from arxivcat.model.refit_heads import C_GRID, MAX_ITER
 from arxivcat.model.tokenize import TOKENIZER_SUBDIR
 from arxivcat.model.train import train_model
 from arxivcat.predict.predict import predict_corpus
@@ -80,6 +88,8 @@ class Profile:
     baseline_s: float = 20.0  # timed baseline seconds (fewer if the batches end first; 0: one step)
     large_batch: int = 128
     predict_batch: int = 256
+    fit_rows: int = 200_000  # the refit's default refit_max_rows
+    fit_heads: int = 150
     # A step that would end later (by its estimate) is skipped; one still running GRACE_S after it
     # is stopped; with about 30 s of start, a run takes under 8 minutes.  None: every step runs.
     deadline_s: float | None = 400.0
@@ -89,7 +99,8 @@ class Profile:
 GPU = Profile()
 SMOKE = Profile(
     "cpu", True, warmup_steps=2, baseline_s=0.0, large_batch=64, predict_batch=128,
-    deadline_s=None, skip=("train batch 64 compiled",),  # the path of batch 32 compiled again
+    fit_rows=2_000, fit_heads=10, deadline_s=None,
+    skip=("train batch 64 compiled",),  # the path of batch 32 compiled again
 )  # fmt: skip
 
 
@@ -237,6 +248,27 @@ class Check:
             stage_wall_s=whole["seconds"],
         )  # fmt: skip
 
+    def fits(self) -> None:
+        """The refit's solver on the device at full size; a smaller problem against the CPU."""
+        rows, heads = self.profile.fit_rows, self.profile.fit_heads
+        train = logistic_fit.generated(rows, self.hidden, heads, seed=2)
+        validation = logistic_fit.generated(rows // 2, self.hidden, heads, seed=3)
+        solve = partial(choose_c, c_grid=C_GRID, max_iter=MAX_ITER)
+        started = time.perf_counter()
+        fit = solve(train, validation, device=self.device)
+        common.synchronize(self.device)
+        seconds = time.perf_counter() - started
+        small = [(x[: rows // 4], y[: rows // 4, :5]) for x, y in (train, validation)]
+        here, cpu = solve(*small, device=self.device), solve(*small, device="cpu")
+        self.rows.append({
+            "step": "refit fits", "fits": heads * len(C_GRID), "rows": rows, "width": self.hidden,
+            "seconds": round(seconds, 2), "iterations_max": int(fit.iterations.max()),
+            "check_same_c": float((here.c == cpu.c).mean()),
+            "check_max_probability_difference": float(
+                abs(here.probabilities(small[1][0]) - cpu.probabilities(small[1][0])).max()
+            ),
+        })  # fmt: skip
+
     def steps(self) -> list[tuple[str, float, Callable[[], None]]]:
         """(name, estimated GPU seconds, run) in order of importance."""
         large, larger = self.profile.large_batch, self.profile.predict_batch
@@ -249,6 +281,7 @@ class Check:
             (f"predict batch {shipped}", 30, lambda: self.predict(shipped)),
             (f"evaluate batch {larger}", 20, lambda: self.evaluate(larger)),
             (f"predict batch {larger}", 30, lambda: self.predict(larger)),
+            ("refit fits", 20, self.fits),
             ("train batch 32 compiled", 180, lambda: self.train(32, True)),
             (f"train batch {large}", 60, lambda: self.train(large, False)),
             (f"train batch {large} compiled", 150, lambda: self.train(large, True)),
@@ -297,6 +330,14 @@ class Check:
         """The final table, and the fastest training against the reference."""
         lines = [f"{'step':<24}" + "".join(f"{name:>14}" for name in COLUMNS.values())]
         for row in self.rows:
+            if "fits" in row:
+                lines.append(
+                    f"{row['step']:<24} {row['fits']} fits on {row['rows']:,} rows x "
+                    f"{row['width']}: {row['seconds']} s; against the CPU: same C "
+                    f"{row['check_same_c']:.0%}, probabilities within "
+                    f"{row['check_max_probability_difference']:.1e}"
+                )
+                continue
             if "samples_per_s" not in row:
                 lines.append(f"{row['step']:<24} {row.get('skipped') or row.get('failed')}")
                 continue
