@@ -15,11 +15,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from datasets import DatasetDict
 from synthetic_tables import write_tiny_tokenized
 from training_settings import TINY_TRAINING
 
 from arxivcat.config import schema_defaults
 from arxivcat.model.launch import batch_layout
+from arxivcat.model.refit_heads import sample_rows
 from arxivcat.model.settings import TrainingSettings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,10 +53,12 @@ def test_two_process_ddp_training_keeps_the_effective_batch(tmp_path: Path) -> N
     info = json.loads((model_dir / "training_info.json").read_text())
     assert info["device_count"] == 2
     assert info["distributed_type"] == "MULTI_CPU"
-    assert info["head_refit"]["rows"]["train"] == 200
+    settings = TrainingSettings.from_dict(json.loads(settings_file.read_text()))
+    train = DatasetDict.load_from_disk(str(dataset))["train"]
+    sampled = len(sample_rows(train, 200, settings.seed))  # its rare class's positives added
+    assert info["head_refit"]["rows"]["train"] == sampled and 200 <= sampled < 320
     assert info["head_refit"]["train_rows_available"] == 320
     state = json.loads((model_dir / "trainer_state.json").read_text())
-    settings = TrainingSettings.from_dict(json.loads(settings_file.read_text()))
     per_device, _ = batch_layout(settings, 2)
     assert state["train_batch_size"] == per_device == 8
     # 320 training rows at an effective batch of 16 (8 on each of 2 processes): 20 steps.
