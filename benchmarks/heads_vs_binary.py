@@ -123,10 +123,17 @@ def run(item, workdir: Path) -> tuple[ExperimentResults, dict]:
     wall, cpu = time.monotonic(), time.process_time()
     train_model(base / "tokenized", base / "model", base / "store", settings, 2)
     train = {"wall": time.monotonic() - wall, "cpu": time.process_time() - cpu}
-    evaluate_model(base / "model", base / "tokenized", base / "metrics.json",
+    return evaluated(base, base / "tokenized", item.report, settings), train
+
+
+def evaluated(
+    base: Path, tokenized: Path, report: Path, settings: TrainingSettings
+) -> ExperimentResults:
+    """Evaluate the model in ``base`` on ``tokenized``, choose its threshold; its result files."""
+    evaluate_model(base / "model", tokenized, base / "metrics.json",
                    base / "predictions.parquet", settings)  # fmt: skip
     write_threshold(base / "predictions.parquet", base / "threshold.json")
-    return results_in(base, item.report), train
+    return results_in(base, report)
 
 
 def refit_earlier(earlier: Path, base: Path, settings: TrainingSettings) -> ExperimentResults:
@@ -149,10 +156,7 @@ def refit_earlier(earlier: Path, base: Path, settings: TrainingSettings) -> Expe
     )  # fmt: skip
     model.save_pretrained(base / "model")
     print(f"{base.name}: refit in {record['seconds']:.0f} s, C {record['heads'][0]['C']:g}")
-    evaluate_model(base / "model", earlier / "tokenized", base / "metrics.json",
-                   base / "predictions.parquet", settings)  # fmt: skip
-    write_threshold(base / "predictions.parquet", base / "threshold.json")
-    return results_in(base, earlier / "split_report.json")
+    return evaluated(base, earlier / "tokenized", earlier / "split_report.json", settings)
 
 
 def results_in(base: Path, report: Path) -> ExperimentResults:

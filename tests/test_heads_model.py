@@ -215,13 +215,19 @@ def test_refit_heads_refuses_a_model_without_a_linear_layer_on_the_pooled_output
         refit_heads(torch.nn.Sequential(), [], [], 8, Placement(torch.device("cpu"), "fp32"))
 
 
+def _never_trains(*args, **kwargs):
+    raise AssertionError("training started")
+
+
 def test_a_model_the_refit_cannot_serve_is_refused_before_training(run, tmp_path, monkeypatch):
     root, _, _ = run
-    config = DistilBertConfig(vocab_size=1000, dim=32, n_layers=1, n_heads=2, hidden_dim=64)
+    config = DistilBertConfig(vocab_size=30522, dim=32, n_layers=1, n_heads=2, hidden_dim=64)
     monkeypatch.setattr(
         "arxivcat.model.train.load_classifier",
         lambda *args, **kwargs: DistilBertForSequenceClassification(config),
     )
+    # It could train (its vocabulary fits); a refusal after training raises too, so: not at all.
+    monkeypatch.setattr("arxivcat.model.train.ArxivcatTrainer.train", _never_trains)
     settings = training_settings(**{**TINY_TRAINING, "refit_heads": True})
     with pytest.raises(TrainingError, match="DistilBertForSequenceClassification has none"):
         train_model(root / "tokenized", tmp_path / "model", tmp_path / "store", settings, 1)

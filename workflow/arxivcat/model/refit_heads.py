@@ -88,8 +88,7 @@ def sample_rows(split: Any, max_rows: int | None, seed: int) -> Any:
     chosen[np.random.default_rng(seed).choice(len(split), max_rows, replace=False)] = True
     positive = split_labels(split, np.int8).reshape(len(split), -1) > 0
     short = positive[chosen].sum(0) < MIN_SAMPLED_POSITIVES
-    if short.any():
-        chosen |= positive[:, short].any(1)
+    chosen |= positive[:, short].any(1)
     return split.with_format("arrow")[np.flatnonzero(chosen)]
 
 
