@@ -70,6 +70,21 @@ def test_f1_difference_interval_is_paired_and_reproducible():
     assert few["high"] - few["low"] > found["high"] - found["low"]
 
 
+def test_every_heads_interval_at_once_equals_each_heads_own(monkeypatch):
+    from arxivcat.model import metrics
+
+    rng = np.random.default_rng(2)
+    labels = rng.random((3000, 5)) < [0.3, 0.1, 0.05, 0.02, 0.0]
+    ours = np.where(rng.random(labels.shape) < 0.85, labels, rng.random(labels.shape) < 0.03)
+    theirs = np.where(rng.random(labels.shape) < 0.7, labels, rng.random(labels.shape) < 0.03)
+    one_by_one = [f1_difference_interval(labels[:, k], ours[:, k], theirs[:, k]) for k in range(5)]
+    assert metrics.f1_difference_intervals(labels, ours, theirs) == one_by_one
+    assert one_by_one[4] == {"difference": 0.0, "low": 0.0, "high": 0.0} != one_by_one[3]
+    # In passes of two heads (a 150-head model's counts need not fit in memory at once).
+    monkeypatch.setattr(metrics, "COUNTS_BYTES", 24 * 3000 * 2)
+    assert metrics.f1_difference_intervals(labels, ours, theirs) == one_by_one
+
+
 def test_binary_metrics_reject_bad_input():
     with pytest.raises(ValueError, match="equal"):
         binary_metrics([1, 0], [0.5])

@@ -329,11 +329,24 @@ def test_the_experiment_card_tabulates_every_head_and_the_pooled_numbers(cards):
     assert card.data.to_dict()["pipeline_tag"] == "text-classification"
     text = card.text
     probe = json.loads((cards / "probe" / "probe.json").read_text())
+    lines = text.splitlines()
+    header = next(line for line in lines if line.startswith("| Head |"))
+    # A paired difference column for the probe; none for TF-IDF, whose predictions are not here.
+    assert header.endswith(
+        "| TF-IDF test F1 at its own threshold | This model minus the frozen probe, test F1 at "
+        "own thresholds [95% interval] |"
+    )
     for head in HEADS:
-        row = next(line for line in text.splitlines() if line.startswith(f"| {head} |"))
+        row = next(line for line in lines if line.startswith(f"| {head} |"))
+        assert row.count("|") == header.count("|") == 12
         assert f"| {metrics['heads'][head]['test']['f1']:.4f} |" in row
         frozen = probe["heads"][head]["threshold"]["test"]["at_threshold"]["f1"]
-        assert row.split(" | ")[-2] == f"{frozen:.4f}"  # beside the TF-IDF column (n/a here)
+        assert row.split(" | ")[-3:-1] == [f"{frozen:.4f}", "n/a"]
+        # The same difference and interval as the head's own card (the same resampled papers).
+        head_card = (cards / "cards" / head / "card.md").read_text().splitlines()
+        own = next(line for line in head_card if line.startswith("| frozen base encoder"))
+        assert row.split(" | ")[-1] == own.split(" | ")[6] + " |"
+    assert "resamples the test papers that both scored (a paired bootstrap)" in text
     assert "class-weighted logistic regression per head on its embeddings" in text
     assert "| validation, each head's own |" in text and "Macro F1" in text
     snippet = text.split("```python\n", 1)[1].split("```", 1)[0]

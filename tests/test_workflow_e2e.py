@@ -348,8 +348,16 @@ def test_every_head_has_its_card_and_the_model_card_tabulates_them(completed_run
             assert f"**{chosen['heads'][head]['threshold']:.4f}**" in card.text
     card = ModelCard.load(workdir / layout.CARD.format(experiment=MULTI))
     assert {r.dataset_config for r in card.data.eval_results} == set(heads)
-    assert sum(line.startswith(("| AI |", "| CV |", "| Cyber |", "| NLP |", "| RO |"))
-               for line in card.text.splitlines()) == 5  # fmt: skip
+    rows = {line.split(" | ")[0][2:]: line for line in card.text.splitlines()
+            if line.startswith(("| AI |", "| CV |", "| Cyber |", "| NLP |", "| RO |"))}  # fmt: skip
+    assert list(rows) == heads
+    for head, row in rows.items():
+        # Its paired differences against the probe and TF-IDF, as on the head's own card.
+        own = (workdir / layout.HEAD_CARD.format(experiment=MULTI, head=head)).read_text()
+        comparison = own.split("### Comparison with baselines", 1)[1].split("\n### ", 1)[0]
+        cell = {line.split(" | ")[0][2:8]: line.split(" | ")[6] for line in comparison.splitlines()
+                if line.startswith(("| frozen base encoder", "| TF-IDF"))}  # fmt: skip
+        assert row.removesuffix(" |").split(" | ")[-2:] == [cell["frozen"], cell["TF-IDF"]]
     assert "each head's own" in card.text and "Macro F1" in card.text
 
 

@@ -9,12 +9,13 @@ per head, so that a 150-head card stays readable.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from arxivcat.report.card_comparison import duration
+from arxivcat.report.card_comparison import PAIRED, duration
 from arxivcat.report.card_facts import CardFacts, workflow_facts
 from arxivcat.report.card_render import GENERATED, eval_results, front_matter, title_block
 from arxivcat.report.card_sections import base_model_phrase, section_data
@@ -26,7 +27,11 @@ from arxivcat.report.card_training import (
     section_versions,
 )
 from arxivcat.report.hub_card import hub_metadata
+from arxivcat.report.paired import difference_text
 from arxivcat.report.trainer_run import read_json
+
+#: The paired difference columns of the heads table: the scorer's key and how the table names it.
+PAIRED_COLUMNS = (("probe", "the frozen probe"), ("baseline", "TF-IDF"))
 
 
 def _f1(metrics: dict[str, Any] | None, key: str = "f1") -> str:
@@ -39,14 +44,24 @@ def heads_table(
     baseline: dict[str, Any] | None,
     report: dict[str, Any],
     probe: dict[str, Any] | None = None,
+    differences: Mapping[str, Mapping[str, dict[str, Any]]] | None = None,
 ) -> str:
-    """One row per head: categories, support, F1 at 0.5 and at its threshold, the baselines'."""
+    """One row per head: categories, support, F1 at 0.5 and at its threshold, the baselines'.
+
+    ``differences`` maps ``probe`` and ``baseline`` to each head's test F1 minus theirs with its
+    paired interval (:func:`~arxivcat.report.paired.f1_differences_on_test`): a column each.
+    """
     labels = {h["name"]: h["labels"] for h in report.get("heads", [])}
+    paired = [(key, name) for key, name in PAIRED_COLUMNS if (differences or {}).get(key)]
     rows = [
         "| Head | Categories | Validation positives | Test positives | Validation F1 | Test F1 "
         "| Own threshold | Test F1 at it | Frozen probe test F1 at its own threshold "
-        "| TF-IDF test F1 at its own threshold |",
-        "|:-----|:-----|-----:|-----:|-----:|-----:|-----:|-----:|-----:|-----:|",
+        "| TF-IDF test F1 at its own threshold |"
+        + "".join(
+            f" This model minus {name}, test F1 at own thresholds [95% interval] |"
+            for _, name in paired
+        ),
+        "|:-----|:-----|" + "-----:|" * (8 + len(paired)),
     ]
     for head, record in metrics["heads"].items():
         chosen = threshold["heads"][head]
@@ -54,6 +69,7 @@ def heads_table(
             (((scorer or {}).get("heads", {}).get(head) or {}).get("threshold") or {})
             for scorer in (baseline, probe)
         )
+        found = [(differences or {})[key].get(head) for key, _ in paired]
         rows.append(
             f"| {head} | {', '.join(labels.get(head, []))} | "
             f"{record['validation']['positives']:,} | {record['test']['positives']:,} | "
@@ -61,6 +77,7 @@ def heads_table(
             f"{_f1(chosen['test']['at_threshold'])} | "
             f"{_f1(frozen.get('test', {}).get('at_threshold'))} | "
             f"{_f1(tfidf.get('test', {}).get('at_threshold'))} |"
+            + "".join(f" {difference_text(d) if d else 'n/a'} |" for d in found)
         )
     return "\n".join(rows)
 
@@ -160,8 +177,12 @@ def render_multi_head_card(
     threshold: dict[str, Any],
     baseline: dict[str, Any] | None,
     folder: str,
+    differences: Mapping[str, Mapping[str, dict[str, Any]]] | None = None,
 ) -> str:
-    """The experiment card's Markdown text (front matter included)."""
+    """The experiment card's Markdown text (front matter included).
+
+    ``differences``: each head's test F1 minus the probe's and the baseline's (:func:`heads_table`).
+    """
     heads = list(metrics["heads"])
     results = []
     for head in heads:
@@ -202,7 +223,8 @@ def render_multi_head_card(
         "### Heads\n\nSupport is the number of positive papers; F1 at 0.5 unless marked.  The "
         "TF-IDF baseline is class-weighted and also at its own threshold chosen on validation."
         + probe_sentence(facts)
-        + f"\n\n{heads_table(metrics, threshold, baseline, report, facts.probe)}",
+        + (PAIRED if any((differences or {}).values()) else "")
+        + f"\n\n{heads_table(metrics, threshold, baseline, report, facts.probe, differences)}",
         "## Training procedure",
         f"### Training hyperparameters\n\n{section_hyperparameters(facts)}",
         f"### Training results\n\n{section_training_results(facts)}",

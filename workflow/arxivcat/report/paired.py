@@ -11,25 +11,61 @@ model).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow.parquet as pq
 
-from arxivcat.model.metrics import f1_difference_interval
+from arxivcat.model.metrics import f1_difference_intervals
 from arxivcat.report.choose_threshold import decisions
-from arxivcat.report.drift import split_scores
+from arxivcat.splits.table_schema import column_matrix, table_heads
 
 #: A predictions file, its threshold report and a head (None for a binary model).
 Side = tuple[Path, dict[str, Any], str | None]
 
 
 def _test_decisions(
-    predictions: Path, report: dict[str, Any], head: str | None
+    predictions: Path, reports: Mapping[str | None, dict[str, Any]]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Test papers' ids, true labels and labels at the threshold chosen on validation."""
-    ids, labels, scores = split_scores(predictions, head)["test"]
-    return ids, labels, decisions(scores, report)
+    """Test papers' ids, and ``[papers, heads]`` true labels and labels at each head's threshold.
+
+    ``reports`` maps each head (None for a binary model) to its threshold report.
+    """
+    table = pq.read_table(
+        predictions, columns=["id", "probability", "label"], filters=[("split", "==", "test")]
+    )
+    labels, scores = column_matrix(table["label"]), column_matrix(table["probability"])
+    names = table_heads(pq.read_schema(predictions))
+    if names is None:
+        labels, scores, names = labels[:, None], scores[:, None], [None]
+    columns = [names.index(head) for head in reports]
+    predicted = [decisions(scores[:, c], r) for c, r in zip(columns, reports.values(), strict=True)]
+    ids = np.asarray(table["id"].to_pylist(), dtype=object)
+    return ids, labels[:, columns], np.stack(predicted, axis=1)
+
+
+def f1_differences_on_test(
+    ours: tuple[Path, Mapping[str | None, dict[str, Any]]],
+    theirs: tuple[Path, Mapping[str | None, dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    """:func:`f1_difference_on_test` of several heads, each predictions file read once.
+
+    Args:
+        ours: Predictions file and each head's threshold report (None for a binary model).
+        theirs: The other classifier's, as many heads, compared in order (a binary model's
+            None beside a head of a multi-head one).
+
+    Returns:
+        One result per head, in order.
+    """
+    ids, labels, predicted = _test_decisions(*ours)
+    other_ids, _, other_predicted = _test_decisions(*theirs)
+    _, rows, other_rows = np.intersect1d(ids, other_ids, assume_unique=True, return_indices=True)
+    intervals = f1_difference_intervals(labels[rows], predicted[rows], other_predicted[other_rows])
+    same = len(rows) == len(ids) == len(other_ids)
+    return [{**interval, "papers": len(rows), "all_papers": same} for interval in intervals]
 
 
 def f1_difference_on_test(ours: Side, theirs: Side) -> dict[str, Any]:
@@ -43,11 +79,9 @@ def f1_difference_on_test(ours: Side, theirs: Side) -> dict[str, Any]:
         :func:`~arxivcat.model.metrics.f1_difference_interval` on the test papers both scored,
         with ``papers`` (how many) and ``all_papers`` (whether both scored the same papers).
     """
-    ids, labels, predicted = _test_decisions(*ours)
-    other_ids, _, other_predicted = _test_decisions(*theirs)
-    _, rows, other_rows = np.intersect1d(ids, other_ids, assume_unique=True, return_indices=True)
-    interval = f1_difference_interval(labels[rows], predicted[rows], other_predicted[other_rows])
-    return {**interval, "papers": len(rows), "all_papers": len(rows) == len(ids) == len(other_ids)}
+    return f1_differences_on_test(
+        (ours[0], {ours[2]: ours[1]}), (theirs[0], {theirs[2]: theirs[1]})
+    )[0]
 
 
 def interval_text(found: dict[str, Any]) -> str:

@@ -28,7 +28,7 @@ from arxivcat.report.card_render import render_card
 from arxivcat.report.drift import drift_facts, split_scores
 from arxivcat.report.hub_card import class_names, hub_card
 from arxivcat.report.outputs import writing
-from arxivcat.report.paired import f1_difference_on_test
+from arxivcat.report.paired import f1_difference_on_test, f1_differences_on_test
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +110,33 @@ def _differences(
     return found
 
 
+def _head_differences(
+    metrics: Mapping[str, Any],
+    threshold: Mapping[str, Any],
+    predictions_path: str | Path | None,
+    scorers: Mapping[str, tuple[dict[str, Any] | None, str | Path | None]],
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Each head's test F1 minus each baseline's, for the heads whose thresholds are known.
+
+    ``scorers`` as :func:`_differences`; the result maps a baseline's name to each head's.
+    """
+    if predictions_path is None:
+        return {}
+    found = {}
+    for name, (record, path) in scorers.items():
+        theirs = {
+            head: chosen
+            for head in metrics["heads"]
+            if (chosen := (((record or {}).get("heads") or {}).get(head) or {}).get("threshold"))
+        }
+        if path is None or not theirs:
+            continue
+        ours = {head: threshold["heads"][head] for head in theirs}
+        paired = f1_differences_on_test((Path(predictions_path), ours), (Path(path), theirs))
+        found[name] = dict(zip(theirs, paired, strict=True))
+    return found
+
+
 def save_card(text: str, output_path: str | Path) -> ModelCard:
     """Check ``text`` parses as a Hugging Face model card and write it atomically.
 
@@ -171,8 +198,8 @@ def write_card(
             the predictions, the card gives F1 by year and calibration.
         probe_path: The frozen-encoder probe's ``metrics.json`` (rule ``train_probe``).
         baseline_predictions_path: The TF-IDF baseline's predictions: with the model's, the
-            card gives the test F1 difference at own thresholds with its paired interval (the
-            card of one experiment's head or of a binary experiment; not the multi-head table).
+            card gives the test F1 difference at own thresholds with its paired interval (a
+            multi-head experiment's card, each head's).
         probe_predictions_path: The frozen-encoder probe's predictions, likewise.
 
     Returns:
@@ -183,7 +210,7 @@ def write_card(
         return _write_multi_head_card(
             experiment, model_dir, metrics_path, split_report_path, manifest_path, output_path,
             predictions_path, baseline_path, plot_paths or {}, threshold_path, folder_name,
-            table_paths, probe_path,
+            table_paths, probe_path, baseline_predictions_path, probe_predictions_path,
         )  # fmt: skip
     facts = workflow_facts(
         experiment, model_dir, metrics_path, split_report_path, manifest_path, baseline_path,
@@ -232,7 +259,9 @@ def _write_multi_head_card(
     threshold_path: str | Path | None,
     folder_name: str | None,
     table_paths: Mapping[str, str | Path] | None,
-    probe_path: str | Path | None = None,
+    probe_path: str | Path | None,
+    baseline_predictions_path: str | Path | None,
+    probe_predictions_path: str | Path | None,
 ) -> ModelCard:
     """The card of a multi-head experiment (:mod:`arxivcat.report.multi_head_card`)."""
     from arxivcat.report.multi_head_card import multi_head_facts, render_multi_head_card
@@ -246,10 +275,18 @@ def _write_multi_head_card(
     if predictions_path is not None and table_paths is not None:
         facts.drift = drift_facts(predictions_path, table_paths, None)
     facts.plots = _draw_plots(facts, output_path, plot_paths, predictions_path)
-    folder = folder_name or str(output_path.parent)
-    return save_card(
-        render_multi_head_card(facts, metrics, threshold, baseline, folder), output_path
+    differences = _head_differences(
+        metrics,
+        threshold,
+        predictions_path,
+        {
+            "baseline": (baseline, baseline_predictions_path),
+            "probe": (facts.probe, probe_predictions_path),
+        },
     )
+    folder = folder_name or str(output_path.parent)
+    text = render_multi_head_card(facts, metrics, threshold, baseline, folder, differences)
+    return save_card(text, output_path)
 
 
 def card_from_run_dir(
