@@ -550,9 +550,11 @@ def test_the_frozen_probe_reaches_every_card_and_the_summary(completed_run):
         assert f"{frozen}: F1" in shares
     probe = _probe(workdir, MULTI)
     card = (workdir / layout.CARD.format(experiment=MULTI)).read_text()
+    header = next(line for line in card.splitlines() if line.startswith("| Head |")).split(" | ")
+    column = header.index("Frozen probe test F1 at its own threshold")
     for head in _heads(workdir):
         frozen = probe["heads"][head]["threshold"]["test"]["at_threshold"]["f1"]
         (row,) = [line for line in card.splitlines() if line.startswith(f"| {head} |")]
-        assert row.split(" | ")[-2] == f"{frozen:.4f}"
+        assert row.split(" | ")[column] == f"{frozen:.4f}"
         head_card = (workdir / layout.HEAD_CARD.format(experiment=MULTI, head=head)).read_text()
         assert f"**{frozen:.4f}**" in head_card.split("| frozen base encoder", 1)[1].split("\n")[0]
