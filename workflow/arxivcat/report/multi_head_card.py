@@ -38,6 +38,14 @@ def _f1(metrics: dict[str, Any] | None, key: str = "f1") -> str:
     return "n/a" if not metrics or metrics.get(key) is None else f"{metrics[key]:.4f}"
 
 
+def head_thresholds(
+    scorer: dict[str, Any] | None, metrics: dict[str, Any]
+) -> dict[str | None, dict[str, Any]]:
+    """A baseline's threshold report of each head (empty where it has none)."""
+    heads = (scorer or {}).get("heads") or {}
+    return {head: (heads.get(head) or {}).get("threshold") or {} for head in metrics["heads"]}
+
+
 def heads_table(
     metrics: dict[str, Any],
     threshold: dict[str, Any],
@@ -53,6 +61,7 @@ def heads_table(
     """
     labels = {h["name"]: h["labels"] for h in report.get("heads", [])}
     paired = [(key, name) for key, name in PAIRED_COLUMNS if (differences or {}).get(key)]
+    chosen_by = [head_thresholds(scorer, metrics) for scorer in (baseline, probe)]
     rows = [
         "| Head | Categories | Validation positives | Test positives | Validation F1 | Test F1 "
         "| Own threshold | Test F1 at it | Frozen probe test F1 at its own threshold "
@@ -65,10 +74,7 @@ def heads_table(
     ]
     for head, record in metrics["heads"].items():
         chosen = threshold["heads"][head]
-        tfidf, frozen = (
-            (((scorer or {}).get("heads", {}).get(head) or {}).get("threshold") or {})
-            for scorer in (baseline, probe)
-        )
+        tfidf, frozen = (thresholds[head] for thresholds in chosen_by)
         found = [(differences or {})[key].get(head) for key, _ in paired]
         rows.append(
             f"| {head} | {', '.join(labels.get(head, []))} | "

@@ -28,7 +28,7 @@ from arxivcat.report.card_render import render_card
 from arxivcat.report.drift import drift_facts, split_scores
 from arxivcat.report.hub_card import class_names, hub_card
 from arxivcat.report.outputs import writing
-from arxivcat.report.paired import f1_difference_on_test, f1_differences_on_test
+from arxivcat.report.paired import f1_differences_on_test
 
 logger = logging.getLogger(__name__)
 
@@ -88,52 +88,34 @@ def _draw_plots(
     }
 
 
+#: A baseline's threshold report of each head (None for a binary model), and its predictions.
+BaselineSide = tuple[Mapping[str | None, dict[str, Any] | None], str | Path | None]
+
+
 def _differences(
-    facts: CardFacts,
     predictions_path: str | Path | None,
-    scorers: Mapping[str, tuple[dict[str, Any] | None, str | Path | None]],
-    head: str | None,
-) -> dict[str, dict[str, Any]]:
-    """The model's test F1 minus each baseline's whose predictions and threshold are known.
+    ours: Mapping[str | None, dict[str, Any] | None],
+    scorers: Mapping[str, BaselineSide],
+) -> dict[str, dict[str | None, dict[str, Any]]]:
+    """The model's test F1 minus each baseline's, head by head, where both thresholds are known.
 
-    ``scorers`` maps each baseline's name to its record (its ``threshold`` is read) and its
-    predictions file.
-    """
-    if predictions_path is None or not facts.threshold:
-        return {}
-    ours = (Path(predictions_path), facts.threshold, head)
-    found = {}
-    for name, (record, path) in scorers.items():
-        chosen = (record or {}).get("threshold")
-        if path is not None and chosen:
-            found[name] = f1_difference_on_test(ours, (Path(path), chosen, head))
-    return found
-
-
-def _head_differences(
-    metrics: Mapping[str, Any],
-    threshold: Mapping[str, Any],
-    predictions_path: str | Path | None,
-    scorers: Mapping[str, tuple[dict[str, Any] | None, str | Path | None]],
-) -> dict[str, dict[str, dict[str, Any]]]:
-    """Each head's test F1 minus each baseline's, for the heads whose thresholds are known.
-
-    ``scorers`` as :func:`_differences`; the result maps a baseline's name to each head's.
+    ``ours`` maps each head (None for a binary model) to the model's threshold report;
+    ``scorers`` maps each baseline's name to its own and its predictions file.  The result maps
+    a baseline's name to each head's difference
+    (:func:`~arxivcat.report.paired.f1_differences_on_test`).
     """
     if predictions_path is None:
         return {}
     found = {}
-    for name, (record, path) in scorers.items():
-        theirs = {
-            head: chosen
-            for head in metrics["heads"]
-            if (chosen := (((record or {}).get("heads") or {}).get(head) or {}).get("threshold"))
-        }
-        if path is None or not theirs:
+    for name, (reports, path) in scorers.items():
+        heads = [head for head, report in ours.items() if report and reports.get(head)]
+        if path is None or not heads:
             continue
-        ours = {head: threshold["heads"][head] for head in theirs}
-        paired = f1_differences_on_test((Path(predictions_path), ours), (Path(path), theirs))
-        found[name] = dict(zip(theirs, paired, strict=True))
+        paired = f1_differences_on_test(
+            (Path(predictions_path), {head: ours[head] for head in heads}),
+            (Path(path), {head: reports[head] for head in heads}),
+        )
+        found[name] = dict(zip(heads, paired, strict=True))
     return found
 
 
@@ -218,15 +200,18 @@ def write_card(
     )  # fmt: skip
     if predictions_path is not None and table_paths is not None:
         facts.drift = drift_facts(predictions_path, table_paths, facts.threshold, head)
-    facts.differences = _differences(
-        facts,
+    found = _differences(
         predictions_path,
+        {head: facts.threshold},
         {
-            "baseline": (facts.baseline, baseline_predictions_path),
-            "probe": (facts.probe, probe_predictions_path),
+            "baseline": (
+                {head: (facts.baseline or {}).get("threshold")},
+                baseline_predictions_path,
+            ),
+            "probe": ({head: (facts.probe or {}).get("threshold")}, probe_predictions_path),
         },
-        head,
     )
+    facts.differences = {name: by_head[head] for name, by_head in found.items()}
     facts.plots = _draw_plots(facts, output_path, plot_paths or {}, predictions_path)
     text = render_card(facts)
     if facts.threshold is not None:
@@ -264,7 +249,11 @@ def _write_multi_head_card(
     probe_predictions_path: str | Path | None,
 ) -> ModelCard:
     """The card of a multi-head experiment (:mod:`arxivcat.report.multi_head_card`)."""
-    from arxivcat.report.multi_head_card import multi_head_facts, render_multi_head_card
+    from arxivcat.report.multi_head_card import (
+        head_thresholds,
+        multi_head_facts,
+        render_multi_head_card,
+    )
 
     if threshold_path is None or split_report_path is None:
         raise CardError(f"{output_path}: a multi-head card needs the thresholds and split report")
@@ -275,13 +264,12 @@ def _write_multi_head_card(
     if predictions_path is not None and table_paths is not None:
         facts.drift = drift_facts(predictions_path, table_paths, None)
     facts.plots = _draw_plots(facts, output_path, plot_paths, predictions_path)
-    differences = _head_differences(
-        metrics,
-        threshold,
+    differences = _differences(
         predictions_path,
+        threshold["heads"],
         {
-            "baseline": (baseline, baseline_predictions_path),
-            "probe": (facts.probe, probe_predictions_path),
+            "baseline": (head_thresholds(baseline, metrics), baseline_predictions_path),
+            "probe": (head_thresholds(facts.probe, metrics), probe_predictions_path),
         },
     )
     folder = folder_name or str(output_path.parent)
