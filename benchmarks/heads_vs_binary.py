@@ -4,10 +4,11 @@ The reference's five fields (AI, CV, NLP, RO, cyber) are asked twice on the 20,0
 ../shared: once as one experiment with five heads, once as five binary experiments, all through
 the workflow's stages (labels, tokenize, train, evaluate, threshold) with the same training
 budget (MiniLM, ``--epochs`` epochs, the same rows and settings, pos_weight auto).  The
-multi-head experiment refits its heads on the fine-tuned features (``refit_heads``, as the
-shipped ``fields-weak-negs``; its cost is in its train stage's seconds); ``--refit all`` refits
-the binary models' heads too (is the refit what the shared encoder needs, or a gain any model
-gets?), ``--refit none`` neither.
+multi-head experiment fits its heads on the pretrained features before training (``head_init:
+logistic``) and refits them on the fine-tuned ones after it (``refit_heads``), as the shipped
+``fields-weak-negs`` (their cost is in its train stage's seconds); ``--refit all`` and
+``--head-init all`` give the binary models the same (is it what the shared encoder needs, or a
+gain any model gets?), ``none`` neither.
 
 The split is the reference's stratified one with other fractions (``--fractions``, default 17.5%
 training, 32.5% validation, 50% test): a 70/15/15 split of 20,000 records tests on 54 cs.CV
@@ -25,7 +26,9 @@ of an earlier run with the same options (a change to the multi-head side, in a f
 the compute ratio is then not measured).  With ``--refit all`` the earlier binary models are
 refit (:func:`arxivcat.model.refit_heads.refit_heads` on their kept weights, as training would
 have) rather than trained again, and each model's test F1 minus the earlier run's is printed: the
-refit's gain for each binary model, and 0 for the heads, trained again with the same seed.
+refit's gain for each binary model, and 0 for the heads, trained again with the same seed.  With
+``--head-init all`` the binary models are trained again, their heads fitted first, and the same
+differences print (against an earlier run with ``--head-init none``: the heads' own gain too).
 
 The interval covers the test papers, not training's randomness: ``--against EARLIER`` (the
 WORKDIR of a run with another ``--seed`` or ``--epochs`` and otherwise the same options) also
@@ -39,7 +42,8 @@ print only when all five of each are trained.
 
 Usage: PYTHONPATH=workflow python benchmarks/heads_vs_binary.py [--sample-pct 100] [--epochs 1]
            [--fractions 0.175 0.325 0.5] [--seed N] [--against EARLIER] [--fields NAME ...]
-           [--heads NAME ...] [--refit heads|all|none] [--binaries EARLIER] [WORKDIR]
+           [--heads NAME ...] [--refit heads|all|none] [--head-init heads|all|none]
+           [--binaries EARLIER] [WORKDIR]
 """
 
 from __future__ import annotations
@@ -87,11 +91,13 @@ def bench_config(
     seed: int | None = None,
     heads: Sequence[str] = tuple(FIELDS),
     refit: str = "heads",
+    head_init: str = "heads",
 ) -> dict:
     """The five binary experiments and the multi-head one (``heads``), with one training budget.
 
     ``refit`` says whose heads are refit on the fine-tuned features: the multi-head model's
-    (``heads``), every model's (``all``) or none.
+    (``heads``), every model's (``all``) or none; ``head_init`` whose heads are fitted on the
+    pretrained features before training (``head_init: logistic``), the same way.
     """
     config = shipped_config()
     config["splits"]["reference"]["fractions"] = dict(zip(SPLITS, fractions, strict=True))
@@ -99,12 +105,15 @@ def bench_config(
     config["experiments"] = {name.lower(): {"labels": labels, **common}
                              for name, labels in FIELDS.items()}  # fmt: skip
     config["experiments"]["fields"] = {"heads": {h: FIELDS[h] for h in heads}, **common}
-    if refit == "heads":
-        config["experiments"]["fields"]["training"] = {"refit_heads": True}
+    config["experiments"]["fields"]["training"] = {
+        "refit_heads": refit in ("heads", "all"),
+        "head_init": "logistic" if head_init in ("heads", "all") else "random",
+    }
     config["training"].update(
         model="builtin:minilm", max_length=max_length, num_epochs=epochs, learning_rate=5e-5,
         train_batch_size=32, eval_batch_size=64, device="cpu", pos_weight="auto",
         logging_steps=100, progress_seconds=120, checkpoint_minutes=0, refit_heads=refit == "all",
+        head_init="logistic" if head_init == "all" else "random",
     )  # fmt: skip
     if seed is not None:
         config["training"]["seed"] = seed
@@ -197,12 +206,17 @@ def main(workdir: Path, args: argparse.Namespace) -> None:
     """Run the comparison the command line asks for in ``workdir``."""
     fields, heads, epochs = args.fields, args.heads, args.epochs
     fractions, max_length, sample_pct = tuple(args.fractions), args.max_length, args.sample_pct
-    config = bench_config(sample_pct, max_length, epochs, fractions, args.seed, heads, args.refit)
+    config = bench_config(
+        sample_pct, max_length, epochs, fractions, args.seed, heads, args.refit, args.head_init
+    )
     names = [*(n.lower() for n in fields), "fields"]
     if args.binaries:  # only the multi-head model is trained
         (item,) = experiment_tables(workdir, ["fields"], config)
         earlier = [args.binaries / name for name in names[:-1]]
-        if args.refit == "all":
+        if args.head_init == "all":  # trained again, their heads fitted first
+            tables = experiment_tables(workdir, names[:-1], config)
+            runs = {item.name: run(item, workdir) for item in tables}
+        elif args.refit == "all":
             settings = TrainingSettings.from_dict(item.experiment.training)
             runs = {e.name: (refit_earlier(e, workdir / e.name, settings), None) for e in earlier}
         else:
@@ -213,11 +227,11 @@ def main(workdir: Path, args: argparse.Namespace) -> None:
     rows = comparison_rows([results for results, _ in runs.values()])
     print(f"\nMiniLM, {max_length} tokens, {epochs:g} epoch(s), {sample_pct:g}% of the training "
           f"split, fractions {fractions}, seed {config['training']['seed']}, heads refit: "
-          f"{args.refit}, CPU\n")  # fmt: skip
+          f"{args.refit}, heads fitted first: {args.head_init}, CPU\n")  # fmt: skip
     print(markdown(rows))
     binary = [runs[name.lower()][1] for name in fields]
     multi = runs["fields"][1]
-    cpu = sum(r["cpu"] for r in binary) if not args.binaries else None
+    cpu = None if None in binary else sum(r["cpu"] for r in binary)
     print(
         f"train stage CPU seconds: multi-head {multi['cpu']:.0f} ({multi['wall']:.0f} s wall), "
         + (f"{len(binary)} binary model(s) {cpu:.0f} ({sum(r['wall'] for r in binary):.0f} s wall)"
@@ -225,7 +239,7 @@ def main(workdir: Path, args: argparse.Namespace) -> None:
     )  # fmt: skip
     if args.against is not None:
         seed_differences(workdir, args.against, fields, heads)
-    elif args.binaries and args.refit == "all":  # the binary models refit, against as they were
+    elif args.binaries and "all" in (args.refit, args.head_init):  # against as they were
         seed_differences(workdir, args.binaries, fields, heads)
     if len(fields) < len(FIELDS) or len(heads) < len(FIELDS):
         return
@@ -268,6 +282,11 @@ if __name__ == "__main__":
     parser.add_argument(
         "--refit", choices=("heads", "all", "none"), default="heads",
         help="whose heads are refit on the fine-tuned features (default: the multi-head model's)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--head-init", choices=("heads", "all", "none"), default="heads",
+        help="whose heads are fitted on the pretrained features before training "
+        "(default: the multi-head model's)",
     )  # fmt: skip
     parser.add_argument(
         "--fractions", type=float, nargs=3, default=(0.175, 0.325, 0.5),

@@ -306,6 +306,13 @@ def test_hyperparameter_lines_follow_transformers_wording():
     info = {"head_refit": {**record, "train_rows_available": 800_000}}
     sampled = hyperparameter_lines(weighted, info)
     assert any("training rows (a sample of 200,000 of 800,000), its C" in x for x in sampled)
+    first = {**record, "encoder": "pretrained", "train_rows_available": 800_000}
+    both = hyperparameter_lines(weighted, {**info, "head_init": first})
+    (init,) = [line for line in both if line.startswith("head_init: before training, each")]
+    assert "on the pretrained encoder's pooled features" in init
+    (refit,) = [line for line in both if line.startswith("head_refit: after training, each")]
+    assert "on the fine-tuned encoder's pooled features" in refit
+    assert both.index(init) + 1 == both.index(refit)
 
 
 def test_bad_inputs_fail_with_the_file_named(workflow_card, tmp_path):

@@ -55,6 +55,7 @@ def test_default_config_ships_the_seven_reference_experiments_and_their_fields_a
     }  # fmt: skip
     assert fields.weak_negatives == pytest.approx(0.10) and fields.split == "reference"
     assert fields.training["pos_weight"] == "auto" and fields.training["refit_heads"] is True
+    assert fields.training["head_init"] == "logistic"
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCE_EXPERIMENTS))

@@ -21,9 +21,11 @@ from transformers import (
     DistilBertForSequenceClassification,
 )
 
+from arxivcat.model.devices import resolve_precision
 from arxivcat.model.evaluate import evaluate_model
 from arxivcat.model.inference import Placement
 from arxivcat.model.launch import TrainingError
+from arxivcat.model.loading import load_classifier
 from arxivcat.model.loss import ClassifierLoss, positive_weights
 from arxivcat.model.refit_heads import (
     C_GRID,
@@ -36,6 +38,7 @@ from arxivcat.model.refit_heads import (
 from arxivcat.model.split_scoring import VALIDATION_PASS, read_pass, score_split
 from arxivcat.model.tokenize import read_heads, tokenize_splits
 from arxivcat.model.train import train_model
+from arxivcat.model.trainer_extensions import ArxivcatTrainer
 from arxivcat.report.choose_threshold import choose_threshold
 from arxivcat.splits.table_schema import experiment_schema, label_array
 
@@ -169,6 +172,40 @@ def test_refit_heads_are_the_logistic_regressions_on_the_kept_features(run):
     )
 
 
+def test_head_init_logistic_trains_from_the_regressions_on_the_pretrained_features(
+    run, tmp_path, monkeypatch
+):
+    root, _, _ = run
+    started = {}
+    train = ArxivcatTrainer.train
+
+    def recording(self, *args, **kwargs):
+        started["heads"] = [p.detach().clone().numpy() for p in self.model.classifier.parameters()]
+        return train(self, *args, **kwargs)
+
+    monkeypatch.setattr(ArxivcatTrainer, "train", recording)
+    settings = training_settings(**{**TINY_TRAINING, "num_epochs": 1, "head_init": "logistic"})
+    info = train_model(root / "tokenized", tmp_path / "model", tmp_path / "store", settings, 1)
+    fitted = info["head_init"]
+    assert fitted["encoder"] == "pretrained" and "head_refit" not in info
+    assert len(fitted["heads"]) == len(HEADS) and all(h["C"] in C_GRID for h in fitted["heads"])
+    assert 0 < fitted["seconds"] < info["train_runtime"]
+    # The heads training started from: the regressions on the untrained model's features, computed
+    # as training computes them (bf16 inference on a CPU with native bf16, the eval batch size).
+    pretrained = load_classifier("builtin:tiny-bert", seed=settings.seed, heads=HEADS)
+    random = pretrained.classifier.weight.detach().clone().numpy()
+    dataset = DatasetDict.load_from_disk(str(root / "tokenized"))
+    cpu = Placement(torch.device("cpu"), resolve_precision(settings.precision, "cpu", True))
+    batch = settings.eval_batch_size
+    refit_heads(
+        pretrained, dataset["train"], dataset["validation"], batch, cpu, encoder="pretrained"
+    )
+    weights, biases = (p.detach().numpy() for p in pretrained.classifier.parameters())
+    assert started["heads"][0] == pytest.approx(weights, rel=1e-4)
+    assert started["heads"][1] == pytest.approx(biases, rel=1e-4, abs=1e-6)
+    assert np.abs(weights).max() > 10 * np.abs(random).max()
+
+
 def test_a_sample_of_rows_is_seeded_ordered_and_keeps_a_rare_heads_positives():
     rows = 2000
     common = np.arange(rows) % 3 == 0  # 667 positives: about 167 in a sample of 500
@@ -211,7 +248,9 @@ def test_a_refit_binary_head_is_the_regressions_sigmoid_through_the_softmax():
 
 
 def test_refit_heads_refuses_a_model_without_a_linear_layer_on_the_pooled_output():
-    with pytest.raises(TrainingError, match=r"needs a classifier .* refit_heads: false"):
+    with pytest.raises(
+        TrainingError, match=r"need a classifier .* refit_heads: false and head_init: random"
+    ):
         refit_heads(torch.nn.Sequential(), [], [], 8, Placement(torch.device("cpu"), "fp32"))
 
 

@@ -1,4 +1,8 @@
-"""Refit each head's last layer on the fine-tuned encoder's features (``training.refit_heads``).
+"""Fit each head's last layer on the encoder's features: after training (``refit_heads``) or before.
+
+The same fit serves ``head_init: logistic`` on the pretrained encoder's features before training
+(linear probing, then fine-tuning: the encoder learns from heads that already answer rather than
+from random ones; docs/benchmarks.md).
 
 Why: on the real records a five-head model's heads under-fit features that hold the answer.  Its
 NLP head ranks the training papers at an average precision of 0.77 where a logistic regression on
@@ -58,8 +62,9 @@ def classifier_layer(model: torch.nn.Module) -> torch.nn.Linear:
     encoder = getattr(model, "base_model", None)
     if not isinstance(layer, torch.nn.Linear) or getattr(encoder, "pooler", None) is None:
         raise TrainingError(
-            f"training.refit_heads needs a classifier that is one linear layer on the pooled "
-            f"output (BERT's); {type(model).__name__} has none: set refit_heads: false"
+            f"training.refit_heads and head_init: logistic need a classifier that is one linear "
+            f"layer on the pooled output (BERT's); {type(model).__name__} has none: set "
+            f"refit_heads: false and head_init: random"
         )
     return layer
 
@@ -157,11 +162,12 @@ def refit_heads(
     progress_seconds: float = 60.0,
     max_rows: int | None = None,
     seed: int = 0,
+    encoder: str = "fine-tuned",
 ) -> dict[str, Any]:
     """Refit ``model``'s heads on its own features; return the record training keeps.
 
     Args:
-        model: The trained sequence classifier (its fp32 weights are changed in place).
+        model: The sequence classifier (its fp32 weights are changed in place).
         train: The tokenized training split (labels included).
         validation: The tokenized validation split.
         batch_size: Rows per forward pass.
@@ -169,6 +175,8 @@ def refit_heads(
         progress_seconds: Longest wait between two progress lines.
         max_rows: Most training rows to fit on (a seeded uniform sample); None for all.
         seed: The sample's seed.
+        encoder: Which encoder's features these are, for the record and the log: "fine-tuned"
+            (the refit after training) or "pretrained" (``head_init: logistic``, before it).
 
     Raises:
         TrainingError: If the model's last layer is not one linear layer on the pooled output,
@@ -191,7 +199,8 @@ def refit_heads(
         raise TrainingError(f"head refit: {error}") from None
     set_classifier(layer, weights, biases)
     record = {
-        "method": "class-weighted logistic regression on the fine-tuned encoder's pooled features",
+        "method": f"class-weighted logistic regression on the {encoder} encoder's pooled features",
+        "encoder": encoder,
         "heads": heads,
         "rows": {"train": len(fitted), "validation": len(validation)},
         "train_rows_available": len(train),
@@ -200,7 +209,8 @@ def refit_heads(
         "cpu_seconds": round(time.process_time() - cpu, 2),
     }
     logger.info(
-        "heads refit on the fine-tuned features (C %s) in %.0f s, %.0f s of them the fits",
+        "heads fitted on the %s encoder's features (C %s) in %.0f s, %.0f s of them the fits",
+        encoder,
         ", ".join(f"{h['C']:g}" for h in heads[:10]),
         record["seconds"],
         record["fit_seconds"],

@@ -55,6 +55,7 @@ class TrainingSettings(StageSettings):
     checkpoint_steps: int | None
     pos_weight: float | str | None
     pos_weight_cap: float
+    head_init: str
     refit_heads: bool
     refit_max_rows: int | None
     report_to: tuple[str, ...]

@@ -23,9 +23,14 @@ Best vs last: the last epoch's weights are kept, as in the reference; the epoch 
 validation F1 is recorded in ``training_info.json`` and, with ``keep: best``, its weights are kept
 instead.
 
+Heads fitted first (``head_init: logistic``): before fine-tuning, each head is fitted on the
+pretrained encoder's features as the refit fits it (not when resuming: the checkpoint holds the
+heads); recorded in ``training_info.json`` (``head_init``).  Under DDP every process fits the same
+heads, and DDP starts from process 0's weights anyway.
+
 Heads refit (``refit_heads``, :mod:`arxivcat.model.refit_heads`): the kept weights' heads are
 refit on their own encoder's features, validation is scored again, and the refit is recorded
-in ``training_info.json`` (``head_refit``).
+in ``training_info.json`` (``head_refit``).  The seconds of both count in ``train_runtime``.
 """
 
 from __future__ import annotations
@@ -103,8 +108,13 @@ def _build_trainer(
     device: str,
     precision: str,
     num_workers: int,
-) -> ArxivcatTrainer:
-    """The Trainer of this run: model, arguments, data, callbacks and the validation pass."""
+    resuming: bool,
+) -> tuple[ArxivcatTrainer, dict[str, Any] | None]:
+    """The Trainer of this run and the record of its heads' fit before training, if any.
+
+    The Trainer holds the model, arguments, data, callbacks and validation pass; the record is
+    None unless ``head_init: logistic`` fitted the heads (not when resuming).
+    """
     dataset, tokenizer, lengths = _training_data(dataset_dir)
     heads = read_heads(dataset_dir)
     columns = [c for c in MODEL_COLUMNS if c in dataset["train"].column_names]
@@ -117,7 +127,7 @@ def _build_trainer(
         attn_implementation="eager" if device == "tpu" else "sdpa",
         heads=heads,
     )
-    if settings.refit_heads:
+    if settings.refit_heads or settings.head_init == "logistic":
         classifier_layer(model)  # a model the refit cannot serve is refused now, not after training
     weights = sum(p.numel() * p.element_size() for p in model.parameters())
     # A lower bound: one checkpoint (weights and two AdamW moments) plus the best and final models.
@@ -127,6 +137,17 @@ def _build_trainer(
     args = training_arguments(
         settings, device, precision, store, steps_per_epoch, num_workers, str(output_dir)
     )
+    inference = Placement(
+        args.device,
+        resolve_precision(settings.precision, device, inference=True),
+        settings.max_length if device == "tpu" else None,
+    )
+    head_init = None
+    if settings.head_init == "logistic" and not resuming:
+        head_init = refit_heads(
+            model, train, dataset["validation"], args.per_device_eval_batch_size, inference,
+            settings.progress_seconds, settings.refit_max_rows, settings.seed, "pretrained",
+        )  # fmt: skip
     running_loss, step_record = RunningLoss(), StepRecord()
     callbacks: list[TrainerCallback] = [
         CheckpointPolicy(settings.checkpoint_minutes),
@@ -135,12 +156,7 @@ def _build_trainer(
     ]
     if settings.keep == "best":
         callbacks.append(KeepBest(store / BEST_SUBDIR))
-    inference = Placement(
-        args.device,
-        resolve_precision(settings.precision, device, inference=True),
-        settings.max_length if device == "tpu" else None,
-    )
-    return ArxivcatTrainer(
+    trainer = ArxivcatTrainer(
         model=model,
         args=args,
         train_dataset=train,
@@ -160,6 +176,7 @@ def _build_trainer(
             store,
         ),
     )
+    return trainer, head_init
 
 
 def _refit(trainer: ArxivcatTrainer, settings: TrainingSettings, info: dict[str, Any]) -> Path:
@@ -259,8 +276,8 @@ def train_model(
 
     started = time.monotonic()
     store, resume = open_store(checkpoint_dir, settings, dataset_dir)
-    trainer = _build_trainer(
-        dataset_dir, output_dir, store, settings, device, precision, num_workers
+    trainer, head_init = _build_trainer(
+        dataset_dir, output_dir, store, settings, device, precision, num_workers, resume is not None
     )
     args = trainer.args
     logger.info(
@@ -283,6 +300,9 @@ def train_model(
         trainer, result.metrics, settings, device, precision, resume, time.monotonic() - started
     )
     info["training_steps"] = trainer.step_record.summary()
+    if head_init is not None:
+        info["head_init"] = head_init
+        info["train_runtime"] = round((info.get("train_runtime") or 0.0) + head_init["seconds"], 4)
     weights = trainer.loss.weights if trainer.loss is not None else None
     info["positive_weights"] = None if weights is None else [round(float(w), 4) for w in weights]
     # Process 0 finishes alone; the others return without waiting in a collective, whose timeout

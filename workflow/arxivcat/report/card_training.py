@@ -67,20 +67,25 @@ def hyperparameter_lines(
         auto = settings["pos_weight"] == "auto"
         cap = f" (negatives/positives per head, capped at {settings.get('pos_weight_cap')})"
         lines.append(f"pos_weight: {settings['pos_weight']}{cap if auto else ''}")
-    refit = info.get("head_refit")
-    if refit:
-        rows, available = refit["rows"]["train"], refit.get("train_rows_available", 0)
-        sample = f" (a sample of {rows:,} of {available:,})" if rows < available else ""
-        lines.append(
-            "head_refit: after training, each head's last layer refit as a class-weighted "
-            f"logistic regression on the fine-tuned encoder's pooled features of the training "
-            f"rows{sample}, its C chosen on validation"
-        )
+    for key, when in (("head_init", "before training"), ("head_refit", "after training")):
+        if info.get(key):
+            lines.append(f"{key}: {when}, {_head_fit(info[key])}")
     precision = str(info.get("precision") or "")
     if precision in ("bf16", "fp16"):
         on_tpu = info.get("device_type") == "tpu" or distributed == "tpu"
         lines.append(f"mixed_precision_training: {'XLA ' + precision if on_tpu else 'Native AMP'}")
     return lines
+
+
+def _head_fit(record: dict) -> str:
+    """How a head fit (``head_init`` or ``head_refit`` of ``training_info.json``) was made."""
+    rows, available = record["rows"]["train"], record.get("train_rows_available", 0)
+    sample = f" (a sample of {rows:,} of {available:,})" if rows < available else ""
+    return (
+        "each head's last layer fitted as a class-weighted logistic regression on the "
+        f"{record.get('encoder', 'fine-tuned')} "
+        f"encoder's pooled features of the training rows{sample}, its C chosen on validation"
+    )
 
 
 def section_hyperparameters(facts: CardFacts) -> str:
