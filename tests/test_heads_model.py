@@ -37,7 +37,7 @@ from arxivcat.model.refit_heads import (
 )
 from arxivcat.model.split_scoring import VALIDATION_PASS, read_pass, score_split
 from arxivcat.model.tokenize import read_heads, tokenize_splits
-from arxivcat.model.train import train_model
+from arxivcat.model.train import _build_trainer, train_model
 from arxivcat.model.trainer_extensions import ArxivcatTrainer
 from arxivcat.report.choose_threshold import choose_threshold
 from arxivcat.splits.table_schema import experiment_schema, label_array
@@ -206,6 +206,18 @@ def test_head_init_logistic_trains_from_the_regressions_on_the_pretrained_featur
     assert np.abs(weights).max() > 10 * np.abs(random).max()
 
 
+def test_a_resumed_run_keeps_its_checkpoints_heads_rather_than_fitting_them_again(
+    run, tmp_path, monkeypatch
+):
+    root, _, _ = run
+    monkeypatch.setattr("arxivcat.model.train.refit_heads", _must_not_run)
+    settings = training_settings(**{**TINY_TRAINING, "head_init": "logistic"})
+    built = _build_trainer(
+        root / "tokenized", tmp_path / "model", tmp_path / "store", settings, "cpu", "fp32", 1, True
+    )
+    assert built[1] is None
+
+
 def test_a_sample_of_rows_is_seeded_ordered_and_keeps_a_rare_heads_positives():
     rows = 2000
     common = np.arange(rows) % 3 == 0  # 667 positives: about 167 in a sample of 500
@@ -254,8 +266,8 @@ def test_refit_heads_refuses_a_model_without_a_linear_layer_on_the_pooled_output
         refit_heads(torch.nn.Sequential(), [], [], 8, Placement(torch.device("cpu"), "fp32"))
 
 
-def _never_trains(*args, **kwargs):
-    raise AssertionError("training started")
+def _must_not_run(*args, **kwargs):
+    raise AssertionError("called")
 
 
 def test_a_model_the_refit_cannot_serve_is_refused_before_training(run, tmp_path, monkeypatch):
@@ -266,7 +278,7 @@ def test_a_model_the_refit_cannot_serve_is_refused_before_training(run, tmp_path
         lambda *args, **kwargs: DistilBertForSequenceClassification(config),
     )
     # It could train (its vocabulary fits); a refusal after training raises too, so: not at all.
-    monkeypatch.setattr("arxivcat.model.train.ArxivcatTrainer.train", _never_trains)
+    monkeypatch.setattr("arxivcat.model.train.ArxivcatTrainer.train", _must_not_run)
     settings = training_settings(**{**TINY_TRAINING, "refit_heads": True})
     with pytest.raises(TrainingError, match="DistilBertForSequenceClassification has none"):
         train_model(root / "tokenized", tmp_path / "model", tmp_path / "store", settings, 1)
