@@ -307,12 +307,17 @@ def test_hyperparameter_lines_follow_transformers_wording():
     sampled = hyperparameter_lines(weighted, info)
     assert any("training rows (a sample of 200,000 of 800,000), its C" in x for x in sampled)
     first = {**record, "encoder": "pretrained", "train_rows_available": 800_000}
-    both = hyperparameter_lines(weighted, {**info, "head_init": first})
+    fitted_first = {**weighted, "head_init": "logistic"}
+    both = hyperparameter_lines(fitted_first, {**info, "head_init": first})
     (init,) = [line for line in both if line.startswith("head_init: before training, each")]
     assert "on the pretrained encoder's pooled features" in init
     (refit,) = [line for line in both if line.startswith("head_refit: after training, each")]
     assert "on the fine-tuned encoder's pooled features" in refit
     assert both.index(init) + 1 == both.index(refit)
+    # A resumed run has no record of the fit (its checkpoint held the heads); the line stays.
+    resumed = hyperparameter_lines(fitted_first, {})
+    assert any(x.startswith("head_init: before training, each") for x in resumed)
+    assert not any(x.startswith("head_init") for x in hyperparameter_lines(weighted, info))
 
 
 def test_bad_inputs_fail_with_the_file_named(workflow_card, tmp_path):

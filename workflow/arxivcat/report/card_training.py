@@ -67,9 +67,11 @@ def hyperparameter_lines(
         auto = settings["pos_weight"] == "auto"
         cap = f" (negatives/positives per head, capped at {settings.get('pos_weight_cap')})"
         lines.append(f"pos_weight: {settings['pos_weight']}{cap if auto else ''}")
-    for key, when in (("head_init", "before training"), ("head_refit", "after training")):
-        if info.get(key):
-            lines.append(f"{key}: {when}, {_head_fit(info[key])}")
+    if settings.get("head_init") == "logistic":  # a resumed run has no record, but did it
+        record = info.get("head_init") or {}
+        lines.append(f"head_init: before training, {_head_fit(record, 'pretrained')}")
+    if info.get("head_refit"):
+        lines.append(f"head_refit: after training, {_head_fit(info['head_refit'], 'fine-tuned')}")
     precision = str(info.get("precision") or "")
     if precision in ("bf16", "fp16"):
         on_tpu = info.get("device_type") == "tpu" or distributed == "tpu"
@@ -77,13 +79,13 @@ def hyperparameter_lines(
     return lines
 
 
-def _head_fit(record: dict) -> str:
+def _head_fit(record: dict, encoder: str) -> str:
     """How a head fit (``head_init`` or ``head_refit`` of ``training_info.json``) was made."""
-    rows, available = record["rows"]["train"], record.get("train_rows_available", 0)
+    rows = record.get("rows", {}).get("train", 0)
+    available = record.get("train_rows_available", 0)
     sample = f" (a sample of {rows:,} of {available:,})" if rows < available else ""
     return (
-        "each head's last layer fitted as a class-weighted logistic regression on the "
-        f"{record.get('encoder', 'fine-tuned')} "
+        f"each head's last layer fitted as a class-weighted logistic regression on the {encoder} "
         f"encoder's pooled features of the training rows{sample}, its C chosen on validation"
     )
 
