@@ -159,7 +159,7 @@ def refit_earlier(earlier: Path, base: Path, settings: TrainingSettings) -> Expe
     cpu = Placement(torch.device("cpu"), "fp32")
     model = load_for_inference(base / "model", cpu)
     splits = DatasetDict.load_from_disk(str(earlier / "tokenized"))
-    record = refit_heads(
+    record, _ = refit_heads(
         model, splits["train"], splits["validation"], settings.eval_batch_size, cpu,
         settings.progress_seconds, settings.refit_max_rows, settings.seed,
     )  # fmt: skip

@@ -241,12 +241,45 @@ def test_a_refit_on_a_large_split_fits_on_a_seeded_sample_of_its_rows(run):
     model = AutoModelForSequenceClassification.from_pretrained(root / "model")
     validation = DatasetDict.load_from_disk(str(root / "tokenized"))["validation"]
     cpu = Placement(torch.device("cpu"), "fp32")
-    record = refit_heads(model, train, validation, 32, cpu, max_rows=100, seed=1)
+    record, _ = refit_heads(model, train, validation, 32, cpu, max_rows=100, seed=1)
     sampled = len(sample_rows(train, 100, 1))
     assert 100 <= sampled < len(train)
     assert record["rows"] == {"train": sampled, "validation": len(validation)}
     assert record["train_rows_available"] == len(train)
     assert np.isfinite(model.classifier.weight.detach().numpy()).all()
+
+
+def test_a_refit_given_a_pass_with_features_fits_on_them_and_scores_validation_from_them(
+    run, monkeypatch
+):
+    root, info, _ = run
+    # The training's refit (keep: last) took the last epoch's features.
+    assert info["head_refit"]["validation_features"] == "the last epoch's pass"
+    dataset = DatasetDict.load_from_disk(str(root / "tokenized"))
+    train, validation = dataset["train"], dataset["validation"]
+    cpu = Placement(torch.device("cpu"), "fp32")
+    models = [AutoModelForSequenceClassification.from_pretrained(root / "model") for _ in "ab"]
+    plain = score_split(models[0], validation, 32, cpu, "validation")
+    scored = score_split(models[0], validation, 32, cpu, "validation", features=True)
+    # The same pass's logits, with the features the refit fits on.
+    np.testing.assert_array_equal(scored.probabilities, plain.probabilities)
+    np.testing.assert_array_equal(
+        scored.features, head_features(models[0], validation, 32, cpu, 60)[0]
+    )
+    computed, computed_pass = refit_heads(models[1], train, validation, 32, cpu)
+    monkeypatch.setattr("arxivcat.model.refit_heads.score_split", _must_not_run)
+    record, rescored = refit_heads(models[0], train, validation, 32, cpu, scored=scored)
+    assert record["validation_features"] == "the last epoch's pass"
+    assert computed["validation_features"] == "computed" and record["heads"] == computed["heads"]
+    for fitted, fresh in zip(models[0].parameters(), models[1].parameters(), strict=True):
+        assert torch.equal(fitted, fresh)
+    np.testing.assert_array_equal(rescored.probabilities, computed_pass.probabilities)
+    assert rescored.features is None and rescored.stats == scored.stats
+    # The pass is what the refitted model gives when run afresh.
+    monkeypatch.undo()
+    again = score_split(models[0], validation, 32, cpu, "validation")
+    np.testing.assert_allclose(rescored.probabilities, again.probabilities, atol=1e-5)
+    assert rescored.loss == pytest.approx(again.loss, rel=1e-5)
 
 
 def test_a_refit_binary_head_is_the_regressions_sigmoid_through_the_softmax():

@@ -14,15 +14,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from datasets import DatasetDict
 from synthetic_tables import write_tiny_tokenized
 from training_settings import TINY_TRAINING
 
 from arxivcat.config import schema_defaults
+from arxivcat.model.inference import load_for_inference, place
 from arxivcat.model.launch import batch_layout
 from arxivcat.model.refit_heads import sample_rows
 from arxivcat.model.settings import TrainingSettings
+from arxivcat.model.split_scoring import VALIDATION_PASS, read_pass, score_split
 
 REPO = Path(__file__).resolve().parents[1]
 # With the head refit (on a sample of the rows): process 0 refits after training while the other
@@ -58,6 +61,16 @@ def test_two_process_ddp_training_keeps_the_effective_batch(tmp_path: Path) -> N
     sampled = len(sample_rows(train, 200, settings.seed))  # its rare class's positives added
     assert info["head_refit"]["rows"]["train"] == sampled and 200 <= sampled < 320
     assert info["head_refit"]["train_rows_available"] == 320
+    # Process 0 refits on the features of the last epoch's pass, gathered from both processes
+    # in the split's order: the pass it saves is what the saved model gives afresh.
+    assert info["head_refit"]["validation_features"] == "the last epoch's pass"
+    validation = DatasetDict.load_from_disk(str(dataset))["validation"]
+    placement = place("cpu", "auto")
+    model = load_for_inference(model_dir, placement)
+    fresh = score_split(model, validation, settings.eval_batch_size, placement, "validation")
+    saved = read_pass(model_dir / VALIDATION_PASS)
+    assert saved.ids == fresh.ids
+    np.testing.assert_allclose(saved.probabilities, fresh.probabilities, atol=2e-3)
     state = json.loads((model_dir / "trainer_state.json").read_text())
     per_device, _ = batch_layout(settings, 2)
     assert state["train_batch_size"] == per_device == 8

@@ -268,6 +268,29 @@ def classifier_logits(model: torch.nn.Module) -> Forward:
     return forward
 
 
+def classifier_input(model: torch.nn.Module) -> Forward:
+    """The forward function of a BERT-style classifier's input to its last layer (pooled)."""
+
+    def forward(inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        return model.base_model(**inputs).pooler_output
+
+    return forward
+
+
+def logits_and_input(model: torch.nn.Module) -> Forward:
+    """A BERT-style classifier's logits followed by the pooled features they come from.
+
+    ``[batch, labels + hidden]``: the logits are the model's own (its last layer on the pooled
+    output; dropout is off in eval mode), computed in the same forward pass.
+    """
+
+    def forward(inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        pooled = model.base_model(**inputs).pooler_output
+        return torch.cat([model.classifier(pooled), pooled], dim=1)
+
+    return forward
+
+
 def softmax_outputs(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Positive-class probabilities and the log-probabilities of a 2-way classifier's logits.
 

@@ -24,6 +24,7 @@ split is never seen.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from typing import Any
@@ -33,10 +34,16 @@ import torch
 from sklearn.preprocessing import StandardScaler
 
 from arxivcat.io.progress import Progress
-from arxivcat.model.inference import Forward, Placement, Tokens, inference_copy, run_batches
+from arxivcat.model.inference import (
+    Placement,
+    Tokens,
+    classifier_input,
+    inference_copy,
+    run_batches,
+)
 from arxivcat.model.launch import TrainingError
 from arxivcat.model.logistic import OneClassError, choose_c
-from arxivcat.model.split_scoring import split_labels
+from arxivcat.model.split_scoring import SplitPredictions, head_outputs, score_split, split_labels
 
 logger = logging.getLogger(__name__)
 
@@ -67,15 +74,6 @@ def classifier_layer(model: torch.nn.Module) -> torch.nn.Linear:
             f"refit_heads: false and head_init: random"
         )
     return layer
-
-
-def classifier_input(model: torch.nn.Module) -> Forward:
-    """The forward function of a sequence classifier's input to its last layer."""
-
-    def forward(inputs: dict[str, torch.Tensor]) -> torch.Tensor:
-        return model.base_model(**inputs).pooler_output
-
-    return forward
 
 
 def sample_rows(split: Any, max_rows: int | None, seed: int) -> Any:
@@ -163,8 +161,9 @@ def refit_heads(
     max_rows: int | None = None,
     seed: int = 0,
     encoder: str = "fine-tuned",
-) -> dict[str, Any]:
-    """Refit ``model``'s heads on its own features; return the record training keeps.
+    scored: SplitPredictions | None = None,
+) -> tuple[dict[str, Any], SplitPredictions]:
+    """Refit ``model``'s heads on its own features; return the record and the new validation pass.
 
     Args:
         model: The sequence classifier (its fp32 weights are changed in place).
@@ -177,6 +176,12 @@ def refit_heads(
         seed: The sample's seed.
         encoder: Which encoder's features these are, for the record and the log: "fine-tuned"
             (the refit after training) or "pretrained" (``head_init: logistic``, before it).
+        scored: A pass of these very weights over ``validation`` that kept its features (the
+            last epoch's), fitted on instead of running the weights over validation again.
+
+    Returns:
+        The record training keeps, and the validation pass of the fitted heads: their
+        probabilities computed from the pass's features (one forward over validation in all).
 
     Raises:
         TrainingError: If the model's last layer is not one linear layer on the pooled output,
@@ -186,15 +191,21 @@ def refit_heads(
     wall, cpu = time.monotonic(), time.process_time()
     running = inference_copy(model, placement)
     fitted = sample_rows(train, max_rows, seed)
-    pair = [
-        head_features(running, split, batch_size, placement, progress_seconds)
-        for split in (fitted, validation)
-    ]
+    features = head_features(running, fitted, batch_size, placement, progress_seconds)
+    reused = scored is not None and scored.features is not None
+    if scored is None or scored.features is None:
+        scored = score_split(
+            running, validation, batch_size, placement, "validation", progress_seconds, True
+        )
+    pooled = scored.features
+    assert pooled is not None  # score_split kept them
     # A GPU solves them faster; elsewhere (a TPU's XLA, MPS without float64) the CPU does.
     device = placement.device if placement.device.type == "cuda" else "cpu"
     fitting = time.monotonic()
     try:
-        weights, biases, heads = fit_heads(*pair, device)
+        weights, biases, heads = fit_heads(
+            features, (pooled, scored.labels.reshape(len(scored.ids), -1)), device
+        )
     except OneClassError as error:
         raise TrainingError(f"head refit: {error}") from None
     set_classifier(layer, weights, biases)
@@ -202,8 +213,9 @@ def refit_heads(
         "method": f"class-weighted logistic regression on the {encoder} encoder's pooled features",
         "encoder": encoder,
         "heads": heads,
-        "rows": {"train": len(fitted), "validation": len(validation)},
+        "rows": {"train": len(fitted), "validation": len(scored.ids)},
         "train_rows_available": len(train),
+        "validation_features": "the last epoch's pass" if reused else "computed",
         "fit_seconds": round(time.monotonic() - fitting, 2),
         "seconds": round(time.monotonic() - wall, 2),
         "cpu_seconds": round(time.process_time() - cpu, 2),
@@ -215,4 +227,16 @@ def refit_heads(
         record["seconds"],
         record["fit_seconds"],
     )
-    return record
+    return record, _rescored(layer, scored, pooled, placement)
+
+
+def _rescored(
+    layer: torch.nn.Linear, scored: SplitPredictions, pooled: np.ndarray, placement: Placement
+) -> SplitPredictions:
+    """``scored`` as the fitted ``layer`` scores it, run in ``placement`` on its ``pooled`` rows."""
+    with torch.no_grad():
+        weight, bias = (p.to(placement.device, placement.dtype) for p in (layer.weight, layer.bias))
+        inputs = torch.from_numpy(pooled).to(placement.device, placement.dtype)
+        logits = torch.nn.functional.linear(inputs, weight, bias).float().cpu().numpy()
+    probabilities, loss = head_outputs(logits, scored.labels, scored.heads is not None)
+    return dataclasses.replace(scored, probabilities=probabilities, loss=loss, features=None)

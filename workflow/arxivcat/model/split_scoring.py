@@ -31,6 +31,7 @@ from arxivcat.model.inference import (
     Placement,
     Tokens,
     classifier_logits,
+    logits_and_input,
     positive_probabilities,
     run_batches,
     softmax_outputs,
@@ -78,6 +79,8 @@ class SplitPredictions:
         loss: Mean cross-entropy (binary cross-entropy of the heads) computed from the logits.
         stats: The pass's record (rows, tokens, seconds, placement).
         heads: A multi-head model's heads, in column order; None for a binary one.
+        features: The pooled features ``[rows, hidden]`` the logits came from, when the pass
+            was asked for them (the head refit fits on them); never written to a file.
     """
 
     name: str
@@ -88,6 +91,7 @@ class SplitPredictions:
     loss: float
     stats: PassStats
     heads: list[str] | None = None
+    features: np.ndarray | None = None
 
     def table(self) -> pa.Table:
         """The predictions as rows of :func:`predictions_schema`."""
@@ -196,8 +200,9 @@ def score_split(
     placement: Placement,
     name: str,
     progress_seconds: float = 30.0,
+    features: bool = False,
 ) -> SplitPredictions:
-    """Run a 2-way classifier over a tokenized split through the one inference path.
+    """Run a classifier over a tokenized split through the one inference path.
 
     Args:
         model: The classifier, on ``placement`` in its dtype and in eval mode.
@@ -207,6 +212,8 @@ def score_split(
         placement: Where the model runs.
         name: The split's name, for the records and progress lines.
         progress_seconds: Longest wait between two progress lines.
+        features: Keep the pooled features the logits come from too (a BERT-style classifier's,
+            :func:`~arxivcat.model.inference.logits_and_input`; same pass, same logits).
 
     Raises:
         ScoringError: If a column is missing or the model produced non-finite logits.
@@ -223,16 +230,19 @@ def score_split(
     )
     pad = model.config.pad_token_id if model.config.pad_token_id is not None else 0
     progress = Progress(logger, f"{name} pass", len(labels), every=progress_seconds, unit="rows")
-    logits, stats = run_batches(
-        classifier_logits(model), Tokens.from_arrow(split), batch_size, placement, pad, progress
+    forward = logits_and_input(model) if features else classifier_logits(model)
+    outputs, stats = run_batches(
+        forward, Tokens.from_arrow(split), batch_size, placement, pad, progress
     )
     progress.finish()
+    width = model.config.num_labels
+    logits, pooled = outputs[:, :width], (outputs[:, width:] if features else None)
     try:
         probabilities, loss = head_outputs(logits.reshape(len(labels), -1), labels, bool(heads))
     except ValueError as error:
         raise ScoringError(f"{name}: {error}") from None
     ids = [str(i) for i in split["id"]]
-    return SplitPredictions(name, ids, labels, probabilities, weak, loss, stats, heads)
+    return SplitPredictions(name, ids, labels, probabilities, weak, loss, stats, heads, pooled)
 
 
 def split_labels(split: Any, dtype: Any = np.int64) -> np.ndarray:

@@ -51,14 +51,14 @@ from transformers import AutoTokenizer, TrainerCallback
 from arxivcat.io.progress import quiet_progress_bars
 from arxivcat.model.checkpoints import BEST_SUBDIR, CheckpointPolicy, open_store, remove_store
 from arxivcat.model.devices import claim_gpus, resolve_device, resolve_precision
-from arxivcat.model.inference import Placement, inference_copy
+from arxivcat.model.inference import Placement
 from arxivcat.model.launch import batch_layout, relaunch, world_size
 from arxivcat.model.loading import load_classifier
 from arxivcat.model.loss import ClassifierLoss, positive_weights
 from arxivcat.model.record import mean_training_loss, training_info, write_model_dir
 from arxivcat.model.refit_heads import classifier_layer, refit_heads
 from arxivcat.model.settings import TrainingSettings
-from arxivcat.model.split_scoring import read_pass, score_split, write_pass
+from arxivcat.model.split_scoring import read_pass, write_pass
 from arxivcat.model.storage import require_space, writing
 from arxivcat.model.tokenize import TOKENIZER_SUBDIR, read_heads
 from arxivcat.model.tracking import keep_tracker_files, start_trackers
@@ -144,7 +144,7 @@ def _build_trainer(
     )
     head_init = None
     if settings.head_init == "logistic" and not resuming:
-        head_init = refit_heads(
+        head_init, _ = refit_heads(
             model, train, dataset["validation"], args.per_device_eval_batch_size, inference,
             settings.progress_seconds, settings.refit_max_rows, settings.seed, "pretrained",
         )  # fmt: skip
@@ -174,27 +174,30 @@ def _build_trainer(
             args.per_device_eval_batch_size,
             settings.progress_seconds,
             store,
+            keep_features=settings.refit_heads,
         ),
     )
     return trainer, head_init
 
 
-def _refit(trainer: ArxivcatTrainer, settings: TrainingSettings, info: dict[str, Any]) -> Path:
-    """Refit the kept weights' heads (``refit_heads``) and score validation again: the new pass.
+def _refit(
+    trainer: ArxivcatTrainer, settings: TrainingSettings, info: dict[str, Any], last: bool
+) -> Path:
+    """Refit the kept weights' heads (``refit_heads``) and save their validation pass.
 
-    Its seconds are added to ``train_runtime``, so that every record of the training's cost
-    (cards, summary) counts them.
+    When the kept weights are the ``last`` and the last epoch's pass ran on them, the refit
+    fits on that pass's features.  Its seconds are added to ``train_runtime``, so that every
+    record of the training's cost (cards, summary) counts them.
     """
     started = time.monotonic()
     check = trainer.validation
-    info["head_refit"] = refit_heads(
-        trainer.model, trainer.train_dataset, check.split, check.batch_size, check.placement,
-        settings.progress_seconds, settings.refit_max_rows, settings.seed,
-    )  # fmt: skip
+    step, latest = check.latest or (None, None)
+    reusable = latest if last and step == trainer.state.global_step else None
     # Not check.run: under DDP it gathers shares from processes that have already returned.
-    model = inference_copy(trainer.model, check.placement)
-    every = settings.progress_seconds
-    scored = score_split(model, check.split, check.batch_size, check.placement, "validation", every)
+    info["head_refit"], scored = refit_heads(
+        trainer.model, trainer.train_dataset, check.split, check.batch_size, check.placement,
+        settings.progress_seconds, settings.refit_max_rows, settings.seed, scored=reusable,
+    )  # fmt: skip
     write_pass(scored, check.store / LAST_PASS)
     seconds = time.monotonic() - started
     info["head_refit"]["seconds_in_train_runtime"] = round(seconds, 2)
@@ -226,7 +229,7 @@ def _finish(
         kept = store
     validation = kept / LAST_PASS
     if settings.refit_heads:
-        validation = _refit(trainer, settings, info)
+        validation = _refit(trainer, settings, info, kept == store)
     if validation.is_file():
         info["validation_pass"] = read_pass(validation).stats.to_dict()
     write_model_dir(trainer, output_dir, result.metrics, info, validation)

@@ -224,7 +224,7 @@ class ArxivcatTrainer(Trainer):
         """The validation pass (:class:`ValidationPass`), logged as the Trainer logs its own."""
         if self.validation is None or eval_dataset is not None:
             return super().evaluate(eval_dataset, ignore_keys, metric_key_prefix)
-        metrics = self.validation.run(self.model, metric_key_prefix)
+        metrics = self.validation.run(self.model, metric_key_prefix, self.state.global_step)
         self.log(metrics)
         self.control = self.callback_handler.on_evaluate(
             self.args, self.state, self.control, metrics

@@ -39,6 +39,8 @@ def _gather(share: SplitPredictions, rows: int, world: int) -> SplitPredictions:
     labels = np.zeros((rows, *share.labels.shape[1:]), np.int64)
     probabilities = np.zeros((rows, *share.labels.shape[1:]), np.float64)
     weak = np.zeros(rows, bool)
+    width = None if share.features is None else share.features.shape[1]
+    features = None if width is None else np.zeros((rows, width), np.float32)
     stats = PassStats(placement=share.stats.placement)
     loss = 0.0
     for rank, part in enumerate(shares):
@@ -47,6 +49,8 @@ def _gather(share: SplitPredictions, rows: int, world: int) -> SplitPredictions:
         labels[rank::world] = part.labels
         probabilities[rank::world] = part.probabilities
         weak[rank::world] = part.is_weak_negative
+        if features is not None:
+            features[rank::world] = part.features
         loss += part.loss * len(part.ids) / rows
         stats.rows += part.stats.rows
         stats.batches += part.stats.batches
@@ -54,7 +58,9 @@ def _gather(share: SplitPredictions, rows: int, world: int) -> SplitPredictions:
         stats.padded_tokens += part.stats.padded_tokens
         stats.seconds = max(stats.seconds, part.stats.seconds)
         stats.cpu_seconds += part.stats.cpu_seconds
-    return SplitPredictions(share.name, ids, labels, probabilities, weak, loss, stats, share.heads)
+    return SplitPredictions(
+        share.name, ids, labels, probabilities, weak, loss, stats, share.heads, features
+    )
 
 
 class ValidationPass:
@@ -66,6 +72,9 @@ class ValidationPass:
         batch_size: Rows per forward pass of each process.
         progress_seconds: Longest wait between two progress lines.
         store: The checkpoint store, where each pass is saved as :data:`LAST_PASS`.
+        keep_features: Keep the latest pass, its pooled features included, in :attr:`latest`
+            (process 0): the head refit after training fits on them rather than running the
+            same weights over validation again.
     """
 
     def __init__(
@@ -75,15 +84,20 @@ class ValidationPass:
         batch_size: int,
         progress_seconds: float,
         store: Path,
+        keep_features: bool = False,
     ) -> None:
         self.split, self.placement, self.batch_size = split, placement, batch_size
         self.progress_seconds, self.store = progress_seconds, store
+        self.keep_features = keep_features
+        #: The training step of the latest kept pass, and that pass.
+        self.latest: tuple[int, SplitPredictions] | None = None
 
-    def run(self, model: torch.nn.Module, prefix: str = "eval") -> dict[str, float]:
+    def run(self, model: torch.nn.Module, prefix: str = "eval", step: int = 0) -> dict[str, float]:
         """Score the split with ``model``'s current weights; return the Trainer's metrics.
 
-        Process 0 saves the predictions to the store.  The weights being trained are left as
-        they were (a copy runs when the inference precision differs).
+        Process 0 saves the predictions to the store (and keeps them with ``step``, when asked
+        to keep features).  The weights being trained are left as they were (a copy runs when
+        the inference precision differs).
         """
         started = time.time()
         world = world_size() if is_distributed() else 1
@@ -97,11 +111,13 @@ class ValidationPass:
             self.placement,
             "validation",
             self.progress_seconds,
+            self.keep_features,
         )
         if world > 1:
             scored = _gather(scored, rows, world)
         if rank == 0:
             write_pass(scored, self.store / LAST_PASS)
+            self.latest = (step, scored) if self.keep_features else None
         seconds = time.time() - started
         predicted = scored.probabilities > 0.5
         quality = (
