@@ -13,10 +13,12 @@ the heads did (docs/benchmarks.md, "Many heads").
 After training, the kept weights' pooled features of the training rows (weak negatives included;
 a seeded sample of ``max_rows`` of them on a larger split, since features and fits grow with the
 rows, with every positive row of a head the sample would leave with few) and of the validation
-rows are computed through the one inference path; each head becomes a class-weighted logistic
-regression on the training rows' standardized features, its ``C`` chosen on validation as the
-frozen probe chooses its own (:func:`~arxivcat.model.logistic.choose_c`), and is folded back into
-the classifier (the standardization included), so the model stays a standard sequence
+rows are computed through the one inference path (the validation rows' come with the validation
+pass of those weights, the last epoch's when it scored them; the refitted heads' pass is then
+their last layer on those features, not another forward); each head becomes a class-weighted
+logistic regression on the training rows' standardized features, its ``C`` chosen on validation
+as the frozen probe chooses its own (:func:`~arxivcat.model.logistic.choose_c`), and is folded
+back into the classifier (the standardization included), so the model stays a standard sequence
 classifier: the Hub folder, the pipeline and predict read it as before.  A binary model's two
 rows become ``-w/2`` and ``+w/2``: its softmax is then the regression's sigmoid.  The test
 split is never seen.

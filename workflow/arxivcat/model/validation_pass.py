@@ -6,8 +6,9 @@ trained are copied to the inference precision and run through
 :func:`~arxivcat.model.split_scoring.score_split` (length-sorted batches, progress lines), so the
 numbers are the ones the evaluate stage would compute.  Each pass is saved in the checkpoint store
 (:data:`LAST_PASS`); the pass of the kept weights ends in the model directory, where the evaluate
-stage reuses it instead of scoring validation a second time.  Under DDP each process scores every
-``world``-th row and the shares are gathered.
+stage reuses it instead of scoring validation a second time.  With ``refit_heads`` the pass keeps
+the pooled features its logits came from, and the refit of the last weights fits on them.  Under
+DDP each process scores every ``world``-th row and the shares are gathered.
 """
 
 from __future__ import annotations
