@@ -282,6 +282,19 @@ def test_a_refit_given_a_pass_with_features_fits_on_them_and_scores_validation_f
     assert rescored.loss == pytest.approx(again.loss, rel=1e-5)
 
 
+@pytest.mark.parametrize(
+    ("encoder", "what"), [("pretrained", "head fit before training"), ("fine-tuned", "head refit")]
+)
+def test_a_head_without_positive_training_rows_is_refused_by_name(run, encoder, what):
+    root, _, _ = run
+    dataset = DatasetDict.load_from_disk(str(root / "tokenized"))
+    train = dataset["train"].map(lambda row: {"labels": [row["labels"][0], 0]})
+    model = AutoModelForSequenceClassification.from_pretrained(root / "model")
+    cpu = Placement(torch.device("cpu"), "fp32")
+    with pytest.raises(TrainingError, match=rf"^{what}: training labels of head 1 hold a single"):
+        refit_heads(model, train, dataset["validation"], 32, cpu, encoder=encoder)
+
+
 def test_a_refit_binary_head_is_the_regressions_sigmoid_through_the_softmax():
     layer = torch.nn.Linear(3, 2)
     weights, bias = np.array([[0.5, -2.0, 1.0]]), np.array([0.25])

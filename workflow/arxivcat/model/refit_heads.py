@@ -209,7 +209,8 @@ def refit_heads(
             features, (pooled, scored.labels.reshape(len(scored.ids), -1)), device
         )
     except OneClassError as error:
-        raise TrainingError(f"head refit: {error}") from None
+        what = "head fit before training" if encoder == "pretrained" else "head refit"
+        raise TrainingError(f"{what}: {error}") from None
     set_classifier(layer, weights, biases)
     record = {
         "method": f"class-weighted logistic regression on the {encoder} encoder's pooled features",
