@@ -283,9 +283,10 @@ def logits_and_input(model: torch.nn.Module) -> Forward:
     ``[batch, labels + hidden]``: the logits are the model's own (its last layer on the pooled
     output; dropout is off in eval mode), computed in the same forward pass.
     """
+    features = classifier_input(model)
 
     def forward(inputs: dict[str, torch.Tensor]) -> torch.Tensor:
-        pooled = model.base_model(**inputs).pooler_output
+        pooled = features(inputs)
         return torch.cat([model.classifier(pooled), pooled], dim=1)
 
     return forward

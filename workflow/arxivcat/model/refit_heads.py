@@ -194,12 +194,13 @@ def refit_heads(
     running = inference_copy(model, placement)
     fitted = sample_rows(train, max_rows, seed)
     features = head_features(running, fitted, batch_size, placement, progress_seconds)
-    reused = scored is not None and scored.features is not None
-    if scored is None or scored.features is None:
+    pooled = None if scored is None else scored.features
+    reused = pooled is not None
+    if scored is None or pooled is None:
         scored = score_split(
             running, validation, batch_size, placement, "validation", progress_seconds, True
         )
-    pooled = scored.features
+        pooled = scored.features
     assert pooled is not None  # score_split kept them
     # A GPU solves them faster; elsewhere (a TPU's XLA, MPS without float64) the CPU does.
     device = placement.device if placement.device.type == "cuda" else "cpu"

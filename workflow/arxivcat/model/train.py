@@ -29,8 +29,10 @@ heads); recorded in ``training_info.json`` (``head_init``).  Under DDP every pro
 heads, and DDP starts from process 0's weights anyway.
 
 Heads refit (``refit_heads``, :mod:`arxivcat.model.refit_heads`): the kept weights' heads are
-refit on their own encoder's features, validation is scored again, and the refit is recorded
-in ``training_info.json`` (``head_refit``).  The seconds of both count in ``train_runtime``.
+refit on their own encoder's features (with ``keep: last``, the validation rows' from the last
+epoch's pass), validation is scored by the new heads on those features, and the refit is
+recorded in ``training_info.json`` (``head_refit``).  The seconds of both fits count in
+``train_runtime``.
 """
 
 from __future__ import annotations
